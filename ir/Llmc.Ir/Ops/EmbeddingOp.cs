@@ -1,0 +1,30 @@
+namespace Llmc.Ir.Ops;
+
+/// <summary><c>embedding(table[V, D], ids: i32[r]) -> f32[r, D]</c>: row lookup.</summary>
+public sealed class EmbeddingOp : OpDef
+{
+    public override string Name => "embedding";
+
+    public override int Arity => 2;
+
+    public override TensorType InferType(IReadOnlyList<TensorType> inputs, Attributes attrs)
+    {
+        var (table, ids) = (inputs[0], inputs[1]);
+        RequireRank(table, 2, "table");
+        RequireFloat(table, "table");
+        RequireRank(ids, 1, "ids");
+        RequireDType(ids, DType.I32, "ids");
+        return new TensorType(DType.F32, ids[0], table[1]);
+    }
+
+    public override void Evaluate(Attributes attrs, IReadOnlyList<HostTensor> inputs, HostTensor output)
+    {
+        var (table, ids) = (inputs[0], inputs[1].Ints);
+        int vocab = table.Dim(0), dim = table.Dim(1);
+        for (var r = 0; r < ids.Length; r++)
+        {
+            Require((uint)ids[r] < (uint)vocab, $"token id {ids[r]} outside the vocabulary of {vocab}");
+            Array.Copy(table.Floats, (long)ids[r] * dim, output.Floats, (long)r * dim, dim);
+        }
+    }
+}
