@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Llmc.Runtime.Plan;
 
-namespace Llmc.Runtime.Engine;
+namespace Llmc.Runtime.Format;
 
 /// <summary>The JSON manifest of an engine file: everything but the bulk bytes, which live in sections.</summary>
 public sealed record EngineManifest
@@ -125,5 +126,7 @@ public sealed record SectionEntry
 
     public required long Length { get; init; }
 
+    // The naming policy would split this into "crc32_c"; the checksum's usual name reads better in the file.
+    [JsonPropertyName("crc32c")]
     public required uint Crc32C { get; init; }
 }

@@ -1,0 +1,20 @@
+namespace Llmc.Compiler.Build;
+
+/// <summary>What <c>llmc build</c> was asked for.</summary>
+public sealed record BuildOptions
+{
+    /// <summary>A HuggingFace model folder.</summary>
+    public required string Source { get; init; }
+
+    public required string Target { get; init; }
+
+    public required string Output { get; init; }
+
+    /// <summary>KV cache length; defaults to the model's max positions, capped at <see cref="DefaultContextCap"/>.</summary>
+    public int? Context { get; init; }
+
+    /// <summary>Most tokens per forward step (prefill chunk); defaults to min(context, 512).</summary>
+    public int? MaxBatchTokens { get; init; }
+
+    public const int DefaultContextCap = 4096;
+}

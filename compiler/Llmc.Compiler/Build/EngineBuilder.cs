@@ -1,0 +1,129 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Llmc.Compiler.Frontends;
+using Llmc.Compiler.Lowering;
+using Llmc.Compiler.Models;
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+using Llmc.Runtime.Format;
+using Llmc.Targets;
+
+namespace Llmc.Compiler.Build;
+
+/// <summary>
+/// The build pipeline: model folder → IR graph → verified → lowered to a plan → kernels compiled for the target → one engine file.
+/// </summary>
+public static class EngineBuilder
+{
+    public const string TokenizerSection = "tokenizer";
+
+    public static string TensorSection(string name) => "tensor/" + name;
+
+    public static void Build(BuildOptions options, IProgress<string>? progress = null)
+    {
+        var target = TargetRegistry.Get(options.Target);
+        progress?.Report($"reading {options.Source}");
+        using var model = HfModelFolder.Open(options.Source);
+        var config = model.Config;
+        var context = options.Context ?? Math.Min(config.MaxPositionEmbeddings, BuildOptions.DefaultContextCap);
+        var maxSeq = options.MaxBatchTokens ?? Math.Min(context, 512);
+        if (context < 1 || maxSeq < 1 || maxSeq > context)
+            throw new Runtime.LlmcException($"context {context} and max batch tokens {maxSeq} must satisfy 1 <= batch <= context");
+
+        var weights = new WeightStore();
+        foreach (var t in model.Weights.Tensors.Values) weights.Add(t.Name, new SafetensorsWeight(t));
+
+        progress?.Report("building the graph");
+        var graph = LlamaModelBuilder.Build(config, weights, context, Path.Combine(options.Source, "model.safetensors"));
+        Verifier.Verify(graph);
+        IrDump.MaybeWrite(graph, 0, "import");
+
+        progress?.Report($"compiling kernels for {target.Name}");
+        var lowered = PlanLowering.Lower(graph, target, maxSeq, context);
+        var compiled = target.Compile(lowered.Kernels);
+
+        progress?.Report($"writing {options.Output}");
+        using var writer = EngineWriter.Create(options.Output);
+        var tensors = WriteWeights(writer, graph, weights, progress);
+        foreach (var (name, bytes) in compiled.Sections) writer.AddSection(name, bytes);
+        writer.AddSection(TokenizerSection, Encoding.UTF8.GetBytes(model.Tokenizer.ToJson()));
+        writer.Commit(new EngineManifest
+        {
+            Model = new ModelInfo
+            {
+                Architecture = config.Architecture,
+                Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Source))),
+                VocabSize = config.VocabSize,
+                HiddenSize = config.HiddenSize,
+                Layers = config.NumHiddenLayers,
+                WeightDType = "f32",
+                Config = config.Raw,
+            },
+            Build = new BuildInfo
+            {
+                LlmcVersion = LlmcVersion.Version,
+                GitSha = LlmcVersion.GitSha,
+                CreatedUtc = DateTimeOffset.UtcNow,
+                Sources = SourceHashes.Of(options.Source),
+                Options = new Dictionary<string, string>
+                {
+                    ["target"] = options.Target,
+                    ["context"] = context.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["max_batch_tokens"] = maxSeq.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
+            },
+            Target = target.Name,
+            TokenizerSection = TokenizerSection,
+            ChatTemplate = model.ChatTemplate,
+            Generation = GenerationDefaultsFor(model),
+            Tensors = tensors,
+            Kernels = compiled.Kernels.Select(KernelEntryOf).ToList(),
+            Plan = lowered.Plan,
+            Sections = [],
+        });
+    }
+
+    private static List<TensorEntry> WriteWeights(EngineWriter writer, Graph graph, WeightStore weights, IProgress<string>? progress)
+    {
+        var entries = new List<TensorEntry>();
+        foreach (var w in graph.Weights)
+        {
+            progress?.Report($"writing weight {w.Name}");
+            var values = weights[w.Name].ReadFloat32();
+            writer.AddSection(TensorSection(w.Name), MemoryMarshal.AsBytes(values.AsSpan()));
+            entries.Add(new TensorEntry
+            {
+                Name = w.Name,
+                DType = w.Type.DType.Name(),
+                Shape = w.Type.Shape.Select(d => (long)d.Size).ToList(),
+                Section = TensorSection(w.Name),
+            });
+        }
+        return entries;
+    }
+
+    private static GenerationDefaults GenerationDefaultsFor(HfModelFolder model)
+    {
+        var eos = model.Config.EosTokenIds.Concat(model.GenerationEosIds);
+        if (model.Tokenizer.EosId is int tokEos) eos = eos.Append(tokEos);
+        return new GenerationDefaults
+        {
+            BosId = model.Config.BosTokenId ?? model.Tokenizer.BosId,
+            EosIds = eos.Distinct().ToList(),
+            AddBos = model.Tokenizer.AddBos,
+        };
+    }
+
+    private static KernelEntry KernelEntryOf(CompiledKernel k) => new()
+    {
+        Name = k.Instance.Name,
+        Template = k.Instance.Template,
+        Params = k.Instance.Operands.Select((t, i) => ($"operand{i}", t.ToString()))
+            .Append(("result", k.Instance.Result.ToString()))
+            .Concat(k.Instance.Attrs.Select(a => (a.Key, Attributes.Format(a.Value))))
+            .ToDictionary(p => p.Item1, p => p.Item2),
+        Section = k.Section,
+        Entry = k.Entry,
+        Format = k.Format,
+    };
+}

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Llmc.Runtime;
+
+namespace Llmc.Compiler.Frontends.HfConfig;
+
+/// <summary>
+/// The config.json of a Llama-family HuggingFace model (LlamaForCausalLM, MistralForCausalLM), with
+/// transformers' defaults applied and everything llmc cannot build refused up front by name.
+/// </summary>
+public sealed record LlamaConfig
+{
+    public const string FileName = "config.json";
+
+    public static IReadOnlyList<string> SupportedArchitectures { get; } = ["LlamaForCausalLM", "MistralForCausalLM"];
+
+    /// <summary>The config.json this was read from (used in error messages further down the pipeline).</summary>
+    public required string Path { get; init; }
+
+    /// <summary><c>architectures[0]</c>.</summary>
+    public required string Architecture { get; init; }
+
+    public required int HiddenSize { get; init; }
+
+    public required int IntermediateSize { get; init; }
+
+    public required int NumHiddenLayers { get; init; }
+
+    public required int NumAttentionHeads { get; init; }
+
+    /// <summary>Defaults to <see cref="NumAttentionHeads"/> (no grouped-query attention).</summary>
+    public required int NumKeyValueHeads { get; init; }
+
+    /// <summary>Defaults to <c>hidden_size / num_attention_heads</c>.</summary>
+    public required int HeadDim { get; init; }
+
+    public required int VocabSize { get; init; }
+
+    public required int MaxPositionEmbeddings { get; init; }
+
+    public required double RmsNormEps { get; init; }
+
+    /// <summary>Defaults to 10000.</summary>
+    public required double RopeTheta { get; init; }
+
+    public RopeScaling? RopeScaling { get; init; }
+
+    public required bool TieWordEmbeddings { get; init; }
+
+    public int? BosTokenId { get; init; }
+
+    /// <summary><c>eos_token_id</c>, which configs write as one id or a list.</summary>
+    public required IReadOnlyList<int> EosTokenIds { get; init; }
+
+    /// <summary><c>torch_dtype</c> (or <c>dtype</c> in newer transformers), e.g. <c>bfloat16</c>.</summary>
+    public string? TorchDType { get; init; }
+
+    /// <summary>Mistral's attention window; null means full attention.</summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary>The whole config.json as read, to store verbatim in the engine.</summary>
+    public required JsonObject Raw { get; init; }
+
+    /// <summary>Reads <c>folder/config.json</c>.</summary>
+    public static LlamaConfig Load(string folder)
+    {
+        var path = System.IO.Path.Combine(folder, FileName);
+        if (!File.Exists(path))
+            throw new ModelFileException(path, "not found: a HuggingFace model folder needs config.json");
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFileException(path, $"not valid JSON: {e.Message}", e);
+        }
+        return root is JsonObject json ? Parse(json, path) : throw new ModelFileException(path, "is not a JSON object");
+    }
+
+    /// <summary>Validates a config already in memory; <paramref name="path"/> is only used in messages.</summary>
+    public static LlamaConfig Parse(JsonObject json, string path)
+    {
+        var fields = new ConfigFields(path, json);
+        var architecture = ReadArchitecture(fields);
+        RefuseUnsupportedFeatures(fields);
+
+        var hidden = fields.PositiveInt("hidden_size");
+        var heads = fields.PositiveInt("num_attention_heads");
+        var kvHeads = fields.OptionalPositiveInt("num_key_value_heads") ?? heads;
+        if (heads % kvHeads != 0)
+            throw fields.Error("num_key_value_heads", $"({kvHeads}) must divide num_attention_heads ({heads})");
+        var headDim = fields.OptionalPositiveInt("head_dim") ?? DefaultHeadDim(fields, hidden, heads);
+        if (headDim % 2 != 0)
+            throw fields.Error("head_dim", $"must be even for rotary embeddings, got {headDim}");
+
+        return new LlamaConfig
+        {
+            Path = path,
+            Architecture = architecture,
+            HiddenSize = hidden,
+            IntermediateSize = fields.PositiveInt("intermediate_size"),
+            NumHiddenLayers = fields.PositiveInt("num_hidden_layers"),
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = kvHeads,
+            HeadDim = headDim,
+            VocabSize = fields.PositiveInt("vocab_size"),
+            MaxPositionEmbeddings = fields.PositiveInt("max_position_embeddings"),
+            RmsNormEps = fields.PositiveNumber("rms_norm_eps"),
+            RopeTheta = fields.OptionalPositiveNumber("rope_theta") ?? 10000.0,
+            RopeScaling = RopeScalingParser.Read(fields),
+            TieWordEmbeddings = fields.Bool("tie_word_embeddings", defaultValue: false),
+            BosTokenId = fields.OptionalInt("bos_token_id"),
+            EosTokenIds = fields.IntOrIntList("eos_token_id"),
+            TorchDType = fields.OptionalString("torch_dtype") ?? fields.OptionalString("dtype"),
+            SlidingWindow = fields.OptionalPositiveInt("sliding_window"),
+            Raw = json,
+        };
+    }
+
+    /// <summary>RoPE inverse frequencies (head_dim / 2 of them) with this config's theta and scaling folded in.</summary>
+    public float[] RopeInverseFrequencies() => RopeFrequencies.Compute(RopeTheta, HeadDim, RopeScaling);
+
+    private static string ReadArchitecture(ConfigFields fields)
+    {
+        if (fields.Json["architectures"] is not JsonArray { Count: > 0 } architectures
+            || architectures[0] is not JsonValue first
+            || first.GetValueKind() != JsonValueKind.String)
+        {
+            throw fields.Error("architectures", "must be a list starting with the model class name");
+        }
+        var name = first.GetValue<string>();
+        if (!SupportedArchitectures.Contains(name))
+            throw new ModelFileException(fields.Path, $"unsupported architecture '{name}' (supported: {string.Join(", ", SupportedArchitectures)})");
+        return name;
+    }
+
+    private static void RefuseUnsupportedFeatures(ConfigFields fields)
+    {
+        foreach (var bias in new[] { "attention_bias", "mlp_bias" })
+        {
+            if (fields.Bool(bias, defaultValue: false))
+                throw fields.Error(bias, "is true, but llmc's Llama models have no bias terms");
+        }
+        if (fields.OptionalString("hidden_act") is { } activation && activation != "silu")
+            throw fields.Error("hidden_act", $"is '{activation}', but llmc's Llama MLP is SwiGLU (silu)");
+    }
+
+    private static int DefaultHeadDim(ConfigFields fields, int hidden, int heads) =>
+        hidden % heads == 0
+            ? hidden / heads
+            : throw fields.Error("head_dim", $"is missing and hidden_size {hidden} is not a multiple of num_attention_heads {heads}");
+}

@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+using Llmc.Ir;
+using Llmc.Runtime;
+
+namespace Llmc.Compiler.Frontends.Safetensors;
+
+/// <summary>One tensor of a safetensors file: its description and a view of its bytes in the mapping (valid until the file is disposed).</summary>
+public sealed class SafetensorsTensor
+{
+    private readonly SafetensorsFile _owner;
+    private readonly long _fileOffset;
+
+    internal SafetensorsTensor(SafetensorsFile owner, string name, DType dtype, long[] shape, long fileOffset, long byteLength)
+    {
+        _owner = owner;
+        _fileOffset = fileOffset;
+        Name = name;
+        DType = dtype;
+        Shape = shape;
+        ByteLength = byteLength;
+    }
+
+    public string Name { get; }
+
+    public DType DType { get; }
+
+    public long[] Shape { get; }
+
+    /// <summary>Path of the file holding the tensor (a shard, for sharded models).</summary>
+    public string File => _owner.Path;
+
+    public long ByteLength { get; }
+
+    public long ElementCount => ByteLength / DType.SizeOf();
+
+    /// <summary>The stored bytes, little-endian, in place.</summary>
+    public ReadOnlySpan<byte> Bytes
+    {
+        get
+        {
+            if (ByteLength > int.MaxValue)
+                throw new ModelFileException(File, $"tensor '{Name}' is {ByteLength} bytes, too large for one span");
+            return _owner.Range(_fileOffset, (int)ByteLength);
+        }
+    }
+
+    public float[] ToFloat32()
+    {
+        var result = new float[ElementCount];
+        CopyToFloat32(result);
+        return result;
+    }
+
+    /// <summary>Widens the stored values into <paramref name="destination"/>, which must hold exactly <see cref="ElementCount"/> floats.</summary>
+    public void CopyToFloat32(Span<float> destination)
+    {
+        if (destination.Length != ElementCount)
+            throw new ArgumentException($"tensor '{Name}' has {ElementCount} elements, the destination {destination.Length}", nameof(destination));
+        // Safetensors is little-endian, like every platform llmc runs on, so the bytes are reinterpreted in place.
+        var bytes = Bytes;
+        switch (DType)
+        {
+            case DType.F32:
+                bytes.CopyTo(MemoryMarshal.AsBytes(destination));
+                break;
+            case DType.F16:
+                var halves = MemoryMarshal.Cast<byte, Half>(bytes);
+                for (var i = 0; i < destination.Length; i++)
+                    destination[i] = (float)halves[i];
+                break;
+            case DType.BF16:
+                // bfloat16 is the upper half of an IEEE float32, so widening is a 16-bit shift.
+                var upperHalves = MemoryMarshal.Cast<byte, ushort>(bytes);
+                for (var i = 0; i < destination.Length; i++)
+                    destination[i] = BitConverter.UInt32BitsToSingle((uint)upperHalves[i] << 16);
+                break;
+            default:
+                throw new InvalidOperationException($"tensor '{Name}' has dtype {DType}, which the header parser does not admit");
+        }
+    }
+}

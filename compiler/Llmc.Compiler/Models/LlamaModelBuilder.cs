@@ -1,0 +1,49 @@
+using Llmc.Compiler.Frontends.HfConfig;
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+using Llmc.Runtime.Plan;
+
+namespace Llmc.Compiler.Models;
+
+/// <summary>
+/// The Llama family graph (LlamaForCausalLM, and MistralForCausalLM, which shares it): pre-norm decoder layers of
+/// GQA attention with rotate-half RoPE and a SwiGLU MLP, a final RMSNorm and an LM head (tied to the embedding or not).
+/// </summary>
+public static class LlamaModelBuilder
+{
+    public const string InvFreqWeight = "rope.inv_freq";
+
+    /// <param name="context">KV cache length in positions.</param>
+    public static Graph Build(LlamaConfig config, WeightStore weights, int context, string sourceName)
+    {
+        var g = new GraphBuilder("llama");
+        var blocks = new TransformerBlocks(g, weights, sourceName);
+        var tokens = g.Input(PlanRoles.Tokens, new TensorType(DType.I32, Dim.Seq));
+        var positions = g.Input(PlanRoles.Positions, new TensorType(DType.I32, Dim.Seq));
+        var logitRows = g.Input(PlanRoles.LogitRows, new TensorType(DType.I32, Dim.Out));
+
+        weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies()));
+        var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
+        var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
+        var cacheType = new TensorType(DType.F32, context, config.NumKeyValueHeads * config.HeadDim);
+
+        var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens);
+        for (var i = 0; i < config.NumHiddenLayers; i++)
+        {
+            var p = $"model.layers.{i}";
+            var kCache = g.State($"k_cache.{i}", cacheType);
+            var vCache = g.State($"v_cache.{i}", cacheType);
+            var h = blocks.RmsNorm(x, $"{p}.input_layernorm.weight", config.RmsNormEps, $"l{i}.attn_norm");
+            var attn = blocks.Attention(h, shape, $"{p}.self_attn", positions, invFreq, kCache, vCache, $"l{i}.attn");
+            x = blocks.Residual(x, attn, $"l{i}.attn_res");
+            h = blocks.RmsNorm(x, $"{p}.post_attention_layernorm.weight", config.RmsNormEps, $"l{i}.mlp_norm");
+            var mlp = blocks.SwiGluMlp(h, $"{p}.mlp", config.IntermediateSize, $"l{i}.mlp");
+            x = blocks.Residual(x, mlp, $"l{i}.mlp_res");
+        }
+        x = blocks.RmsNorm(x, "model.norm.weight", config.RmsNormEps, "final_norm");
+        var last = g.Op("gather_rows", [x, logitRows], name: "selected");
+        var head = config.TieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+        g.Output(blocks.Linear(last, head, config.VocabSize, PlanRoles.Logits));
+        return g.Build();
+    }
+}

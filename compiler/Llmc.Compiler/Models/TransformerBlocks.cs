@@ -1,0 +1,70 @@
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+
+namespace Llmc.Compiler.Models;
+
+/// <summary>
+/// The building blocks decoder-only transformers share (embedding, RMSNorm, GQA attention with RoPE, SwiGLU MLP, LM head),
+/// emitted into one graph. Weights are declared on first use, with their shapes checked against the expected ones.
+/// </summary>
+public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, string sourceName)
+{
+    private readonly Dictionary<string, Value> _declared = new(StringComparer.Ordinal);
+
+    public GraphBuilder Graph => graph;
+
+    /// <summary>A weight stored as f32, whose source must have exactly <paramref name="shape"/>.</summary>
+    public Value Weight(string name, params int[] shape)
+    {
+        if (_declared.TryGetValue(name, out var known)) return known;
+        if (!weights.Contains(name))
+            throw new Runtime.ModelFileException(sourceName, $"missing tensor '{name}'");
+        var actual = weights[name].Type.Shape.Select(d => d.Size).ToArray();
+        if (!actual.SequenceEqual(shape))
+            throw new Runtime.ModelFileException(sourceName,
+                $"tensor '{name}' has shape [{string.Join(", ", actual)}], the config implies [{string.Join(", ", shape)}]");
+        return _declared[name] = graph.Weight(name, new TensorType(DType.F32, shape.Select(d => new Dim(d)).ToArray()));
+    }
+
+    public Value Embedding(string table, int vocab, int dim, Value tokens) =>
+        graph.Op("embedding", [Weight(table, vocab, dim), tokens], name: "embed");
+
+    public Value RmsNorm(Value x, string weight, double eps, string name) =>
+        graph.Op("rms_norm", [x, Weight(weight, (int)x.Type[1].Size)], new Attributes().Set("eps", eps), name);
+
+    public Value Linear(Value x, string weight, int outFeatures, string name) =>
+        graph.Op("linear", [x, Weight(weight, outFeatures, x.Type[1].Size)], name: name);
+
+    /// <summary>Self-attention with grouped-query heads and rotary positions; returns the output projection.</summary>
+    public Value Attention(Value x, AttentionShape shape, string prefix, Value positions, Value invFreq, Value kCache, Value vCache, string name)
+    {
+        var q = Linear(x, $"{prefix}.q_proj.weight", shape.Heads * shape.HeadDim, $"{name}.q");
+        var k = Linear(x, $"{prefix}.k_proj.weight", shape.KvHeads * shape.HeadDim, $"{name}.k");
+        var v = Linear(x, $"{prefix}.v_proj.weight", shape.KvHeads * shape.HeadDim, $"{name}.v");
+        var rope = new Attributes().Set("head_dim", shape.HeadDim);
+        q = graph.Op("rope", [q, positions, invFreq], rope, $"{name}.q_rope");
+        k = graph.Op("rope", [k, positions, invFreq], rope, $"{name}.k_rope");
+        var attrs = new Attributes()
+            .Set("n_heads", shape.Heads)
+            .Set("n_kv_heads", shape.KvHeads)
+            .Set("head_dim", shape.HeadDim)
+            .Set("scale", 1.0 / Math.Sqrt(shape.HeadDim));
+        var a = graph.Op("attention", [q, k, v, positions, kCache, vCache], attrs, $"{name}.attn");
+        return Linear(a, $"{prefix}.o_proj.weight", x.Type[1].Size, $"{name}.o");
+    }
+
+    /// <summary>SwiGLU feed-forward: down(silu(gate(x)) · up(x)).</summary>
+    public Value SwiGluMlp(Value x, string prefix, int hidden, string name)
+    {
+        var gate = Linear(x, $"{prefix}.gate_proj.weight", hidden, $"{name}.gate");
+        var up = Linear(x, $"{prefix}.up_proj.weight", hidden, $"{name}.up");
+        var act = graph.Op("silu", [gate], name: $"{name}.act");
+        var prod = graph.Op("mul", [act, up], name: $"{name}.prod");
+        return Linear(prod, $"{prefix}.down_proj.weight", x.Type[1].Size, $"{name}.down");
+    }
+
+    public Value Residual(Value x, Value delta, string name) => graph.Op("add", [x, delta], name: name);
+}
+
+/// <summary>Head layout of one attention block.</summary>
+public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim);

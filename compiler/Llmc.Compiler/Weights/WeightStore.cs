@@ -1,0 +1,26 @@
+using Llmc.Ir;
+
+namespace Llmc.Compiler.Weights;
+
+/// <summary>Weight sources by the name their graph gives them; checks that each graph weight has a source of its type.</summary>
+public sealed class WeightStore
+{
+    private readonly Dictionary<string, IWeightSource> _sources = new(StringComparer.Ordinal);
+
+    public void Add(string name, IWeightSource source)
+    {
+        if (!_sources.TryAdd(name, source)) throw new InvalidOperationException($"weight '{name}' added twice");
+    }
+
+    public IWeightSource this[string name] =>
+        _sources.TryGetValue(name, out var s) ? s : throw new IrException($"no weight named '{name}'");
+
+    public bool Contains(string name) => _sources.ContainsKey(name);
+
+    /// <summary>A host tensor of a weight, for the reference interpreter.</summary>
+    public HostTensor ReadHost(string name)
+    {
+        var source = this[name];
+        return new HostTensor(source.Type.Shape.Select(d => d.Size).ToArray(), source.ReadFloat32());
+    }
+}

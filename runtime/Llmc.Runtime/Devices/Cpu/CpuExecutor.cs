@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+using Llmc.Runtime.Format;
+using Llmc.Runtime.Plan;
+
+namespace Llmc.Runtime.Devices.Cpu;
+
+/// <summary>
+/// Executes a plan with the engine's compiled CPU kernels: weights are used in place from the mapped file,
+/// activations, inputs and the KV cache are allocated once, and each step is a kernel launch on the worker pool.
+/// </summary>
+public sealed unsafe class CpuExecutor : IModelExecutor
+{
+    private const int Alignment = 64;
+
+    private readonly ExecutionPlan _plan;
+    private readonly CpuKernelLibrary _library;
+    private readonly WorkerPool _pool;
+    private readonly nint[] _buffers;
+    private readonly List<nint> _owned = [];
+    private readonly nint[] _stepKernels;
+    private readonly int[] _stepArgOffsets;
+    private readonly nint* _args;
+    private readonly int* _dims;
+    private readonly int _tokens, _positions, _logitRows, _logits;
+
+    public CpuExecutor(EngineFile file, int threads)
+    {
+        var manifest = file.Manifest;
+        _plan = manifest.Plan;
+        MaxSeq = _plan.MaxSeq;
+        Context = _plan.Context;
+        VocabSize = manifest.Model.VocabSize;
+
+        _library = CpuKernelLibrary.Load(file.Section(CpuKernelAbi.Section), manifest.Kernels.Select(k => (k.Name, k.Entry)));
+        _pool = new WorkerPool(threads);
+
+        var tensors = manifest.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        _buffers = new nint[_plan.Buffers.Count];
+        foreach (var b in _plan.Buffers)
+        {
+            _buffers[b.Id] = b.Kind == BufferKind.Weight
+                ? (nint)file.SectionPointer(tensors[b.Tensor!].Section)
+                : Allocate(PlanShapes.Bytes(b, MaxSeq));
+        }
+
+        _stepKernels = _plan.Steps.Select(s => _library[s.Kernel]).ToArray();
+        _stepArgOffsets = new int[_plan.Steps.Count];
+        var total = _plan.Steps.Sum(s => s.Args.Count);
+        _args = (nint*)Allocate(Math.Max(1, total) * sizeof(nint));
+        var offset = 0;
+        for (var i = 0; i < _plan.Steps.Count; i++)
+        {
+            _stepArgOffsets[i] = offset;
+            foreach (var a in _plan.Steps[i].Args) _args[offset++] = _buffers[a];
+        }
+        _dims = (int*)Allocate(PlanSymbols.Count * sizeof(int));
+        (_tokens, _positions, _logitRows) = (_plan.Inputs[PlanRoles.Tokens], _plan.Inputs[PlanRoles.Positions], _plan.Inputs[PlanRoles.LogitRows]);
+        _logits = _plan.Outputs[PlanRoles.Logits];
+    }
+
+    public int MaxSeq { get; }
+
+    public int Context { get; }
+
+    public int VocabSize { get; }
+
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    {
+        StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
+        tokens.CopyTo(new Span<int>((void*)_buffers[_tokens], tokens.Length));
+        positions.CopyTo(new Span<int>((void*)_buffers[_positions], positions.Length));
+        logitRows.CopyTo(new Span<int>((void*)_buffers[_logitRows], logitRows.Length));
+        _dims[PlanSymbols.Seq] = tokens.Length;
+        _dims[PlanSymbols.Out] = logitRows.Length;
+        for (var i = 0; i < _stepKernels.Length; i++) _pool.Run(_stepKernels[i], _args + _stepArgOffsets[i], _dims);
+        return new ReadOnlySpan<float>((void*)_buffers[_logits], logitRows.Length * VocabSize);
+    }
+
+    public void Dispose()
+    {
+        _pool.Dispose();
+        foreach (var p in _owned) NativeMemory.AlignedFree((void*)p);
+        _owned.Clear();
+    }
+
+    private nint Allocate(long bytes)
+    {
+        var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
+        NativeMemory.Clear((void*)p, (nuint)Math.Max(bytes, 1));
+        _owned.Add(p);
+        return p;
+    }
+}

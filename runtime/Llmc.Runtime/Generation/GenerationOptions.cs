@@ -1,0 +1,41 @@
+namespace Llmc.Runtime.Generation;
+
+/// <summary>One generation request's settings.</summary>
+public sealed record GenerationOptions
+{
+    public int MaxTokens { get; init; } = 256;
+
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Extra strings that end generation (the engine's own stop strings always apply).</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>Whether to prepend BOS; null uses the tokenizer's default.</summary>
+    public bool? AddBos { get; init; }
+
+    /// <summary>Stop when the model emits one of the engine's EOS ids.</summary>
+    public bool StopOnEos { get; init; } = true;
+}
+
+public enum FinishReason
+{
+    /// <summary>An EOS token or a stop string.</summary>
+    Stop,
+
+    /// <summary>MaxTokens reached or the context is full.</summary>
+    Length,
+
+    Cancelled,
+}
+
+/// <summary>Throughput of one generation.</summary>
+public sealed record GenerationStats(int PromptTokens, int GeneratedTokens, TimeSpan Prefill, TimeSpan Decode)
+{
+    public double PrefillTokensPerSecond => PromptTokens / Math.Max(Prefill.TotalSeconds, 1e-9);
+
+    /// <summary>Tokens after the first per second of decode time (the first comes from the prefill's logits).</summary>
+    public double DecodeTokensPerSecond => Math.Max(GeneratedTokens - 1, 0) / Math.Max(Decode.TotalSeconds, 1e-9);
+}
+
+/// <summary>The whole outcome of a generation.</summary>
+public sealed record GenerationResult(int[] PromptTokens, int[] Tokens, string Text, FinishReason FinishReason, GenerationStats Stats);

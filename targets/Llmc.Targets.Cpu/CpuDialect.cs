@@ -1,0 +1,53 @@
+using Llmc.Runtime.Devices.Cpu;
+using Llmc.Targets.Emit;
+
+namespace Llmc.Targets.Cpu;
+
+/// <summary>
+/// C# with <c>System.Runtime.Intrinsics</c> for one x86 vector ISA. Templates spell every vector operation
+/// through this record, so one template renders both the AVX2 and the AVX-512 kernel.
+/// </summary>
+/// <param name="VectorClass">The static vector class, e.g. <c>Vector256</c>.</param>
+/// <param name="Lanes">f32 lanes per vector.</param>
+/// <param name="IsaGuard">A C# condition that holds on a CPU able to run the kernels.</param>
+/// <param name="IsaName">The extensions the guard checks, for messages.</param>
+/// <param name="FmaFunction">The fused multiply-add intrinsic computing <c>a·b + c</c>.</param>
+public sealed record CpuDialect(string Target, string VectorClass, int Lanes, string IsaGuard, string IsaName, string FmaFunction)
+    : Dialect(Target)
+{
+    public static CpuDialect Avx2 { get; } =
+        new(CpuIsa.Avx2Target, "Vector256", 8, "Avx2.IsSupported && Fma.IsSupported", "AVX2 and FMA", "Fma.MultiplyAdd");
+
+    public static CpuDialect Avx512 { get; } =
+        new(CpuIsa.Avx512Target, "Vector512", 16, "Avx512F.IsSupported", "AVX-512F", "Avx512F.FusedMultiplyAdd");
+
+    public static IReadOnlyList<CpuDialect> All { get; } = [Avx2, Avx512];
+
+    public static CpuDialect For(string target) =>
+        All.FirstOrDefault(d => d.Target == target)
+        ?? throw new TargetException($"'{target}' is not a CPU target (known: {string.Join(", ", All.Select(d => d.Target))})");
+
+    public override string TaskIndex => "task";
+
+    public override string TaskCount => "tasks";
+
+    public override string Call(MathFunction function, string argument) => $"Math.{function}({argument})";
+
+    /// <summary>The f32 vector type.</summary>
+    public string Vector => VectorClass + "<float>";
+
+    public string Zero => Vector + ".Zero";
+
+    public string Load(string address) => $"{VectorClass}.Load({address})";
+
+    public string Store(string value, string address) => $"{VectorClass}.Store({value}, {address});";
+
+    public string Splat(string scalar) => $"{VectorClass}.Create({scalar})";
+
+    /// <summary><c>a·b + c</c>, fused.</summary>
+    public string Fma(string a, string b, string c) => $"{FmaFunction}({a}, {b}, {c})";
+
+    public string Sum(string vector) => $"{VectorClass}.Sum({vector})";
+
+    public string Exp(string vector) => $"{VectorClass}.Exp({vector})";
+}

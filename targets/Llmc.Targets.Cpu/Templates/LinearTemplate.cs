@@ -1,0 +1,91 @@
+namespace Llmc.Targets.Cpu.Templates;
+
+/// <summary>
+/// <c>linear(x[r, K], w[N, K]) -> y[r, N]</c>, <c>y = x·wᵀ</c>. The output is cut into units of a row block by a
+/// column block; tasks take contiguous runs of units, ordered down the rows under one column block so a task's
+/// weight tile stays in cache while the row blocks stream past it. Decode (one row) therefore splits the columns,
+/// prefill tiles rows × columns. Inside a unit, register tiles of 4 rows × 2 columns (1 row × 4 columns for the
+/// leftover rows) share every vector load between several fused multiply-adds.
+/// </summary>
+public sealed class LinearTemplate : ICpuKernelTemplate
+{
+    private const int RowBlock = 16;
+
+    // About this many bytes of weights per column block: a tile that stays in L1/L2 while its rows are reused.
+    private const int ColumnBlockBytes = 16 * 1024;
+
+    private static readonly (int Rows, int Columns)[] Tiles = [(4, 2), (4, 1), (1, 4), (1, 1)];
+
+    public void Render(KernelSource kernel)
+    {
+        var w = kernel.Writer;
+        var (x, weights) = (kernel.Instance.Operands[0], kernel.Instance.Operands[1]);
+        int k = weights[1].Size, n = weights[0].Size;
+        var columnBlock = Math.Clamp(ColumnBlockBytes / Math.Max(1, k * sizeof(float)), 4, 64) / 4 * 4;
+        kernel.Operand("x", 0);
+        kernel.Operand("w", 1);
+        kernel.Result("y");
+        kernel.Constant("K", k);
+        kernel.Constant("N", n);
+        kernel.Constant("RowBlock", RowBlock);
+        kernel.Constant("ColumnBlock", columnBlock);
+        w.Line($"int rows = {KernelSource.Size(x[0])};");
+        w.Line("int rowBlocks = (rows + RowBlock - 1) / RowBlock;");
+        kernel.Share("rowBlocks * ((N + ColumnBlock - 1) / ColumnBlock)", "first", "last");
+        using (w.Block("for (int unit = first; unit < last; unit++)"))
+        {
+            w.Line("int c0 = unit / rowBlocks * ColumnBlock, c1 = Math.Min(c0 + ColumnBlock, N);");
+            w.Line("int r0 = unit % rowBlocks * RowBlock, r1 = Math.Min(r0 + RowBlock, rows);");
+            w.Line("int r = r0;");
+            foreach (var rowTile in Tiles.Select(t => t.Rows).Distinct())
+            {
+                using (w.Block($"for (; r + {rowTile} <= r1; r += {rowTile})"))
+                {
+                    w.Line("int c = c0;");
+                    foreach (var (_, columns) in Tiles.Where(t => t.Rows == rowTile))
+                        w.Line($"for (; c + {columns} <= c1; c += {columns}) {TileName(rowTile, columns)}(x + (long)r * K, w + (long)c * K, y + (long)r * N + c);");
+                }
+            }
+        }
+        foreach (var (rows, columns) in Tiles) RenderTile(kernel, rows, columns, k);
+    }
+
+    private static string TileName(int rows, int columns) => $"Tile{rows}x{columns}";
+
+    /// <summary>A local function computing a rows × columns block of y with one accumulator per output.</summary>
+    private static void RenderTile(KernelSource kernel, int rows, int columns, int k)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var (xf, wf) = (kernel.Format(0), kernel.Format(1));
+        var cells = (from i in Enumerable.Range(0, rows) from j in Enumerable.Range(0, columns) select (i, j)).ToList();
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block($"static void {TileName(rows, columns)}({xf.ElementType}* x, {wf.ElementType}* w, float* y)"))
+        {
+            foreach (var (i, j) in cells) w.Line($"{d.Vector} acc{i}_{j} = {d.Zero};");
+            w.Line("int k = 0;");
+            using (w.Block($"for (; k + {d.Lanes} <= K; k += {d.Lanes})"))
+            {
+                for (var j = 0; j < columns; j++) w.Line($"{d.Vector} w{j} = {wf.LoadVector(d, "w", $"{j} * K + k")};");
+                for (var i = 0; i < rows; i++)
+                {
+                    w.Line($"{d.Vector} x{i} = {xf.LoadVector(d, "x", $"{i} * K + k")};");
+                    for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
+                }
+            }
+            foreach (var (i, j) in cells) w.Line($"float sum{i}_{j} = {d.Sum($"acc{i}_{j}")};");
+            if (k % d.Lanes != 0)
+            {
+                using (w.Block("for (; k < K; k++)"))
+                {
+                    for (var j = 0; j < columns; j++) w.Line($"float w{j} = {wf.LoadScalar("w", $"{j} * K + k")};");
+                    for (var i = 0; i < rows; i++)
+                    {
+                        w.Line($"float x{i} = {xf.LoadScalar("x", $"{i} * K + k")};");
+                        for (var j = 0; j < columns; j++) w.Line($"sum{i}_{j} = MathF.FusedMultiplyAdd(x{i}, w{j}, sum{i}_{j});");
+                    }
+                }
+            }
+            foreach (var (i, j) in cells) w.Line($"y[{i} * N + {j}] = sum{i}_{j};");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Llmc.Tests;
+
+namespace Llmc.EndToEnd.Tests;
+
+/// <summary>The CLI's documented outputs, run as a separate process.</summary>
+[Collection(StoriesCollection.Name)]
+public sealed class CliTests(StoriesEngines engines)
+{
+    [Fact]
+    public void Run_json_prints_one_object_with_the_reference_ids()
+    {
+        var (promptIds, expected) = ReferenceOutputs.Case("Once upon a time");
+        var result = LlmcCli.Run("run", engines.For("cpu-avx2"), "--prompt", "Once upon a time", "--max-tokens", "200", "--temperature", "0", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(promptIds, root.GetProperty("prompt_tokens").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(expected[..200], root.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.StartsWith(", there was a little girl named Lily.", root.GetProperty("text").GetString());
+        Assert.True(root.GetProperty("stats").GetProperty("decode_tokens_per_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("stats").GetProperty("prefill_tokens_per_s").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Run_streams_prompt_and_continuation()
+    {
+        var result = LlmcCli.Run("run", engines.For("cpu-avx2"), "--prompt", "Once upon a time", "--max-tokens", "12", "--temperature", "0");
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("Once upon a time, there was a little girl named Lily", result.Stdout);
+    }
+
+    [Fact]
+    public void Seeded_sampling_is_reproducible()
+    {
+        string[] args = ["run", engines.For("cpu-avx2"), "--prompt", "Once", "--max-tokens", "30", "--temperature", "1", "--seed", "7", "--json"];
+        var a = LlmcCli.Run(args);
+        var b = LlmcCli.Run(args);
+        Assert.Equal(0, a.ExitCode);
+        Assert.Equal(Tokens(a.Stdout), Tokens(b.Stdout));
+    }
+
+    [Theory]
+    [InlineData("llamacpp-vocab-tests/ggml-vocab-llama-spm.gguf")]
+    [InlineData("llamacpp-vocab-tests/ggml-vocab-gpt-2.gguf")]
+    public void Tokenize_agrees_with_llama_cpp_expectations(string gguf)
+    {
+        var path = TestPaths.Model(gguf.Split('/'));
+        var inputs = File.ReadAllText(path + ".inp").Split("\n__ggml_vocab_test__\n");
+        var outputs = File.ReadAllLines(path + ".out");
+        foreach (var i in new[] { 1, 5, 12, 30 })
+        {
+            var result = LlmcCli.Run("tokenize", path, "--text", inputs[i], "--no-bos", "--json");
+            Assert.Equal(0, result.ExitCode);
+            var expected = outputs[i].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse);
+            using var doc = JsonDocument.Parse(result.Stdout);
+            Assert.Equal(expected, doc.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()));
+        }
+    }
+
+    [Fact]
+    public void Tokenize_an_engine_and_a_folder_alike()
+    {
+        var fromEngine = LlmcCli.Run("tokenize", engines.For("cpu-avx2"), "--text", "Once upon a time", "--json");
+        var fromFolder = LlmcCli.Run("tokenize", StoriesEngines.Source, "--text", "Once upon a time", "--json");
+        Assert.Equal("{\"ids\":[1,403,407,261,378]}", fromEngine.Stdout.Trim());
+        Assert.Equal(fromEngine.Stdout, fromFolder.Stdout);
+    }
+
+    [Fact]
+    public void Inspect_json_describes_the_engine()
+    {
+        var result = LlmcCli.Run("inspect", engines.For("cpu-avx2"), "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal("LlamaForCausalLM", root.GetProperty("architecture").GetString());
+        Assert.Equal("cpu-avx2", root.GetProperty("target").GetString());
+        Assert.Equal(47 + 1, root.GetProperty("tensor_count").GetInt32()); // HF tensors plus RoPE frequencies
+        Assert.True(root.GetProperty("plan_steps").GetInt32() > 5 * 10);
+        Assert.Contains(root.GetProperty("kernels").EnumerateArray(), k => k.GetProperty("template").GetString() == "attention");
+    }
+
+    [Theory]
+    [InlineData("build")]
+    [InlineData("run")]
+    [InlineData("tokenize")]
+    [InlineData("inspect")]
+    public void Every_command_has_help(string command)
+    {
+        var result = LlmcCli.Run(command, "--help");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Usage:", result.Stdout);
+    }
+
+    private static int[] Tokens(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    }
+}

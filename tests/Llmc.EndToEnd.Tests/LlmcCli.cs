@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using Llmc.Tests;
+
+namespace Llmc.EndToEnd.Tests;
+
+/// <summary>Runs the llmc CLI (the build copied beside the tests) as a separate process, as a user would.</summary>
+public static class LlmcCli
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    public static Result Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = TestPaths.RepoRoot,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "llmc.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("llmc " + string.Join(' ', args) + " did not finish in 5 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}

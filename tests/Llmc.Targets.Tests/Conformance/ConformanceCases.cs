@@ -1,0 +1,140 @@
+using Llmc.Ir;
+using Llmc.Targets;
+
+namespace Llmc.Targets.Tests.Conformance;
+
+/// <summary>
+/// The cases every target runs: each op over awkward sizes (1, odd, just under and over a vector multiple,
+/// several rows), random inputs from a generator seeded by the case name so every run sees the same numbers.
+/// </summary>
+public static class ConformanceCases
+{
+    private static readonly int[] Widths = [1, 3, 7, 17, 63, 64, 65, 172];
+
+    public static IReadOnlyList<ConformanceCase> All { get; } = [.. Build()];
+
+    public static ConformanceCase Get(string name) => All.Single(c => c.Name == name);
+
+    private static IEnumerable<ConformanceCase> Build()
+    {
+        foreach (var op in new[] { "silu", "mul", "add" })
+        {
+            foreach (var width in Widths) yield return Elementwise(op, 1, width);
+            yield return Elementwise(op, 7, 172);
+            yield return Elementwise(op, 3, 2000);
+        }
+        foreach (var width in Widths) yield return RmsNorm(1, width);
+        yield return RmsNorm(9, 65);
+        yield return RmsNorm(5, 172);
+        foreach (var (rows, k, n) in new[] { (1, 1, 1), (1, 3, 7), (1, 7, 17), (3, 17, 3), (1, 63, 65), (5, 64, 64), (1, 65, 63), (1, 172, 172), (17, 172, 172), (4, 1, 64), (1, 172, 1), (63, 65, 17), (33, 64, 300) })
+            yield return Linear(rows, k, n);
+        foreach (var (headDim, heads) in new[] { (2, 1), (6, 3), (8, 2), (16, 1), (34, 3), (64, 2), (128, 1) })
+        {
+            yield return Rope(1, heads, headDim);
+            yield return Rope(7, heads, headDim);
+        }
+        foreach (var width in Widths)
+        {
+            yield return Embedding(width == 172 ? 9 : 1, width);
+            yield return GatherRows(9, width == 1 ? 1 : 3, width);
+        }
+        // (heads, kv heads, head dim, context, steps as (first position, rows)).
+        yield return Attention(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)]);
+        yield return Attention(4, 1, 16, 48, [(0, 4), (4, 1), (5, 1), (6, 9)]);
+        yield return Attention(2, 2, 7, 20, [(0, 3), (3, 1), (4, 2)]);
+        yield return Attention(6, 3, 17, 24, [(0, 1), (1, 1), (2, 1)]);
+        yield return Attention(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150), (291, 1)]);
+        yield return Attention(2, 1, 65, 40, [(0, 7), (7, 1)]);
+    }
+
+    private static ConformanceCase Elementwise(string op, int rows, int width)
+    {
+        var name = $"{op} rows={rows} width={width}";
+        var random = Seeded(name);
+        var type = new TensorType(DType.F32, Dim.Seq, width);
+        var arity = OpRegistry.Get(op).Arity;
+        return Single(name, op, [.. Enumerable.Repeat(type, arity)], new Attributes(),
+            [.. Enumerable.Range(0, arity).Select(_ => Floats(random, [rows, width], 8))], rows);
+    }
+
+    private static ConformanceCase RmsNorm(int rows, int width)
+    {
+        var name = $"rms_norm rows={rows} width={width}";
+        var random = Seeded(name);
+        return Single(name, "rms_norm", [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.F32, width)],
+            new Attributes().Set("eps", 1e-5), [Floats(random, [rows, width], 2), Floats(random, [width], 1)], rows);
+    }
+
+    private static ConformanceCase Linear(int rows, int k, int n)
+    {
+        var name = $"linear rows={rows} k={k} n={n}";
+        var random = Seeded(name);
+        return Single(name, "linear", [new TensorType(DType.F32, Dim.Seq, k), new TensorType(DType.F32, n, k)],
+            new Attributes(), [Floats(random, [rows, k], 1), Floats(random, [n, k], 1)], rows);
+    }
+
+    private static ConformanceCase Rope(int rows, int heads, int headDim)
+    {
+        var name = $"rope rows={rows} heads={heads} head_dim={headDim}";
+        var random = Seeded(name);
+        var invFreq = Enumerable.Range(0, headDim / 2).Select(i => (float)Math.Pow(10000, -2.0 * i / headDim)).ToArray();
+        var positions = Enumerable.Range(0, rows).Select(_ => random.Next(4096)).ToArray();
+        return Single(name, "rope",
+            [new TensorType(DType.F32, Dim.Seq, heads * headDim), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2)],
+            new Attributes().Set("head_dim", headDim),
+            [Floats(random, [rows, heads * headDim], 2), new HostTensor([rows], positions), new HostTensor([headDim / 2], invFreq)], rows);
+    }
+
+    private static ConformanceCase Embedding(int rows, int width)
+    {
+        const int vocab = 40;
+        var name = $"embedding rows={rows} width={width}";
+        var random = Seeded(name);
+        return Single(name, "embedding", [new TensorType(DType.F32, vocab, width), new TensorType(DType.I32, Dim.Seq)], new Attributes(),
+            [Floats(random, [vocab, width], 1), new HostTensor([rows], [.. Enumerable.Range(0, rows).Select(_ => random.Next(vocab))])], rows);
+    }
+
+    private static ConformanceCase GatherRows(int rows, int picked, int width)
+    {
+        var name = $"gather_rows rows={rows} out={picked} width={width}";
+        var random = Seeded(name);
+        var step = new ConformanceStep(
+            [Floats(random, [rows, width], 1), new HostTensor([picked], [.. Enumerable.Range(0, picked).Select(_ => random.Next(rows))])],
+            new Dictionary<string, int> { ["seq"] = rows, ["out"] = picked });
+        return Case(name, "gather_rows", [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Out)], new Attributes(), [step]);
+    }
+
+    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, (int First, int Rows)[] steps)
+    {
+        var name = $"attention heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} steps={string.Join("+", steps.Select(s => $"{s.First}x{s.Rows}"))}";
+        var random = Seeded(name);
+        int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        // The caches start as noise: a kernel that reads a row it should not have written shows up as an error.
+        var keyCache = Floats(random, [context, kvWidth], 1);
+        var valueCache = Floats(random, [context, kvWidth], 1);
+        var attrs = new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim));
+        var row = new TensorType(DType.F32, Dim.Seq, kvWidth);
+        var cache = new TensorType(DType.F32, context, kvWidth);
+        return Case(name, "attention",
+            [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), cache, cache], attrs,
+            [.. steps.Select(s => new ConformanceStep(
+                [Floats(random, [s.Rows, queryWidth], 1), Floats(random, [s.Rows, kvWidth], 1), Floats(random, [s.Rows, kvWidth], 1),
+                 new HostTensor([s.Rows], [.. Enumerable.Range(s.First, s.Rows)]), keyCache, valueCache],
+                new Dictionary<string, int> { ["seq"] = s.Rows }))]);
+    }
+
+    private static ConformanceCase Single(string name, string op, TensorType[] operands, Attributes attrs, HostTensor[] data, int rows) =>
+        Case(name, op, operands, attrs, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })]);
+
+    private static ConformanceCase Case(string name, string op, TensorType[] operands, Attributes attrs, ConformanceStep[] steps)
+    {
+        var result = OpRegistry.Get(op).InferType(operands, attrs);
+        return new ConformanceCase(name, new KernelInstance(op, operands, result, attrs), steps);
+    }
+
+    private static HostTensor Floats(Random random, int[] shape, double magnitude) =>
+        new(shape, [.. Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)((random.NextDouble() * 2 - 1) * magnitude))]);
+
+    // string.GetHashCode differs between processes; the seed must not.
+    private static Random Seeded(string name) => new(name.Aggregate(17, (h, c) => unchecked(h * 31 + c)));
+}

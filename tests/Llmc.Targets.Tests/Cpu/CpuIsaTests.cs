@@ -1,0 +1,36 @@
+using System.Runtime.Intrinsics.X86;
+using Llmc.Runtime.Devices.Cpu;
+
+namespace Llmc.Targets.Tests.Cpu;
+
+public sealed class CpuIsaTests
+{
+    [Fact]
+    public void Avx512_is_missing_exactly_when_the_cpu_lacks_avx512f()
+    {
+        var missing = CpuIsa.Missing(CpuIsa.Avx512Target);
+        if (Avx512F.IsSupported) Assert.Null(missing);
+        else Assert.Equal("this CPU lacks AVX-512F required by target cpu-avx512", missing);
+    }
+
+    [Fact]
+    public void Avx2_needs_avx2_and_fma()
+    {
+        var missing = CpuIsa.Missing(CpuIsa.Avx2Target);
+        if (Avx2.IsSupported && Fma.IsSupported) Assert.Null(missing);
+        else Assert.Contains("required by target cpu-avx2", missing);
+    }
+
+    [Fact]
+    public void Best_is_the_first_supported_target()
+    {
+        var expected = Avx512F.IsSupported ? CpuIsa.Avx512Target : Avx2.IsSupported && Fma.IsSupported ? CpuIsa.Avx2Target : null;
+        Assert.Equal(expected, CpuIsa.Best);
+    }
+
+    [Fact]
+    public void An_unknown_target_is_named_in_the_message()
+    {
+        Assert.Contains("'cpu-neon' is not a CPU target", CpuIsa.Missing("cpu-neon"));
+    }
+}

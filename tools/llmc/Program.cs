@@ -1,0 +1,11 @@
+using System.CommandLine;
+using Llmc.Cli.Commands;
+
+var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
+{
+    BuildCommand.Create(),
+    RunCommand.Create(),
+    TokenizeCommand.Create(),
+    InspectCommand.Create(),
+};
+return root.Parse(args).Invoke();
