@@ -30,12 +30,8 @@ public static class EngineBuilder
         if (context < 1 || maxSeq < 1 || maxSeq > context)
             throw new Runtime.LlmcException($"context {context} and max batch tokens {maxSeq} must satisfy 1 <= batch <= context");
 
-        var weights = new WeightStore();
-        foreach (var t in model.Weights.Tensors.Values) weights.Add(t.Name, new SafetensorsWeight(t));
-
         progress?.Report("building the graph");
-        var graph = LlamaModelBuilder.Build(config, weights, context, Path.Combine(options.Source, "model.safetensors"));
-        Verifier.Verify(graph);
+        var (graph, weights) = ModelImport.Import(model, context);
         IrDump.MaybeWrite(graph, 0, "import");
 
         progress?.Report($"compiling kernels for {target.Name}");

@@ -1,0 +1,22 @@
+using Llmc.Compiler.Frontends;
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+
+namespace Llmc.Compiler.Models;
+
+/// <summary>A model folder's graph and the weights it names, as the builder and the reference checks both need them.</summary>
+public sealed record ImportedModel(Graph Graph, WeightStore Weights);
+
+public static class ModelImport
+{
+    /// <param name="context">KV cache length in positions.</param>
+    public static ImportedModel Import(HfModelFolder model, int context)
+    {
+        var weights = new WeightStore();
+        foreach (var t in model.Weights.Tensors.Values) weights.Add(t.Name, new SafetensorsWeight(t));
+        var source = model.Weights.Files.Count == 1 ? model.Weights.Files[0].Path : model.Path;
+        var graph = LlamaModelBuilder.Build(model.Config, weights, context, source);
+        Verifier.Verify(graph);
+        return new ImportedModel(graph, weights);
+    }
+}

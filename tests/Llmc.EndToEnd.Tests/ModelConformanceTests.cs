@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+using Llmc.Compiler.Build;
+using Llmc.Compiler.Frontends;
+using Llmc.Compiler.Models;
+using Llmc.Ir;
+using Llmc.Runtime;
+using Llmc.Tests;
+
+namespace Llmc.EndToEnd.Tests;
+
+/// <summary>
+/// Whole models on every CPU target against the reference interpreter running the same graph: logits at every
+/// position within a relative L2 error of 1e-5, for each architecture the frontend accepts.
+/// </summary>
+[Collection(StoriesCollection.Name)]
+public sealed class ModelConformanceTests(StoriesEngines engines) : IDisposable
+{
+    private const double Tolerance = 1e-5;
+    private static readonly int[] Tokens = [1, 403, 407, 261, 378, 432, 383, 286, 261];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("llmc-arch-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [CpuTarget("cpu-avx2")]
+    [CpuTarget("cpu-avx512")]
+    public void Llama_logits_match_the_reference_interpreter(string target) =>
+        AssertMatchesReference(StoriesEngines.Source, engines.For(target));
+
+    [Fact]
+    public void Mistral_architecture_builds_the_same_graph_and_matches_the_reference()
+    {
+        var folder = Path.Combine(_dir, "mistral");
+        Directory.CreateDirectory(folder);
+        foreach (var f in Directory.EnumerateFiles(StoriesEngines.Source)) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
+        config["architectures"] = new JsonArray("MistralForCausalLM");
+        config["model_type"] = "mistral";
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        var engine = Path.Combine(_dir, "mistral.llmc");
+        EngineBuilder.Build(new BuildOptions { Source = folder, Target = "cpu-avx2", Output = engine });
+        AssertMatchesReference(folder, engine);
+    }
+
+    [Fact]
+    public void The_imported_graph_verifies_and_round_trips_through_text()
+    {
+        using var model = HfModelFolder.Open(StoriesEngines.Source);
+        var graph = ModelImport.Import(model, 64).Graph;
+        var text = Printer.Print(graph);
+        var parsed = Parser.Parse(text, "stories.ir");
+        Verifier.Verify(parsed);
+        Assert.Equal(text, Printer.Print(parsed));
+    }
+
+    private static void AssertMatchesReference(string folder, string enginePath)
+    {
+        using var engine = Engine.Load(enginePath);
+        var actual = engine.Logits(Tokens);
+        var expected = ReferenceLogits(folder, engine.Context);
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.DoesNotContain(actual, float.IsNaN);
+        double err = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            err += Math.Pow(actual[i] - expected[i], 2);
+            norm += Math.Pow(expected[i], 2);
+        }
+        var relative = Math.Sqrt(err / norm);
+        Assert.True(relative < Tolerance, $"relative L2 error {relative:E2} >= {Tolerance:E0}");
+    }
+
+    private static float[] ReferenceLogits(string folder, int context)
+    {
+        using var model = HfModelFolder.Open(folder);
+        var (graph, weights) = ModelImport.Import(model, context);
+        var inputs = new Dictionary<string, HostTensor>
+        {
+            ["tokens"] = new([Tokens.Length], Tokens),
+            ["positions"] = new([Tokens.Length], Enumerable.Range(0, Tokens.Length).ToArray()),
+            ["logit_rows"] = new([Tokens.Length], Enumerable.Range(0, Tokens.Length).ToArray()),
+        };
+        var outputs = ReferenceInterpreter.Run(graph, inputs, weights.ReadHost, new Dictionary<string, HostTensor>());
+        return outputs["logits"].Floats;
+    }
+}
