@@ -1,18 +1,16 @@
-using System.Diagnostics;
 using System.Text;
 using Llmc.Runtime.Tokenization;
-using Xunit.Abstractions;
 
 namespace Llmc.Runtime.Tests.Tokenization;
 
-/// <summary>Guards against quadratic BPE: ~100 KB must encode in well under a second (the bound leaves CI slack).</summary>
-public class EncodingSpeedTests(ITestOutputHelper output)
+/// <summary>Long inputs (many words, merges across a large text) encode and decode back exactly. Speed is measured by the tokenizer benchmark under tools/.</summary>
+public class LongTextTests
 {
     public static TheoryData<string> Names => ["gguf-spm", "gguf-gpt2", "smollm2"];
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void Hundred_kilobytes_encode_quickly(string name)
+    public void Hundred_kilobytes_round_trip(string name)
     {
         var tokenizer = name switch
         {
@@ -21,19 +19,12 @@ public class EncodingSpeedTests(ITestOutputHelper output)
             _ => TestTokenizers.SmolLm2,
         };
         var text = HundredKilobytes();
-        tokenizer.Encode("warm up the regex and caches");
-
-        var watch = Stopwatch.StartNew();
-        var ids = tokenizer.Encode(text);
-        watch.Stop();
-
-        output.WriteLine($"{name}: {text.Length} chars -> {ids.Length} tokens in {watch.Elapsed.TotalMilliseconds:F1} ms");
+        var ids = tokenizer.Encode(text, addBos: false);
         Assert.True(ids.Length > 10_000);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"encoding 100 KB took {watch.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal(text, tokenizer.Decode(ids));
     }
 
-    private static string HundredKilobytes()
+    public static string HundredKilobytes()
     {
         var inputs = LlamaCppVocabCases.Inputs(LlamaCppVocabCases.SpmVocab);
         var text = new StringBuilder();
