@@ -109,6 +109,15 @@ public sealed class BadInputTests(StoriesEngines engines) : IDisposable
         AssertRunFails(engine, "cuda-sm89");
     }
 
+    [Fact]
+    public void Engine_whose_instruction_set_the_cpu_lacks()
+    {
+        // DOTNET_EnableAVX512=0 makes the runtime see a CPU without AVX-512, as on most laptops.
+        var engine = engines.For("cpu-avx512");
+        var result = LlmcCli.RunWith(new Dictionary<string, string> { ["DOTNET_EnableAVX512"] = "0" }, "run", engine, "--prompt", "hi");
+        AssertOneLineError(result, engine, "AVX-512");
+    }
+
     private void AssertBuildFails(string model, string mentioned, string? alsoMentioned = null, string target = "cpu-avx2")
     {
         var output = Path.Combine(_dir, "out.llmc");
