@@ -16,5 +16,8 @@ public sealed record BuildOptions
     /// <summary>Most tokens per forward step (prefill chunk); defaults to min(context, 512).</summary>
     public int? MaxBatchTokens { get; init; }
 
+    /// <summary>The passes to run after import; the default pipeline unless <c>--passes</c> names others.</summary>
+    public Passes.Pipeline Pipeline { get; init; } = Passes.Pipeline.Default;
+
     public const int DefaultContextCap = 4096;
 }

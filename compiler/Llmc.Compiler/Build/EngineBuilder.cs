@@ -3,6 +3,7 @@ using System.Text;
 using Llmc.Compiler.Frontends;
 using Llmc.Compiler.Lowering;
 using Llmc.Compiler.Models;
+using Llmc.Compiler.Passes;
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
 using Llmc.Runtime.Format;
@@ -33,6 +34,9 @@ public static class EngineBuilder
         progress?.Report("building the graph");
         var (graph, weights) = ModelImport.Import(model, context);
         IrDump.MaybeWrite(graph, 0, "import");
+        progress?.Report($"running passes: {string.Join(", ", options.Pipeline.Passes)}");
+        PassManager.Run(graph, options.Pipeline, new PassContext(weights, target), PassManager.VerifyFromEnvironment);
+        Verifier.Verify(graph);
 
         progress?.Report($"compiling kernels for {target.Name}");
         var lowered = PlanLowering.Lower(graph, target, maxSeq, context);
@@ -66,6 +70,7 @@ public static class EngineBuilder
                     ["target"] = options.Target,
                     ["context"] = context.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["max_batch_tokens"] = maxSeq.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["passes"] = string.Join(",", options.Pipeline.Passes),
                 },
             },
             Target = target.Name,
