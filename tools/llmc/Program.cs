@@ -7,5 +7,8 @@ var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
     RunCommand.Create(),
     TokenizeCommand.Create(),
     InspectCommand.Create(),
+    EvalCommand.Create(),
+    SynthCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -4,7 +4,7 @@ namespace Llmc.Runtime.Tokenization;
 /// GPT-2's reversible byte ↔ character mapping: printable Latin-1 bytes stand for themselves, the other 68 bytes
 /// are shifted to U+0100 and up, so every byte has a visible character that BPE vocabularies can spell.
 /// </summary>
-internal static class ByteLevelAlphabet
+public static class ByteLevelAlphabet
 {
     private static readonly char[] ByteToCharTable = BuildByteToChar();
     private static readonly Dictionary<char, byte> CharToByteTable = BuildCharToByte();

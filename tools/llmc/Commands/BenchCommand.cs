@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Llmc.Runtime;
+using Llmc.Runtime.Benchmarking;
+
+namespace Llmc.Cli.Commands;
+
+/// <summary><c>llmc bench &lt;engine&gt;</c>: prefill and decode speed, and decode as a fraction of the memory-bandwidth roofline.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var engine = new Argument<string>("engine") { Description = "Engine file built by llmc build" };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "Random prompt length for prefill", DefaultValueFactory = _ => 512 };
+        var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens to decode greedily", DefaultValueFactory = _ => 128 };
+        var repeat = new Option<int>("--repeat") { Description = "Measured runs after one warm-up; the median is reported", DefaultValueFactory = _ => 3 };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var command = new Command("bench", "Measure prefill and decode speed against the machine's memory bandwidth")
+        {
+            engine, promptTokens, genTokens, repeat, threads, json,
+        };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var threadCount = parse.GetValue(threads);
+            using var loaded = Engine.Load(parse.GetRequiredValue(engine), threadCount);
+            var result = Progress.Show("benchmarking", p =>
+            {
+                p.Report("measuring memory bandwidth");
+                var bandwidth = MemoryBandwidthProbe.MeasureGigabytesPerSecond(threads: threadCount);
+                p.Report("running the engine");
+                return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), bandwidth);
+            });
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(JsonReport(result), CliJson.Options));
+            else PrintTable(result);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Dictionary<string, object> JsonReport(BenchmarkResult r) => new()
+    {
+        ["prefill_tokens_per_s"] = Math.Round(r.PrefillTokensPerSecond.Median, 2),
+        ["decode_tokens_per_s"] = Math.Round(r.DecodeTokensPerSecond.Median, 2),
+        ["roofline_fraction"] = Math.Round(r.RooflineFraction, 4),
+        ["prefill_tokens_per_s_min"] = Math.Round(r.PrefillTokensPerSecond.Min, 2),
+        ["prefill_tokens_per_s_max"] = Math.Round(r.PrefillTokensPerSecond.Max, 2),
+        ["decode_tokens_per_s_min"] = Math.Round(r.DecodeTokensPerSecond.Min, 2),
+        ["decode_tokens_per_s_max"] = Math.Round(r.DecodeTokensPerSecond.Max, 2),
+        ["bytes_per_token"] = Math.Round(r.BytesPerToken),
+        ["bandwidth_gb_per_s"] = Math.Round(r.BandwidthGigabytesPerSecond, 2),
+        ["prompt_tokens"] = r.PromptTokens,
+        ["gen_tokens"] = r.GeneratedTokens,
+        ["repeat"] = r.Repeats,
+    };
+
+    private static void PrintTable(BenchmarkResult r)
+    {
+        static string Row(string name, Spread s) =>
+            string.Create(CultureInfo.InvariantCulture, $"{name,-16} {s.Median,10:F2} tok/s  (min {s.Min:F2}, max {s.Max:F2})");
+        Console.WriteLine(Row($"prefill ({r.PromptTokens})", r.PrefillTokensPerSecond));
+        Console.WriteLine(Row($"decode ({r.GeneratedTokens})", r.DecodeTokensPerSecond));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; memory bandwidth {r.BandwidthGigabytesPerSecond:F1} GB/s; roofline fraction {r.RooflineFraction:F3}"));
+    }
+}

@@ -1,0 +1,9 @@
+using System.CommandLine;
+
+namespace Llmc.Cli.Commands;
+
+/// <summary><c>llmc eval</c>: groups the ways of judging an engine's quality (so far: perplexity).</summary>
+public static class EvalCommand
+{
+    public static Command Create() => new("eval", "Measure an engine's quality") { EvalPplCommand.Create() };
+}
