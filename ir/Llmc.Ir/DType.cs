@@ -1,12 +1,26 @@
+using Llmc.Ir.Quantization;
+
 namespace Llmc.Ir;
 
-/// <summary>Element types of tensors. Quantized weight types are added by the quantization work.</summary>
+/// <summary>
+/// Element types of tensors. The quantized ones (<c>q8g32</c> … <c>q4ag128</c>) are packed weight formats whose
+/// scheme and group size <see cref="QuantFormat"/> describes; they have no per-element size.
+/// </summary>
 public enum DType
 {
     F32,
     F16,
     BF16,
     I32,
+    Q8G32,
+    Q8G64,
+    Q8G128,
+    Q4G32,
+    Q4G64,
+    Q4G128,
+    Q4AG32,
+    Q4AG64,
+    Q4AG128,
 }
 
 public static class DTypes
@@ -15,6 +29,7 @@ public static class DTypes
     {
         DType.F32 or DType.I32 => 4,
         DType.F16 or DType.BF16 => 2,
+        _ when t.IsQuantized() => throw new IrException($"{t.Name()} is a packed format; its size is QuantFormat.PackedBytes"),
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
@@ -24,10 +39,13 @@ public static class DTypes
         DType.F16 => "f16",
         DType.BF16 => "bf16",
         DType.I32 => "i32",
+        _ when t.IsQuantized() => QuantFormat.Of(t).Name,
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
     public static bool IsFloat(this DType t) => t is DType.F32 or DType.F16 or DType.BF16;
+
+    public static bool IsQuantized(this DType t) => t >= DType.Q8G32 && t <= DType.Q4AG128;
 
     public static bool TryParse(string name, out DType type)
     {

@@ -2,7 +2,7 @@ namespace Llmc.Ir;
 
 /// <summary>
 /// A tensor in host memory with a concrete shape, as the reference interpreter sees it:
-/// floats of every float dtype are held as f32, integers as i32.
+/// floats of every float dtype are held as f32, integers as i32, quantized weights as their packed bytes.
 /// </summary>
 public sealed class HostTensor
 {
@@ -12,7 +12,17 @@ public sealed class HostTensor
         Shape = shape;
         var n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
         if (dtype.IsFloat()) F = new float[n];
+        else if (dtype.IsQuantized()) P = new byte[Quantization.QuantFormat.Of(dtype).PackedBytes(shape[0], shape[1])];
         else I = new int[n];
+    }
+
+    /// <summary>A quantized [N, K] tensor in its packed layout.</summary>
+    public HostTensor(DType dtype, int[] shape, byte[] packed) : this(dtype, shape, null, null)
+    {
+        var format = Quantization.QuantFormat.Of(dtype);
+        if (shape.Length != 2 || packed.Length != format.PackedBytes(shape[0], shape[1]))
+            throw new IrException($"{packed.Length} bytes are not a packed {dtype.Name()}[{string.Join(", ", shape)}] tensor");
+        P = packed;
     }
 
     public HostTensor(int[] shape, float[] data) : this(DType.F32, shape, data, null)
@@ -29,8 +39,8 @@ public sealed class HostTensor
         Shape = shape;
         F = f;
         I = i;
-        if (shape.Aggregate(1L, (a, b) => a * b) != Length)
-            throw new IrException($"data of {Length} elements does not fill shape [{string.Join(", ", shape)}]");
+        if ((f?.Length ?? i?.Length) is { } length && shape.Aggregate(1L, (a, b) => a * b) != length)
+            throw new IrException($"data of {length} elements does not fill shape [{string.Join(", ", shape)}]");
     }
 
     public DType DType { get; }
@@ -41,13 +51,19 @@ public sealed class HostTensor
 
     public int[]? I { get; }
 
-    public int Length => F?.Length ?? I!.Length;
+    /// <summary>The packed bytes of a quantized tensor.</summary>
+    public byte[]? P { get; }
+
+    public int Length => checked((int)Shape.Aggregate(1L, (a, b) => a * b));
 
     /// <summary>The float data; throws for an integer tensor.</summary>
     public float[] Floats => F ?? throw new IrException("expected a float tensor");
 
     /// <summary>The integer data; throws for a float tensor.</summary>
     public int[] Ints => I ?? throw new IrException("expected an integer tensor");
+
+    /// <summary>The packed bytes; throws unless the tensor is quantized.</summary>
+    public byte[] Packed => P ?? throw new IrException("expected a quantized tensor");
 
     public int Dim(int axis) => Shape[axis < 0 ? Shape.Length + axis : axis];
 

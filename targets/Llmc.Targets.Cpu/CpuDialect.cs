@@ -16,10 +16,20 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
     : Dialect(Target)
 {
     public static CpuDialect Avx2 { get; } =
-        new(CpuIsa.Avx2Target, "Vector256", 8, "Avx2.IsSupported && Fma.IsSupported", "AVX2 and FMA", "Fma.MultiplyAdd");
+        new(CpuIsa.Avx2Target, "Vector256", 8, "Avx2.IsSupported && Fma.IsSupported", "AVX2 and FMA", "Fma.MultiplyAdd")
+        {
+            MultiplyAddAdjacent = "Avx2.MultiplyAddAdjacent",
+            ByteDotClass = "AvxVnni",
+        };
 
+    // .NET 10 has no 512-bit u8·s8 VNNI intrinsic (only AVX10.2's AvxVnniInt8.V512), so 512-bit byte dot
+    // products take the widening path.
     public static CpuDialect Avx512 { get; } =
-        new(CpuIsa.Avx512Target, "Vector512", 16, "Avx512F.IsSupported", "AVX-512F", "Avx512F.FusedMultiplyAdd");
+        new(CpuIsa.Avx512Target, "Vector512", 16, "Avx512F.IsSupported && Avx512BW.IsSupported", "AVX-512F and AVX-512BW", "Avx512F.FusedMultiplyAdd")
+        {
+            MultiplyAddAdjacent = "Avx512BW.MultiplyAddAdjacent",
+            ByteDotClass = null,
+        };
 
     public static IReadOnlyList<CpuDialect> All { get; } = [Avx2, Avx512];
 
@@ -50,4 +60,13 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
     public string Sum(string vector) => $"{VectorClass}.Sum({vector})";
 
     public string Exp(string vector) => $"{VectorClass}.Exp({vector})";
+
+    /// <summary>The i16·i16 → i32 pairwise multiply-add (pmaddwd) of this width.</summary>
+    public required string MultiplyAddAdjacent { get; init; }
+
+    /// <summary>The class whose <c>MultiplyWideningAndAdd</c> is the u8·s8 → i32 dot product (VNNI) of this width, if .NET has one.</summary>
+    public required string? ByteDotClass { get; init; }
+
+    /// <summary>Bytes per vector: four per f32 lane.</summary>
+    public int ByteLanes => Lanes * 4;
 }

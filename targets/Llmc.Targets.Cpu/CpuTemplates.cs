@@ -10,7 +10,7 @@ public static class CpuTemplates
         ["embedding"] = new RowGatherTemplate(),
         ["gather_rows"] = new RowGatherTemplate(),
         ["rms_norm"] = new RmsNormTemplate(),
-        ["linear"] = new LinearTemplate(),
+        ["linear"] = new LinearByWeightFormat(),
         ["rope"] = new RopeTemplate(),
         ["attention"] = new AttentionTemplate(),
         ["silu"] = new ElementwiseTemplate((d, a, _) => $"{a} / ({d.Vector}.One + {d.Exp("-" + a)})", (a, _) => $"{a} / (1f + MathF.Exp(-{a}))"),

@@ -22,7 +22,7 @@ public sealed class CpuTargetAttribute : DataAttribute
     public static string? MissingIsa(string target) => target switch
     {
         "cpu-avx2" => Avx2.IsSupported && Fma.IsSupported ? null : "this CPU lacks AVX2/FMA",
-        "cpu-avx512" => Avx512F.IsSupported ? null : "this CPU lacks AVX-512F",
+        "cpu-avx512" => Avx512F.IsSupported && Avx512BW.IsSupported ? null : "this CPU lacks AVX-512F/BW",
         _ => $"unknown CPU target {target}",
     };
 

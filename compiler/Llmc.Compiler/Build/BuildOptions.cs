@@ -19,5 +19,11 @@ public sealed record BuildOptions
     /// <summary>The passes to run after import; the default pipeline unless <c>--passes</c> names others.</summary>
     public Passes.Pipeline Pipeline { get; init; } = Passes.Pipeline.Default;
 
+    /// <summary>How linear weights are stored: one of <see cref="WeightQuantization.Names"/>.</summary>
+    public string Quant { get; init; } = "f32";
+
+    /// <summary>Weights per quantization group along the input dimension.</summary>
+    public int GroupSize { get; init; } = WeightQuantization.DefaultGroupSize;
+
     public const int DefaultContextCap = 4096;
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Llmc.Compiler.Frontends;
 using Llmc.Compiler.Lowering;
@@ -23,6 +22,8 @@ public static class EngineBuilder
     public static void Build(BuildOptions options, IProgress<string>? progress = null)
     {
         var target = TargetRegistry.Get(options.Target);
+        var quantization = WeightQuantization.Parse(options.Quant, options.GroupSize);
+        var pipeline = quantization is null ? options.Pipeline : options.Pipeline.WithQuantization();
         progress?.Report($"reading {options.Source}");
         using var model = HfModelFolder.Open(options.Source);
         var config = model.Config;
@@ -34,8 +35,8 @@ public static class EngineBuilder
         progress?.Report("building the graph");
         var (graph, weights) = ModelImport.Import(model, context);
         IrDump.MaybeWrite(graph, 0, "import");
-        progress?.Report($"running passes: {string.Join(", ", options.Pipeline.Passes)}");
-        PassManager.Run(graph, options.Pipeline, new PassContext(weights, target), PassManager.VerifyFromEnvironment);
+        progress?.Report($"running passes: {string.Join(", ", pipeline.Passes)}");
+        PassManager.Run(graph, pipeline, new PassContext(weights, target, quantization), PassManager.VerifyFromEnvironment);
         Verifier.Verify(graph);
 
         progress?.Report($"compiling kernels for {target.Name}");
@@ -56,7 +57,7 @@ public static class EngineBuilder
                 VocabSize = config.VocabSize,
                 HiddenSize = config.HiddenSize,
                 Layers = config.NumHiddenLayers,
-                WeightDType = "f32",
+                WeightDType = quantization?.Name ?? "f32",
                 Config = config.Raw,
             },
             Build = new BuildInfo
@@ -70,7 +71,8 @@ public static class EngineBuilder
                     ["target"] = options.Target,
                     ["context"] = context.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["max_batch_tokens"] = maxSeq.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["passes"] = string.Join(",", options.Pipeline.Passes),
+                    ["passes"] = string.Join(",", pipeline.Passes),
+                    ["quant"] = quantization?.Name ?? "f32",
                 },
             },
             Target = target.Name,
@@ -90,8 +92,7 @@ public static class EngineBuilder
         foreach (var w in graph.Weights)
         {
             progress?.Report($"writing weight {w.Name}");
-            var values = weights[w.Name].ReadFloat32();
-            writer.AddSection(TensorSection(w.Name), MemoryMarshal.AsBytes(values.AsSpan()));
+            writer.AddSection(TensorSection(w.Name), weights[w.Name].ReadStored());
             entries.Add(new TensorEntry
             {
                 Name = w.Name,

@@ -8,6 +8,7 @@ public static class PassRegistry
     private static readonly IPass[] Passes =
     [
         new DeadCodeElimination(),
+        new QuantizeWeights(),
     ];
 
     public static IReadOnlyList<IPass> All => Passes;

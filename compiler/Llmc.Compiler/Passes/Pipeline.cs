@@ -9,6 +9,13 @@ public sealed record Pipeline(string Name, IReadOnlyList<string> Passes)
     /// </summary>
     public static Pipeline Default { get; } = new("default", ["dce"]);
 
+    /// <summary>
+    /// This pipeline with weight quantization first (when it is not already there), so later passes see the final
+    /// weights; dce then drops the float weights the quantized ones replaced.
+    /// </summary>
+    public Pipeline WithQuantization() =>
+        Passes.Contains(QuantizeWeights.PassName) ? this : this with { Passes = [QuantizeWeights.PassName, .. Passes] };
+
     /// <summary>The same pipeline without the passes named in <paramref name="disabled"/>.</summary>
     public Pipeline Without(IEnumerable<string> disabled)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Llmc.Compiler.Synth;
 using Llmc.Ir;
 
 namespace Llmc.Compiler.Weights;
@@ -9,4 +11,15 @@ public interface IWeightSource
 
     /// <summary>The tensor as f32 values, row-major.</summary>
     float[] ReadFloat32();
+
+    /// <summary>The bytes the engine stores for this weight, in its <see cref="Type"/>'s dtype and layout.</summary>
+    byte[] ReadStored()
+    {
+        var values = ReadFloat32();
+        if (Type.DType == DType.F32) return MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        var size = Type.DType.SizeOf();
+        var bytes = new byte[values.Length * size];
+        for (var i = 0; i < values.Length; i++) WeightEncoding.Write(Type.DType, values[i], bytes.AsSpan(i * size, size));
+        return bytes;
+    }
 }

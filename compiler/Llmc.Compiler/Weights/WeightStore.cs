@@ -21,6 +21,9 @@ public sealed class WeightStore
     public HostTensor ReadHost(string name)
     {
         var source = this[name];
-        return new HostTensor(source.Type.Shape.Select(d => d.Size).ToArray(), source.ReadFloat32());
+        var shape = source.Type.Shape.Select(d => d.Size).ToArray();
+        return source.Type.DType.IsQuantized()
+            ? new HostTensor(source.Type.DType, shape, source.ReadStored())
+            : new HostTensor(shape, source.ReadFloat32());
     }
 }

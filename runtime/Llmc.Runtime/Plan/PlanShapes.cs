@@ -1,4 +1,6 @@
 using System.Globalization;
+using Llmc.Ir;
+using Llmc.Ir.Quantization;
 
 namespace Llmc.Runtime.Plan;
 
@@ -6,9 +8,14 @@ namespace Llmc.Runtime.Plan;
 public static class PlanShapes
 {
     /// <summary>Bytes a buffer needs when every symbol (<c>seq</c>, <c>out</c>) is at most <paramref name="maxSeq"/>.</summary>
-    public static long Bytes(PlanBuffer buffer, int maxSeq) =>
-        buffer.Shape.Aggregate(1L, (n, d) => n * (int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : maxSeq))
-        * ElementSize(buffer.DType);
+    public static long Bytes(PlanBuffer buffer, int maxSeq)
+    {
+        var dims = buffer.Shape.Select(d => int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : maxSeq).ToArray();
+        // Quantized weights are packed [N, K] matrices whose size is the format's, not a per-element one.
+        if (DTypes.TryParse(buffer.DType, out var dtype) && dtype.IsQuantized())
+            return QuantFormat.Of(dtype).PackedBytes(dims[0], dims[1]);
+        return dims.Aggregate(1L, (n, d) => n * d) * ElementSize(buffer.DType);
+    }
 
     public static int ElementSize(string dtype) => dtype switch
     {

@@ -28,6 +28,10 @@ public static class ConformanceCases
         yield return RmsNorm(5, 172);
         foreach (var (rows, k, n) in new[] { (1, 1, 1), (1, 3, 7), (1, 7, 17), (3, 17, 3), (1, 63, 65), (5, 64, 64), (1, 65, 63), (1, 172, 172), (17, 172, 172), (4, 1, 64), (1, 172, 1), (63, 65, 17), (33, 64, 300) })
             yield return Linear(rows, k, n);
+        foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
+            foreach (var k in new[] { 172, 64, 65, 300 })
+                foreach (var rows in new[] { 1, 3, 17 })
+                    yield return QuantizedLinear(dtype, rows, k, 37);
         foreach (var (headDim, heads) in new[] { (2, 1), (6, 3), (8, 2), (16, 1), (34, 3), (64, 2), (128, 1) })
         {
             yield return Rope(1, heads, headDim);
@@ -71,6 +75,14 @@ public static class ConformanceCases
         var random = Seeded(name);
         return Single(name, "linear", [new TensorType(DType.F32, Dim.Seq, k), new TensorType(DType.F32, n, k)],
             new Attributes(), [Floats(random, [rows, k], 1), Floats(random, [n, k], 1)], rows);
+    }
+
+    private static ConformanceCase QuantizedLinear(DType dtype, int rows, int k, int n)
+    {
+        var name = $"linear {dtype.Name()} rows={rows} k={k} n={n}";
+        var random = Seeded(name);
+        return Single(name, "linear", [new TensorType(DType.F32, Dim.Seq, k), new TensorType(dtype, n, k)],
+            new Attributes(), [Floats(random, [rows, k], 1), RandomPacked.Tensor(random, dtype, n, k)], rows);
     }
 
     private static ConformanceCase Rope(int rows, int heads, int headDim)

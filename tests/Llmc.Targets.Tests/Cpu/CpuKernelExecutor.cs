@@ -66,9 +66,10 @@ public sealed unsafe class CpuKernelExecutor : IKernelExecutor, IDisposable
 
     private static nint Allocate(HostTensor tensor)
     {
-        var bytes = (nuint)Math.Max(1, tensor.Length) * 4;
+        var source = tensor.P is { } packed ? packed.AsSpan()
+            : tensor.F is { } f ? MemoryMarshal.AsBytes(f.AsSpan()) : MemoryMarshal.AsBytes(tensor.Ints.AsSpan());
+        var bytes = (nuint)Math.Max(1, source.Length);
         var buffer = NativeMemory.AlignedAlloc(bytes, 64);
-        var source = tensor.F is { } f ? MemoryMarshal.AsBytes(f.AsSpan()) : MemoryMarshal.AsBytes(tensor.Ints.AsSpan());
         source.CopyTo(new Span<byte>(buffer, (int)bytes));
         return (nint)buffer;
     }

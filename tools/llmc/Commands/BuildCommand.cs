@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Llmc.Compiler.Build;
+using Llmc.Compiler.Passes;
 
 namespace Llmc.Cli.Commands;
 
@@ -9,26 +10,54 @@ public static class BuildCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "HuggingFace model folder (config.json, *.safetensors, tokenizer.json)" };
+        var model = new Argument<string?>("model")
+        {
+            Description = "HuggingFace model folder (config.json, *.safetensors, tokenizer.json)",
+            Arity = ArgumentArity.ZeroOrOne, // so that --passes list needs no model
+        };
         var target = new Option<string>("--target", "-t")
         {
-            Description = $"Target to compile for: {string.Join(", ", TargetRegistry.Names)}",
-            Required = true,
+            Description = $"Target to compile for (required): {string.Join(", ", TargetRegistry.Names)}",
         };
-        var output = new Option<string>("--output", "-o") { Description = "Engine file to write", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Engine file to write (required)" };
         var context = new Option<int?>("--context") { Description = "KV cache length in tokens (default: the model's, at most 4096)" };
         var batch = new Option<int?>("--max-batch-tokens") { Description = "Most tokens per forward step (default: min(context, 512))" };
-        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch };
+        var passes = new Option<string?>("--passes")
+        {
+            Description = "Comma-separated passes to run instead of the default pipeline ('' for none), or 'list' to show them",
+        };
+        var quant = new Option<string>("--quant")
+        {
+            Description = $"How linear weights are stored: {string.Join(", ", WeightQuantization.Names)} (default f32)",
+            DefaultValueFactory = _ => "f32",
+        };
+        var groupSize = new Option<int>("--group-size")
+        {
+            Description = $"Weights per quantization group: {string.Join(", ", Ir.Quantization.QuantFormat.GroupSizes)} (default {WeightQuantization.DefaultGroupSize})",
+            DefaultValueFactory = _ => WeightQuantization.DefaultGroupSize,
+        };
+        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch, passes, quant, groupSize };
         command.SetAction(parse => CliErrors.Run(() =>
         {
+            var passList = parse.GetValue(passes);
+            if (passList == "list")
+            {
+                Console.WriteLine($"default pipeline: {string.Join(", ", Pipeline.Default.Passes)}");
+                foreach (var p in PassRegistry.All) Console.WriteLine($"  {p.Name,-12} {p.Description}");
+                return 0;
+            }
             var options = new BuildOptions
             {
-                Source = parse.GetRequiredValue(model),
-                Target = parse.GetRequiredValue(target),
-                Output = parse.GetRequiredValue(output),
+                Source = parse.GetValue(model) ?? throw new Runtime.LlmcException("build needs a model folder"),
+                Target = parse.GetValue(target) ?? throw new Runtime.LlmcException("build needs --target"),
+                Output = parse.GetValue(output) ?? throw new Runtime.LlmcException("build needs -o <engine file>"),
                 Context = parse.GetValue(context),
                 MaxBatchTokens = parse.GetValue(batch),
+                Pipeline = passList is null ? Pipeline.Default : PipelineOf(passList),
+                Quant = parse.GetValue(quant)!,
+                GroupSize = parse.GetValue(groupSize),
             };
+            WeightQuantization.Parse(options.Quant, options.GroupSize); // bad values fail here, before any work
             var clock = Stopwatch.StartNew();
             Progress.Show("building", p =>
             {
@@ -39,5 +68,12 @@ public static class BuildCommand
             return 0;
         }));
         return command;
+    }
+
+    private static Pipeline PipelineOf(string list)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var n in names) PassRegistry.Get(n); // unknown names fail here, before any work
+        return new Pipeline("custom", names);
     }
 }

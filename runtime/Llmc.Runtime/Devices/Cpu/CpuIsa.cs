@@ -21,7 +21,7 @@ public static class CpuIsa
         (string Feature, bool Present)[] required = target switch
         {
             Avx2Target => [("AVX2", Avx2.IsSupported), ("FMA", Fma.IsSupported)],
-            Avx512Target => [("AVX-512F", Avx512F.IsSupported)],
+            Avx512Target => [("AVX-512F", Avx512F.IsSupported), ("AVX-512BW", Avx512BW.IsSupported)],
             _ => [],
         };
         if (required.Length == 0) return $"'{target}' is not a CPU target (known: {string.Join(", ", Targets)})";

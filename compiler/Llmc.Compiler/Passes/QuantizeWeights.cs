@@ -1,0 +1,42 @@
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+
+namespace Llmc.Compiler.Passes;
+
+/// <summary>
+/// Stores every float weight that only <c>linear</c> reads in the build's quantized format: the weight value becomes
+/// <c>name.format</c> (e.g. <c>…q_proj.weight.q4g32</c>) of the packed type, and its source packs the f32 one; dce then
+/// drops the float value. A weight other ops also read (an LM head tied to the embedding) stays f32: the float table
+/// is stored for the embedding anyway, and the head is where 4-bit rounding costs the most perplexity.
+/// </summary>
+public sealed class QuantizeWeights : IPass
+{
+    public const string PassName = "quantize";
+
+    public string Name => PassName;
+
+    public string Description => "store linear weights in the --quant format (no-op without one)";
+
+    public bool Run(Graph graph, PassContext context)
+    {
+        if (context.Quantization is not { } format) return false;
+        var editor = new GraphEditor(graph);
+        var readers = graph.Nodes.SelectMany(n => n.Inputs.Select((v, i) => (Value: v, Linear: n.Op.Name == "linear" && i == 1)))
+            .ToLookup(use => use.Value, use => use.Linear);
+        var packed = new Dictionary<Value, Value>();
+        foreach (var node in graph.Nodes.Where(n => n.Op.Name == "linear"))
+        {
+            var weight = node.Inputs[1];
+            if (weight.Kind != ValueKind.Weight || !weight.Type.DType.IsFloat() || !readers[weight].All(linear => linear)) continue;
+            if (!packed.TryGetValue(weight, out var quantized))
+            {
+                quantized = editor.AddWeight($"{weight.Name}.{format.Name}", weight.Type with { DType = format.DType });
+                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[weight.Name], format));
+                packed[weight] = quantized;
+            }
+            node.Inputs[1] = quantized;
+        }
+        editor.RemoveUnusedWeights();
+        return packed.Count > 0;
+    }
+}

@@ -1,0 +1,26 @@
+using Llmc.Ir;
+using Llmc.Ir.Quantization;
+
+namespace Llmc.Compiler.Weights;
+
+/// <summary>A weight packed into a quantized format from an f32 source, packed once on first read.</summary>
+public sealed class QuantizedWeight(IWeightSource source, QuantFormat format) : IWeightSource
+{
+    private readonly Lazy<byte[]> _packed = new(() =>
+        GroupQuantizer.Pack(source.ReadFloat32(), source.Type[0].Size, source.Type[1].Size, format));
+
+    public TensorType Type { get; } = source.Type with { DType = format.DType };
+
+    /// <summary>The dequantized values: what the engine's weights mean.</summary>
+    public float[] ReadFloat32()
+    {
+        int n = Type[0].Size, k = Type[1].Size;
+        var view = format.View(_packed.Value, n, k);
+        var values = new float[(long)n * k];
+        for (var row = 0; row < n; row++)
+            for (var j = 0; j < k; j++) values[(long)row * k + j] = view.Value(row, j);
+        return values;
+    }
+
+    public byte[] ReadStored() => _packed.Value;
+}

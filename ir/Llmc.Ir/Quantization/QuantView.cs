@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace Llmc.Ir.Quantization;
+
+/// <summary>Reads a packed [N, K] tensor of a <see cref="QuantFormat"/>: per-group scale and offset, and codes.</summary>
+public readonly ref struct QuantView
+{
+    private readonly ReadOnlySpan<float> _scales;
+    private readonly ReadOnlySpan<float> _offsets;
+    private readonly ReadOnlySpan<byte> _codes;
+    private readonly int _groups;
+    private readonly int _rowBytes;
+
+    public QuantView(QuantFormat format, ReadOnlySpan<byte> packed, int n, int k)
+    {
+        if (packed.Length != format.PackedBytes(n, k))
+            throw new IrException($"a {format.Name}[{n}, {k}] tensor is {format.PackedBytes(n, k)} bytes, got {packed.Length}");
+        Format = format;
+        _groups = format.Groups(k);
+        _rowBytes = format.CodeRowBytes(k);
+        var planeBytes = n * _groups * sizeof(float);
+        _scales = MemoryMarshal.Cast<byte, float>(packed[..planeBytes]);
+        _offsets = format.HasOffsets ? MemoryMarshal.Cast<byte, float>(packed.Slice(planeBytes, planeBytes)) : default;
+        _codes = packed[(int)format.CodesOffset(n, k)..];
+    }
+
+    public QuantFormat Format { get; }
+
+    public float Scale(int row, int group) => _scales[row * _groups + group];
+
+    /// <summary>The value of code 0: the stored offset (Q4A), or −scale·ZeroCode.</summary>
+    public float Offset(int row, int group) =>
+        Format.HasOffsets ? _offsets[row * _groups + group] : -Scale(row, group) * Format.ZeroCode;
+
+    public int Code(int row, int j) => Format.Code(_codes.Slice(row * _rowBytes, _rowBytes), j);
+
+    /// <summary>The dequantized weight: scale · code + offset.</summary>
+    public float Value(int row, int j)
+    {
+        var group = j / Format.GroupSize;
+        return Scale(row, group) * Code(row, j) + Offset(row, group);
+    }
+}

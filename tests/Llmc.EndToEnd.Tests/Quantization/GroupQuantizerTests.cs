@@ -1,0 +1,97 @@
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+using Llmc.Ir.Quantization;
+
+namespace Llmc.EndToEnd.Tests.Quantization;
+
+public sealed class GroupQuantizerTests
+{
+    public static TheoryData<DType, int> Formats
+    {
+        get
+        {
+            var data = new TheoryData<DType, int>();
+            foreach (var t in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
+                foreach (var k in new[] { 172, 64, 65, 300 }) data.Add(t, k);
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Dequantized_values_stay_near_the_originals(DType dtype, int k)
+    {
+        var format = QuantFormat.Of(dtype);
+        const int n = 5;
+        var values = Gaussian(n * k, seed: k);
+        var view = format.View(GroupQuantizer.Pack(values, n, k, format), n, k);
+        for (var row = 0; row < n; row++)
+        {
+            for (var group = 0; group < format.Groups(k); group++)
+            {
+                var v = values.AsSpan(row * k + group * format.GroupSize, Math.Min(format.GroupSize, k - group * format.GroupSize));
+                // A max-abs (or min/max range) step bounds every error of a plain rounding; the 4-bit searches shrink the
+                // step and may clip the extremes, so they get a bound of two steps.
+                var range = format.HasOffsets ? Max(v) - Min(v) : 2 * MaxAbs(v);
+                var step = range / (format.HasOffsets ? format.MaxCode : 2 * (format.ZeroCode - 1));
+                var bound = (format.Bits == 8 ? 0.5 : 2.0) * step * 1.0001 + 1e-7;
+                for (var j = 0; j < v.Length; j++)
+                    Assert.True(Math.Abs(view.Value(row, group * format.GroupSize + j) - v[j]) <= bound, $"{format.Name} row {row} group {group} element {j}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(64)]
+    [InlineData(128)]
+    public void The_q4_scale_search_beats_max_abs_rounding(int groupSize)
+    {
+        const int n = 64, k = 256;
+        var values = Gaussian(n * k, seed: groupSize);
+        var format = new QuantFormat(QuantScheme.Q4, groupSize);
+        var view = format.View(GroupQuantizer.Pack(values, n, k, format), n, k);
+        double searched = 0, plain = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var (row, j) = (i / k, i % k);
+            searched += Square(view.Value(row, j) - values[i]);
+            var group = values.AsSpan(row * k + j / groupSize * groupSize, groupSize);
+            var scale = MaxAbs(group) / 7;
+            plain += Square(scale * Math.Clamp(Math.Round(values[i] / scale), -8, 7) - values[i]);
+        }
+        Assert.True(searched < 0.9 * plain, $"searched error {searched:E3} vs max-abs {plain:E3}");
+    }
+
+    [Fact]
+    public void All_zero_groups_pack_to_zero()
+    {
+        foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
+        {
+            var format = QuantFormat.Of(dtype);
+            var view = format.View(GroupQuantizer.Pack(new float[3 * 65], 3, 65, format), 3, 65);
+            for (var j = 0; j < 65; j++) Assert.Equal(0f, view.Value(2, j));
+        }
+    }
+
+    private static float[] Gaussian(int count, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())))];
+    }
+
+    private static float MaxAbs(ReadOnlySpan<float> v) => Math.Max(Max(v), -Min(v));
+
+    private static float Max(ReadOnlySpan<float> v) => TensorPrimitivesMax(v, MathF.Max);
+
+    private static float Min(ReadOnlySpan<float> v) => TensorPrimitivesMax(v, MathF.Min);
+
+    private static float TensorPrimitivesMax(ReadOnlySpan<float> v, Func<float, float, float> pick)
+    {
+        var best = v[0];
+        foreach (var x in v) best = pick(best, x);
+        return best;
+    }
+
+    private static double Square(double d) => d * d;
+}
