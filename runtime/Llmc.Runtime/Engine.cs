@@ -106,19 +106,11 @@ public sealed class Engine : IDisposable
     /// <summary>Logits for every position of <paramref name="tokens"/> fed from position 0, row-major [tokens, vocab].</summary>
     public float[] Logits(ReadOnlySpan<int> tokens)
     {
+        var result = new float[tokens.Length * _executor.VocabSize];
         _turn.Wait();
         try
         {
-            var vocab = _executor.VocabSize;
-            var result = new float[tokens.Length * vocab];
-            var positions = new int[_executor.MaxSeq];
-            for (var start = 0; start < tokens.Length; start += _executor.MaxSeq)
-            {
-                var count = Math.Min(_executor.MaxSeq, tokens.Length - start);
-                for (var i = 0; i < count; i++) positions[i] = start + i;
-                var rows = Enumerable.Range(0, count).ToArray();
-                _executor.Forward(tokens.Slice(start, count), positions.AsSpan(0, count), rows).CopyTo(result.AsSpan(start * vocab));
-            }
+            _generator.AllLogits(tokens, result);
             return result;
         }
         finally

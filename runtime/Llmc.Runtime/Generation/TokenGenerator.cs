@@ -13,6 +13,7 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
 {
     private readonly int[] _positions = new int[executor.MaxSeq];
     private readonly int[] _lastRow = new int[1];
+    private readonly int[] _allRows = Enumerable.Range(0, executor.MaxSeq).ToArray();
     private readonly int[] _one = new int[1];
 
     /// <param name="onPiece">Called with each piece of new text as soon as it is safe to show.</param>
@@ -64,15 +65,27 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
     }
 
     /// <summary>Runs the prompt through in chunks of at most MaxSeq tokens; returns the last token's logits.</summary>
-    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> prompt)
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> prompt) => RunFromStart(prompt, allLogits: default);
+
+    /// <summary>Runs <paramref name="tokens"/> from position 0 and writes every position's logits, row-major [tokens, vocab].</summary>
+    public void AllLogits(ReadOnlySpan<int> tokens, Span<float> logits) => RunFromStart(tokens, logits);
+
+    /// <summary>
+    /// Feeds tokens from position 0 in chunks of at most MaxSeq; asks for every row's logits when <paramref name="allLogits"/>
+    /// is given (copying each chunk's into it), else only the last row's, which it returns.
+    /// </summary>
+    private ReadOnlySpan<float> RunFromStart(ReadOnlySpan<int> tokens, Span<float> allLogits)
     {
         ReadOnlySpan<float> logits = default;
-        for (var start = 0; start < prompt.Length; start += executor.MaxSeq)
+        var vocab = executor.VocabSize;
+        for (var start = 0; start < tokens.Length; start += executor.MaxSeq)
         {
-            var count = Math.Min(executor.MaxSeq, prompt.Length - start);
+            var count = Math.Min(executor.MaxSeq, tokens.Length - start);
             for (var i = 0; i < count; i++) _positions[i] = start + i;
             _lastRow[0] = count - 1;
-            logits = executor.Forward(prompt.Slice(start, count), _positions.AsSpan(0, count), _lastRow);
+            ReadOnlySpan<int> rows = allLogits.IsEmpty ? _lastRow : _allRows.AsSpan(0, count);
+            logits = executor.Forward(tokens.Slice(start, count), _positions.AsSpan(0, count), rows);
+            if (!allLogits.IsEmpty) logits.CopyTo(allLogits[(start * vocab)..]);
         }
         return logits;
     }

@@ -1,8 +1,8 @@
 using System.Reflection;
-using System.Runtime.Intrinsics.X86;
+using Llmc.Runtime.Devices.Cpu;
 using Xunit.Sdk;
 
-namespace Llmc.Tests;
+namespace Llmc.EndToEnd.Tests;
 
 /// <summary>
 /// Supplies one CPU target name to a theory, and marks the case skipped, with the reason, when this CPU cannot run it:
@@ -16,15 +16,8 @@ public sealed class CpuTargetAttribute : DataAttribute
     public CpuTargetAttribute(string target)
     {
         _target = target;
-        Skip = MissingIsa(target);
+        Skip = CpuIsa.Missing(target);
     }
-
-    public static string? MissingIsa(string target) => target switch
-    {
-        "cpu-avx2" => Avx2.IsSupported && Fma.IsSupported ? null : "this CPU lacks AVX2/FMA",
-        "cpu-avx512" => Avx512F.IsSupported && Avx512BW.IsSupported ? null : "this CPU lacks AVX-512F/BW",
-        _ => $"unknown CPU target {target}",
-    };
 
     public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[_target]];
 }
