@@ -19,8 +19,11 @@ public interface ITarget
 /// <summary>The compiled code: named blobs to store as engine sections, and where each kernel's entry point is.</summary>
 public sealed record CompiledKernels(IReadOnlyList<CompiledKernel> Kernels, IReadOnlyDictionary<string, byte[]> Sections);
 
-/// <summary>One kernel's code location: <paramref name="Section"/> holds it, <paramref name="Entry"/> names it there.</summary>
-public sealed record CompiledKernel(KernelInstance Instance, string Section, string Entry, string Format);
+/// <summary>
+/// One kernel's code location: <paramref name="Section"/> holds it, <paramref name="Entry"/> names it there;
+/// GPU kernels also carry their launch geometry.
+/// </summary>
+public sealed record CompiledKernel(KernelInstance Instance, string Section, string Entry, string Format, Runtime.Format.KernelLaunch? Launch = null);
 
 /// <summary>A kernel failed to render or compile; the message names it and carries the toolchain's log.</summary>
 public sealed class TargetException(string message) : Exception(message);

@@ -127,5 +127,6 @@ public static class EngineBuilder
         Section = k.Section,
         Entry = k.Entry,
         Format = k.Format,
+        Launch = k.Launch,
     };
 }

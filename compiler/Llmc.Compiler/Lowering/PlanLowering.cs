@@ -8,7 +8,7 @@ namespace Llmc.Compiler.Lowering;
 public sealed record LoweredGraph(ExecutionPlan Plan, IReadOnlyList<KernelInstance> Kernels);
 
 /// <summary>
-/// Turns a verified graph into an execution plan: one buffer per value, one kernel launch per node,
+/// Turns a verified graph into an execution plan: one buffer per value (activations placed in one arena), one kernel launch per node,
 /// nodes with equal kernel instances sharing one compiled kernel.
 /// </summary>
 public static class PlanLowering
@@ -53,11 +53,13 @@ public static class PlanLowering
             });
         }
 
+        var (placed, arenaBytes) = ActivationLayout.Assign(buffers, steps, maxSeq);
         var plan = new ExecutionPlan
         {
             MaxSeq = maxSeq,
             Context = context,
-            Buffers = buffers,
+            Buffers = placed,
+            ActivationBytes = arenaBytes,
             Steps = steps,
             Inputs = new Dictionary<string, int>
             {

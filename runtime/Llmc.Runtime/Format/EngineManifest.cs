@@ -115,6 +115,9 @@ public sealed record KernelEntry
 
     /// <summary>Code format, e.g. <c>dotnet-il</c>, <c>ptx</c>, <c>cubin</c>, <c>spirv</c>.</summary>
     public required string Format { get; init; }
+
+    /// <summary>Launch geometry of GPU kernels; absent for CPU kernels.</summary>
+    public KernelLaunch? Launch { get; init; }
 }
 
 /// <summary>A byte range of the file with its CRC-32C, checked on load.</summary>

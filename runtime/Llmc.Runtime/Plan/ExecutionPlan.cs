@@ -16,6 +16,12 @@ public sealed record ExecutionPlan
 
     public required List<PlanBuffer> Buffers { get; init; }
 
+    /// <summary>
+    /// Bytes of the one activation arena every device allocates; each activation buffer lives at its
+    /// <see cref="PlanBuffer.Offset"/> in it, and buffers whose lifetimes do not overlap may share bytes.
+    /// </summary>
+    public long ActivationBytes { get; init; }
+
     public required List<PlanStep> Steps { get; init; }
 
     /// <summary>Buffer ids of the runtime inputs, by role: <c>tokens</c>, <c>positions</c>, <c>logit_rows</c>.</summary>
@@ -49,6 +55,9 @@ public sealed record PlanBuffer
 
     /// <summary>For weights: the tensor's name in the engine's tensor table.</summary>
     public string? Tensor { get; init; }
+
+    /// <summary>For activations: the byte offset in the activation arena (a multiple of <see cref="ActivationArena.Alignment"/>).</summary>
+    public long Offset { get; init; }
 }
 
 /// <summary>One kernel launch: the kernel's name in the kernel table and its buffer arguments in order.</summary>

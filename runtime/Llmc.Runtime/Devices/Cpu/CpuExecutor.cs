@@ -6,11 +6,11 @@ namespace Llmc.Runtime.Devices.Cpu;
 
 /// <summary>
 /// Executes a plan with the engine's compiled CPU kernels: weights are used in place from the mapped file,
-/// activations, inputs and the KV cache are allocated once, and each step is a kernel launch on the worker pool.
+/// activations share one arena, inputs and the KV cache are allocated once, and each step is a kernel launch on the worker pool.
 /// </summary>
 public sealed unsafe class CpuExecutor : IModelExecutor
 {
-    private const int Alignment = 64;
+    private const int Alignment = ActivationArena.Alignment;
 
     private readonly ExecutionPlan _plan;
     private readonly CpuKernelLibrary _library;
@@ -36,11 +36,15 @@ public sealed unsafe class CpuExecutor : IModelExecutor
 
         var tensors = manifest.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         _buffers = new nint[_plan.Buffers.Count];
+        var arena = Allocate(_plan.ActivationBytes);
         foreach (var b in _plan.Buffers)
         {
-            _buffers[b.Id] = b.Kind == BufferKind.Weight
-                ? (nint)file.SectionPointer(tensors[b.Tensor!].Section)
-                : Allocate(PlanShapes.Bytes(b, MaxSeq));
+            _buffers[b.Id] = b.Kind switch
+            {
+                BufferKind.Weight => (nint)file.SectionPointer(tensors[b.Tensor!].Section),
+                BufferKind.Activation => arena + (nint)b.Offset,
+                _ => Allocate(PlanShapes.Bytes(b, MaxSeq)),
+            };
         }
 
         _stepKernels = _plan.Steps.Select(s => _library[s.Kernel]).ToArray();
