@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using Llmc.Runtime.Devices;
 using Llmc.Runtime.Devices.Cpu;
+using Llmc.Runtime.Devices.Cuda;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Generation;
 using Llmc.Runtime.Tokenization;
@@ -129,6 +130,7 @@ public sealed class Engine : IDisposable
     private static IModelExecutor CreateExecutor(string path, EngineFile file, int threads)
     {
         var target = file.Manifest.Target;
+        if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file);
         if (!target.StartsWith("cpu-", StringComparison.Ordinal))
             throw new ModelFileException(path, $"engine is for target '{target}', which this runtime cannot run (it runs cpu-avx2, cpu-avx512)");
         if (CpuIsa.Missing(target) is string missing) throw new ModelFileException(path, missing);

@@ -1,0 +1,186 @@
+using System.Runtime.InteropServices;
+using Llmc.Runtime.Format;
+using Llmc.Runtime.Plan;
+
+namespace Llmc.Runtime.Devices.Cuda;
+
+/// <summary>
+/// Executes a plan on a GPU through the CUDA driver. Weights are uploaded once; activations share one arena;
+/// inputs, KV caches and logits have their own buffers. A step is a sequence of kernel launches on one stream
+/// between an upload of the step's inputs and a download of its logits through page-locked host memory.
+/// Decode steps (one token, one logit row) are captured once into a CUDA graph and replayed, so a token
+/// costs one graph launch instead of one launch per kernel.
+/// </summary>
+public sealed unsafe class CudaExecutor : IModelExecutor
+{
+    private const uint NonBlockingStream = 1;
+    private const int CaptureThreadLocal = 1;
+
+    private readonly CudaDevice _device;
+    private readonly CudaModule _module;
+    private readonly List<ulong> _allocations = [];
+    private readonly nint _stream;
+    private readonly ulong[] _buffers;
+    private readonly CudaStepLaunch[] _steps;
+    private readonly byte* _launchStorage;
+    private readonly int* _hostInputs;
+    private readonly float* _hostLogits;
+    private readonly int _tokens, _positions, _logitRows, _logits;
+    private nint _decodeGraph, _decodeExec;
+
+    public CudaExecutor(EngineFile file)
+    {
+        var manifest = file.Manifest;
+        var plan = manifest.Plan;
+        MaxSeq = plan.MaxSeq;
+        Context = plan.Context;
+        VocabSize = manifest.Model.VocabSize;
+        _device = CudaDevice.Open();
+        try
+        {
+            var code = CudaCodeChoice.Pick(CudaCodeChoice.Available(manifest.Kernels), _device.Architecture, _device.Name);
+            Code = code;
+            _module = CudaModule.Load(file.Section(code.Section), code.Format, code.Section);
+            CudaResult.Check(CudaNative.cuStreamCreate(out _stream, NonBlockingStream), "cuStreamCreate");
+
+            _buffers = AllocateBuffers(file, plan);
+            var kernels = manifest.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Name, StringComparer.Ordinal);
+            _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)Math.Max(1, plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count))));
+            _steps = new CudaStepLaunch[plan.Steps.Count];
+            var storage = _launchStorage;
+            for (var i = 0; i < _steps.Length; i++)
+            {
+                var step = plan.Steps[i];
+                var kernel = kernels.TryGetValue(step.Kernel, out var k) ? k : throw new LlmcException($"the engine has no CUDA kernel '{step.Kernel}' in section '{code.Section}'");
+                var launch = kernel.Launch ?? throw new LlmcException($"CUDA kernel '{kernel.Name}' has no launch geometry");
+                _steps[i] = new CudaStepLaunch(_module.Function(kernel.Entry), launch, [.. step.Args.Select(a => _buffers[a])], storage);
+                storage += CudaStepLaunch.StorageBytes(step.Args.Count);
+            }
+
+            (_tokens, _positions, _logitRows) = (plan.Inputs[PlanRoles.Tokens], plan.Inputs[PlanRoles.Positions], plan.Inputs[PlanRoles.LogitRows]);
+            _logits = plan.Outputs[PlanRoles.Logits];
+            _hostInputs = (int*)_device.AllocateHost(3L * MaxSeq * sizeof(int), "the step inputs");
+            _hostLogits = (float*)_device.AllocateHost((long)MaxSeq * VocabSize * sizeof(float), "the logits");
+            Synchronize();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public int MaxSeq { get; }
+
+    public int Context { get; }
+
+    public int VocabSize { get; }
+
+    /// <summary>The code section this GPU runs (a cubin for its architecture, or PTX the driver compiled).</summary>
+    public CudaCodeChoice.Code Code { get; }
+
+    public string DeviceName => _device.Name;
+
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    {
+        StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
+        _device.MakeCurrent();
+        tokens.CopyTo(new Span<int>(_hostInputs, MaxSeq));
+        positions.CopyTo(new Span<int>(_hostInputs + MaxSeq, MaxSeq));
+        logitRows.CopyTo(new Span<int>(_hostInputs + 2 * MaxSeq, MaxSeq));
+        if (tokens.Length == 1 && logitRows.Length == 1)
+        {
+            if (_decodeExec == 0) CaptureDecodeStep();
+            CudaResult.Check(CudaNative.cuGraphLaunch(_decodeExec, _stream), "cuGraphLaunch");
+        }
+        else
+        {
+            Enqueue(tokens.Length, logitRows.Length);
+        }
+        Synchronize();
+        return new ReadOnlySpan<float>(_hostLogits, logitRows.Length * VocabSize);
+    }
+
+    public void Dispose()
+    {
+        if (_decodeExec != 0) CudaNative.cuGraphExecDestroy(_decodeExec);
+        if (_decodeGraph != 0) CudaNative.cuGraphDestroy(_decodeGraph);
+        (_decodeExec, _decodeGraph) = (0, 0);
+        if (_stream != 0) CudaNative.cuStreamDestroy(_stream);
+        foreach (var pointer in _allocations) CudaNative.cuMemFree(pointer);
+        _allocations.Clear();
+        if (_hostInputs != null) CudaNative.cuMemFreeHost(_hostInputs);
+        if (_hostLogits != null) CudaNative.cuMemFreeHost(_hostLogits);
+        _module?.Dispose();
+        if (_launchStorage != null) NativeMemory.Free(_launchStorage);
+        _device.Dispose();
+    }
+
+    // One step: inputs up, every kernel, logits down, all on the stream; the same calls are what the decode graph records.
+    private void Enqueue(int seq, int outRows)
+    {
+        Upload(_tokens, _hostInputs, seq);
+        Upload(_positions, _hostInputs + MaxSeq, seq);
+        Upload(_logitRows, _hostInputs + 2 * MaxSeq, outRows);
+        Span<int> dims = stackalloc int[PlanSymbols.Count];
+        dims[PlanSymbols.Seq] = seq;
+        dims[PlanSymbols.Out] = outRows;
+        foreach (var step in _steps) step.Enqueue(_stream, dims);
+        CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostLogits, _buffers[_logits], (nuint)((long)outRows * VocabSize * sizeof(float)), _stream), "cuMemcpyDtoHAsync");
+    }
+
+    private void Upload(int buffer, int* host, int count) =>
+        CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_buffers[buffer], host, (nuint)(count * sizeof(int)), _stream), "cuMemcpyHtoDAsync");
+
+    private void CaptureDecodeStep()
+    {
+        CudaResult.Check(CudaNative.cuStreamBeginCapture(_stream, CaptureThreadLocal), "cuStreamBeginCapture");
+        try
+        {
+            Enqueue(1, 1);
+        }
+        finally
+        {
+            CudaResult.Check(CudaNative.cuStreamEndCapture(_stream, out _decodeGraph), "cuStreamEndCapture");
+        }
+        CudaResult.Check(CudaNative.cuGraphInstantiateWithFlags(out _decodeExec, _decodeGraph, 0), "cuGraphInstantiate");
+    }
+
+    private void Synchronize() => CudaResult.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+
+    private ulong[] AllocateBuffers(EngineFile file, ExecutionPlan plan)
+    {
+        var tensors = file.Manifest.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var buffers = new ulong[plan.Buffers.Count];
+        var arena = Allocate(plan.ActivationBytes, "the activation arena");
+        foreach (var b in plan.Buffers)
+        {
+            switch (b.Kind)
+            {
+                case BufferKind.Activation:
+                    buffers[b.Id] = arena + (ulong)b.Offset;
+                    break;
+                case BufferKind.Weight:
+                    var section = tensors[b.Tensor!].Section;
+                    var bytes = file.Section(section);
+                    buffers[b.Id] = Allocate(bytes.Length, $"weight {b.Tensor}");
+                    fixed (byte* source = bytes) CudaResult.Check(CudaNative.cuMemcpyHtoD(buffers[b.Id], source, (nuint)bytes.Length), "cuMemcpyHtoD");
+                    break;
+                default:
+                    var size = PlanShapes.Bytes(b, MaxSeq);
+                    buffers[b.Id] = Allocate(size, $"{b.Kind.ToString().ToLowerInvariant()} {b.Name}");
+                    // The KV caches start as zeros, like the CPU's; inputs are overwritten before every step.
+                    CudaResult.Check(CudaNative.cuMemsetD32Async(buffers[b.Id], 0, (nuint)((size + 3) / 4), _stream), "cuMemsetD32Async");
+                    break;
+            }
+        }
+        return buffers;
+    }
+
+    private ulong Allocate(long bytes, string what)
+    {
+        var pointer = _device.Allocate(bytes, what);
+        _allocations.Add(pointer);
+        return pointer;
+    }
+}
