@@ -1,0 +1,77 @@
+using System.Globalization;
+using Llmc.Ir;
+using Llmc.Targets.Emit;
+
+namespace Llmc.Targets.Gpu;
+
+/// <summary>
+/// One GPU kernel being rendered: its instance, shape, dialect and writer, and the phrases every template shares
+/// (sizes with symbols, element loads per dtype from 32-bit words, f32 stores, workgroup reductions).
+/// Arguments are numbered as in the plan step: operands, then the result.
+/// </summary>
+public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, KernelInstance instance, GpuKernelShape shape)
+{
+    public SourceWriter Writer { get; } = writer;
+
+    public GpuDialect Dialect { get; } = dialect;
+
+    public KernelInstance Instance { get; } = instance;
+
+    public GpuKernelShape Shape { get; } = shape;
+
+    public string Name => Instance.Name;
+
+    /// <summary>The result's argument number.</summary>
+    public int ResultArgument => Instance.Operands.Count;
+
+    /// <summary>A dimension as an int expression: a literal, or the run-time symbol.</summary>
+    public string Size(Dim dim) =>
+        dim.IsSymbolic ? Dialect.Symbol(dim.Symbol!) : dim.Size.ToString(CultureInfo.InvariantCulture);
+
+    public void Constant(string name, long value) =>
+        Writer.Line($"const int {name} = {checked((int)value).ToString(CultureInfo.InvariantCulture)};");
+
+    public void Constant(string name, double value) => Writer.Line($"const float {name} = {Dialect.Float(value)};");
+
+    /// <summary>Element <paramref name="index"/> of a float operand (f32, f16 or bf16) as an f32 expression; the index is repeated, so keep it simple.</summary>
+    public string Load(int argument, string index) => Instance.Operands[argument].DType switch
+    {
+        DType.F32 => Dialect.BitsToFloat(Dialect.Word(argument, index)),
+        DType.F16 => Dialect.HalfToFloat($"({Dialect.Word(argument, $"({index}) >> 1")} >> ((({index}) & 1) * 16))"),
+        DType.BF16 => Dialect.BitsToFloat($"(({index}) & 1) != 0 ? {Dialect.Word(argument, $"({index}) >> 1")} & 0xffff0000u : {Dialect.Word(argument, $"({index}) >> 1")} << 16"),
+        var t => throw new TargetException($"{Instance.Name}: GPU kernels cannot read {t.Name()} operand {argument} as floats"),
+    };
+
+    /// <summary>Element <paramref name="index"/> of an i32 operand.</summary>
+    public string LoadInt(int argument, string index) => Dialect.Cast("int", Dialect.Word(argument, index));
+
+    /// <summary>The statement storing f32 <paramref name="value"/> at element <paramref name="index"/> of argument <paramref name="argument"/>.</summary>
+    public string Store(int argument, string index, string value) => $"{Dialect.Word(argument, index)} = {Dialect.FloatToBits(value)};";
+
+    /// <summary>The statement storing f32 <paramref name="value"/> at element <paramref name="index"/> of the result.</summary>
+    public string StoreResult(string index, string value) => Store(ResultArgument, index, value);
+
+    /// <summary>
+    /// Combines <paramref name="value"/> over each run of <paramref name="width"/> consecutive threads (a power of two
+    /// dividing the local size) with a shared-memory tree; every thread of a run then finds the total at
+    /// <c>shared[runStart]</c>, returned as an expression. All threads must get here; read the total before the
+    /// next barrier-protected reuse of <paramref name="shared"/>, and put a barrier between reading and reusing it.
+    /// </summary>
+    public string Reduce(string shared, string value, int width, Func<string, string, string> combine)
+    {
+        if (width <= 0 || (width & (width - 1)) != 0 || Shape.LocalSize % width != 0)
+            throw new TargetException($"{Name}: reduction width {width} must be a power of two dividing {Shape.LocalSize}");
+        var (w, lid) = (Writer, Dialect.LocalId);
+        w.Line($"{shared}[{lid}] = {value};");
+        w.Line(Dialect.Barrier);
+        using (w.Block($"for (int stride = {width / 2}; stride > 0; stride >>= 1)"))
+        {
+            w.Line($"if (({lid} & {width - 1}) < stride) {shared}[{lid}] = {combine($"{shared}[{lid}]", $"{shared}[{lid} + stride]")};");
+            w.Line(Dialect.Barrier);
+        }
+        return $"{shared}[{lid} & {~(width - 1)}]";
+    }
+
+    /// <summary><see cref="Reduce"/> with addition.</summary>
+    public string Sum(string shared, string value, int width) => Reduce(shared, value, width, (a, b) => $"{a} + {b}");
+}

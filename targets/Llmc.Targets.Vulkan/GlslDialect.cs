@@ -1,0 +1,72 @@
+using Llmc.Targets.Emit;
+using Llmc.Targets.Gpu;
+
+namespace Llmc.Targets.Vulkan;
+
+/// <summary>
+/// GLSL 4.50 compute shaders for Vulkan: one module per kernel with entry <c>main</c>; argument i is the std430
+/// storage buffer at set 0, binding i, an array of <c>uint</c>; the plan symbols are push constants
+/// <c>{ int seq; int out; }</c> at offset 0 (the second is spelled <c>outRows</c>: <c>out</c> is a GLSL keyword).
+/// </summary>
+public sealed record GlslDialect() : GpuDialect(VulkanTarget.TargetName)
+{
+    public static GlslDialect Instance { get; } = new();
+
+    public override string LocalId => "int(gl_LocalInvocationID.x)";
+
+    public override string GroupX => "int(gl_WorkGroupID.x)";
+
+    public override string GroupY => "int(gl_WorkGroupID.y)";
+
+    public override string GroupCountX => "int(gl_NumWorkGroups.x)";
+
+    public override string LocalCount => "int(gl_WorkGroupSize.x)";
+
+    public override string Barrier => "barrier();";
+
+    public override string PreciseFloat => "precise float";
+
+    public override string Word(int argument, string index) => $"a{argument}.w[{index}]";
+
+    public override string Symbol(string name) => name switch
+    {
+        "seq" => "pc.seq",
+        "out" => "pc.outRows",
+        _ => throw new TargetException($"unknown plan symbol '{name}'"),
+    };
+
+    public override string BitsToFloat(string bits) => $"uintBitsToFloat({bits})";
+
+    public override string FloatToBits(string value) => $"floatBitsToUint({value})";
+
+    public override string HalfToFloat(string bits) => $"unpackHalf2x16({bits}).x";
+
+    public override string Fma(string a, string b, string c) => $"fma({a}, {b}, {c})";
+
+    public override string Max(string a, string b) => $"max({a}, {b})";
+
+    public override string Min(string a, string b) => $"min({a}, {b})";
+
+    public override string Abs(string value) => $"abs({value})";
+
+    public override string RoundEven(string value) => $"roundEven({value})";
+
+    public override string Call(MathFunction function, string argument) => $"{function.ToString().ToLowerInvariant()}({argument})";
+
+    public override void WriteKernel(SourceWriter writer, GpuKernelSignature signature, Action body)
+    {
+        var w = writer;
+        w.Line("#version 450");
+        w.Line($"// llmc kernel {signature.Entry}");
+        w.Line($"layout(local_size_x = {signature.Shape.LocalSize}, local_size_y = 1, local_size_z = 1) in;");
+        for (var i = 0; i < signature.ArgumentCount; i++)
+        {
+            var access = signature.Writes[i] ? "" : "readonly ";
+            w.Line($"layout(std430, set = 0, binding = {i}) {access}buffer Argument{i} {{ uint w[]; }} a{i};");
+        }
+        w.Line("layout(push_constant) uniform Symbols { int seq; int outRows; } pc;");
+        foreach (var array in signature.Shape.Shared) w.Line($"shared {array.Type} {array.Name}[{array.Count}];");
+        w.Line();
+        using (w.Block("void main()")) body();
+    }
+}
