@@ -8,7 +8,7 @@ namespace Llmc.Compiler.Lowering;
 public sealed record LoweredGraph(ExecutionPlan Plan, IReadOnlyList<KernelInstance> Kernels);
 
 /// <summary>
-/// Turns a verified graph into an execution plan: one buffer per value (activations placed in one arena), one kernel launch per node,
+/// Turns a verified graph into an execution plan: one buffer per value (activations share one arena by lifetime), one kernel launch per node,
 /// nodes with equal kernel instances sharing one compiled kernel.
 /// </summary>
 public static class PlanLowering
@@ -53,7 +53,8 @@ public static class PlanLowering
             });
         }
 
-        var (placed, arenaBytes) = ActivationLayout.Assign(buffers, steps, maxSeq);
+        var logits = ids[graph.Outputs.Single()];
+        var (placed, arenaBytes) = ActivationLayout.Assign(buffers, steps, [logits], maxSeq);
         var plan = new ExecutionPlan
         {
             MaxSeq = maxSeq,
@@ -67,7 +68,7 @@ public static class PlanLowering
                 [PlanRoles.Positions] = ids[graph.Find(PlanRoles.Positions)],
                 [PlanRoles.LogitRows] = ids[graph.Find(PlanRoles.LogitRows)],
             },
-            Outputs = new Dictionary<string, int> { [PlanRoles.Logits] = ids[graph.Outputs.Single()] },
+            Outputs = new Dictionary<string, int> { [PlanRoles.Logits] = logits },
         };
         return new LoweredGraph(plan, kernels.Keys.ToList());
     }

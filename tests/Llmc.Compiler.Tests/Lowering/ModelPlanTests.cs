@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using Llmc.Compiler.Frontends;
+using Llmc.Compiler.Frontends.HfConfig;
+using Llmc.Compiler.Lowering;
+using Llmc.Compiler.Models;
+using Llmc.Compiler.Passes;
+using Llmc.Compiler.Synth;
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+using Llmc.Runtime.Plan;
+using Llmc.Targets.Cpu;
+using Llmc.Tests;
+using Xunit.Abstractions;
+
+namespace Llmc.Compiler.Tests.Lowering;
+
+/// <summary>The activation arena of whole-model plans, as the default build lowers them.</summary>
+public sealed class ModelPlanTests(ITestOutputHelper output)
+{
+    private const int MaxSeq = 512;
+
+    private static readonly CpuTarget Target = new("cpu-avx2");
+
+    [Fact]
+    public void Stories260k_reuses_activation_memory_soundly()
+    {
+        using var model = HfModelFolder.Open(TestPaths.Model("stories260k-hf"));
+        var (graph, weights) = ModelImport.Import(model, context: 512);
+        AssertPlannedArena(Lower(graph, weights), "stories260K", maxFraction: 0.2);
+    }
+
+    [Fact]
+    public void Llama_3_2_1b_config_reuses_activation_memory_soundly()
+    {
+        // Planning needs shapes only: the weights are declared, never read.
+        var path = Path.Combine(TestPaths.RepoRoot, "tools/configs/llama-3.2-1b.json");
+        var config = LlamaConfig.Parse(JsonNode.Parse(File.ReadAllText(path))!.AsObject(), path);
+        var weights = new WeightStore();
+        foreach (var w in LlamaWeightLayout.For(config))
+            weights.Add(w.Name, new ShapeOnlyWeight(new TensorType(DType.F32, w.Shape.Select(d => new Dim((int)d)).ToArray())));
+        var graph = LlamaModelBuilder.Build(config, weights, context: 512, path);
+        AssertPlannedArena(Lower(graph, weights), "Llama-3.2-1B", maxFraction: 0.2);
+    }
+
+    private static ExecutionPlan Lower(Graph graph, WeightStore weights)
+    {
+        PassManager.Run(graph, Pipeline.Default, new PassContext(weights, Target), verify: true);
+        return PlanLowering.Lower(graph, Target, MaxSeq, context: 512).Plan;
+    }
+
+    /// <summary>The arena is sound, at most <paramref name="maxFraction"/> of no reuse, and at least the busiest step's footprint.</summary>
+    private void AssertPlannedArena(ExecutionPlan plan, string model, double maxFraction)
+    {
+        var logits = plan.Outputs[PlanRoles.Logits];
+        ArenaAssert.Sound(plan.Buffers, plan.Steps, [logits], plan.MaxSeq, plan.ActivationBytes);
+        var unplanned = ArenaAssert.Unplanned(plan.Buffers, plan.MaxSeq);
+        var bound = ActivationLiveness.LowerBound(ActivationLiveness.Of(plan.Buffers, plan.Steps, [logits], plan.MaxSeq));
+        output.WriteLine($"{model} at max_seq {plan.MaxSeq}: arena {plan.ActivationBytes:N0} bytes, without reuse {unplanned:N0}, busiest step {bound:N0}");
+        Assert.True(plan.ActivationBytes >= bound);
+        Assert.True(plan.ActivationBytes <= maxFraction * unplanned, $"arena {plan.ActivationBytes} is more than {maxFraction} of {unplanned}");
+    }
+
+    private sealed class ShapeOnlyWeight(TensorType type) : IWeightSource
+    {
+        public TensorType Type => type;
+
+        public float[] ReadFloat32() => throw new InvalidOperationException("a planning test read a weight");
+    }
+}
