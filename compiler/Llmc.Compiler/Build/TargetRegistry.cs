@@ -1,6 +1,7 @@
 using Llmc.Runtime;
 using Llmc.Targets;
 using Llmc.Targets.Cpu;
+using Llmc.Targets.Cuda;
 
 namespace Llmc.Compiler.Build;
 
@@ -10,9 +11,11 @@ public static class TargetRegistry
     private static readonly Dictionary<string, Func<ITarget>> Factories =
         CpuTarget.Names.ToDictionary(name => name, name => (Func<ITarget>)(() => new CpuTarget(name)), StringComparer.Ordinal);
 
-    public static IEnumerable<string> Names => Factories.Keys;
+    /// <summary>Single targets; a comma list of CUDA targets (<c>cuda-sm80,cuda-sm90</c>) is one fat target too.</summary>
+    public static IEnumerable<string> Names => Factories.Keys.Concat(CudaTarget.Names);
 
     public static ITarget Get(string name) =>
         Factories.TryGetValue(name, out var make) ? make()
-        : throw new LlmcException($"unknown target '{name}' (available: {string.Join(", ", Names)})");
+        : CudaTarget.TryParse(name)
+        ?? throw new LlmcException($"unknown target '{name}' (available: {string.Join(", ", Names)}, or a comma list of cuda-sm targets)");
 }
