@@ -23,6 +23,25 @@ public sealed class GraphEditor(Graph graph)
         return output;
     }
 
+    /// <summary>
+    /// Puts a new node in <paramref name="old"/>'s place, defining a value of the same name (its type re-inferred) that
+    /// every user of the old value now reads: how a fusion keeps the name of the value a fused group produces.
+    /// </summary>
+    public Value Replace(Node old, string op, IReadOnlyList<Value> inputs, Attributes? attrs = null)
+    {
+        var def = OpRegistry.Get(op);
+        if (inputs.Count != def.Arity) throw new IrException($"{def.Name} takes {def.Arity} operands, got {inputs.Count}");
+        var at = graph.Nodes.IndexOf(old);
+        if (at < 0) throw new IrException($"node {old} is not in graph {graph.Name}");
+        attrs ??= new Attributes();
+        var output = new Value(old.Output.Name, def.InferType(inputs.Select(v => v.Type).ToList(), attrs), ValueKind.Node);
+        var node = new Node(def, inputs, attrs, output);
+        output.Producer = node;
+        graph.Nodes[at] = node;
+        ReplaceAllUses(old.Output, output);
+        return output;
+    }
+
     /// <summary>Makes every node and output that read <paramref name="old"/> read <paramref name="replacement"/>.</summary>
     public void ReplaceAllUses(Value old, Value replacement)
     {

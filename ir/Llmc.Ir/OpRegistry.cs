@@ -16,7 +16,8 @@ public static class OpRegistry
         new MulOp(),
         new AddOp(),
         new GatherRowsOp(),
-    }.ToDictionary(op => op.Name, StringComparer.Ordinal);
+        new AttentionRopeOp(),
+    }.Concat<OpDef>(FusedLinearOp.All).Concat(ElementwiseChainOp.All).ToDictionary(op => op.Name, StringComparer.Ordinal);
 
     public static IEnumerable<OpDef> All => ByName.Values;
 

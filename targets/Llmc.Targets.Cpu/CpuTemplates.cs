@@ -1,8 +1,9 @@
+using Llmc.Ir.Ops;
 using Llmc.Targets.Cpu.Templates;
 
 namespace Llmc.Targets.Cpu;
 
-/// <summary>The CPU kernel template of each IR op, by op name.</summary>
+/// <summary>The CPU kernel template of each IR op, by op name; fused ops reuse their parts' templates through hooks.</summary>
 public static class CpuTemplates
 {
     public static IReadOnlyDictionary<string, ICpuKernelTemplate> Default { get; } = new Dictionary<string, ICpuKernelTemplate>(StringComparer.Ordinal)
@@ -16,5 +17,9 @@ public static class CpuTemplates
         ["silu"] = new ElementwiseTemplate((d, a, _) => $"{a} / ({d.Vector}.One + {d.Exp("-" + a)})", (a, _) => $"{a} / (1f + MathF.Exp(-{a}))"),
         ["mul"] = new ElementwiseTemplate((_, a, b) => $"{a} * {b}", (a, b) => $"{a} * {b}"),
         ["add"] = new ElementwiseTemplate((_, a, b) => $"{a} + {b}", (a, b) => $"{a} + {b}"),
-    };
+        ["attention_rope"] = new AttentionTemplate(rotary: true),
+    }
+        .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (ICpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue)))))
+        .Concat(ElementwiseChainOp.All.Select(op => KeyValuePair.Create(op.Name, (ICpuKernelTemplate)new ElementwiseChainTemplate())))
+        .ToDictionary(StringComparer.Ordinal);
 }

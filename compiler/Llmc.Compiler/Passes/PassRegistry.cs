@@ -9,6 +9,7 @@ public static class PassRegistry
     [
         new DeadCodeElimination(),
         new QuantizeWeights(),
+        .. Fusion.FusionPasses.All,
     ];
 
     public static IReadOnlyList<IPass> All => Passes;

@@ -1,10 +1,11 @@
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
+using Llmc.Ir.Ops;
 
 namespace Llmc.Compiler.Passes;
 
 /// <summary>
-/// Stores every float weight that only <c>linear</c> reads in the build's quantized format: the weight value becomes
+/// Stores every float weight that only <c>linear</c> (or a fused linear, as its matrix) reads in the build's quantized format: the weight value becomes
 /// <c>name.format</c> (e.g. <c>…q_proj.weight.q4g32</c>) of the packed type, and its source packs the f32 one; dce then
 /// drops the float value. A weight other ops also read (an LM head tied to the embedding) stays f32: the float table
 /// is stored for the embedding anyway, and the head is where 4-bit rounding costs the most perplexity.
@@ -21,10 +22,11 @@ public sealed class QuantizeWeights : IPass
     {
         if (context.Quantization is not { } format) return false;
         var editor = new GraphEditor(graph);
-        var readers = graph.Nodes.SelectMany(n => n.Inputs.Select((v, i) => (Value: v, Linear: n.Op.Name == "linear" && i == 1)))
+        // The fused linear ops keep their matrix at operand 1 too (FusedLinearOp).
+        var readers = graph.Nodes.SelectMany(n => n.Inputs.Select((v, i) => (Value: v, Linear: FusedLinearOp.IsLinearFamily(n.Op) && i == 1)))
             .ToLookup(use => use.Value, use => use.Linear);
         var packed = new Dictionary<Value, Value>();
-        foreach (var node in graph.Nodes.Where(n => n.Op.Name == "linear"))
+        foreach (var node in graph.Nodes.Where(n => FusedLinearOp.IsLinearFamily(n.Op)))
         {
             var weight = node.Inputs[1];
             if (weight.Kind != ValueKind.Weight || !weight.Type.DType.IsFloat() || !readers[weight].All(linear => linear)) continue;

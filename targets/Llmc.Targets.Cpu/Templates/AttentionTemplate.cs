@@ -8,8 +8,12 @@ namespace Llmc.Targets.Cpu.Templates;
 /// Tasks split the kv heads: a task writes its heads' cache columns for every row, then computes every query head
 /// of their groups, so no task reads cache columns another task writes. Softmax is online over blocks of
 /// positions (no scratch that grows with the context); each cache row is read once for all heads of its group.
+/// <para>With <paramref name="rotary"/> it renders <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c>:
+/// q, k and v are column ranges of one fused projection row, keys are rotated as they are written to the cache and
+/// a head group's queries are rotated into a scratch before scoring, with cosines and sines computed once per
+/// (head, row) in double as <c>rope</c> does.</para>
 /// </summary>
-public sealed class AttentionTemplate : ICpuKernelTemplate
+public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
 {
     // Positions per softmax block: the scores of one block for a whole group stay in L1.
     private const int Block = 128;
@@ -19,35 +23,66 @@ public sealed class AttentionTemplate : ICpuKernelTemplate
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var attrs = kernel.Instance.Attrs;
         int heads = attrs.GetInt("n_heads"), kvHeads = attrs.GetInt("n_kv_heads"), headDim = attrs.GetInt("head_dim");
-        if (kernel.Instance.Operands.Where((_, i) => i != 3).Any(t => t.DType != DType.F32))
+        var positionOperand = rotary ? 1 : 3;
+        if (kernel.Instance.Operands.Where((_, i) => i != positionOperand).Any(t => t.DType != DType.F32))
             throw new TargetException($"{kernel.Name}: the CPU attention kernel reads f32 activations and caches only");
-        kernel.Operand("q", 0);
-        kernel.Operand("keys", 1);
-        kernel.Operand("values", 2);
-        kernel.Operand("positions", 3);
-        kernel.Operand("keyCache", 4);
-        kernel.Operand("valueCache", 5);
+        var cacheOperand = rotary ? 3 : 4;
+        if (rotary)
+        {
+            kernel.Operand("q", 0);
+            kernel.Operand("invFreq", 2);
+        }
+        else
+        {
+            kernel.Operand("q", 0);
+            kernel.Operand("keys", 1);
+            kernel.Operand("values", 2);
+        }
+        kernel.Operand("positions", positionOperand);
+        kernel.Operand("keyCache", cacheOperand);
+        kernel.Operand("valueCache", cacheOperand + 1);
         kernel.Result("y");
         kernel.Constant("HeadDim", headDim);
+        kernel.Constant("Half", headDim / 2);
         kernel.Constant("Group", heads / kvHeads);
         kernel.Constant("QueryWidth", heads * headDim);
         kernel.Constant("KvWidth", kvHeads * headDim);
-        kernel.Constant("Context", kernel.Instance.Operands[4][0].Size);
+        // Row strides of the q and k/v inputs: one fused row holds all three when rotary.
+        kernel.Constant("QueryStride", rotary ? (heads + 2 * kvHeads) * headDim : heads * headDim);
+        kernel.Constant("KvStride", rotary ? (heads + 2 * kvHeads) * headDim : kvHeads * headDim);
+        kernel.Constant("Context", kernel.Instance.Operands[cacheOperand][0].Size);
+        if (rotary)
+        {
+            w.Line("float* keys = q + QueryWidth;");
+            w.Line("float* values = q + QueryWidth + KvWidth;");
+        }
         kernel.Constant("Block", Block);
         kernel.Constant("Scale", attrs.GetDouble("scale"));
-        w.Line($"int rows = {KernelSource.Size(kernel.Instance.Operands[3][0])};");
+        w.Line($"int rows = {KernelSource.Size(kernel.Instance.Operands[positionOperand][0])};");
         kernel.Share(kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture), "firstHead", "lastHead");
         w.Line("float* scores = stackalloc float[Group * Block];");
         w.Line("float* acc = stackalloc float[Group * HeadDim];");
         w.Line("float* maxima = stackalloc float[Group];");
         w.Line("double* sums = stackalloc double[Group];");
+        if (rotary)
+        {
+            w.Line("float* cos = stackalloc float[Half];");
+            w.Line("float* sin = stackalloc float[Half];");
+            w.Line("float* rotated = stackalloc float[Group * HeadDim];");
+        }
         using (w.Block("for (int head = firstHead; head < lastHead; head++)"))
         {
             RenderCacheWrite(kernel);
             using (w.Block("for (int r = 0; r < rows; r++)"))
             {
                 w.Line("int count = positions[r] + 1;");
-                w.Line("float* queries = q + (long)r * QueryWidth + head * Group * HeadDim;");
+                w.Line("float* queries = q + (long)r * QueryStride + head * Group * HeadDim;");
+                if (rotary)
+                {
+                    w.Line("Angles(positions[r], invFreq, cos, sin);");
+                    w.Line("for (int g = 0; g < Group; g++) Rotate(queries + g * HeadDim, rotated + g * HeadDim, cos, sin);");
+                    w.Line("queries = rotated;");
+                }
                 w.Line("new Span<float>(acc, Group * HeadDim).Clear();");
                 w.Line("new Span<float>(maxima, Group).Fill(float.NegativeInfinity);");
                 w.Line("new Span<double>(sums, Group).Clear();");
@@ -79,9 +114,10 @@ public sealed class AttentionTemplate : ICpuKernelTemplate
         }
         RenderDot(kernel, headDim);
         RenderAddScaled(kernel, headDim);
+        if (rotary) RenderRotation(kernel, headDim);
     }
 
-    private static void RenderCacheWrite(KernelSource kernel)
+    private void RenderCacheWrite(KernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("for (int r = 0; r < rows; r++)"))
@@ -89,16 +125,21 @@ public sealed class AttentionTemplate : ICpuKernelTemplate
             w.Line("int position = positions[r];");
             w.Line("if ((uint)position >= Context)");
             w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: position \" + position + \" outside the KV cache of \" + Context);");
-            w.Line("long from = (long)r * KvWidth + head * HeadDim, to = (long)position * KvWidth + head * HeadDim;");
+            w.Line("long from = (long)r * KvStride + head * HeadDim, to = (long)position * KvWidth + head * HeadDim;");
+            if (rotary)
+            {
+                w.Line("Angles(position, invFreq, cos, sin);");
+                w.Line("Rotate(keys + from, keyCache + to, cos, sin);");
+            }
             kernel.ForLanes("i", "0", "HeadDim", kernel.Instance.Attrs.GetInt("head_dim"),
                 () =>
                 {
-                    w.Line(d.Store(d.Load("keys + from + i"), "keyCache + to + i"));
+                    if (!rotary) w.Line(d.Store(d.Load("keys + from + i"), "keyCache + to + i"));
                     w.Line(d.Store(d.Load("values + from + i"), "valueCache + to + i"));
                 },
                 () =>
                 {
-                    w.Line("keyCache[to + i] = keys[from + i];");
+                    if (!rotary) w.Line("keyCache[to + i] = keys[from + i];");
                     w.Line("valueCache[to + i] = values[from + i];");
                 });
         }
@@ -161,6 +202,37 @@ public sealed class AttentionTemplate : ICpuKernelTemplate
             kernel.ForLanes("i", "0", "HeadDim", headDim,
                 () => w.Line(d.Store(d.Fma(d.Load("from + i"), "scale", d.Load("to + i")), "to + i")),
                 () => w.Line("to[i] = MathF.FusedMultiplyAdd(from[i], weight, to[i]);"));
+        }
+    }
+
+    /// <summary>The rotate-half rotary embedding of <c>rope</c>: angles in double, rotation in f32.</summary>
+    private static void RenderRotation(KernelSource kernel, int headDim)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        using (w.Block("static void Angles(int position, float* invFreq, float* cos, float* sin)"))
+        using (w.Block("for (int i = 0; i < Half; i++)"))
+        {
+            w.Line("double angle = (double)position * invFreq[i];");
+            w.Line($"cos[i] = (float){d.Call(MathFunction.Cos, "angle")};");
+            w.Line($"sin[i] = (float){d.Call(MathFunction.Sin, "angle")};");
+        }
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block("static void Rotate(float* from, float* to, float* cos, float* sin)"))
+        {
+            kernel.ForLanes("i", "0", "Half", headDim / 2,
+                () =>
+                {
+                    w.Line($"{d.Vector} x0 = {d.Load("from + i")}, x1 = {d.Load("from + Half + i")};");
+                    w.Line($"{d.Vector} c = {d.Load("cos + i")}, s = {d.Load("sin + i")};");
+                    w.Line(d.Store(d.Fma("x0", "c", "-(x1 * s)"), "to + i"));
+                    w.Line(d.Store(d.Fma("x1", "c", "x0 * s"), "to + Half + i"));
+                },
+                () =>
+                {
+                    w.Line("float x0 = from[i], x1 = from[Half + i];");
+                    w.Line("to[i] = MathF.FusedMultiplyAdd(x0, cos[i], -(x1 * sin[i]));");
+                    w.Line("to[Half + i] = MathF.FusedMultiplyAdd(x1, cos[i], x0 * sin[i]);");
+                });
         }
     }
 }

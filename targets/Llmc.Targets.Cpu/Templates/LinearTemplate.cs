@@ -5,10 +5,13 @@ namespace Llmc.Targets.Cpu.Templates;
 /// column block; tasks take contiguous runs of units, ordered down the rows under one column block so a task's
 /// weight tile stays in cache while the row blocks stream past it. Decode (one row) therefore splits the columns,
 /// prefill tiles rows × columns. Inside a unit, register tiles of 4 rows × 2 columns (1 row × 4 columns for the
-/// leftover rows) share every vector load between several fused multiply-adds.
+/// leftover rows) share every vector load between several fused multiply-adds. A <see cref="LinearFusion"/> adds a
+/// fused linear's prologue and epilogue at its hook points.
 /// </summary>
-public sealed class LinearTemplate : ICpuKernelTemplate
+public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemplate
 {
+    private readonly LinearFusion _fusion = fusion ?? LinearFusion.Plain;
+
     private const int RowBlock = 16;
 
     // About this many bytes of weights per column block: a tile that stays in L1/L2 while its rows are reused.
@@ -22,6 +25,8 @@ public sealed class LinearTemplate : ICpuKernelTemplate
         var (x, weights) = (kernel.Instance.Operands[0], kernel.Instance.Operands[1]);
         int k = weights[1].Size, n = weights[0].Size;
         var columnBlock = Math.Clamp(ColumnBlockBytes / Math.Max(1, k * sizeof(float)), 4, 64) / 4 * 4;
+        // Tiles as wide as the fusion's column groups (SwiGLU pairs), so a tile always holds whole groups.
+        var tiles = Tiles.Select(t => (t.Rows, Columns: Math.Max(t.Columns, _fusion.ColumnMultiple))).Distinct().ToList();
         kernel.Operand("x", 0);
         kernel.Operand("w", 1);
         kernel.Result("y");
@@ -29,6 +34,8 @@ public sealed class LinearTemplate : ICpuKernelTemplate
         kernel.Constant("N", n);
         kernel.Constant("RowBlock", RowBlock);
         kernel.Constant("ColumnBlock", columnBlock);
+        _fusion.Declare(kernel);
+        _fusion.DeclareFloatState(kernel);
         w.Line($"int rows = {KernelSource.Size(x[0])};");
         w.Line("int rowBlocks = (rows + RowBlock - 1) / RowBlock;");
         kernel.Share("rowBlocks * ((N + ColumnBlock - 1) / ColumnBlock)", "first", "last");
@@ -36,39 +43,44 @@ public sealed class LinearTemplate : ICpuKernelTemplate
         {
             w.Line("int c0 = unit / rowBlocks * ColumnBlock, c1 = Math.Min(c0 + ColumnBlock, N);");
             w.Line("int r0 = unit % rowBlocks * RowBlock, r1 = Math.Min(r0 + RowBlock, rows);");
+            _fusion.BeginFloatUnit(kernel);
             w.Line("int r = r0;");
-            foreach (var rowTile in Tiles.Select(t => t.Rows).Distinct())
+            var extra = string.Concat(_fusion.TileParameters().Select(p => ", " + p.Argument));
+            foreach (var rowTile in tiles.Select(t => t.Rows).Distinct())
             {
                 using (w.Block($"for (; r + {rowTile} <= r1; r += {rowTile})"))
                 {
                     w.Line("int c = c0;");
-                    foreach (var (_, columns) in Tiles.Where(t => t.Rows == rowTile))
-                        w.Line($"for (; c + {columns} <= c1; c += {columns}) {TileName(rowTile, columns)}(x + (long)r * K, w + (long)c * K, y + (long)r * N + c);");
+                    foreach (var (_, columns) in tiles.Where(t => t.Rows == rowTile))
+                        w.Line($"for (; c + {columns} <= c1; c += {columns}) {TileName(rowTile, columns)}(x + (long)r * K, w + (long)c * K, y + {_fusion.OutputIndex("r", "c")}{extra});");
                 }
             }
         }
-        foreach (var (rows, columns) in Tiles) RenderTile(kernel, rows, columns, k);
+        foreach (var (rows, columns) in tiles) RenderTile(kernel, rows, columns, k);
+        _fusion.RenderHelpers(kernel, quantized: false);
     }
 
     private static string TileName(int rows, int columns) => $"Tile{rows}x{columns}";
 
     /// <summary>A local function computing a rows × columns block of y with one accumulator per output.</summary>
-    private static void RenderTile(KernelSource kernel, int rows, int columns, int k)
+    private void RenderTile(KernelSource kernel, int rows, int columns, int k)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var (xf, wf) = (kernel.Format(0), kernel.Format(1));
         var cells = (from i in Enumerable.Range(0, rows) from j in Enumerable.Range(0, columns) select (i, j)).ToList();
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"static void {TileName(rows, columns)}({xf.ElementType}* x, {wf.ElementType}* w, float* y)"))
+        var extra = string.Concat(_fusion.TileParameters().Select(p => ", " + p.Parameter));
+        using (w.Block($"static void {TileName(rows, columns)}({xf.ElementType}* x, {wf.ElementType}* w, float* y{extra})"))
         {
             foreach (var (i, j) in cells) w.Line($"{d.Vector} acc{i}_{j} = {d.Zero};");
             w.Line("int k = 0;");
             using (w.Block($"for (; k + {d.Lanes} <= K; k += {d.Lanes})"))
             {
                 for (var j = 0; j < columns; j++) w.Line($"{d.Vector} w{j} = {wf.LoadVector(d, "w", $"{j} * K + k")};");
+                _fusion.BeginTileStep(w, d, vector: true);
                 for (var i = 0; i < rows; i++)
                 {
-                    w.Line($"{d.Vector} x{i} = {xf.LoadVector(d, "x", $"{i} * K + k")};");
+                    w.Line($"{d.Vector} x{i} = {_fusion.ScaleX(xf.LoadVector(d, "x", $"{i} * K + k"))};");
                     for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
                 }
             }
@@ -78,14 +90,17 @@ public sealed class LinearTemplate : ICpuKernelTemplate
                 using (w.Block("for (; k < K; k++)"))
                 {
                     for (var j = 0; j < columns; j++) w.Line($"float w{j} = {wf.LoadScalar("w", $"{j} * K + k")};");
+                    _fusion.BeginTileStep(w, d, vector: false);
                     for (var i = 0; i < rows; i++)
                     {
-                        w.Line($"float x{i} = {xf.LoadScalar("x", $"{i} * K + k")};");
+                        w.Line($"float x{i} = {_fusion.ScaleX(xf.LoadScalar("x", $"{i} * K + k"))};");
                         for (var j = 0; j < columns; j++) w.Line($"sum{i}_{j} = MathF.FusedMultiplyAdd(x{i}, w{j}, sum{i}_{j});");
                     }
                 }
             }
-            foreach (var (i, j) in cells) w.Line($"y[{i} * N + {j}] = sum{i}_{j};");
+            var group = _fusion.ColumnMultiple;
+            foreach (var (i, j) in cells.Where(cell => cell.j % group == 0))
+                _fusion.Store(w, $"{i}", $"{j}", [.. Enumerable.Range(j, group).Select(c => $"sum{i}_{c}")], _fusion.TileRowScale(i));
         }
     }
 }

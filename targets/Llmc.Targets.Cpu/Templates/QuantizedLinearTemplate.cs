@@ -11,10 +11,13 @@ namespace Llmc.Targets.Cpu.Templates;
 /// registers) with the activation codes, scaled in f32, plus the group's offset times the activation code sum.
 /// All schemes share this: their codes are unsigned (w = scale·code + offset), so the u8·s8 dot (VNNI where .NET
 /// has it for the width, else widening to i16 and pmaddwd) covers q8, q4 and q4a alike. Tasks split (column block,
-/// row) units, rows fastest, so decode splits the columns and each weight byte is read once.
+/// row) units, rows fastest, so decode splits the columns and each weight byte is read once. A <see cref="LinearFusion"/>
+/// adds a fused linear's prologue (the row that is rounded) and epilogue (how products are stored).
 /// </summary>
-public sealed class QuantizedLinearTemplate : ICpuKernelTemplate
+public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemplate
 {
+    private readonly LinearFusion _fusion = fusion ?? LinearFusion.Plain;
+
     // About this many bytes of codes per column block: a tile that stays in cache while the rows stream past it.
     private const int ColumnBlockBytes = 32 * 1024;
 
@@ -34,7 +37,8 @@ public sealed class QuantizedLinearTemplate : ICpuKernelTemplate
         kernel.Constant("G", format.Groups(k));
         kernel.Constant("GroupSize", g);
         kernel.Constant("RowBytes", format.CodeRowBytes(k));
-        kernel.Constant("ColumnBlock", Math.Clamp(ColumnBlockBytes / format.CodeRowBytes(k), 4, 256));
+        kernel.Constant("ColumnBlock", _fusion.RoundColumns(Math.Clamp(ColumnBlockBytes / format.CodeRowBytes(k), 4, 256)));
+        _fusion.Declare(kernel);
         w.Line("float* scales = (float*)w;");
         if (format.HasOffsets) w.Line("float* offsets = scales + (long)N * G;");
         w.Line($"byte* codes = w + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
@@ -42,6 +46,7 @@ public sealed class QuantizedLinearTemplate : ICpuKernelTemplate
         w.Line("sbyte* xq = stackalloc sbyte[G * GroupSize];");
         w.Line("float* xs = stackalloc float[G];");
         w.Line("float* xsum = stackalloc float[G];");
+        _fusion.DeclareQuantizedState(kernel);
         kernel.Share("rows * ((N + ColumnBlock - 1) / ColumnBlock)", "first", "last");
         w.Line("int quantized = -1;");
         using (w.Block("for (int unit = first; unit < last; unit++)"))
@@ -49,16 +54,20 @@ public sealed class QuantizedLinearTemplate : ICpuKernelTemplate
             w.Line("int c0 = unit / rows * ColumnBlock, c1 = Math.Min(c0 + ColumnBlock, N), r = unit % rows;");
             using (w.Block("if (r != quantized)"))
             {
-                w.Line("QuantizeRow(x + (long)r * K, xq, xs, xsum);");
+                w.Line($"QuantizeRow({_fusion.QuantizedRow("r")}, xq, xs, xsum);");
                 w.Line("quantized = r;");
             }
-            var offsets = format.HasOffsets ? "offsets + (long)c * G, " : "";
-            w.Line($"for (int c = c0; c < c1; c++) y[(long)r * N + c] = Dot(codes + (long)c * RowBytes, scales + (long)c * G, {offsets}xq, xs, xsum);");
+            var group = _fusion.ColumnMultiple;
+            string DotOf(string c) =>
+                $"Dot(codes + (long)({c}) * RowBytes, scales + (long)({c}) * G, {(format.HasOffsets ? $"offsets + (long)({c}) * G, " : "")}xq, xs, xsum)";
+            using (w.Block($"for (int c = c0; c < c1; c += {group})"))
+                _fusion.Store(w, "r", "c", [.. Enumerable.Range(0, group).Select(j => DotOf(j == 0 ? "c" : $"c + {j}"))], rowScale: null);
         }
         RenderQuantizeRow(w);
         RenderDot(kernel, format, lane);
         RenderByteDot(w, lane);
         if (format.Bits == 4) RenderNibbles(w);
+        _fusion.RenderHelpers(kernel, quantized: true);
     }
 
     /// <summary>The activation rounding of <see cref="ActivationQuantization"/>, term for term, zero past K.</summary>

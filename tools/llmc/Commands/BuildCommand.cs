@@ -26,6 +26,7 @@ public static class BuildCommand
         {
             Description = "Comma-separated passes to run instead of the default pipeline ('' for none), or 'list' to show them",
         };
+        var noFuse = new Option<bool>("--no-fuse") { Description = "Leave out the fusion passes (one kernel per op)" };
         var quant = new Option<string>("--quant")
         {
             Description = $"How linear weights are stored: {string.Join(", ", WeightQuantization.Names)} (default f32)",
@@ -36,7 +37,7 @@ public static class BuildCommand
             Description = $"Weights per quantization group: {string.Join(", ", Ir.Quantization.QuantFormat.GroupSizes)} (default {WeightQuantization.DefaultGroupSize})",
             DefaultValueFactory = _ => WeightQuantization.DefaultGroupSize,
         };
-        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch, passes, quant, groupSize };
+        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch, passes, noFuse, quant, groupSize };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var passList = parse.GetValue(passes);
@@ -53,7 +54,7 @@ public static class BuildCommand
                 Output = parse.GetValue(output) ?? throw new Runtime.LlmcException("build needs -o <engine file>"),
                 Context = parse.GetValue(context),
                 MaxBatchTokens = parse.GetValue(batch),
-                Pipeline = passList is null ? Pipeline.Default : PipelineOf(passList),
+                Pipeline = WithoutFusionIf(parse.GetValue(noFuse), passList is null ? Pipeline.Default : PipelineOf(passList)),
                 Quant = parse.GetValue(quant)!,
                 GroupSize = parse.GetValue(groupSize),
             };
@@ -69,6 +70,8 @@ public static class BuildCommand
         }));
         return command;
     }
+
+    private static Pipeline WithoutFusionIf(bool noFuse, Pipeline pipeline) => noFuse ? pipeline.WithoutFusion() : pipeline;
 
     private static Pipeline PipelineOf(string list)
     {

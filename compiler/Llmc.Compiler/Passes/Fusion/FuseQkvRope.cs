@@ -1,0 +1,57 @@
+using Llmc.Ir;
+
+namespace Llmc.Compiler.Passes.Fusion;
+
+/// <summary>
+/// <c>attention(rope(linear(x, Wq)), rope(linear(x, Wk)), linear(x, Wv), ...)</c> →
+/// <c>attention_rope(linear(x, [Wq; Wk; Wv]), positions, inv_freq, ...)</c>: one projection instead of three and the
+/// rotary embedding inside the attention kernel (five launches become two). Only where the target has
+/// <c>attention_rope</c>; the projections' weights must be f32 graph weights (fusion runs before quantization).
+/// </summary>
+public sealed class FuseQkvRope : IPass
+{
+    public const string PassName = "fuse-qkv-rope";
+
+    public string Name => PassName;
+
+    public string Description => "Q/K/V projections into one matmul, RoPE into the attention kernel";
+
+    public bool Run(Graph graph, PassContext context)
+    {
+        if (!context.Target.Supports("attention_rope") || !context.Target.Supports("linear")) return false;
+        var fusion = new FusionGraph(graph, context);
+        var changed = false;
+        foreach (var attention in graph.Nodes.Where(n => n.Op.Name == "attention").ToList())
+        {
+            if (Match(fusion, attention) is not { } match) continue;
+            var (q, k, v, qRope, kRope) = match;
+            var (x, positions, invFreq) = (q.Inputs[0], attention.Inputs[3], qRope.Inputs[2]);
+            var weight = fusion.Stack([q.Inputs[1], k.Inputs[1], v.Inputs[1]], interleaveRows: false,
+                FusionGraph.FusedName(q.Inputs[1].Name, "q_proj", "qkv_proj"));
+            var qkv = fusion.Editor.InsertBefore(attention, "linear", [x, weight], name: q.Output.Name + "kv");
+            fusion.Editor.Replace(attention, "attention_rope", [qkv, positions, invFreq, attention.Inputs[4], attention.Inputs[5]],
+                new Attributes(attention.Attrs));
+            fusion.Editor.Remove([qRope, kRope, q, k, v]);
+            changed = true;
+        }
+        fusion.Editor.RemoveUnusedWeights();
+        return changed;
+    }
+
+    private static (Node Q, Node K, Node V, Node QRope, Node KRope)? Match(FusionGraph fusion, Node attention)
+    {
+        static bool IsRope(OpDef op) => op.Name == "rope";
+        static bool IsLinear(OpDef op) => op.Name == "linear";
+        if (fusion.SoleProducer(attention.Inputs[0], attention, IsRope) is not { } qRope
+            || fusion.SoleProducer(attention.Inputs[1], attention, IsRope) is not { } kRope
+            || fusion.SoleProducer(attention.Inputs[2], attention, IsLinear) is not { } v
+            || fusion.SoleProducer(qRope.Inputs[0], qRope, IsLinear) is not { } q
+            || fusion.SoleProducer(kRope.Inputs[0], kRope, IsLinear) is not { } k)
+            return null;
+        var headDim = attention.Attrs.GetLong("head_dim");
+        var sameInput = q.Inputs[0] == k.Inputs[0] && k.Inputs[0] == v.Inputs[0];
+        var sameRope = qRope.Inputs[1] == attention.Inputs[3] && kRope.Inputs[1] == attention.Inputs[3] && qRope.Inputs[2] == kRope.Inputs[2]
+            && qRope.Attrs.GetLong("head_dim") == headDim && kRope.Attrs.GetLong("head_dim") == headDim;
+        return sameInput && sameRope && FusionGraph.AreFloatWeights(q.Inputs[1], k.Inputs[1], v.Inputs[1]) ? (q, k, v, qRope, kRope) : null;
+    }
+}

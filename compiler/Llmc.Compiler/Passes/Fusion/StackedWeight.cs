@@ -1,0 +1,36 @@
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+
+namespace Llmc.Compiler.Passes.Fusion;
+
+/// <summary>
+/// Several [N_i, K] float weights as one matrix, read lazily when the engine is written: stacked one after another
+/// (Q, K, V → one projection) or, with <paramref name="interleaveRows"/>, row by row in turn (gate, up → rows
+/// gate 0, up 0, gate 1, ... so a kernel finds each pair side by side).
+/// </summary>
+public sealed class StackedWeight(IReadOnlyList<IWeightSource> parts, bool interleaveRows) : IWeightSource
+{
+    public TensorType Type { get; } = new(DType.F32, parts.Sum(p => p.Type[0].Size), parts[0].Type[1].Size);
+
+    public float[] ReadFloat32()
+    {
+        var k = Type[1].Size;
+        var values = new float[(long)Type[0].Size * k];
+        var matrices = parts.Select(p => p.ReadFloat32()).ToList();
+        if (!interleaveRows)
+        {
+            var offset = 0L;
+            foreach (var m in matrices)
+            {
+                m.CopyTo(values, offset);
+                offset += m.Length;
+            }
+            return values;
+        }
+        var rows = parts[0].Type[0].Size;
+        for (var row = 0; row < rows; row++)
+            for (var part = 0; part < matrices.Count; part++)
+                Array.Copy(matrices[part], (long)row * k, values, ((long)row * matrices.Count + part) * k, k);
+        return values;
+    }
+}
