@@ -1,4 +1,6 @@
+using System.Globalization;
 using Llmc.Runtime.Format;
+using Llmc.Runtime.Plan;
 
 namespace Llmc.Cli.Commands;
 
@@ -10,6 +12,10 @@ public sealed record EngineReport(
     string WeightDType,
     int TensorCount,
     long TensorBytes,
+    long WeightBytes,
+    long PeakActivationBytes,
+    long KvBytesPerToken,
+    int DecodeLaunchesPerToken,
     int Context,
     int MaxBatchTokens,
     int PlanSteps,
@@ -20,31 +26,51 @@ public sealed record EngineReport(
     DateTimeOffset CreatedUtc,
     IReadOnlyList<SourceFile> Sources)
 {
-    public sealed record Kernel(string Name, string Template, string Format, string Section, int Launches);
+    /// <summary>
+    /// One entry of the kernel table: a kernel appears once per code it is compiled to (a fat CUDA engine lists each
+    /// kernel as PTX and as one cubin per architecture). <see cref="SectionBytes"/> is its code section's size, which
+    /// several kernels share when the section holds a whole module or assembly.
+    /// </summary>
+    public sealed record Kernel(string Name, string Template, string Format, string Section, long SectionBytes, int Launches);
 
-    public sealed record Section(string Name, long Bytes);
+    /// <summary>A code section: its size, the code format(s) it holds and how many kernels it serves.</summary>
+    public sealed record Section(string Name, string Format, int Kernels, long Bytes);
 
     public static EngineReport Of(EngineFile file)
     {
         var m = file.Manifest;
-        var tensorSections = m.Tensors.Select(t => t.Section).ToHashSet();
+        var sectionBytes = m.Sections.ToDictionary(s => s.Name, s => s.Length, StringComparer.Ordinal);
+        var weightBytes = m.Tensors.Select(t => t.Section).Distinct().Sum(s => sectionBytes.GetValueOrDefault(s));
         var launches = m.Plan.Steps.GroupBy(s => s.Kernel).ToDictionary(g => g.Key, g => g.Count());
-        var codeSections = m.Kernels.Select(k => k.Section).Distinct().ToList();
+        var codeSections = m.Kernels.GroupBy(k => k.Section)
+            .Select(g => new Section(g.Key, string.Join(", ", g.Select(k => k.Format).Distinct()), g.Select(k => k.Name).Distinct().Count(),
+                sectionBytes.GetValueOrDefault(g.Key)))
+            .ToList();
         return new EngineReport(
             m.Model.Name,
             m.Model.Architecture,
             m.Target,
             m.Model.WeightDType,
             m.Tensors.Count,
-            m.Sections.Where(s => tensorSections.Contains(s.Name)).Sum(s => s.Length),
+            weightBytes,
+            weightBytes,
+            m.Plan.ActivationBytes,
+            KvBytesPerTokenOf(m.Plan),
+            // A decode step runs the whole plan once with one row: every step is one launch.
+            m.Plan.Steps.Count,
             m.Plan.Context,
             m.Plan.MaxSeq,
             m.Plan.Steps.Count,
-            m.Kernels.Select(k => new Kernel(k.Name, k.Template, k.Format, k.Section, launches.GetValueOrDefault(k.Name))).ToList(),
-            m.Sections.Where(s => codeSections.Contains(s.Name)).Select(s => new Section(s.Name, s.Length)).ToList(),
+            m.Kernels.Select(k => new Kernel(k.Name, k.Template, k.Format, k.Section, sectionBytes.GetValueOrDefault(k.Section), launches.GetValueOrDefault(k.Name))).ToList(),
+            codeSections,
             m.Build.LlmcVersion,
             m.Build.GitSha,
             m.Build.CreatedUtc,
             m.Build.Sources);
     }
+
+    /// <summary>What the state buffers (the KV cache) hold per position: each state's first dimension is its positions.</summary>
+    private static long KvBytesPerTokenOf(ExecutionPlan plan) =>
+        plan.Buffers.Where(b => b.Kind == BufferKind.State)
+            .Sum(b => PlanShapes.Bytes(b, plan.MaxSeq) / long.Parse(b.Shape[0], NumberStyles.None, CultureInfo.InvariantCulture));
 }

@@ -32,18 +32,27 @@ public static class InspectCommand
         Row("model", r.Model);
         Row("architecture", r.Architecture);
         Row("target", r.Target);
-        Row("weights", r.WeightDType);
-        Row("tensors", $"{r.TensorCount} ({r.TensorBytes:N0} bytes)");
-        Row("context", $"{r.Context} tokens, {r.MaxBatchTokens} per step");
-        Row("plan", $"{r.PlanSteps} kernel launches per step, {r.Kernels.Count} distinct kernels");
+        Row("weights", $"{r.WeightDType}, {r.TensorCount} tensors, {r.WeightBytes:N0} bytes");
+        Row("activations", $"{r.PeakActivationBytes:N0} bytes at peak (one arena, reused by lifetime)");
+        Row("kv cache", $"{r.KvBytesPerToken:N0} bytes per token, {r.Context} tokens");
+        Row("batch", $"{r.MaxBatchTokens} tokens per step");
+        Row("plan", $"{r.DecodeLaunchesPerToken} kernel launches per decode token, {r.Kernels.Select(k => k.Name).Distinct().Count()} distinct kernels");
         Row("built by", $"llmc {r.LlmcVersion}{(r.GitSha is null ? "" : " (" + r.GitSha[..Math.Min(12, r.GitSha.Length)] + ")")} at {r.CreatedUtc:u}");
         foreach (var s in r.Sources) Row("source", $"{s.Name} {s.Bytes:N0} bytes sha256 {s.Sha256[..16]}…");
         console.Write(grid);
-        var table = new Table().AddColumns("kernel", "template", "format", "section", "launches");
-        foreach (var k in r.Kernels) table.AddRow(Markup.Escape(k.Name), k.Template, k.Format, Markup.Escape(k.Section), k.Launches.ToString());
+        // One row per kernel, listing every code it is compiled to; a section's size is shown where it holds that kernel alone.
+        var table = new Table().AddColumns("kernel", "template", "launches", "code");
+        foreach (var kernel in r.Kernels.GroupBy(k => k.Name))
+        {
+            var codes = kernel.Select(k => r.CodeSections.First(s => s.Name == k.Section).Kernels == 1
+                ? $"{k.Format} {k.Section} ({k.SectionBytes:N0} bytes)"
+                : $"{k.Format} {k.Section}");
+            var first = kernel.First();
+            table.AddRow(Markup.Escape(first.Name), Markup.Escape(first.Template), first.Launches.ToString(), Markup.Escape(string.Join("\n", codes)));
+        }
         console.Write(table);
-        var sections = new Table().AddColumns("code section", "bytes");
-        foreach (var s in r.CodeSections) sections.AddRow(Markup.Escape(s.Name), s.Bytes.ToString("N0"));
+        var sections = new Table().AddColumns("code section", "format", "kernels", "bytes");
+        foreach (var s in r.CodeSections) sections.AddRow(Markup.Escape(s.Name), Markup.Escape(s.Format), s.Kernels.ToString(), s.Bytes.ToString("N0"));
         console.Write(sections);
     }
 }
