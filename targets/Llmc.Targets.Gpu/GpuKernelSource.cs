@@ -42,6 +42,30 @@ public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, Ker
         var t => throw new TargetException($"{Instance.Name}: GPU kernels cannot read {t.Name()} operand {argument} as floats"),
     };
 
+    /// <summary>
+    /// The two f32 values in the 32-bit word <paramref name="word"/> (a plain name) of an f16 or bf16 operand: the
+    /// element at the even index (low half) and the one after it (high half).
+    /// </summary>
+    public (string Low, string High) Unpack(int argument, string word) => Instance.Operands[argument].DType switch
+    {
+        Ir.DType.F16 => (Dialect.HalfToFloat(word), Dialect.HalfToFloat($"({word} >> 16)")),
+        Ir.DType.BF16 => (Dialect.BitsToFloat($"({word} << 16)"), Dialect.BitsToFloat($"({word} & 0xffff0000u)")),
+        var t => throw new TargetException($"{Instance.Name}: operand {argument} ({t.Name()}) does not pack two elements per word"),
+    };
+
+    /// <summary>
+    /// Declares float <paramref name="result"/> = <paramref name="numerator"/> / <paramref name="denominator"/>
+    /// correctly rounded (as the CPU and the reference divide): GPU division may be off by an ulp or two, so the
+    /// quotient is corrected once with its exact fma residual.
+    /// </summary>
+    public void Divide(string result, string numerator, string denominator)
+    {
+        var d = Dialect;
+        Writer.Line($"{d.PreciseFloat} {result} = {numerator} / {denominator};");
+        Writer.Line($"{d.PreciseFloat} {result}Residual = {d.Fma($"-{result}", denominator, numerator)};");
+        Writer.Line($"{result} = {d.Fma($"{result}Residual", $"1.0f / {denominator}", result)};");
+    }
+
     /// <summary>Element <paramref name="index"/> of an i32 operand.</summary>
     public string LoadInt(int argument, string index) => Dialect.Cast("int", Dialect.Word(argument, index));
 

@@ -1,0 +1,16 @@
+using Llmc.Ir;
+
+namespace Llmc.Targets.Gpu.Templates;
+
+/// <summary><c>linear</c>: the float-weight or the quantized-weight kernel, by the weight's dtype.</summary>
+public sealed class LinearByWeightFormat : IGpuKernelTemplate
+{
+    private readonly LinearTemplate _float = new();
+    private readonly QuantizedLinearTemplate _quantized = new();
+
+    public GpuKernelShape Shape(KernelInstance instance) => For(instance).Shape(instance);
+
+    public void Render(GpuKernelSource kernel) => For(kernel.Instance).Render(kernel);
+
+    private IGpuKernelTemplate For(KernelInstance instance) => instance.Operands[1].DType.IsQuantized() ? _quantized : _float;
+}

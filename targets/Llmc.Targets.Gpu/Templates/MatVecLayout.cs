@@ -1,0 +1,39 @@
+namespace Llmc.Targets.Gpu.Templates;
+
+/// <summary>
+/// How the linear kernels split <c>y[r, N] = x[r, K]·w[N, K]ᵀ</c>: a workgroup takes a block of output columns of
+/// one row (y covers the rows), a run of <see cref="Lanes"/> threads per column strides along K reading weight words
+/// (coalesced across the run) and a shared-memory tree adds the run's partial sums. Decode is bandwidth-bound: each
+/// weight word is read once per row by one thread.
+/// </summary>
+public sealed record MatVecLayout(int Lanes, int Columns)
+{
+    public const int Threads = 128;
+
+    /// <summary>The layout for <paramref name="words"/> weight words per column: longer rows get more lanes.</summary>
+    public static MatVecLayout For(long words)
+    {
+        var lanes = words >= 1024 ? 128 : words >= 256 ? 64 : 32;
+        return new MatVecLayout(lanes, Threads / lanes);
+    }
+
+    public GpuKernelShape Shape(KernelInstance instance, IEnumerable<SharedArray> shared) =>
+        new(Threads, GpuKernels.GroupsFor(instance.Operands[1][0].Size, Columns), instance.Result[0],
+            [.. shared, new SharedArray("float", "partial", Threads)]);
+
+    /// <summary>Declares <c>r</c>, <c>lane</c> and <c>c</c> (this thread's row, lane in its run, and column).</summary>
+    public void Begin(GpuKernelSource kernel)
+    {
+        var d = kernel.Dialect;
+        kernel.Writer.Line($"int r = {d.GroupY};");
+        kernel.Writer.Line($"int lane = {d.LocalId} & {Lanes - 1};");
+        kernel.Writer.Line($"int c = {d.GroupX} * {Columns} + {d.LocalId} / {Lanes};");
+    }
+
+    /// <summary>Adds each run's <c>acc</c> and stores it as y[r, c].</summary>
+    public void End(GpuKernelSource kernel)
+    {
+        var total = kernel.Sum("partial", "acc", Lanes);
+        kernel.Writer.Line($"if (lane == 0 && c < N) {kernel.StoreResult("r * N + c", total)}");
+    }
+}
