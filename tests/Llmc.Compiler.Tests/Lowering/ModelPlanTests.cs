@@ -26,7 +26,7 @@ public sealed class ModelPlanTests(ITestOutputHelper output)
     {
         using var model = HfModelFolder.Open(TestPaths.Model("stories260k-hf"));
         var (graph, weights) = ModelImport.Import(model, context: 512);
-        AssertPlannedArena(Lower(graph, weights), "stories260K", maxFraction: 0.2);
+        AssertPlannedArena(Lower(graph, weights), "stories260K");
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class ModelPlanTests(ITestOutputHelper output)
         foreach (var w in LlamaWeightLayout.For(config))
             weights.Add(w.Name, new ShapeOnlyWeight(new TensorType(DType.F32, w.Shape.Select(d => new Dim((int)d)).ToArray())));
         var graph = LlamaModelBuilder.Build(config, weights, context: 512, path);
-        AssertPlannedArena(Lower(graph, weights), "Llama-3.2-1B", maxFraction: 0.2);
+        AssertPlannedArena(Lower(graph, weights), "Llama-3.2-1B");
     }
 
     private static ExecutionPlan Lower(Graph graph, WeightStore weights)
@@ -48,16 +48,16 @@ public sealed class ModelPlanTests(ITestOutputHelper output)
         return PlanLowering.Lower(graph, Target, MaxSeq, context: 512).Plan;
     }
 
-    /// <summary>The arena is sound, at most <paramref name="maxFraction"/> of no reuse, and at least the busiest step's footprint.</summary>
-    private void AssertPlannedArena(ExecutionPlan plan, string model, double maxFraction)
+    /// <summary>The arena is sound, at most half of no reuse, and within 10 % of the busiest step's footprint (no layout can beat that).</summary>
+    private void AssertPlannedArena(ExecutionPlan plan, string model)
     {
         var logits = plan.Outputs[PlanRoles.Logits];
         ArenaAssert.Sound(plan.Buffers, plan.Steps, [logits], plan.MaxSeq, plan.ActivationBytes);
         var unplanned = ArenaAssert.Unplanned(plan.Buffers, plan.MaxSeq);
         var bound = ActivationLiveness.LowerBound(ActivationLiveness.Of(plan.Buffers, plan.Steps, [logits], plan.MaxSeq));
         output.WriteLine($"{model} at max_seq {plan.MaxSeq}: arena {plan.ActivationBytes:N0} bytes, without reuse {unplanned:N0}, busiest step {bound:N0}");
-        Assert.True(plan.ActivationBytes >= bound);
-        Assert.True(plan.ActivationBytes <= maxFraction * unplanned, $"arena {plan.ActivationBytes} is more than {maxFraction} of {unplanned}");
+        Assert.InRange(plan.ActivationBytes, bound, bound * 11 / 10);
+        Assert.True(plan.ActivationBytes <= unplanned / 2, $"arena {plan.ActivationBytes} is more than half of {unplanned}");
     }
 
     private sealed class ShapeOnlyWeight(TensorType type) : IWeightSource
