@@ -1,9 +1,12 @@
-using Llmc.Targets.Emit;
+using Llmc.Ir.Ops;
 using Llmc.Targets.Gpu.Templates;
 
 namespace Llmc.Targets.Gpu;
 
-/// <summary>The GPU kernel template of each IR op, by op name, shared by every <see cref="GpuDialect"/>.</summary>
+/// <summary>
+/// The GPU kernel template of each IR op, by op name, shared by every <see cref="GpuDialect"/>; fused ops reuse their
+/// parts' templates (the linear family through <see cref="LinearFusion"/>, chains through the elementwise formulas).
+/// </summary>
 public static class GpuTemplates
 {
     public static IReadOnlyDictionary<string, IGpuKernelTemplate> Default { get; } = new Dictionary<string, IGpuKernelTemplate>(StringComparer.Ordinal)
@@ -11,11 +14,15 @@ public static class GpuTemplates
         ["embedding"] = new RowGatherTemplate(),
         ["gather_rows"] = new RowGatherTemplate(),
         ["rms_norm"] = new RmsNormTemplate(),
-        ["linear"] = new LinearByWeightFormat(),
+        ["linear"] = new LinearByWeightFormat(LinearFusion.None),
         ["rope"] = new RopeTemplate(),
         ["attention"] = new AttentionTemplate(),
-        ["silu"] = new ElementwiseTemplate((d, a, _) => $"{a} / (1.0f + {d.Call(MathFunction.Exp, "-" + a)})"),
-        ["mul"] = new ElementwiseTemplate((_, a, b) => $"{a} * {b}"),
-        ["add"] = new ElementwiseTemplate((_, a, b) => $"{a} + {b}"),
-    };
+        ["attention_rope"] = new AttentionTemplate(rotary: true),
+        ["silu"] = ElementwiseTemplate.Of("silu"),
+        ["mul"] = ElementwiseTemplate.Of("mul"),
+        ["add"] = ElementwiseTemplate.Of("add"),
+    }
+        .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue)))))
+        .Concat(ElementwiseChainOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new ElementwiseTemplate(ElementwiseChainOp.ExpressionOf))))
+        .ToDictionary(StringComparer.Ordinal);
 }

@@ -1,21 +1,32 @@
+using System.Globalization;
 using Llmc.Ir;
 using Llmc.Targets.Emit;
 
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// <c>attention(q, k, v, positions, k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale}</c>: one workgroup per
-/// (query head, row). The first query head of each kv group writes the row's k and v into the caches at its position.
-/// Workgroups cannot wait for each other within a dispatch, so positions this step writes are read from the k and v
-/// operands instead of the caches: the runtime's rows of a step have consecutive positions, so position p is row
-/// p − positions[0] when that row's position is p. Softmax is online over chunks of positions: threads compute a
-/// chunk's scores (one position each), shared-memory trees give the chunk's maximum and sum, then each thread
-/// accumulates its own head dimensions over the chunk.
+/// <c>attention(q, k, v, positions, k_cache, v_cache)</c> and, with <paramref name="rotary"/>,
+/// <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c> (q, k and v side by side in each qkv row, q and
+/// k rotated here by <see cref="Rotary"/>): one workgroup per (query head, row). The first query head of each kv
+/// group writes the row's k and v into the caches at its position. Workgroups cannot wait for each other within a
+/// dispatch, so positions this step writes are read from the operands instead of the caches: the runtime's rows of a
+/// step have consecutive positions, so position p is row p − positions[0] when that row's position is p. Softmax is
+/// online over chunks of positions: threads compute a chunk's scores (one position each), shared-memory trees give
+/// the chunk's maximum and sum, then each thread accumulates its own head dimensions over the chunk.
 /// </summary>
-public sealed class AttentionTemplate : IGpuKernelTemplate
+public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
 {
     private const int Threads = 64;
     private const int Chunk = 256;
+
+    // Operand numbers: q, k, v (one operand with rotary), positions, inv_freq (rotary), caches.
+    private int QueryArgument => 0;
+    private int KeyArgument => rotary ? 0 : 1;
+    private int ValueArgument => rotary ? 0 : 2;
+    private int PositionsArgument => rotary ? 1 : 3;
+    private int FrequencyArgument => 2;
+    private int KeyCacheArgument => rotary ? 3 : 4;
+    private int ValueCacheArgument => rotary ? 4 : 5;
 
     public GpuKernelShape Shape(KernelInstance instance)
     {
@@ -34,26 +45,26 @@ public sealed class AttentionTemplate : IGpuKernelTemplate
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var attrs = kernel.Instance.Attrs;
         int heads = attrs.GetInt("n_heads"), kvHeads = attrs.GetInt("n_kv_heads"), headDim = attrs.GetInt("head_dim");
-        if (kernel.Instance.Operands.Where((_, i) => i != 3).Any(t => t.DType != DType.F32))
+        if (kernel.Instance.Operands.Where((_, i) => i != PositionsArgument).Any(t => t.DType != DType.F32))
             throw new TargetException("the GPU attention kernel reads f32 activations and caches only");
+        int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
         kernel.Constant("HeadDim", headDim);
+        kernel.Constant("Half", headDim / 2);
         kernel.Constant("Group", heads / kvHeads);
-        kernel.Constant("QueryWidth", heads * headDim);
-        kernel.Constant("KvWidth", kvHeads * headDim);
-        kernel.Constant("Context", kernel.Instance.Operands[4][0].Size);
+        kernel.Constant("QueryWidth", queryWidth);
+        kernel.Constant("KvWidth", kvWidth);
+        kernel.Constant("QueryStride", rotary ? queryWidth + 2 * kvWidth : queryWidth);
+        kernel.Constant("KeyStride", rotary ? queryWidth + 2 * kvWidth : kvWidth);
+        kernel.Constant("KeyOffset", rotary ? queryWidth : 0);
+        kernel.Constant("ValueOffset", rotary ? queryWidth + kvWidth : 0);
+        kernel.Constant("Context", kernel.Instance.Operands[KeyCacheArgument][0].Size);
         kernel.Constant("PerThread", (headDim + Threads - 1) / Threads);
         kernel.Constant("Scale", attrs.GetDouble("scale"));
         w.Line($"int h = {d.GroupX}, r = {d.GroupY}, kv = h / Group, lid = {d.LocalId};");
-        w.Line($"int rows = {kernel.Size(kernel.Instance.Operands[3][0])};");
-        w.Line($"int first = {kernel.LoadInt(3, "0")}, position = {kernel.LoadInt(3, "r")};");
-        using (w.Block("if (h % Group == 0 && position >= 0 && position < Context)"))
-        using (w.Block($"for (int i = lid; i < HeadDim; i += {Threads})"))
-        {
-            w.Line("int from = r * KvWidth + kv * HeadDim + i, to = position * KvWidth + kv * HeadDim + i;");
-            w.Line($"{d.Word(4, "to")} = {d.Word(1, "from")};");
-            w.Line($"{d.Word(5, "to")} = {d.Word(2, "from")};");
-        }
-        w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) query[i] = {kernel.Load(0, "r * QueryWidth + h * HeadDim + i")};");
+        w.Line($"int rows = {kernel.Size(kernel.Instance.Operands[PositionsArgument][0])};");
+        w.Line($"int first = {kernel.LoadInt(PositionsArgument, "0")}, position = {kernel.LoadInt(PositionsArgument, "r")};");
+        RenderCacheWrite(kernel);
+        RenderQuery(kernel);
         w.Line(d.Barrier);
         w.Line($"float runningMax = {d.Float(double.NegativeInfinity)}, total = 0.0f;");
         w.Line("float acc[PerThread];");
@@ -61,7 +72,7 @@ public sealed class AttentionTemplate : IGpuKernelTemplate
         w.Line($"int count = {d.Min("position + 1", "Context")};");
         using (w.Block($"for (int t0 = 0; t0 < count; t0 += {Chunk})"))
         {
-            w.Line($"int length = {d.Min(Chunk.ToString(System.Globalization.CultureInfo.InvariantCulture), "count - t0")};");
+            w.Line($"int length = {d.Min(Chunk.ToString(CultureInfo.InvariantCulture), "count - t0")};");
             RenderScores(kernel);
             var blockMax = kernel.Reduce("partial", "localMax", Threads, d.Max);
             w.Line($"float newMax = {d.Max("runningMax", blockMax)};");
@@ -87,8 +98,57 @@ public sealed class AttentionTemplate : IGpuKernelTemplate
         }
     }
 
+    /// <summary>The first head of each group copies row r's k (rotated with rotary) and v into the caches.</summary>
+    private void RenderCacheWrite(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        using (w.Block("if (h % Group == 0 && position >= 0 && position < Context)"))
+        {
+            w.Line("int from = r * KeyStride + kv * HeadDim, to = position * KvWidth + kv * HeadDim;");
+            w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) {d.Word(ValueCacheArgument, "to + i")} = {d.Word(ValueArgument, "ValueOffset + from + i")};");
+            if (!rotary)
+            {
+                w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) {d.Word(KeyCacheArgument, "to + i")} = {d.Word(KeyArgument, "KeyOffset + from + i")};");
+                return;
+            }
+            using (w.Block($"for (int i = lid; i < Half; i += {Threads})"))
+            {
+                RenderRotation(kernel, "position", KeyArgument, "KeyOffset + from", "k0", "k1");
+                w.Line(kernel.Store(KeyCacheArgument, "to + i", "k0"));
+                w.Line(kernel.Store(KeyCacheArgument, "to + i + Half", "k1"));
+            }
+        }
+    }
+
+    /// <summary>Row r's query for head h into shared memory, rotated with rotary.</summary>
+    private void RenderQuery(GpuKernelSource kernel)
+    {
+        var w = kernel.Writer;
+        w.Line("int queryAt = r * QueryStride + h * HeadDim;");
+        if (!rotary)
+        {
+            w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) query[i] = {kernel.Load(QueryArgument, "queryAt + i")};");
+            return;
+        }
+        using (w.Block($"for (int i = lid; i < Half; i += {Threads})"))
+        {
+            RenderRotation(kernel, "position", QueryArgument, "queryAt", "q0", "q1");
+            w.Line("query[i] = q0;");
+            w.Line("query[i + Half] = q1;");
+        }
+    }
+
+    /// <summary>Declares <paramref name="first"/>, <paramref name="second"/>: pair i of the head at <paramref name="at"/>, rotated for <paramref name="position"/>.</summary>
+    private void RenderRotation(GpuKernelSource kernel, string position, int argument, string at, string first, string second)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        Rotary.RenderAngle(kernel, d.Cast("float", position), kernel.Load(FrequencyArgument, "i"), "c", "s");
+        w.Line($"float x0 = {kernel.Load(argument, $"{at} + i")}, x1 = {kernel.Load(argument, $"{at} + i + Half")};");
+        w.Line($"float {first} = {d.Fma("x0", "c", "-(x1 * s)")}, {second} = {d.Fma("x1", "c", "x0 * s")};");
+    }
+
     /// <summary>Each thread's positions of the chunk: where the key comes from, its scaled score, and their maximum.</summary>
-    private static void RenderScores(GpuKernelSource kernel)
+    private void RenderScores(GpuKernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line($"float localMax = {d.Float(double.NegativeInfinity)};");
@@ -96,18 +156,29 @@ public sealed class AttentionTemplate : IGpuKernelTemplate
         {
             w.Line("int p = t0 + t, fresh = p - first;");
             w.Line("int from = -1;");
-            w.Line($"if (fresh >= 0 && fresh < rows && {kernel.LoadInt(3, "fresh")} == p) from = fresh;");
+            w.Line($"if (fresh >= 0 && fresh < rows && {kernel.LoadInt(PositionsArgument, "fresh")} == p) from = fresh;");
             w.Line("source[t] = from;");
             w.Line("float dot = 0.0f;");
             using (w.Block("if (from >= 0)"))
             {
-                w.Line("int base = from * KvWidth + kv * HeadDim;");
-                w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", kernel.Load(1, "base + i"), "dot")};");
+                w.Line("int keyAt = KeyOffset + from * KeyStride + kv * HeadDim;");
+                if (rotary)
+                {
+                    using (w.Block("for (int i = 0; i < Half; i++)"))
+                    {
+                        RenderRotation(kernel, "p", KeyArgument, "keyAt", "k0", "k1");
+                        w.Line($"dot = {d.Fma("query[i + Half]", "k1", d.Fma("query[i]", "k0", "dot"))};");
+                    }
+                }
+                else
+                {
+                    w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", kernel.Load(KeyArgument, "keyAt + i"), "dot")};");
+                }
             }
             using (w.Block("else"))
             {
-                w.Line("int base = p * KvWidth + kv * HeadDim;");
-                w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", kernel.Load(4, "base + i"), "dot")};");
+                w.Line("int keyAt = p * KvWidth + kv * HeadDim;");
+                w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", kernel.Load(KeyCacheArgument, "keyAt + i"), "dot")};");
             }
             w.Line("scores[t] = dot * Scale;");
             w.Line($"localMax = {d.Max("localMax", "scores[t]")};");
@@ -115,7 +186,7 @@ public sealed class AttentionTemplate : IGpuKernelTemplate
     }
 
     /// <summary>Each thread's head dimensions: rescaled by the correction, plus the chunk's weighted values.</summary>
-    private static void RenderValues(GpuKernelSource kernel)
+    private void RenderValues(GpuKernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("for (int a = 0; a < PerThread; a++)"))
@@ -126,7 +197,7 @@ public sealed class AttentionTemplate : IGpuKernelTemplate
             using (w.Block("for (int t = 0; t < length; t++)"))
             {
                 w.Line("int from = source[t];");
-                w.Line($"float value = from >= 0 ? {kernel.Load(2, "from * KvWidth + kv * HeadDim + i")} : {kernel.Load(5, "(t0 + t) * KvWidth + kv * HeadDim + i")};");
+                w.Line($"float value = from >= 0 ? {kernel.Load(ValueArgument, "ValueOffset + from * KeyStride + kv * HeadDim + i")} : {kernel.Load(ValueCacheArgument, "(t0 + t) * KvWidth + kv * HeadDim + i")};");
                 w.Line($"s = {d.Fma("scores[t]", "value", "s")};");
             }
             w.Line("acc[a] = s;");

@@ -1,15 +1,32 @@
 using Llmc.Ir;
+using Llmc.Ir.Ops;
+using Llmc.Targets.Emit;
 
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// An element-by-element op over [rows, width] operands of one shape, given as its expression of the loaded operands
-/// (<c>a</c>, and <c>b</c> for binary ops). One thread per element: x covers the width, y the rows.
+/// An elementwise op or chain (<c>silu</c>, <c>mul</c>, <c>add</c>, <c>elementwiseN {expr}</c>) over [rows, width]
+/// operands of one shape, one thread per element: x covers the width, y the rows. The expression is written one op
+/// at a time into temporaries, each op spelled by <see cref="Formulas"/>, so a chain costs one read of each operand
+/// and one write.
 /// </summary>
-/// <param name="expression">The f32 result from the dialect and the operand names.</param>
-public sealed class ElementwiseTemplate(Func<GpuDialect, string, string, string> expression) : IGpuKernelTemplate
+/// <param name="expression">The expression the kernel computes, from the instance's attributes.</param>
+public sealed class ElementwiseTemplate(Func<Attributes, ElementwiseExpression> expression) : IGpuKernelTemplate
 {
     private const int Threads = 128;
+
+    /// <summary>Each elementwise op's f32 result from the dialect and its operand names.</summary>
+    public static IReadOnlyDictionary<string, Func<GpuDialect, string, string, string>> Formulas { get; } =
+        new Dictionary<string, Func<GpuDialect, string, string, string>>(StringComparer.Ordinal)
+        {
+            ["silu"] = (d, a, _) => $"{a} / (1.0f + {d.Call(MathFunction.Exp, "-" + a)})",
+            ["mul"] = (_, a, b) => $"{a} * {b}",
+            ["add"] = (_, a, b) => $"{a} + {b}",
+        };
+
+    /// <summary>The kernel of a single elementwise op.</summary>
+    public static ElementwiseTemplate Of(string op) =>
+        new(_ => ElementwiseExpression.Of((ElementwiseOp)OpRegistry.Get(op)));
 
     public GpuKernelShape Shape(KernelInstance instance)
     {
@@ -25,9 +42,25 @@ public sealed class ElementwiseTemplate(Func<GpuDialect, string, string, string>
         w.Line($"int i = {d.GroupX} * {Threads} + {d.LocalId};");
         w.Line("if (i >= Width) return;");
         w.Line($"int at = {d.GroupY} * Width + i;");
-        var names = new[] { "a", "b" };
-        for (var o = 0; o < kernel.Instance.Operands.Count; o++) w.Line($"float {names[o]} = {kernel.Load(o, "at")};");
-        w.Line(kernel.StoreResult("at", expression(d, "a", "b")));
+        for (var o = 0; o < kernel.Instance.Operands.Count; o++)
+            w.Line($"float {ElementwiseExpression.OperandLetters[o]} = {kernel.Load(o, "at")};");
+        var temporaries = 0;
+        var result = Write(kernel, expression(kernel.Instance.Attrs), ref temporaries);
+        w.Line(kernel.StoreResult("at", result));
+    }
+
+    /// <summary>Writes the ops of <paramref name="e"/> innermost first; returns the name holding its value.</summary>
+    private static string Write(GpuKernelSource kernel, ElementwiseExpression e, ref int temporaries)
+    {
+        if (e is ElementwiseExpression.Operand operand) return ElementwiseExpression.OperandLetters[operand.Index].ToString();
+        var call = (ElementwiseExpression.Call)e;
+        if (!Formulas.TryGetValue(call.Op.Name, out var formula))
+            throw new TargetException($"no GPU formula for elementwise op '{call.Op.Name}'");
+        var arguments = new List<string>();
+        foreach (var argument in call.Arguments) arguments.Add(Write(kernel, argument, ref temporaries));
+        var name = $"t{temporaries++}";
+        kernel.Writer.Line($"float {name} = {formula(kernel.Dialect, arguments[0], arguments.Count > 1 ? arguments[1] : arguments[0])};");
+        return name;
     }
 
     /// <summary>The rows (the leading dim of a rank-2 result, else 1) and the static width of the rest.</summary>

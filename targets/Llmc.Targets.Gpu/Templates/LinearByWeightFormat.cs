@@ -2,11 +2,11 @@ using Llmc.Ir;
 
 namespace Llmc.Targets.Gpu.Templates;
 
-/// <summary><c>linear</c>: the float-weight or the quantized-weight kernel, by the weight's dtype.</summary>
-public sealed class LinearByWeightFormat : IGpuKernelTemplate
+/// <summary>A linear-family op: the float-weight or the quantized-weight kernel, by the weight's dtype.</summary>
+public sealed class LinearByWeightFormat(LinearFusion fusion) : IGpuKernelTemplate
 {
-    private readonly LinearTemplate _float = new();
-    private readonly QuantizedLinearTemplate _quantized = new();
+    private readonly LinearTemplate _float = new(fusion);
+    private readonly QuantizedLinearTemplate _quantized = new(fusion);
 
     public GpuKernelShape Shape(KernelInstance instance) => For(instance).Shape(instance);
 

@@ -17,23 +17,17 @@ public sealed record MatVecLayout(int Lanes, int Columns)
         return new MatVecLayout(lanes, Threads / lanes);
     }
 
+    /// <summary>Workgroups over the result's columns and rows, with the shared tree after <paramref name="shared"/>.</summary>
     public GpuKernelShape Shape(KernelInstance instance, IEnumerable<SharedArray> shared) =>
-        new(Threads, GpuKernels.GroupsFor(instance.Operands[1][0].Size, Columns), instance.Result[0],
+        new(Threads, GpuKernels.GroupsFor(instance.Result[1].Size, Columns), instance.Result[0],
             [.. shared, new SharedArray("float", "partial", Threads)]);
 
-    /// <summary>Declares <c>r</c>, <c>lane</c> and <c>c</c> (this thread's row, lane in its run, and column).</summary>
+    /// <summary>Declares <c>r</c>, <c>lane</c> and <c>c</c> (this thread's row, lane in its run, and output column).</summary>
     public void Begin(GpuKernelSource kernel)
     {
         var d = kernel.Dialect;
         kernel.Writer.Line($"int r = {d.GroupY};");
         kernel.Writer.Line($"int lane = {d.LocalId} & {Lanes - 1};");
         kernel.Writer.Line($"int c = {d.GroupX} * {Columns} + {d.LocalId} / {Lanes};");
-    }
-
-    /// <summary>Adds each run's <c>acc</c> and stores it as y[r, c].</summary>
-    public void End(GpuKernelSource kernel)
-    {
-        var total = kernel.Sum("partial", "acc", Lanes);
-        kernel.Writer.Line($"if (lane == 0 && c < N) {kernel.StoreResult("r * N + c", total)}");
     }
 }
