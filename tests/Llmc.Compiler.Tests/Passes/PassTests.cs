@@ -6,6 +6,7 @@ using Llmc.Tests;
 
 namespace Llmc.Compiler.Tests.Passes;
 
+[Collection(PassManagerCollection.Name)]
 public sealed class PassTests
 {
     private static readonly PassContext Context = new(new WeightStore(), new CpuTarget("cpu-avx2"));
@@ -83,7 +84,7 @@ public sealed class PassTests
     [Fact]
     public void Pipelines_can_drop_passes_and_unknown_names_are_refused()
     {
-        Assert.Empty(Pipeline.Default.Without(["dce"]).Passes);
+        Assert.Empty(Pipeline.Default.WithoutFusion().Without(["dce"]).Passes);
         Assert.Throws<Runtime.LlmcException>(() => PassRegistry.Get("no-such-pass"));
     }
 
