@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Llmc.Runtime.Devices;
 using Llmc.Runtime.Devices.Cpu;
 using Llmc.Runtime.Devices.Cuda;
+using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Generation;
 using Llmc.Runtime.Tokenization;
@@ -42,12 +43,13 @@ public sealed class Engine : IDisposable
 
     /// <summary>Opens, checks and prepares an engine for this machine.</summary>
     /// <param name="threads">CPU worker threads; defaults to all cores.</param>
-    public static Engine Load(string path, int? threads = null)
+    /// <param name="device">GPU index (as <c>llmc devices</c> lists them) for GPU engines; defaults to the best one.</param>
+    public static Engine Load(string path, int? threads = null, int? device = null)
     {
         var file = EngineFile.Open(path);
         try
         {
-            return new Engine(path, file, CreateExecutor(path, file, threads ?? Environment.ProcessorCount));
+            return new Engine(path, file, CreateExecutor(path, file, threads ?? Environment.ProcessorCount, device));
         }
         catch
         {
@@ -127,12 +129,13 @@ public sealed class Engine : IDisposable
         _turn.Dispose();
     }
 
-    private static IModelExecutor CreateExecutor(string path, EngineFile file, int threads)
+    private static IModelExecutor CreateExecutor(string path, EngineFile file, int threads, int? device)
     {
         var target = file.Manifest.Target;
         if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file);
+        if (target == VulkanExecutor.Target) return new VulkanExecutor(file, device);
         if (!target.StartsWith("cpu-", StringComparison.Ordinal))
-            throw new ModelFileException(path, $"engine is for target '{target}', which this runtime cannot run (it runs cpu-avx2, cpu-avx512)");
+            throw new ModelFileException(path, $"engine is for target '{target}', which this runtime cannot run (it runs cpu-avx2, cpu-avx512, cuda-sm*, vulkan)");
         if (CpuIsa.Missing(target) is string missing) throw new ModelFileException(path, missing);
         return new CpuExecutor(file, threads);
     }

@@ -10,5 +10,6 @@ var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
     EvalCommand.Create(),
     SynthCommand.Create(),
     BenchCommand.Create(),
+    DevicesCommand.Create(),
 };
 return root.Parse(args).Invoke();

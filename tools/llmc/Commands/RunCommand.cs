@@ -22,14 +22,15 @@ public static class RunCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text appears (repeatable)", AllowMultipleArgumentsPerToken = false };
         var noBos = new Option<bool>("--no-bos") { Description = "Do not prepend BOS to the prompt" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
+        var device = new Option<int?>("--device") { Description = "GPU to run on, by its index in llmc devices (default: LLMC_VULKAN_DEVICE, else the best one)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with token ids, text and speed instead of streaming" };
         var command = new Command("run", "Generate text from a prompt")
         {
-            engine, prompt, maxTokens, temperature, topK, topP, minP, penalty, seed, stop, noBos, threads, json,
+            engine, prompt, maxTokens, temperature, topK, topP, minP, penalty, seed, stop, noBos, threads, device, json,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            using var loaded = Engine.Load(parse.GetRequiredValue(engine), parse.GetValue(threads));
+            using var loaded = Engine.Load(parse.GetRequiredValue(engine), parse.GetValue(threads), parse.GetValue(device));
             var defaults = loaded.DefaultSampling;
             var options = new GenerationOptions
             {

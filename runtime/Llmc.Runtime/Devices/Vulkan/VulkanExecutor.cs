@@ -1,0 +1,221 @@
+using Llmc.Runtime.Format;
+using Llmc.Runtime.Plan;
+
+namespace Llmc.Runtime.Devices.Vulkan;
+
+/// <summary>
+/// Executes a plan with an engine's SPIR-V kernels on a Vulkan device. At load: weights are uploaded once into device-local
+/// buffers, the activation arena, inputs and KV caches are allocated on the device, one pipeline is built per kernel and one
+/// descriptor set per step. Per forward: one command buffer copies the inputs in, dispatches every step with barriers only
+/// where steps depend on each other, copies the logits out; one submission, one fence wait.
+/// </summary>
+public sealed unsafe class VulkanExecutor : IModelExecutor
+{
+    /// <summary>The target name engines for this executor carry.</summary>
+    public const string Target = "vulkan";
+
+    /// <summary>The kernel code format in the kernel table.</summary>
+    public const string CodeFormat = "spirv";
+
+    private readonly Stack<IDisposable> _owned = new();
+    private readonly VulkanDevice _device;
+    private readonly VulkanBinding[] _bindings;
+    private readonly (VulkanKernel Kernel, ulong Set)[] _steps;
+    private readonly bool[] _barrierBefore;
+    private readonly VulkanCommandBuffer _commands;
+    private readonly (int Buffer, long StagingOffset)[] _inputs;
+    private readonly VulkanBuffer _inputStaging;
+    private readonly VulkanBuffer _readback;
+    private readonly VulkanBinding _logits;
+    private readonly VulkanTimestamps? _timestamps;
+    private readonly double[] _stepMilliseconds;
+
+    /// <param name="deviceIndex">The device's index in <c>llmc devices</c>; null chooses as <see cref="VulkanInstance.Select"/> does.</param>
+    public VulkanExecutor(EngineFile file, int? deviceIndex = null)
+    {
+        var manifest = file.Manifest;
+        var plan = manifest.Plan;
+        MaxSeq = plan.MaxSeq;
+        Context = plan.Context;
+        VocabSize = manifest.Model.VocabSize;
+        var kernels = KernelsOf(file);
+        try
+        {
+            var instance = Own(VulkanInstance.Create());
+            var physical = instance.Select(deviceIndex);
+            var features = CheckDevice(file, kernels, physical);
+            _device = Own(VulkanDevice.Create(physical, features));
+            CheckMemory(file, physical);
+
+            _bindings = new VulkanBinding[plan.Buffers.Count];
+            AllocateAndUpload(file);
+            var pipelines = kernels.Values.Distinct().ToDictionary(k => k.Name, k => Own(VulkanKernel.Create(
+                _device, k.Name, file.Section(k.Section), k.Launch!, ArgumentCount(plan, k.Name), k.Entry)));
+            var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count, plan.Steps.Sum(s => s.Args.Count)));
+            _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
+            _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.ToDictionary(k => k.Name, k => k.Template));
+
+            _inputs = [.. new[] { PlanRoles.Tokens, PlanRoles.Positions, PlanRoles.LogitRows }.Select((role, i) => (plan.Inputs[role], (long)i * ActivationArena.AlignUp(MaxSeq * sizeof(int))))];
+            _inputStaging = Own(VulkanBuffer.Create(_device, _inputs.Length * ActivationArena.AlignUp(MaxSeq * sizeof(int)), BufferPlacement.Upload, "the input staging buffer"));
+            _logits = _bindings[plan.Outputs[PlanRoles.Logits]];
+            _readback = Own(VulkanBuffer.Create(_device, (long)MaxSeq * VocabSize * sizeof(float), BufferPlacement.Readback, "the logits readback buffer"));
+            _commands = _device.CreateCommandBuffer();
+            if (VulkanTimestamps.IsSupported(physical)) _timestamps = Own(new VulkanTimestamps(_device, plan.Steps.Count));
+            _stepMilliseconds = new double[plan.Steps.Count];
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public int MaxSeq { get; }
+
+    public int Context { get; }
+
+    public int VocabSize { get; }
+
+    /// <summary>The device the plan runs on.</summary>
+    public VulkanPhysicalDevice Device => _device.Physical;
+
+    /// <summary>Whether forward steps record GPU timestamps per plan step (only where the queue supports them).</summary>
+    public bool ProfileSteps { get; set; }
+
+    public bool CanProfileSteps => _timestamps is not null;
+
+    /// <summary>GPU milliseconds of each plan step in the last forward run with <see cref="ProfileSteps"/> on.</summary>
+    public ReadOnlySpan<double> StepMilliseconds => _stepMilliseconds;
+
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    {
+        StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
+        int seq = tokens.Length, rows = logitRows.Length;
+        var profile = ProfileSteps && _timestamps is not null;
+
+        _commands.Begin();
+        StageInput(0, tokens);
+        StageInput(1, positions);
+        StageInput(2, logitRows);
+        _commands.BeforeKernels();
+        if (profile) _timestamps!.Start(_commands);
+        for (var i = 0; i < _steps.Length; i++)
+        {
+            if (_barrierBefore[i]) _commands.BetweenKernels();
+            _commands.Dispatch(_steps[i].Kernel, _steps[i].Set, seq, rows);
+            if (profile) _timestamps!.AfterStep(_commands, i);
+        }
+        _commands.KernelsToCopies();
+        var logitBytes = (long)rows * VocabSize * sizeof(float);
+        _commands.Copy(_logits.Buffer, _logits.Offset, _readback, 0, logitBytes);
+        _commands.ToHost();
+        _commands.End();
+        _device.SubmitAndWait(_commands, "a forward step");
+        if (profile) _timestamps!.Read(_stepMilliseconds);
+        return new ReadOnlySpan<float>(_readback.Mapped, rows * VocabSize);
+    }
+
+    public void Dispose()
+    {
+        // Owned objects go in reverse order of creation: pipelines and buffers before the device, the device before the instance.
+        while (_owned.TryPop(out var owned)) owned.Dispose();
+    }
+
+    /// <summary>Writes an input into its staging slot and records its copy into the input's device buffer.</summary>
+    private void StageInput(int input, ReadOnlySpan<int> values)
+    {
+        var (buffer, stagingOffset) = _inputs[input];
+        values.CopyTo(new Span<int>(_inputStaging.Mapped + stagingOffset, values.Length));
+        _commands.Copy(_inputStaging, stagingOffset, _bindings[buffer].Buffer, _bindings[buffer].Offset, values.Length * sizeof(int));
+    }
+
+    private T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Push(disposable);
+        return disposable;
+    }
+
+    /// <summary>The kernel table entry of every kernel the plan runs; an engine without SPIR-V for one is refused by name.</summary>
+    private static Dictionary<string, KernelEntry> KernelsOf(EngineFile file)
+    {
+        var table = file.Manifest.Kernels.ToDictionary(k => k.Name, StringComparer.Ordinal);
+        var used = new Dictionary<string, KernelEntry>(StringComparer.Ordinal);
+        foreach (var step in file.Manifest.Plan.Steps)
+        {
+            if (used.ContainsKey(step.Kernel)) continue;
+            if (!table.TryGetValue(step.Kernel, out var k))
+                throw new ModelFileException(file.Path, $"plan step '{step.Node}' runs kernel '{step.Kernel}', which the kernel table lacks");
+            if (k.Format != CodeFormat || k.Launch is null || !file.HasSection(k.Section))
+                throw new ModelFileException(file.Path, $"kernel '{k.Name}' has no Vulkan code (format '{k.Format}', section '{k.Section}'{(file.HasSection(k.Section) ? "" : " missing")}{(k.Launch is null ? ", no launch geometry" : "")})");
+            used[step.Kernel] = k;
+        }
+        return used;
+    }
+
+    /// <summary>The features the kernels need, checked against the device; a lacking device is refused naming feature and kernel.</summary>
+    private static ShaderFeatures CheckDevice(EngineFile file, Dictionary<string, KernelEntry> kernels, VulkanPhysicalDevice device)
+    {
+        var features = ShaderFeatures.None;
+        foreach (var k in kernels.Values)
+        {
+            var needs = SpirvRequirements.Of(file.Section(k.Section), k.Name);
+            if (device.Lacks(needs, k.Name) is { } reason) throw new LlmcException($"{file.Path}: {reason}");
+            features |= needs.Features;
+        }
+        // Subgroup operations need no enabling; only the feature bits a device must switch on are requested.
+        return features & ~(ShaderFeatures.SubgroupBasic | ShaderFeatures.SubgroupVote | ShaderFeatures.SubgroupArithmetic | ShaderFeatures.SubgroupBallot
+            | ShaderFeatures.SubgroupShuffle | ShaderFeatures.SubgroupShuffleRelative | ShaderFeatures.SubgroupClustered | ShaderFeatures.SubgroupQuad);
+    }
+
+    private static void CheckMemory(EngineFile file, VulkanPhysicalDevice device)
+    {
+        var plan = file.Manifest.Plan;
+        var sections = plan.Buffers.Where(b => b.Kind == BufferKind.Weight).Select(b => b.Tensor!).Distinct()
+            .Sum(t => file.SectionLength(file.Manifest.Tensors.Single(e => e.Name == t).Section));
+        var needed = sections + plan.ActivationBytes + plan.Buffers.Where(b => b.Kind is BufferKind.State or BufferKind.Input).Sum(b => PlanShapes.Bytes(b, plan.MaxSeq));
+        if (device.DeviceLocalBytes > 0 && needed > device.DeviceLocalBytes)
+            throw new LlmcException($"{file.Path}: out of device memory: the engine needs {needed >> 20} MiB on the device; Vulkan {device} has {device.DeviceLocalBytes >> 20} MiB");
+    }
+
+    private void AllocateAndUpload(EngineFile file)
+    {
+        var plan = file.Manifest.Plan;
+        var tensors = file.Manifest.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var weights = new Dictionary<string, VulkanBuffer>(StringComparer.Ordinal);
+        using var uploader = new VulkanUploader(_device, plan.Buffers.Where(b => b.Kind == BufferKind.Weight).Select(b => file.SectionLength(tensors[b.Tensor!].Section)).DefaultIfEmpty(4).Max());
+        var arena = Own(VulkanBuffer.Create(_device, plan.ActivationBytes, BufferPlacement.Device, "the activation arena"));
+        uploader.Zero(arena);
+        foreach (var b in plan.Buffers)
+        {
+            switch (b.Kind)
+            {
+                case BufferKind.Weight:
+                    var section = tensors[b.Tensor!].Section;
+                    if (!weights.TryGetValue(section, out var weight))
+                    {
+                        var bytes = file.SectionLength(section);
+                        weights[section] = weight = Own(VulkanBuffer.Create(_device, bytes, BufferPlacement.Device, $"weight '{b.Tensor}'"));
+                        uploader.Upload(file.SectionPointer(section), bytes, weight);
+                    }
+                    _bindings[b.Id] = new VulkanBinding(weight, 0, file.SectionLength(section));
+                    break;
+                case BufferKind.Activation:
+                    _bindings[b.Id] = new VulkanBinding(arena, b.Offset, PlanShapes.Bytes(b, MaxSeq));
+                    break;
+                default:
+                    // Inputs and KV caches: their own device buffers, zeroed like the CPU's.
+                    var own = Own(VulkanBuffer.Create(_device, PlanShapes.Bytes(b, MaxSeq), BufferPlacement.Device, $"{b.Kind.ToString().ToLowerInvariant()} '{b.Name}'"));
+                    uploader.Zero(own);
+                    _bindings[b.Id] = new VulkanBinding(own, 0, PlanShapes.Bytes(b, MaxSeq));
+                    break;
+            }
+        }
+        uploader.Flush();
+    }
+
+    private static int ArgumentCount(ExecutionPlan plan, string kernel)
+    {
+        var counts = plan.Steps.Where(s => s.Kernel == kernel).Select(s => s.Args.Count).Distinct().ToList();
+        return counts.Count == 1 ? counts[0] : throw new LlmcException($"kernel '{kernel}' is called with {string.Join(" and ", counts)} arguments");
+    }
+}

@@ -1,0 +1,49 @@
+using Llmc.Runtime;
+using Llmc.Runtime.Devices.Vulkan;
+
+namespace Llmc.Targets.Tests.Vulkan;
+
+/// <summary>Whether this machine can run Vulkan tests: a loader with at least one device, and glslc for tests that compile GLSL.</summary>
+public static class VulkanAvailability
+{
+    private static readonly Lazy<string?> DeviceProblem = new(Probe);
+
+    /// <summary>Why no Vulkan test can run here, or null when a device is present.</summary>
+    public static string? Missing => DeviceProblem.Value;
+
+    /// <summary>Why GLSL cannot be compiled here (no glslc on PATH), or null.</summary>
+    public static string? MissingGlslc =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "glslc")))
+            ? null : "glslc is not on PATH (install Debian's glslc)";
+
+    private static string? Probe()
+    {
+        try
+        {
+            using var instance = VulkanInstance.Create();
+            return instance.Devices.Count == 0 ? "no Vulkan device: the loader reports none" : null;
+        }
+        catch (LlmcException e)
+        {
+            return e.Message;
+        }
+    }
+}
+
+/// <summary>A fact needing a Vulkan device (and glslc when <see cref="NeedsGlslc"/>): skipped with the reason when absent.</summary>
+public sealed class VulkanFactAttribute : FactAttribute
+{
+    public VulkanFactAttribute(bool needsGlslc = false)
+    {
+        Skip = VulkanAvailability.Missing ?? (needsGlslc ? VulkanAvailability.MissingGlslc : null);
+    }
+}
+
+/// <summary>A theory needing a Vulkan device and glslc: skipped with the reason when either is absent.</summary>
+public sealed class VulkanTheoryAttribute : TheoryAttribute
+{
+    public VulkanTheoryAttribute()
+    {
+        Skip = VulkanAvailability.Missing ?? VulkanAvailability.MissingGlslc;
+    }
+}
