@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Llmc.Runtime.Devices.Cuda;
 using Llmc.Targets.Cuda.Nvrtc;
 using Llmc.Targets.Gpu;
@@ -78,7 +79,15 @@ public sealed class CudaTarget : ITarget
             .. Architectures.Select(a => new CodeJob(CudaKernelAbi.CubinSection(a), CudaKernelAbi.CubinFormat, $"sm_{a}")),
         ];
         var code = new byte[jobs.Count][];
-        Parallel.For(0, jobs.Count, i => code[i] = CompileFor(source, jobs[i].Architecture));
+        try
+        {
+            Parallel.For(0, jobs.Count, i => code[i] = CompileFor(source, jobs[i].Architecture));
+        }
+        catch (AggregateException e) when (e.InnerExceptions[0] is TargetException first)
+        {
+            // Every architecture usually fails alike; one message is enough.
+            ExceptionDispatchInfo.Throw(first);
+        }
         var compiled = jobs.SelectMany(job => source.Kernels.Select(k => new CompiledKernel(k.Instance, job.Section, k.Instance.Name, job.Format, k.Launch)))
             .ToList();
         return new CompiledKernels(compiled, jobs.Select((job, i) => (job.Section, Code: code[i])).ToDictionary(j => j.Section, j => j.Code));

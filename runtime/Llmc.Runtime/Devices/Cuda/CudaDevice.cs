@@ -77,6 +77,20 @@ public sealed unsafe class CudaDevice : IDisposable
         return pointer;
     }
 
+    public void Free(ulong pointer) => CudaResult.Check(CudaNative.cuMemFree(pointer), "cuMemFree");
+
+    /// <summary>Copies <paramref name="source"/> to device memory at <paramref name="destination"/>, waiting for the copy.</summary>
+    public void Upload(ulong destination, ReadOnlySpan<byte> source)
+    {
+        fixed (byte* p = source) CudaResult.Check(CudaNative.cuMemcpyHtoD(destination, p, (nuint)source.Length), "cuMemcpyHtoD");
+    }
+
+    /// <summary>Copies device memory at <paramref name="source"/> into <paramref name="destination"/> after all work queued before it.</summary>
+    public void Download(ulong source, Span<byte> destination)
+    {
+        fixed (byte* p = destination) CudaResult.Check(CudaNative.cuMemcpyDtoH(p, source, (nuint)destination.Length), "cuMemcpyDtoH");
+    }
+
     /// <summary>Page-locked host memory, which asynchronous copies and captured graphs need.</summary>
     public void* AllocateHost(long bytes, string what)
     {

@@ -73,6 +73,9 @@ internal static unsafe partial class CudaNative
     [LibraryImport(Library, EntryPoint = "cuMemcpyHtoD_v2")]
     public static partial int cuMemcpyHtoD(ulong destination, void* source, nuint bytes);
 
+    [LibraryImport(Library, EntryPoint = "cuMemcpyDtoH_v2")]
+    public static partial int cuMemcpyDtoH(void* destination, ulong source, nuint bytes);
+
     [LibraryImport(Library, EntryPoint = "cuMemcpyHtoDAsync_v2")]
     public static partial int cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, nint stream);
 

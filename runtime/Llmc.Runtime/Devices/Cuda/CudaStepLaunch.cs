@@ -9,7 +9,7 @@ namespace Llmc.Runtime.Devices.Cuda;
 /// pointers then <c>seq</c> and <c>out</c> (the GPU kernel ABI), and the array of pointers to each parameter
 /// that <c>cuLaunchKernel</c> reads; the driver copies the values at launch, so the block is reused.
 /// </summary>
-internal sealed unsafe class CudaStepLaunch
+public sealed unsafe class CudaStepLaunch
 {
     private readonly nint _function;
     private readonly KernelLaunch _launch;
@@ -42,7 +42,7 @@ internal sealed unsafe class CudaStepLaunch
     // The symbol values, padded so the pointer array after them is 8-byte aligned.
     private static int DimsBytes => (PlanSymbols.Count * sizeof(int) + 7) / 8 * 8;
 
-    /// <summary>Launches the kernel on <paramref name="stream"/> with the step's symbols bound to <paramref name="dims"/>.</summary>
+    /// <summary>Launches the kernel on <paramref name="stream"/> (0: the default stream) with the step's symbols bound to <paramref name="dims"/>.</summary>
     public void Enqueue(nint stream, ReadOnlySpan<int> dims)
     {
         for (var i = 0; i < PlanSymbols.Count; i++) _dims[i] = dims[i];

@@ -1,0 +1,94 @@
+using System.Text;
+using Llmc.Ir;
+using Llmc.Runtime.Devices.Cuda;
+using Llmc.Targets.Cuda;
+using Llmc.Targets.Tests.Conformance;
+
+namespace Llmc.Targets.Tests.Cuda;
+
+/// <summary>
+/// Without a GPU: every conformance kernel compiles with NVRTC for sm_80, sm_89 and sm_90, and the PTX holds the
+/// instructions each kernel is meant to use.
+/// </summary>
+public sealed class CudaCodegenTests
+{
+    private static readonly byte[] ElfMagic = [0x7f, (byte)'E', (byte)'L', (byte)'F'];
+
+    [NvrtcFact]
+    public void EveryKernelCompilesToPtxAndACubinPerArchitecture()
+    {
+        var compiled = CudaConformanceBuild.Get();
+        var ptx = CudaConformanceBuild.Ptx;
+        Assert.Contains(".target sm_80", ptx);
+        foreach (var arch in CudaConformanceBuild.Architectures)
+        {
+            var cubin = compiled.Sections[CudaKernelAbi.CubinSection(arch)];
+            Assert.True(cubin.AsSpan().StartsWith(ElfMagic), $"the sm_{arch} section is not an ELF cubin");
+        }
+        Assert.Equal(CudaConformanceBuild.Architectures.Count + 1, compiled.Sections.Count);
+        foreach (var kernel in CudaConformanceBuild.Kernels)
+        {
+            Assert.Contains($".entry {kernel.Name}(", ptx);
+            var entries = compiled.Kernels.Where(k => k.Instance.Name == kernel.Name).ToList();
+            Assert.Equal([.. compiled.Sections.Keys.Order()], entries.Select(e => e.Section).Order());
+            Assert.All(entries, e => Assert.Equal(kernel.Name, e.Entry));
+            Assert.All(entries, e => Assert.NotNull(e.Launch));
+        }
+    }
+
+    [NvrtcFact]
+    public void PrefillLinearOnHalfWeightsUsesTensorCoresAndF32LinearDoesNot()
+    {
+        var ptx = CudaConformanceBuild.Ptx;
+        foreach (var c in CudaOnlyCases.All)
+        {
+            var type = c.Kernel.Operands[1].DType == DType.BF16 ? "bf16" : "f16";
+            Assert.Contains($"mma.sync.aligned.m16n8k16.row.col.f32.{type}.{type}.f32", PtxText.Entry(ptx, c.Kernel.Name));
+        }
+        var f32Linear = ConformanceCases.All.First(c => c.Kernel.Template == "linear" && c.Kernel.Operands[1].DType == DType.F32);
+        Assert.DoesNotContain("mma.sync", PtxText.Entry(ptx, f32Linear.Kernel.Name));
+    }
+
+    [NvrtcTheory]
+    [InlineData(80)]
+    [InlineData(89)]
+    [InlineData(90)]
+    public void TensorCoreLinearCompilesForEachArchitecture(int arch)
+    {
+        var kernels = CudaOnlyCases.All.Select(c => c.Kernel).Take(2).ToList();
+        var compiled = new CudaTarget([arch]).Compile(kernels);
+        var ptx = Encoding.UTF8.GetString(compiled.Sections[CudaKernelAbi.PtxSection(arch)]);
+        Assert.Contains($".target sm_{arch}", ptx);
+        foreach (var kernel in kernels) Assert.Contains("mma.sync.aligned.m16n8k16", PtxText.Entry(ptx, kernel.Name));
+        Assert.True(compiled.Sections[CudaKernelAbi.CubinSection(arch)].Length > 0);
+    }
+
+    [NvrtcFact]
+    public void MatVecKernelsReadWeightsThroughTheReadOnlyPath()
+    {
+        var ptx = CudaConformanceBuild.Ptx;
+        foreach (var c in ConformanceCases.All.Where(c => c.Kernel.Template == "linear"))
+            Assert.Contains("ld.global.nc", PtxText.Entry(ptx, c.Kernel.Name));
+    }
+
+    [NvrtcFact]
+    public void QuantizedLinearUsesByteDotProducts()
+    {
+        var ptx = CudaConformanceBuild.Ptx;
+        var quantized = ConformanceCases.All.Where(c => c.Kernel.Template == "linear" && c.Kernel.Operands[1].DType.IsQuantized()).ToList();
+        Assert.NotEmpty(quantized);
+        foreach (var c in quantized) Assert.Contains("dp4a.u32.s32", PtxText.Entry(ptx, c.Kernel.Name));
+    }
+
+    [NvrtcFact]
+    public void DecodeAttentionSplitsTheCacheWithWarpShufflesAndAnAtomicCombine()
+    {
+        var ptx = CudaConformanceBuild.Ptx;
+        foreach (var c in ConformanceCases.All.Where(c => c.Kernel.Template == "attention"))
+        {
+            var entry = PtxText.Entry(ptx, c.Kernel.Name);
+            Assert.Contains("shfl.sync.bfly.b32", entry);
+            Assert.Contains("atom.global.add.u32", entry);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Llmc.Ir;
+using Llmc.Targets.Tests.Conformance;
+
+namespace Llmc.Targets.Tests.Cuda;
+
+/// <summary>
+/// Cases for the CUDA-only kernel variants beyond the shared conformance set: linear on f16 and bf16 weights, whose
+/// prefill steps (more than one row) take the tensor-core path. Weights are random values exactly representable in
+/// their type. The tensor cores round the activations to the weights' type, so these are held to
+/// <see cref="Tolerance"/> instead of the f32 bound.
+/// </summary>
+public static class CudaOnlyCases
+{
+    /// <summary>Relative L2 bound for kernels that round activations to f16 or bf16.</summary>
+    public const double Tolerance = 5e-3;
+
+    public static IReadOnlyList<ConformanceCase> All { get; } = [.. Build()];
+
+    public static ConformanceCase Get(string name) => All.Single(c => c.Name == name);
+
+    private static IEnumerable<ConformanceCase> Build()
+    {
+        foreach (var dtype in new[] { DType.F16, DType.BF16 })
+            foreach (var (rows, k, n) in new[] { (1, 64, 72), (17, 64, 72), (70, 65, 37), (3, 172, 130), (130, 172, 64) })
+                yield return HalfLinear(dtype, rows, k, n);
+    }
+
+    private static ConformanceCase HalfLinear(DType dtype, int rows, int k, int n)
+    {
+        var name = $"linear {dtype.Name()} rows={rows} k={k} n={n}";
+        var random = new Random(name.Aggregate(17, (h, c) => unchecked(h * 31 + c)));
+        TensorType[] operands = [new TensorType(DType.F32, Dim.Seq, k), new TensorType(dtype, n, k)];
+        var x = new HostTensor([rows, k], [.. Enumerable.Range(0, rows * k).Select(_ => (float)(random.NextDouble() * 2 - 1))]);
+        var w = new HostTensor(dtype, [n, k]);
+        for (var i = 0; i < w.Length; i++) w.Floats[i] = Representable(dtype, (float)((random.NextDouble() * 2 - 1) * 0.5));
+        var instance = new KernelInstance("linear", operands, OpRegistry.Get("linear").InferType(operands, new Attributes()), new Attributes());
+        return new ConformanceCase(name, instance, [new ConformanceStep([x, w], new Dictionary<string, int> { ["seq"] = rows })]);
+    }
+
+    /// <summary>The value nearest <paramref name="v"/> that <paramref name="dtype"/> holds exactly.</summary>
+    public static float Representable(DType dtype, float v) => dtype switch
+    {
+        DType.F16 => (float)(Half)v,
+        DType.BF16 => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) & unchecked((int)0xffff0000)),
+        _ => v,
+    };
+
+    /// <summary>The 16-bit pattern of <paramref name="v"/> (already representable) in <paramref name="dtype"/>.</summary>
+    public static ushort Bits(DType dtype, float v) => dtype == DType.F16
+        ? BitConverter.HalfToUInt16Bits((Half)v)
+        : (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16);
+}
