@@ -54,6 +54,20 @@ public sealed unsafe class VulkanInstance : IDisposable
         }
     }
 
+    /// <summary>Why nothing can run on Vulkan here (no loader, no driver, no device), or null when a device is present.</summary>
+    public static string? Unavailable()
+    {
+        try
+        {
+            using var instance = Create();
+            return instance.Devices.Count == 0 ? "no Vulkan device: the Vulkan loader reports none" : null;
+        }
+        catch (LlmcException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>
     /// The device to run on: <paramref name="index"/> if given, else <see cref="DeviceVariable"/>, else the first device of the
     /// most capable type (discrete before integrated before virtual before CPU).

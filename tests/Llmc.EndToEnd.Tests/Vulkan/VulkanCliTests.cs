@@ -1,0 +1,44 @@
+using System.Text.Json;
+
+namespace Llmc.EndToEnd.Tests.Vulkan;
+
+/// <summary><c>llmc devices</c> and <c>llmc inspect</c> on a vulkan engine, run as a user would.</summary>
+[Collection(StoriesCollection.Name)]
+public sealed class VulkanCliTests(StoriesEngines engines)
+{
+    [VulkanFact]
+    public void Devices_lists_the_lavapipe_device_with_index_type_version_memory_and_features()
+    {
+        var result = LlmcCli.Run("devices");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var line = Assert.Single(result.Stdout.Split('\n'), l => l.Contains("llvmpipe"));
+        Assert.Matches(@"^vulkan \d+: llvmpipe .*\(CPU\), Vulkan 1\.\d+\.\d+, [\d,]+ MiB device-local$", line);
+        Assert.Contains("features: ", result.Stdout);
+
+        var json = LlmcCli.Run("devices", "--json");
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var device = doc.RootElement.GetProperty("vulkan").EnumerateArray().Single(d => d.GetProperty("name").GetString()!.StartsWith("llvmpipe"));
+        Assert.Equal("CPU", device.GetProperty("type").GetString());
+        Assert.True(device.GetProperty("device_local_bytes").GetInt64() > 0);
+        Assert.True(device.GetProperty("subgroup_size").GetInt32() > 0);
+    }
+
+    [VulkanFact]
+    public void Inspect_lists_spirv_kernels_and_their_sizes()
+    {
+        var result = LlmcCli.Run("inspect", engines.For("vulkan"), "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("vulkan", doc.RootElement.GetProperty("target").GetString());
+        var kernels = doc.RootElement.GetProperty("kernels").EnumerateArray().ToList();
+        Assert.NotEmpty(kernels);
+        Assert.All(kernels, k =>
+        {
+            Assert.Equal("spirv", k.GetProperty("format").GetString());
+            Assert.StartsWith("kernels.vulkan.", k.GetProperty("section").GetString());
+            // A SPIR-V module is at least its 20-byte header and whole 32-bit words.
+            var bytes = k.GetProperty("section_bytes").GetInt64();
+            Assert.True(bytes > 20 && bytes % 4 == 0, $"{k.GetProperty("name")}: {bytes} bytes");
+        });
+    }
+}
