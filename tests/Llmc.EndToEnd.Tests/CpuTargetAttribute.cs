@@ -12,12 +12,15 @@ namespace Llmc.EndToEnd.Tests;
 public sealed class CpuTargetAttribute : DataAttribute
 {
     private readonly string _target;
+    private readonly object[] _arguments;
 
-    public CpuTargetAttribute(string target)
+    /// <param name="arguments">Further theory arguments after the target name.</param>
+    public CpuTargetAttribute(string target, params object[] arguments)
     {
         _target = target;
+        _arguments = arguments;
         Skip = CpuIsa.Missing(target);
     }
 
-    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[_target]];
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[_target, .. _arguments]];
 }
