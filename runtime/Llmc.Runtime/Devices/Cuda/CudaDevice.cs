@@ -61,6 +61,20 @@ public sealed unsafe class CudaDevice : IDisposable
         return opened;
     }
 
+    /// <summary>Why no GPU can be opened here (the message <see cref="Open"/> would throw), or null when one can.</summary>
+    public static string? Unavailable()
+    {
+        try
+        {
+            Open().Dispose();
+            return null;
+        }
+        catch (LlmcException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Makes this GPU's context current on the calling thread (driver calls act on the current context).</summary>
     public void MakeCurrent() => CudaResult.Check(CudaNative.cuCtxSetCurrent(Context), "cuCtxSetCurrent");
 
