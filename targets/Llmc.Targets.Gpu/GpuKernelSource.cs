@@ -55,16 +55,30 @@ public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, Ker
 
     /// <summary>
     /// Declares float <paramref name="result"/> = <paramref name="numerator"/> / <paramref name="denominator"/>
-    /// correctly rounded (as the CPU and the reference divide): GPU division may be off by an ulp or two, so the
-    /// quotient is corrected once with its exact fma residual.
+    /// correctly rounded (as the CPU and the reference divide): GPU division may be off by an ulp or two, so the quotient
+    /// is corrected once by its residual numerator − quotient·denominator. The residual is computed exactly without
+    /// trusting fma to round once (Vulkan does not promise it): both factors are split by masking into 12-bit halves
+    /// whose products are exact (Dekker's product).
     /// </summary>
     public void Divide(string result, string numerator, string denominator)
     {
-        var d = Dialect;
-        Writer.Line($"{d.PreciseFloat} {result} = {numerator} / {denominator};");
-        Writer.Line($"{d.PreciseFloat} {result}Residual = {d.Fma($"-{result}", denominator, numerator)};");
-        Writer.Line($"{result} = {d.Fma($"{result}Residual", $"1.0f / {denominator}", result)};");
+        var (w, p) = (Writer, Dialect.PreciseFloat);
+        w.Line($"{p} {result} = {numerator} / {denominator};");
+        using (w.Block(""))
+        {
+            w.Line($"float divisor = {denominator};");
+            w.Line($"float qHead = {Head(result)}, dHead = {Head("divisor")};");
+            w.Line($"{p} qTail = {result} - qHead;");
+            w.Line($"{p} dTail = divisor - dHead;");
+            w.Line($"{p} product = {result} * divisor;");
+            w.Line($"{p} error = ((qHead * dHead - product) + qHead * dTail + qTail * dHead) + qTail * dTail;");
+            w.Line($"{p} residual = ({numerator} - product) - error;");
+            w.Line($"{result} = {result} + residual / divisor;");
+        }
     }
+
+    // The float with the low 12 mantissa bits of value cleared: 12 significant bits.
+    private string Head(string value) => Dialect.BitsToFloat($"{Dialect.FloatToBits(value)} & 0xfffff000u");
 
     /// <summary>Element <paramref name="index"/> of an i32 operand.</summary>
     public string LoadInt(int argument, string index) => Dialect.Cast("int", Dialect.Word(argument, index));
