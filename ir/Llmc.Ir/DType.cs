@@ -4,7 +4,8 @@ namespace Llmc.Ir;
 
 /// <summary>
 /// Element types of tensors. The quantized ones (<c>q8g32</c> … <c>q4ag128</c>) are packed weight formats whose
-/// scheme and group size <see cref="QuantFormat"/> describes; they have no per-element size.
+/// scheme and group size <see cref="QuantFormat"/> describes; they have no per-element size. <c>kv8</c> is the int8 KV
+/// cache (<see cref="KvCacheFormat"/>), also packed.
 /// </summary>
 public enum DType
 {
@@ -21,6 +22,7 @@ public enum DType
     Q4AG32,
     Q4AG64,
     Q4AG128,
+    KV8,
 }
 
 public static class DTypes
@@ -30,6 +32,7 @@ public static class DTypes
         DType.F32 or DType.I32 => 4,
         DType.F16 or DType.BF16 => 2,
         _ when t.IsQuantized() => throw new IrException($"{t.Name()} is a packed format; its size is QuantFormat.PackedBytes"),
+        DType.KV8 => throw new IrException("kv8 is a packed format; its size is KvCacheFormat.Bytes"),
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
@@ -40,12 +43,24 @@ public static class DTypes
         DType.BF16 => "bf16",
         DType.I32 => "i32",
         _ when t.IsQuantized() => QuantFormat.Of(t).Name,
+        DType.KV8 => "kv8",
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
     public static bool IsFloat(this DType t) => t is DType.F32 or DType.F16 or DType.BF16;
 
     public static bool IsQuantized(this DType t) => t >= DType.Q8G32 && t <= DType.Q4AG128;
+
+    /// <summary>Stored as packed bytes (quantized weights, the kv8 cache) rather than as elements.</summary>
+    public static bool IsPacked(this DType t) => t.IsQuantized() || t == DType.KV8;
+
+    /// <summary>Bytes of a packed tensor of this type and shape.</summary>
+    public static long PackedBytes(this DType t, IReadOnlyList<int> shape) => t switch
+    {
+        DType.KV8 => KvCacheFormat.Bytes(shape),
+        _ when t.IsQuantized() && shape.Count == 2 => QuantFormat.Of(t).PackedBytes(shape[0], shape[1]),
+        _ => throw new IrException($"{t.Name()}[{string.Join(", ", shape)}] is not a packed tensor"),
+    };
 
     public static bool TryParse(string name, out DType type)
     {

@@ -2,7 +2,7 @@ namespace Llmc.Ir;
 
 /// <summary>
 /// A tensor in host memory with a concrete shape, as the reference interpreter sees it:
-/// floats of every float dtype are held as f32, integers as i32, quantized weights as their packed bytes.
+/// floats of every float dtype are held as f32, integers as i32, packed types (quantized weights, kv8) as their bytes.
 /// </summary>
 public sealed class HostTensor
 {
@@ -12,15 +12,14 @@ public sealed class HostTensor
         Shape = shape;
         var n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
         if (dtype.IsFloat()) F = new float[n];
-        else if (dtype.IsQuantized()) P = new byte[Quantization.QuantFormat.Of(dtype).PackedBytes(shape[0], shape[1])];
+        else if (dtype.IsPacked()) P = new byte[dtype.PackedBytes(shape)];
         else I = new int[n];
     }
 
-    /// <summary>A quantized [N, K] tensor in its packed layout.</summary>
+    /// <summary>A packed tensor (a quantized [N, K] weight, a kv8 cache) in its layout.</summary>
     public HostTensor(DType dtype, int[] shape, byte[] packed) : this(dtype, shape, null, null)
     {
-        var format = Quantization.QuantFormat.Of(dtype);
-        if (shape.Length != 2 || packed.Length != format.PackedBytes(shape[0], shape[1]))
+        if (!dtype.IsPacked() || packed.Length != dtype.PackedBytes(shape))
             throw new IrException($"{packed.Length} bytes are not a packed {dtype.Name()}[{string.Join(", ", shape)}] tensor");
         P = packed;
     }
@@ -51,7 +50,7 @@ public sealed class HostTensor
 
     public int[]? I { get; }
 
-    /// <summary>The packed bytes of a quantized tensor.</summary>
+    /// <summary>The bytes of a packed tensor.</summary>
     public byte[]? P { get; }
 
     public int Length => checked((int)Shape.Aggregate(1L, (a, b) => a * b));
@@ -62,8 +61,8 @@ public sealed class HostTensor
     /// <summary>The integer data; throws for a float tensor.</summary>
     public int[] Ints => I ?? throw new IrException("expected an integer tensor");
 
-    /// <summary>The packed bytes; throws unless the tensor is quantized.</summary>
-    public byte[] Packed => P ?? throw new IrException("expected a quantized tensor");
+    /// <summary>The packed bytes; throws unless the tensor is packed.</summary>
+    public byte[] Packed => P ?? throw new IrException("expected a packed tensor");
 
     public int Dim(int axis) => Shape[axis < 0 ? Shape.Length + axis : axis];
 

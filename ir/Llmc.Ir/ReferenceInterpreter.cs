@@ -48,7 +48,7 @@ public static class ReferenceInterpreter
         var type = v.Type;
         var shape = $"[{string.Join(", ", t.Shape)}]";
         // Every float dtype is held as f32 on the host, so only the float/integer class must agree.
-        if (t.DType.IsFloat() != type.DType.IsFloat() || (type.DType.IsQuantized() && t.DType != type.DType))
+        if (t.DType.IsFloat() != type.DType.IsFloat() || (type.DType.IsPacked() && t.DType != type.DType))
             throw new IrException($"{v} is {type} but was given a {t.DType.Name()} tensor");
         if (t.Shape.Length != type.Rank)
             throw new IrException($"{v} is {type} but was given shape {shape}");

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Llmc.Ir;
-using Llmc.Ir.Quantization;
 
 namespace Llmc.Runtime.Plan;
 
@@ -11,9 +10,9 @@ public static class PlanShapes
     public static long Bytes(PlanBuffer buffer, int maxSeq)
     {
         var dims = buffer.Shape.Select(d => int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : maxSeq).ToArray();
-        // Quantized weights are packed [N, K] matrices whose size is the format's, not a per-element one.
-        if (DTypes.TryParse(buffer.DType, out var dtype) && dtype.IsQuantized())
-            return QuantFormat.Of(dtype).PackedBytes(dims[0], dims[1]);
+        // Quantized weights and the kv8 cache are packed: their size is the format's, not a per-element one.
+        if (DTypes.TryParse(buffer.DType, out var dtype) && dtype.IsPacked())
+            return dtype.PackedBytes(dims);
         return dims.Aggregate(1L, (n, d) => n * d) * ElementSize(buffer.DType);
     }
 

@@ -24,9 +24,10 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         var attrs = kernel.Instance.Attrs;
         int heads = attrs.GetInt("n_heads"), kvHeads = attrs.GetInt("n_kv_heads"), headDim = attrs.GetInt("head_dim");
         var positionOperand = rotary ? 1 : 3;
-        if (kernel.Instance.Operands.Where((_, i) => i != positionOperand).Any(t => t.DType != DType.F32))
-            throw new TargetException($"{kernel.Name}: the CPU attention kernel reads f32 activations and caches only");
         var cacheOperand = rotary ? 3 : 4;
+        if (kernel.Instance.Operands.Where((_, i) => i != positionOperand && i < cacheOperand).Any(t => t.DType != DType.F32))
+            throw new TargetException($"{kernel.Name}: the CPU attention kernel reads f32 activations only");
+        var cache = new KvCacheRows(kernel, cacheOperand);
         if (rotary)
         {
             kernel.Operand("q", 0);
@@ -39,8 +40,6 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             kernel.Operand("values", 2);
         }
         kernel.Operand("positions", positionOperand);
-        kernel.Operand("keyCache", cacheOperand);
-        kernel.Operand("valueCache", cacheOperand + 1);
         kernel.Result("y");
         kernel.Constant("HeadDim", headDim);
         kernel.Constant("Half", headDim / 2);
@@ -64,6 +63,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         w.Line("float* acc = stackalloc float[Group * HeadDim];");
         w.Line("float* maxima = stackalloc float[Group];");
         w.Line("double* sums = stackalloc double[Group];");
+        cache.Declare();
         if (rotary)
         {
             w.Line("float* cos = stackalloc float[Half];");
@@ -72,7 +72,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         }
         using (w.Block("for (int head = firstHead; head < lastHead; head++)"))
         {
-            RenderCacheWrite(kernel);
+            RenderCacheWrite(kernel, cache);
             using (w.Block("for (int r = 0; r < rows; r++)"))
             {
                 w.Line("int count = positions[r] + 1;");
@@ -91,13 +91,13 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                     w.Line("int length = Math.Min(Block, count - t0);");
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
-                        w.Line("float* keyRow = keyCache + (long)(t0 + t) * KvWidth + head * HeadDim;");
+                        cache.Read("key", "t0 + t", "keyRow");
                         w.Line("for (int g = 0; g < Group; g++) scores[g * Block + t] = Dot(queries + g * HeadDim, keyRow) * Scale;");
                     }
                     using (w.Block("for (int g = 0; g < Group; g++)")) RenderSoftmaxBlock(kernel, headDim);
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
-                        w.Line("float* valueRow = valueCache + (long)(t0 + t) * KvWidth + head * HeadDim;");
+                        cache.Read("value", "t0 + t", "valueRow");
                         w.Line("for (int g = 0; g < Group; g++) AddScaled(scores[g * Block + t], valueRow, acc + g * HeadDim);");
                     }
                 }
@@ -115,9 +115,10 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         RenderDot(kernel, headDim);
         RenderAddScaled(kernel, headDim);
         if (rotary) RenderRotation(kernel, headDim);
+        cache.RenderHelpers();
     }
 
-    private void RenderCacheWrite(KernelSource kernel)
+    private void RenderCacheWrite(KernelSource kernel, KvCacheRows cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("for (int r = 0; r < rows; r++)"))
@@ -126,11 +127,16 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             w.Line("if ((uint)position >= Context)");
             w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: position \" + position + \" outside the KV cache of \" + Context);");
             w.Line("long from = (long)r * KvStride + head * HeadDim, to = (long)position * KvWidth + head * HeadDim;");
-            if (rotary)
+            if (rotary) w.Line("Angles(position, invFreq, cos, sin);");
+            if (cache.IsInt8)
             {
-                w.Line("Angles(position, invFreq, cos, sin);");
-                w.Line("Rotate(keys + from, keyCache + to, cos, sin);");
+                // Rotated keys go through a scratch row, since the cache holds codes.
+                if (rotary) w.Line($"Rotate(keys + from, {cache.WriteScratch("key")}, cos, sin);");
+                cache.Write("key", rotary ? cache.WriteScratch("key") : "keys + from");
+                cache.Write("value", "values + from");
+                return;
             }
+            if (rotary) w.Line("Rotate(keys + from, keyCache + to, cos, sin);");
             kernel.ForLanes("i", "0", "HeadDim", kernel.Instance.Attrs.GetInt("head_dim"),
                 () =>
                 {

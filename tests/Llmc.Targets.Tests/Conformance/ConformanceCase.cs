@@ -5,9 +5,11 @@ namespace Llmc.Targets.Tests.Conformance;
 
 /// <summary>
 /// One kernel checked against its op's reference over one or more steps. State operands (the KV caches) carry
-/// over from step to step, so a multi-step case exercises a cache filled across calls.
+/// over from step to step, so a multi-step case exercises a cache filled across calls. Results and states must be
+/// within <see cref="Tolerance"/> relative L2 of the reference: <see cref="ConformanceChecker.F32Tolerance"/> unless
+/// the case states why not.
 /// </summary>
-public sealed record ConformanceCase(string Name, KernelInstance Kernel, IReadOnlyList<ConformanceStep> Steps)
+public sealed record ConformanceCase(string Name, KernelInstance Kernel, IReadOnlyList<ConformanceStep> Steps, double Tolerance = ConformanceChecker.F32Tolerance)
 {
     public OpDef Op => OpRegistry.Get(Kernel.Template);
 

@@ -1,4 +1,6 @@
 using Llmc.Ir;
+using Llmc.Ir.Ops;
+using Llmc.Ir.Quantization;
 using Llmc.Targets;
 
 namespace Llmc.Targets.Tests.Conformance;
@@ -13,7 +15,22 @@ public static class ConformanceCases
 
     public static IReadOnlyList<ConformanceCase> All { get; } = [.. Build()];
 
-    public static ConformanceCase Get(string name) => All.Single(c => c.Name == name);
+    public static ConformanceCase Get(string name) => All.Concat(Int8KvCache).Single(c => c.Name == name);
+
+    /// <summary>
+    /// Attention over int8 (kv8) KV caches, plain and with RoPE inside. Kept apart from <see cref="All"/> because only
+    /// targets whose attention kernels store kv8 run them (the CPU today).
+    /// </summary>
+    public static IReadOnlyList<ConformanceCase> Int8KvCache { get; } =
+    [
+        Attention(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)], DType.KV8),
+        Attention(4, 1, 16, 48, [(0, 4), (4, 1), (5, 1), (6, 9)], DType.KV8),
+        Attention(2, 2, 7, 20, [(0, 3), (3, 1), (4, 2)], DType.KV8),
+        Attention(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150), (291, 1)], DType.KV8),
+        AttentionRope(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)], DType.KV8),
+        AttentionRope(6, 3, 34, 24, [(0, 1), (1, 1), (2, 2)], DType.KV8),
+        AttentionRope(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150)], DType.KV8),
+    ];
 
     private static IEnumerable<ConformanceCase> Build()
     {
@@ -49,6 +66,24 @@ public static class ConformanceCases
         yield return Attention(6, 3, 17, 24, [(0, 1), (1, 1), (2, 1)]);
         yield return Attention(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150), (291, 1)]);
         yield return Attention(2, 1, 65, 40, [(0, 7), (7, 1)]);
+        foreach (var c in FusedCases()) yield return c;
+    }
+
+    /// <summary>The fused ops: each against its unfused decomposition, f32 and quantized weights, awkward K.</summary>
+    private static IEnumerable<ConformanceCase> FusedCases()
+    {
+        foreach (var op in FusedLinearOp.All)
+            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128 })
+                foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (17, 64, 64), (5, 300, 2) })
+                    yield return FusedLinear(op, dtype, rows, k, n);
+        // (heads, kv heads, head dim, context, steps as (first position, rows)).
+        yield return AttentionRope(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)]);
+        yield return AttentionRope(4, 1, 16, 48, [(0, 4), (4, 1), (5, 9)]);
+        yield return AttentionRope(6, 3, 34, 24, [(0, 1), (1, 1), (2, 2)]);
+        yield return AttentionRope(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150)]);
+        foreach (var expr in new[] { "silu(silu(a))", "mul(silu(a), b)", "add(mul(silu(a), b), c)", "add(mul(a, b), mul(c, add(d, a)))" })
+            foreach (var (rows, width) in new[] { (1, 1), (1, 17), (7, 172), (3, 2000) })
+                yield return ElementwiseChain(expr, rows, width);
     }
 
     private static ConformanceCase Elementwise(string op, int rows, int width)
@@ -85,6 +120,57 @@ public static class ConformanceCases
             new Attributes(), [Floats(random, [rows, k], 1), RandomPacked.Tensor(random, dtype, n, k)], rows);
     }
 
+    private static ConformanceCase FusedLinear(FusedLinearOp op, DType dtype, int rows, int k, int n)
+    {
+        var name = $"{op.Name} {dtype.Name()} rows={rows} k={k} n={n}";
+        var random = Seeded(name);
+        var types = new List<TensorType> { new(DType.F32, Dim.Seq, k), new(dtype, n, k) };
+        var data = new List<HostTensor> { Floats(random, [rows, k], 1), dtype.IsQuantized() ? RandomPacked.Tensor(random, dtype, n, k) : Floats(random, [n, k], 1) };
+        var attrs = new Attributes();
+        if (op.Prologue == LinearPrologue.RmsNorm)
+        {
+            types.Add(new TensorType(DType.F32, k));
+            data.Add(Floats(random, [k], 1));
+            attrs.Set("eps", 1e-5);
+        }
+        if (op.Epilogue == LinearEpilogue.Residual)
+        {
+            types.Add(new TensorType(DType.F32, Dim.Seq, n));
+            data.Add(Floats(random, [rows, n], 1));
+        }
+        return Single(name, op.Name, [.. types], attrs, [.. data], rows);
+    }
+
+    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, (int First, int Rows)[] steps, DType storage = DType.F32)
+    {
+        var name = $"attention_rope{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} steps={string.Join("+", steps.Select(s => $"{s.First}x{s.Rows}"))}";
+        var random = Seeded(name);
+        int width = (heads + 2 * kvHeads) * headDim;
+        var keyCache = Cache(random, storage, context, kvHeads, headDim);
+        var valueCache = Cache(random, storage, context, kvHeads, headDim);
+        var invFreq = new HostTensor([headDim / 2], [.. Enumerable.Range(0, headDim / 2).Select(i => (float)Math.Pow(10000, -2.0 * i / headDim))]);
+        var attrs = new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim));
+        var cache = KvCacheFormat.CacheType(storage, context, kvHeads, headDim);
+        // The kernel rotates keys in f32, the reference in float64: a key an ulp apart may round to the neighbouring
+        // kv8 code, one code step in one element of a cache row, which the f32 bound cannot absorb.
+        var tolerance = storage == DType.KV8 ? Int8RotatedKeyTolerance : ConformanceChecker.F32Tolerance;
+        return Case(name, "attention_rope",
+            [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2), cache, cache], attrs,
+            [.. steps.Select(s => new ConformanceStep(
+                [Floats(random, [s.Rows, width], 1), new HostTensor([s.Rows], [.. Enumerable.Range(s.First, s.Rows)]), invFreq, keyCache, valueCache],
+                new Dictionary<string, int> { ["seq"] = s.Rows }))], tolerance);
+    }
+
+    private static ConformanceCase ElementwiseChain(string expr, int rows, int width)
+    {
+        var name = $"elementwise {expr} rows={rows} width={width}";
+        var random = Seeded(name);
+        var arity = ElementwiseExpression.Parse(expr).Operands().Distinct().Count();
+        var type = new TensorType(DType.F32, Dim.Seq, width);
+        return Single(name, ElementwiseChainOp.NameOf(arity), [.. Enumerable.Repeat(type, arity)], new Attributes().Set("expr", expr),
+            [.. Enumerable.Range(0, arity).Select(_ => Floats(random, [rows, width], 4))], rows);
+    }
+
     private static ConformanceCase Rope(int rows, int heads, int headDim)
     {
         var name = $"rope rows={rows} heads={heads} head_dim={headDim}";
@@ -116,17 +202,17 @@ public static class ConformanceCases
         return Case(name, "gather_rows", [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Out)], new Attributes(), [step]);
     }
 
-    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, (int First, int Rows)[] steps)
+    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, (int First, int Rows)[] steps, DType storage = DType.F32)
     {
-        var name = $"attention heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} steps={string.Join("+", steps.Select(s => $"{s.First}x{s.Rows}"))}";
+        var name = $"attention{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} steps={string.Join("+", steps.Select(s => $"{s.First}x{s.Rows}"))}";
         var random = Seeded(name);
         int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
         // The caches start as noise: a kernel that reads a row it should not have written shows up as an error.
-        var keyCache = Floats(random, [context, kvWidth], 1);
-        var valueCache = Floats(random, [context, kvWidth], 1);
+        var keyCache = Cache(random, storage, context, kvHeads, headDim);
+        var valueCache = Cache(random, storage, context, kvHeads, headDim);
         var attrs = new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim));
         var row = new TensorType(DType.F32, Dim.Seq, kvWidth);
-        var cache = new TensorType(DType.F32, context, kvWidth);
+        var cache = KvCacheFormat.CacheType(storage, context, kvHeads, headDim);
         return Case(name, "attention",
             [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), cache, cache], attrs,
             [.. steps.Select(s => new ConformanceStep(
@@ -138,10 +224,27 @@ public static class ConformanceCases
     private static ConformanceCase Single(string name, string op, TensorType[] operands, Attributes attrs, HostTensor[] data, int rows) =>
         Case(name, op, operands, attrs, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })]);
 
-    private static ConformanceCase Case(string name, string op, TensorType[] operands, Attributes attrs, ConformanceStep[] steps)
+    private static ConformanceCase Case(string name, string op, TensorType[] operands, Attributes attrs, ConformanceStep[] steps,
+        double tolerance = ConformanceChecker.F32Tolerance)
     {
         var result = OpRegistry.Get(op).InferType(operands, attrs);
-        return new ConformanceCase(name, new KernelInstance(op, operands, result, attrs), steps);
+        return new ConformanceCase(name, new KernelInstance(op, operands, result, attrs), steps, tolerance);
+    }
+
+    /// <summary>Relative L2 bound for RoPE inside attention over a kv8 cache: a few keys one code step off (see there).</summary>
+    private const double Int8RotatedKeyTolerance = 2e-4;
+
+    private static string CacheSuffix(DType storage) => storage == DType.F32 ? "" : " " + storage.Name();
+
+    /// <summary>A cache of noise: f32 values, or kv8 codes over the whole int8 range with random scales.</summary>
+    private static HostTensor Cache(Random random, DType storage, int context, int kvHeads, int headDim)
+    {
+        if (storage == DType.F32) return Floats(random, [context, kvHeads * headDim], 1);
+        var packed = new byte[KvCacheFormat.Bytes([context, kvHeads, headDim])];
+        var scales = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(packed.AsSpan(0, (int)KvCacheFormat.CodesOffset(context, kvHeads)));
+        for (var i = 0; i < scales.Length; i++) scales[i] = (float)(random.NextDouble() / 127);
+        random.NextBytes(packed.AsSpan((int)KvCacheFormat.CodesOffset(context, kvHeads)));
+        return new HostTensor(DType.KV8, [context, kvHeads, headDim], packed);
     }
 
     private static HostTensor Floats(Random random, int[] shape, double magnitude) =>

@@ -1,4 +1,5 @@
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 
 namespace Llmc.Targets.Tests.Conformance;
 
@@ -19,13 +20,13 @@ public static class ConformanceChecker
             var expected = new HostTensor(DType.F32, [.. c.Kernel.Result.Shape.Select(d => d.Resolve(step.Symbols))]);
             c.Op.Evaluate(c.Kernel.Attrs, WithStates(step, referenceStates), expected);
             var actual = executor.Run(c.Kernel, WithStates(step, targetStates), step.Symbols, tasks);
-            Compare(expected, actual, where + ", result");
-            foreach (var (i, state) in referenceStates) Compare(state, targetStates[i], $"{where}, state operand {i}");
+            Compare(expected, actual, where + ", result", c.Tolerance);
+            foreach (var (i, state) in referenceStates) Compare(AsFloats(state), AsFloats(targetStates[i]), $"{where}, state operand {i}", c.Tolerance);
         }
     }
 
-    /// <summary>Fails unless both are finite and within <see cref="F32Tolerance"/> relative L2 of each other.</summary>
-    public static void Compare(HostTensor expected, HostTensor actual, string where)
+    /// <summary>Fails unless both are finite and within <paramref name="tolerance"/> relative L2 of each other.</summary>
+    public static void Compare(HostTensor expected, HostTensor actual, string where, double tolerance = F32Tolerance)
     {
         Assert.True(expected.Shape.SequenceEqual(actual.Shape), $"{where}: shape [{string.Join(", ", actual.Shape)}], expected [{string.Join(", ", expected.Shape)}]");
         var (e, a) = (expected.Floats, actual.Floats);
@@ -37,7 +38,7 @@ public static class ConformanceChecker
             norm += (double)e[i] * e[i];
         }
         var error = norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
-        Assert.True(error < F32Tolerance, $"{where}: relative L2 error {error:E3} exceeds {F32Tolerance:E0}");
+        Assert.True(error < tolerance, $"{where}: relative L2 error {error:E3} exceeds {tolerance:E0}");
     }
 
     private static Dictionary<int, HostTensor> CloneStates(ConformanceCase c) =>
@@ -47,5 +48,19 @@ public static class ConformanceChecker
         [.. step.Operands.Select((t, i) => states.TryGetValue(i, out var state) ? state : t)];
 
     private static HostTensor Clone(HostTensor t) =>
-        t.F is { } f ? new HostTensor([.. t.Shape], (float[])f.Clone()) : new HostTensor([.. t.Shape], (int[])t.Ints.Clone());
+        t.F is { } f ? new HostTensor([.. t.Shape], (float[])f.Clone())
+        : t.P is { } p ? new HostTensor(t.DType, [.. t.Shape], (byte[])p.Clone())
+        : new HostTensor([.. t.Shape], (int[])t.Ints.Clone());
+
+    /// <summary>A state as the values it holds: a kv8 cache dequantized (scale · code), anything else as it is.</summary>
+    private static HostTensor AsFloats(HostTensor state)
+    {
+        if (state.DType != DType.KV8) return state;
+        var (positions, width) = (state.Dim(0), state.Dim(1) * state.Dim(2));
+        var view = KvCacheView.Of(state, state.Dim(1), state.Dim(2));
+        var values = new float[positions * width];
+        for (var p = 0; p < positions; p++)
+            for (var i = 0; i < width; i++) values[p * width + i] = (float)view[p, i];
+        return new HostTensor([positions, width], values);
+    }
 }

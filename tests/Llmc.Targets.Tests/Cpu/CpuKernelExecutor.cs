@@ -28,7 +28,7 @@ public sealed unsafe class CpuKernelExecutor : IKernelExecutor, IDisposable
     public static CpuKernelExecutor ForConformance(string target) => Shared[target].Value;
 
     private static readonly Dictionary<string, Lazy<CpuKernelExecutor>> Shared = CpuTarget.Names.ToDictionary(
-        name => name, name => new Lazy<CpuKernelExecutor>(() => new CpuKernelExecutor(new CpuTarget(name), [.. ConformanceCases.All.Select(c => c.Kernel)])));
+        name => name, name => new Lazy<CpuKernelExecutor>(() => new CpuKernelExecutor(new CpuTarget(name), [.. ConformanceCases.All.Concat(ConformanceCases.Int8KvCache).Select(c => c.Kernel)])));
 
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
@@ -74,6 +74,9 @@ public sealed unsafe class CpuKernelExecutor : IKernelExecutor, IDisposable
         return (nint)buffer;
     }
 
-    private static void CopyBack(nint buffer, HostTensor tensor) =>
-        new ReadOnlySpan<float>((void*)buffer, tensor.Length).CopyTo(tensor.Floats);
+    private static void CopyBack(nint buffer, HostTensor tensor)
+    {
+        if (tensor.P is { } packed) new ReadOnlySpan<byte>((void*)buffer, packed.Length).CopyTo(packed);
+        else new ReadOnlySpan<float>((void*)buffer, tensor.Length).CopyTo(tensor.Floats);
+    }
 }

@@ -1,0 +1,85 @@
+using Llmc.Ir;
+using Llmc.Ir.Quantization;
+
+namespace Llmc.Targets.Cpu.Templates;
+
+/// <summary>
+/// How the attention kernel stores and reads one kv head's part of a KV cache row. An f32 cache is used in place.
+/// A kv8 cache (<see cref="KvCacheFormat"/>) is quantized as rows are written, term for term as
+/// <see cref="ActivationQuantization"/> rounds a group (so kernel and reference store the same codes), and each row
+/// read is dequantized once into a scratch row that all query heads of the group then share.
+/// Expects the kernel's <c>HeadDim</c> constant and a loop variable <c>head</c> (the kv head).
+/// </summary>
+internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
+{
+    private static readonly string[] Caches = ["key", "value"];
+
+    public bool IsInt8 { get; } = kernel.Instance.Operands[keyOperand].DType == DType.KV8;
+
+    /// <summary>Declares <c>keyCache</c>/<c>valueCache</c> (f32), or each cache's scale and code planes and a scratch row (kv8).</summary>
+    public void Declare()
+    {
+        var w = kernel.Writer;
+        if (!IsInt8)
+        {
+            kernel.Operand("keyCache", keyOperand);
+            kernel.Operand("valueCache", keyOperand + 1);
+            return;
+        }
+        var shape = kernel.Instance.Operands[keyOperand].Shape;
+        kernel.Constant("KvHeads", shape[1].Size);
+        var codes = KvCacheFormat.CodesOffset(checked((int)shape[0].Size), checked((int)shape[1].Size));
+        for (var i = 0; i < Caches.Length; i++)
+        {
+            w.Line($"float* {Caches[i]}Scales = (float*)args[{keyOperand + i}];");
+            w.Line($"sbyte* {Caches[i]}Codes = (sbyte*)args[{keyOperand + i}] + {codes}L;");
+            w.Line($"float* {Caches[i]}Scratch = stackalloc float[HeadDim];");
+        }
+    }
+
+    /// <summary>Declares <paramref name="pointer"/> as head <c>head</c>'s f32 values of <paramref name="cache"/> (key or value) row <paramref name="position"/>.</summary>
+    public void Read(string cache, string position, string pointer)
+    {
+        var w = kernel.Writer;
+        if (!IsInt8)
+        {
+            w.Line($"float* {pointer} = {cache}Cache + (long)({position}) * KvWidth + head * HeadDim;");
+            return;
+        }
+        w.Line($"Dequantize({cache}Scales, {cache}Codes, {position}, head, {cache}Scratch);");
+        w.Line($"float* {pointer} = {cache}Scratch;");
+    }
+
+    /// <summary>A kv8 cache's scratch row, free while a row is being written (f32 caches are written in place).</summary>
+    public string WriteScratch(string cache) => $"{cache}Scratch";
+
+    /// <summary>Quantizes the head_dim values at <paramref name="source"/> into head <c>head</c> of kv8 <paramref name="cache"/> row <c>position</c>.</summary>
+    public void Write(string cache, string source) =>
+        kernel.Writer.Line($"Quantize({source}, {cache}Scales, {cache}Codes, position, head);");
+
+    /// <summary>The quantize and dequantize helpers a kv8 kernel calls.</summary>
+    public void RenderHelpers()
+    {
+        if (!IsInt8) return;
+        var w = kernel.Writer;
+        // ActivationQuantization.QuantizeGroup, in the same f32 operations and order.
+        using (w.Block("static void Quantize(float* row, float* scales, sbyte* codes, int position, int head)"))
+        {
+            w.Line("long at = (long)position * KvHeads + head;");
+            w.Line("sbyte* to = codes + at * HeadDim;");
+            w.Line("float max = 0f;");
+            w.Line("for (int i = 0; i < HeadDim; i++) max = MathF.Max(max, MathF.Abs(row[i]));");
+            w.Line("float inverse = max == 0f ? 0f : 127f / max;");
+            w.Line("for (int i = 0; i < HeadDim; i++) to[i] = (sbyte)(int)MathF.Round(row[i] * inverse);");
+            w.Line("scales[at] = max / 127f;");
+        }
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block("static void Dequantize(float* scales, sbyte* codes, int position, int head, float* row)"))
+        {
+            w.Line("long at = (long)position * KvHeads + head;");
+            w.Line("float scale = scales[at];");
+            w.Line("sbyte* from = codes + at * HeadDim;");
+            w.Line("for (int i = 0; i < HeadDim; i++) row[i] = from[i] * scale;");
+        }
+    }
+}
