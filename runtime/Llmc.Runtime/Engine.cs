@@ -41,6 +41,9 @@ public sealed class Engine : IDisposable
 
     public int Context => _executor.Context;
 
+    /// <summary>Per-step device timing, where the executor offers it (GPU timestamps).</summary>
+    public IStepProfiler? StepProfiler => _executor as IStepProfiler;
+
     /// <summary>Opens, checks and prepares an engine for this machine.</summary>
     /// <param name="threads">CPU worker threads; defaults to all cores.</param>
     /// <param name="device">GPU index (as <c>llmc devices</c> lists them) for GPU engines; defaults to the best one.</param>

@@ -41,4 +41,19 @@ public sealed class VulkanCliTests(StoriesEngines engines)
             Assert.True(bytes > 20 && bytes % 4 == 0, $"{k.GetProperty("name")}: {bytes} bytes");
         });
     }
+
+    [VulkanFact]
+    public void Bench_reports_the_device_time_of_a_decode_step_per_kernel_template()
+    {
+        var engine = engines.For("vulkan");
+        var result = LlmcCli.Run("bench", engine, "--prompt-tokens", "4", "--gen-tokens", "4", "--repeat", "1", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var total = doc.RootElement.GetProperty("gpu_decode_step_ms").GetDouble();
+        var byTemplate = doc.RootElement.GetProperty("gpu_step_ms_by_template").EnumerateObject().ToList();
+        Assert.True(total > 0, $"{total} ms");
+        Assert.Contains(byTemplate, t => t.Name == "embedding");
+        Assert.All(byTemplate, t => Assert.True(t.Value.GetDouble() >= 0, $"{t.Name}: {t.Value} ms"));
+        Assert.InRange(byTemplate.Sum(t => t.Value.GetDouble()), total * 0.99, total * 1.01 + 1e-3);
+    }
 }

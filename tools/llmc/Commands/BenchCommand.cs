@@ -16,15 +16,16 @@ public static class BenchCommand
         var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens to decode greedily", DefaultValueFactory = _ => 128 };
         var repeat = new Option<int>("--repeat") { Description = "Measured runs after one warm-up; the median is reported", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
+        var device = new Option<int?>("--device") { Description = "GPU to run on, by its index in llmc devices (default: LLMC_VULKAN_DEVICE, else the best one)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var command = new Command("bench", "Measure prefill and decode speed against the machine's memory bandwidth")
         {
-            engine, promptTokens, genTokens, repeat, threads, json,
+            engine, promptTokens, genTokens, repeat, threads, device, json,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var threadCount = parse.GetValue(threads);
-            using var loaded = Engine.Load(parse.GetRequiredValue(engine), threadCount);
+            using var loaded = Engine.Load(parse.GetRequiredValue(engine), threadCount, parse.GetValue(device));
             var result = Progress.Show("benchmarking", p =>
             {
                 p.Report("measuring memory bandwidth");
@@ -32,8 +33,13 @@ public static class BenchCommand
                 p.Report("running the engine");
                 return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), bandwidth);
             });
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(JsonReport(result), CliJson.Options));
-            else PrintTable(result);
+            var steps = StepProfile.Measure(loaded);
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(WithSteps(JsonReport(result), steps), CliJson.Options));
+            else
+            {
+                PrintTable(result);
+                PrintSteps(steps);
+            }
             return 0;
         }));
         return command;
@@ -54,6 +60,23 @@ public static class BenchCommand
         ["gen_tokens"] = r.GeneratedTokens,
         ["repeat"] = r.Repeats,
     };
+
+    // Where the device times its steps (GPU timestamps): one decode step's device time, in all and per kernel template.
+    private static Dictionary<string, object> WithSteps(Dictionary<string, object> report, StepProfile? steps)
+    {
+        if (steps is null) return report;
+        report["gpu_decode_step_ms"] = Math.Round(steps.TotalMilliseconds, 4);
+        report["gpu_step_ms_by_template"] = steps.ByTemplate.ToDictionary(t => t.Template, t => Math.Round(t.Milliseconds, 4));
+        return report;
+    }
+
+    private static void PrintSteps(StepProfile? steps)
+    {
+        if (steps is null) return;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"device time of one decode step: {steps.TotalMilliseconds:F3} ms"));
+        foreach (var (template, launches, ms) in steps.ByTemplate)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {template,-28} {launches,4} launches {ms,10:F3} ms"));
+    }
 
     private static void PrintTable(BenchmarkResult r)
     {

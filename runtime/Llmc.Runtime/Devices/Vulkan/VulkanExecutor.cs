@@ -9,7 +9,7 @@ namespace Llmc.Runtime.Devices.Vulkan;
 /// descriptor set per step. Per forward: one command buffer copies the inputs in, dispatches every step with barriers only
 /// where steps depend on each other, copies the logits out; one submission, one fence wait.
 /// </summary>
-public sealed unsafe class VulkanExecutor : IModelExecutor
+public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
 {
     /// <summary>The target name engines for this executor carry.</summary>
     public const string Target = "vulkan";
