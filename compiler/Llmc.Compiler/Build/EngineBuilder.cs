@@ -23,6 +23,7 @@ public static class EngineBuilder
     {
         var target = TargetRegistry.Get(options.Target);
         var quantization = WeightQuantization.Parse(options.Quant, options.GroupSize);
+        var kvCache = KvCacheStorage.Parse(options.KvCache);
         var pipeline = quantization is null ? options.Pipeline : options.Pipeline.WithQuantization();
         progress?.Report($"reading {options.Source}");
         using var model = HfModelFolder.Open(options.Source);
@@ -33,7 +34,7 @@ public static class EngineBuilder
             throw new Runtime.LlmcException($"context {context} and max batch tokens {maxSeq} must satisfy 1 <= batch <= context");
 
         progress?.Report("building the graph");
-        var (graph, weights) = ModelImport.Import(model, context);
+        var (graph, weights) = ModelImport.Import(model, context, kvCache);
         IrDump.MaybeWrite(graph, 0, "import");
         progress?.Report($"running passes: {string.Join(", ", pipeline.Passes)}");
         PassManager.Run(graph, pipeline, new PassContext(weights, target, quantization), PassManager.VerifyFromEnvironment);
@@ -73,6 +74,7 @@ public static class EngineBuilder
                     ["max_batch_tokens"] = maxSeq.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["passes"] = string.Join(",", pipeline.Passes),
                     ["quant"] = quantization?.Name ?? "f32",
+                    ["kv_cache"] = options.KvCache,
                 },
             },
             Target = target.Name,

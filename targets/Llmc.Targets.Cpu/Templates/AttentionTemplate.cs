@@ -211,34 +211,14 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         }
     }
 
-    /// <summary>The rotate-half rotary embedding of <c>rope</c>: angles in double, rotation in f32.</summary>
+    /// <summary>The rotary embedding of <c>rope</c> (<see cref="RotaryRendering"/>) as two helpers of the kernel.</summary>
     private static void RenderRotation(KernelSource kernel, int headDim)
     {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var (w, f32) = (kernel.Writer, ElementFormat.For(DType.F32));
         using (w.Block("static void Angles(int position, float* invFreq, float* cos, float* sin)"))
-        using (w.Block("for (int i = 0; i < Half; i++)"))
-        {
-            w.Line("double angle = (double)position * invFreq[i];");
-            w.Line($"cos[i] = (float){d.Call(MathFunction.Cos, "angle")};");
-            w.Line($"sin[i] = (float){d.Call(MathFunction.Sin, "angle")};");
-        }
+            RotaryRendering.RenderAngles(kernel, f32, "position");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block("static void Rotate(float* from, float* to, float* cos, float* sin)"))
-        {
-            kernel.ForLanes("i", "0", "Half", headDim / 2,
-                () =>
-                {
-                    w.Line($"{d.Vector} x0 = {d.Load("from + i")}, x1 = {d.Load("from + Half + i")};");
-                    w.Line($"{d.Vector} c = {d.Load("cos + i")}, s = {d.Load("sin + i")};");
-                    w.Line(d.Store(d.Fma("x0", "c", "-(x1 * s)"), "to + i"));
-                    w.Line(d.Store(d.Fma("x1", "c", "x0 * s"), "to + Half + i"));
-                },
-                () =>
-                {
-                    w.Line("float x0 = from[i], x1 = from[Half + i];");
-                    w.Line("to[i] = MathF.FusedMultiplyAdd(x0, cos[i], -(x1 * sin[i]));");
-                    w.Line("to[Half + i] = MathF.FusedMultiplyAdd(x1, cos[i], x0 * sin[i]);");
-                });
-        }
+            RotaryRendering.RenderRotation(kernel, f32, headDim);
     }
 }
