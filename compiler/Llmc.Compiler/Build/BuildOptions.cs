@@ -25,5 +25,8 @@ public sealed record BuildOptions
     /// <summary>Weights per quantization group along the input dimension.</summary>
     public int GroupSize { get; init; } = WeightQuantization.DefaultGroupSize;
 
+    /// <summary>How the KV cache is stored: one of <see cref="KvCacheStorage.Names"/>.</summary>
+    public string KvCache { get; init; } = KvCacheStorage.Default;
+
     public const int DefaultContextCap = 4096;
 }

@@ -1,6 +1,7 @@
 using Llmc.Compiler.Frontends.HfConfig;
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 using Llmc.Runtime.Plan;
 
 namespace Llmc.Compiler.Models;
@@ -14,7 +15,8 @@ public static class LlamaModelBuilder
     public const string InvFreqWeight = "rope.inv_freq";
 
     /// <param name="context">KV cache length in positions.</param>
-    public static Graph Build(LlamaConfig config, WeightStore weights, int context, string sourceName)
+    /// <param name="kvCache">How the KV cache is stored: f32 or kv8 (<see cref="KvCacheFormat"/>).</param>
+    public static Graph Build(LlamaConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
     {
         var g = new GraphBuilder("llama");
         var blocks = new TransformerBlocks(g, weights, sourceName);
@@ -25,7 +27,7 @@ public static class LlamaModelBuilder
         weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies()));
         var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
         var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
-        var cacheType = new TensorType(DType.F32, context, config.NumKeyValueHeads * config.HeadDim);
+        var cacheType = KvCacheFormat.CacheType(kvCache, context, config.NumKeyValueHeads, config.HeadDim);
 
         var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens);
         for (var i = 0; i < config.NumHiddenLayers; i++)

@@ -10,12 +10,13 @@ public sealed record ImportedModel(Graph Graph, WeightStore Weights);
 public static class ModelImport
 {
     /// <param name="context">KV cache length in positions.</param>
-    public static ImportedModel Import(HfModelFolder model, int context)
+    /// <param name="kvCache">How the KV cache is stored: f32 or kv8.</param>
+    public static ImportedModel Import(HfModelFolder model, int context, DType kvCache = DType.F32)
     {
         var weights = new WeightStore();
         foreach (var t in model.Weights.Tensors.Values) weights.Add(t.Name, new SafetensorsWeight(t));
         var source = model.Weights.Files.Count == 1 ? model.Weights.Files[0].Path : model.Path;
-        var graph = LlamaModelBuilder.Build(model.Config, weights, context, source);
+        var graph = LlamaModelBuilder.Build(model.Config, weights, context, source, kvCache);
         Verifier.Verify(graph);
         return new ImportedModel(graph, weights);
     }

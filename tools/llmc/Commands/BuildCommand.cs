@@ -37,7 +37,12 @@ public static class BuildCommand
             Description = $"Weights per quantization group: {string.Join(", ", Ir.Quantization.QuantFormat.GroupSizes)} (default {WeightQuantization.DefaultGroupSize})",
             DefaultValueFactory = _ => WeightQuantization.DefaultGroupSize,
         };
-        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch, passes, noFuse, quant, groupSize };
+        var kvCache = new Option<string>("--kv-cache")
+        {
+            Description = $"How the KV cache is stored: {string.Join(", ", KvCacheStorage.Names)} (default {KvCacheStorage.Default}; int8 keeps one f32 scale per position and kv head)",
+            DefaultValueFactory = _ => KvCacheStorage.Default,
+        };
+        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch, passes, noFuse, quant, groupSize, kvCache };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var passList = parse.GetValue(passes);
@@ -57,8 +62,10 @@ public static class BuildCommand
                 Pipeline = WithoutFusionIf(parse.GetValue(noFuse), passList is null ? Pipeline.Default : PipelineOf(passList)),
                 Quant = parse.GetValue(quant)!,
                 GroupSize = parse.GetValue(groupSize),
+                KvCache = parse.GetValue(kvCache)!,
             };
             WeightQuantization.Parse(options.Quant, options.GroupSize); // bad values fail here, before any work
+            KvCacheStorage.Parse(options.KvCache);
             var clock = Stopwatch.StartNew();
             Progress.Show("building", p =>
             {
