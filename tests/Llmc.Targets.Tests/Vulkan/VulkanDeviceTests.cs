@@ -81,7 +81,7 @@ public sealed class VulkanDeviceTests
             uploader.Upload(data, buffer);
             uploader.Flush();
         }
-        var commands = Device.CreateCommandBuffer();
+        using var commands = Device.CreateCommandBuffer();
         commands.Begin();
         commands.Copy(buffer, 0, readback, 0, data.Length);
         commands.ToHost();

@@ -34,7 +34,7 @@ public static unsafe class VulkanKernelRunner
         }
         using var pool = new VulkanDescriptorPool(device, 1, arguments.Count);
         var set = pool.Allocate(kernel, [.. arguments.Select((a, i) => new VulkanBinding(arena, offsets[i], Math.Max(4, a.Bytes)))]);
-        var commands = device.CreateCommandBuffer();
+        using var commands = device.CreateCommandBuffer();
         commands.Begin();
         commands.BeforeKernels();
         commands.Dispatch(kernel, set, seq, @out);

@@ -3,13 +3,16 @@ using Llmc.Runtime.Devices.Vulkan.Interop;
 namespace Llmc.Runtime.Devices.Vulkan;
 
 /// <summary>Records copies, fills, barriers, dispatches and timestamps into one primary command buffer, re-recorded per use.</summary>
-public sealed unsafe class VulkanCommandBuffer
+public sealed unsafe class VulkanCommandBuffer : IDisposable
 {
+    private readonly VulkanDevice _device;
     private readonly VkDeviceApi _api;
     private ulong _boundPipeline;
+    private bool _disposed;
 
     internal VulkanCommandBuffer(VulkanDevice device, nint handle)
     {
+        _device = device;
         _api = device.Api;
         Handle = handle;
     }
@@ -64,6 +67,13 @@ public sealed unsafe class VulkanCommandBuffer
         var symbols = stackalloc int[] { seq, @out };
         _api.CmdPushConstants(Handle, kernel.PipelineLayout, Vk.ShaderStage.Compute, 0, VulkanKernel.PushConstantBytes, symbols);
         _api.CmdDispatch(Handle, (uint)kernel.Launch.GroupsX, kernel.GroupsY(seq, @out), 1);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _device.Free(this);
     }
 
     internal void ResetQueries(ulong pool, uint count) => _api.CmdResetQueryPool(Handle, pool, 0, count);

@@ -104,7 +104,7 @@ public sealed unsafe class VulkanDevice : IDisposable
         }
     }
 
-    /// <summary>A primary command buffer from this device's pool.</summary>
+    /// <summary>A primary command buffer from this device's pool; disposing it gives it back (the device frees any left).</summary>
     public VulkanCommandBuffer CreateCommandBuffer()
     {
         var info = new VkCommandBufferAllocateInfo
@@ -114,6 +114,12 @@ public sealed unsafe class VulkanDevice : IDisposable
         nint buffer;
         VkCheck.Ok(Api.AllocateCommandBuffers(Handle, &info, &buffer), "allocating a command buffer");
         return new VulkanCommandBuffer(this, buffer);
+    }
+
+    internal void Free(VulkanCommandBuffer commands)
+    {
+        var handle = commands.Handle;
+        Api.FreeCommandBuffers(Handle, _commandPool, 1, &handle);
     }
 
     /// <summary>Submits recorded work and waits for it; <paramref name="what"/> names the work in errors.</summary>

@@ -59,7 +59,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
             _inputStaging = Own(VulkanBuffer.Create(_device, _inputs.Length * ActivationArena.AlignUp(MaxSeq * sizeof(int)), BufferPlacement.Upload, "the input staging buffer"));
             _logits = _bindings[plan.Outputs[PlanRoles.Logits]];
             _readback = Own(VulkanBuffer.Create(_device, (long)MaxSeq * VocabSize * sizeof(float), BufferPlacement.Readback, "the logits readback buffer"));
-            _commands = _device.CreateCommandBuffer();
+            _commands = Own(_device.CreateCommandBuffer());
             if (VulkanTimestamps.IsSupported(physical)) _timestamps = Own(new VulkanTimestamps(_device, plan.Steps.Count));
             _stepMilliseconds = new double[plan.Steps.Count];
         }

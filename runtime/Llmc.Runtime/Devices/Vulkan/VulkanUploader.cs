@@ -62,7 +62,11 @@ public sealed unsafe class VulkanUploader : IDisposable
     }
 
     /// <summary>Frees the staging buffer; uploads not yet flushed are dropped.</summary>
-    public void Dispose() => _staging.Dispose();
+    public void Dispose()
+    {
+        _commands.Dispose();
+        _staging.Dispose();
+    }
 
     private void Recording()
     {

@@ -34,6 +34,7 @@ internal sealed unsafe class VkDeviceApi
         CreateCommandPool = (delegate* unmanaged<nint, VkCommandPoolCreateInfo*, nint, ulong*, VkResult>)Require(device, "vkCreateCommandPool");
         DestroyCommandPool = (delegate* unmanaged<nint, ulong, nint, void>)Require(device, "vkDestroyCommandPool");
         AllocateCommandBuffers = (delegate* unmanaged<nint, VkCommandBufferAllocateInfo*, nint*, VkResult>)Require(device, "vkAllocateCommandBuffers");
+        FreeCommandBuffers = (delegate* unmanaged<nint, ulong, uint, nint*, void>)Require(device, "vkFreeCommandBuffers");
         BeginCommandBuffer = (delegate* unmanaged<nint, VkCommandBufferBeginInfo*, VkResult>)Require(device, "vkBeginCommandBuffer");
         EndCommandBuffer = (delegate* unmanaged<nint, VkResult>)Require(device, "vkEndCommandBuffer");
         CmdBindPipeline = (delegate* unmanaged<nint, int, ulong, void>)Require(device, "vkCmdBindPipeline");
@@ -81,6 +82,7 @@ internal sealed unsafe class VkDeviceApi
     public delegate* unmanaged<nint, VkCommandPoolCreateInfo*, nint, ulong*, VkResult> CreateCommandPool { get; }
     public delegate* unmanaged<nint, ulong, nint, void> DestroyCommandPool { get; }
     public delegate* unmanaged<nint, VkCommandBufferAllocateInfo*, nint*, VkResult> AllocateCommandBuffers { get; }
+    public delegate* unmanaged<nint, ulong, uint, nint*, void> FreeCommandBuffers { get; }
     public delegate* unmanaged<nint, VkCommandBufferBeginInfo*, VkResult> BeginCommandBuffer { get; }
     public delegate* unmanaged<nint, VkResult> EndCommandBuffer { get; }
     public delegate* unmanaged<nint, int, ulong, void> CmdBindPipeline { get; }
