@@ -37,7 +37,7 @@ public static class EngineBuilder
         var (graph, weights) = ModelImport.Import(model, context, kvCache);
         IrDump.MaybeWrite(graph, 0, "import");
         progress?.Report($"running passes: {string.Join(", ", pipeline.Passes)}");
-        PassManager.Run(graph, pipeline, new PassContext(weights, target, quantization), PassManager.VerifyFromEnvironment);
+        PassManager.Run(graph, pipeline, new PassContext(weights, target, quantization) { BosToken = config.BosTokenId }, PassManager.VerifyFromEnvironment);
         Verifier.Verify(graph);
 
         progress?.Report($"compiling kernels for {target.Name}");

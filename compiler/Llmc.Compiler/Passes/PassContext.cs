@@ -8,4 +8,8 @@ namespace Llmc.Compiler.Passes;
 /// What passes may consult or change besides the graph: its weights (a rewrite and its weight transform go together),
 /// the target, and the weight format the build asked for (null: keep the weights as imported).
 /// </summary>
-public sealed record PassContext(WeightStore Weights, ITarget Target, QuantFormat? Quantization = null);
+public sealed record PassContext(WeightStore Weights, ITarget Target, QuantFormat? Quantization = null)
+{
+    /// <summary>The model's BOS token: calibration sequences start with it (none: quantization calibrates nothing).</summary>
+    public int? BosToken { get; init; }
+}

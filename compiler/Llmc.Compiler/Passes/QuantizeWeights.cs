@@ -26,6 +26,7 @@ public sealed class QuantizeWeights : IPass
         var readers = graph.Nodes.SelectMany(n => n.Inputs.Select((v, i) => (Value: v, Linear: FusedLinearOp.IsLinearFamily(n.Op) && i == 1)))
             .ToLookup(use => use.Value, use => use.Linear);
         var packed = new Dictionary<Value, Value>();
+        var grams = Calibrate(graph, context);
         foreach (var node in graph.Nodes.Where(n => FusedLinearOp.IsLinearFamily(n.Op)))
         {
             var weight = node.Inputs[1];
@@ -33,12 +34,21 @@ public sealed class QuantizeWeights : IPass
             if (!packed.TryGetValue(weight, out var quantized))
             {
                 quantized = editor.AddWeight($"{weight.Name}.{format.Name}", weight.Type with { DType = format.DType });
-                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[weight.Name], format));
+                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[weight.Name], format, grams?.GetValueOrDefault(weight.Name)));
                 packed[weight] = quantized;
             }
             node.Inputs[1] = quantized;
         }
         editor.RemoveUnusedWeights();
         return packed.Count > 0;
+    }
+
+    /// <summary>The Gram matrices of the linear inputs for GPTQ, when the model is small enough to run on the host.</summary>
+    private static Dictionary<string, double[,]>? Calibrate(Graph graph, PassContext context)
+    {
+        var linearElements = graph.Nodes.Where(n => FusedLinearOp.IsLinearFamily(n.Op)).Select(n => n.Inputs[1]).Distinct().Sum(w => w.Type.StaticElementCount);
+        return context.BosToken is { } bos && SelfCalibration.Affordable(linearElements)
+            ? SelfCalibration.Run(graph, context.Weights, bos)
+            : null;
     }
 }

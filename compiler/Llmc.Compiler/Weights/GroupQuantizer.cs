@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
@@ -16,33 +15,40 @@ public static class GroupQuantizer
 
     public static byte[] Pack(ReadOnlySpan<float> values, int n, int k, QuantFormat format)
     {
-        int groups = format.Groups(k), g = format.GroupSize, rowBytes = format.CodeRowBytes(k);
-        var packed = new byte[format.PackedBytes(n, k)];
-        var planeFloats = n * groups;
-        var planes = MemoryMarshal.Cast<byte, float>(packed.AsSpan(0, planeFloats * sizeof(float) * (format.HasOffsets ? 2 : 1)));
-        var codes = packed.AsSpan((int)format.CodesOffset(n, k));
-        var groupCodes = new int[g];
+        var packed = new PackedMatrix(format, n, k);
+        var groupCodes = new int[format.GroupSize];
         for (var row = 0; row < n; row++)
         {
-            var rowCodes = codes.Slice(row * rowBytes, rowBytes);
-            for (var group = 0; group < groups; group++)
+            for (var group = 0; group < packed.Groups; group++)
             {
-                var start = group * g;
-                var v = values.Slice(row * k + start, Math.Min(g, k - start));
-                // Padding past K holds the code of 0.0 (0 for q4a, whose offset need not be 0).
-                Array.Fill(groupCodes, format.HasOffsets ? 0 : format.ZeroCode);
-                var (scale, offset) = format.Scheme switch
-                {
-                    QuantScheme.Q8 => MaxAbs(v, groupCodes, format),
-                    QuantScheme.Q4 => SearchSymmetric(v, groupCodes, format),
-                    _ => SearchAsymmetric(v, groupCodes, format),
-                };
-                planes[row * groups + group] = scale;
-                if (format.HasOffsets) planes[planeFloats + row * groups + group] = offset;
-                for (var j = 0; j < g; j++) format.SetCode(rowCodes, start + j, groupCodes[j]);
+                var start = group * format.GroupSize;
+                var v = values.Slice(row * k + start, Math.Min(format.GroupSize, k - start));
+                var (scale, offset) = Choose(v, groupCodes, format);
+                packed.SetGroup(row, group, scale, offset);
+                for (var j = 0; j < v.Length; j++) packed.SetCode(row, start + j, groupCodes[j]);
             }
         }
-        return packed;
+        return packed.Bytes;
+    }
+
+    /// <summary>The scale and offset of one group (of at most the group size), with its codes in <paramref name="codes"/>.</summary>
+    public static (float Scale, float Offset) Choose(ReadOnlySpan<float> v, int[] codes, QuantFormat format) => format.Scheme switch
+    {
+        QuantScheme.Q8 => MaxAbs(v, codes, format),
+        QuantScheme.Q4 => SearchSymmetric(v, codes, format),
+        _ => SearchAsymmetric(v, codes, format),
+    };
+
+    /// <summary>
+    /// The nearest code of <paramref name="value"/> for a group's scale and offset (the symmetric schemes ignore the
+    /// offset: theirs is −scale·ZeroCode); the code of 0.0 when the scale is 0.
+    /// </summary>
+    public static int Round(float value, float scale, float offset, QuantFormat format)
+    {
+        if (scale == 0) return format.HasOffsets ? 0 : format.ZeroCode;
+        if (format.HasOffsets) return Math.Clamp((int)MathF.Round((value - offset) / scale), 0, format.MaxCode);
+        var lowest = format.Scheme == QuantScheme.Q8 ? 1 : 0; // q8 keeps ±127 so the code range is symmetric
+        return Math.Clamp((int)MathF.Round(value / scale) + format.ZeroCode, lowest, format.MaxCode);
     }
 
     private static (float Scale, float Offset) MaxAbs(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
@@ -56,7 +62,11 @@ public static class GroupQuantizer
     private static (float Scale, float Offset) SearchSymmetric(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
         var max = MaxAbs(v);
-        if (max == 0) return (0, 0);
+        if (max == 0)
+        {
+            RoundSymmetric(v, 0, codes, format);
+            return (0, 0);
+        }
         var trial = new int[v.Length];
         var (bestScale, bestError) = (0f, double.PositiveInfinity);
         foreach (var divisor in Q4Divisors)
@@ -84,7 +94,11 @@ public static class GroupQuantizer
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         foreach (var x in v) (min, max) = (MathF.Min(min, x), MathF.Max(max, x));
-        if (max == min) return (0, min);
+        if (max == min)
+        {
+            codes.AsSpan(0, v.Length).Clear();
+            return (0, min);
+        }
         var trial = new int[v.Length];
         var (best, bestError) = ((Scale: 0f, Offset: min), double.PositiveInfinity);
         foreach (var stretch in Q4aStretches)
@@ -92,7 +106,7 @@ public static class GroupQuantizer
             var scale = (max - min) / format.MaxCode / stretch;
             // Centre the shrunken range on the group's range.
             var offset = min + (max - min) * (1 - 1 / stretch) / 2;
-            for (var i = 0; i < v.Length; i++) trial[i] = Math.Clamp((int)Math.Round((v[i] - offset) / scale), 0, format.MaxCode);
+            for (var i = 0; i < v.Length; i++) trial[i] = Round(v[i], (float)scale, (float)offset, format);
             var fit = FitAffine(v, trial);
             var error = 0.0;
             for (var i = 0; i < v.Length; i++) error += Square(v[i] - (fit.Scale * trial[i] + fit.Offset));
@@ -119,12 +133,7 @@ public static class GroupQuantizer
 
     private static void RoundSymmetric(ReadOnlySpan<float> v, float scale, Span<int> codes, QuantFormat format)
     {
-        var lowest = format.Scheme == QuantScheme.Q8 ? 1 : 0; // q8 keeps ±127 so the code range is symmetric
-        for (var i = 0; i < v.Length; i++)
-        {
-            var q = scale == 0 ? 0 : (int)MathF.Round(v[i] / scale);
-            codes[i] = Math.Clamp(q + format.ZeroCode, lowest, format.MaxCode);
-        }
+        for (var i = 0; i < v.Length; i++) codes[i] = Round(v[i], scale, 0, format);
     }
 
     private static float MaxAbs(ReadOnlySpan<float> v)

@@ -3,11 +3,19 @@ using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
 
-/// <summary>A weight packed into a quantized format from an f32 source, packed once on first read.</summary>
-public sealed class QuantizedWeight(IWeightSource source, QuantFormat format) : IWeightSource
+/// <summary>
+/// A weight packed into a quantized format from an f32 source, packed once on first read: with GPTQ's error feedback
+/// when the Gram matrix of its inputs is known (<see cref="SelfCalibration"/>), else by the per-group search alone.
+/// </summary>
+public sealed class QuantizedWeight(IWeightSource source, QuantFormat format, double[,]? inputGram = null) : IWeightSource
 {
     private readonly Lazy<byte[]> _packed = new(() =>
-        GroupQuantizer.Pack(source.ReadFloat32(), source.Type[0].Size, source.Type[1].Size, format));
+    {
+        int n = source.Type[0].Size, k = source.Type[1].Size;
+        return inputGram is null
+            ? GroupQuantizer.Pack(source.ReadFloat32(), n, k, format)
+            : GptqQuantizer.Pack(source.ReadFloat32(), n, k, format, inputGram);
+    });
 
     public TensorType Type { get; } = source.Type with { DType = format.DType };
 
