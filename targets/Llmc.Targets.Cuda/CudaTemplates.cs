@@ -1,3 +1,5 @@
+using Llmc.Ir;
+using Llmc.Ir.Ops;
 using Llmc.Targets.Cuda.Templates;
 using Llmc.Targets.Gpu;
 
@@ -5,17 +7,22 @@ namespace Llmc.Targets.Cuda;
 
 /// <summary>
 /// The CUDA target's templates: the shared GPU templates, with CUDA-only variants switched in at run time where CUDA
-/// has a faster path: tensor cores for prefill linear layers on f16/bf16 weights, split-K decode attention.
+/// has a faster path: tensor cores for prefill in the linear family on f16/bf16 weights, split-K decode attention.
 /// </summary>
 public static class CudaTemplates
 {
     public static IReadOnlyDictionary<string, IGpuKernelTemplate> Default { get; } = WithVariants(GpuTemplates.Default);
 
-    private static Dictionary<string, IGpuKernelTemplate> WithVariants(IReadOnlyDictionary<string, IGpuKernelTemplate> shared)
+    public static IReadOnlyDictionary<string, IGpuKernelTemplate> WithVariants(IReadOnlyDictionary<string, IGpuKernelTemplate> shared) =>
+        shared.ToDictionary(t => t.Key, t => OpRegistry.TryGet(t.Key, out var op) && Variant(op) is { } variant
+            ? new SeqSwitchTemplate(t.Value, variant)
+            : t.Value, StringComparer.Ordinal);
+
+    private static ICudaVariant? Variant(OpDef op) => op switch
     {
-        var templates = new Dictionary<string, IGpuKernelTemplate>(shared, StringComparer.Ordinal);
-        if (shared.TryGetValue("linear", out var linear)) templates["linear"] = new SeqSwitchTemplate(linear, new TensorCoreLinear());
-        if (shared.TryGetValue("attention", out var attention)) templates["attention"] = new SeqSwitchTemplate(attention, new SplitKDecodeAttention());
-        return templates;
-    }
+        _ when FusedLinearOp.IsLinearFamily(op) => new TensorCoreLinear(op),
+        AttentionOp => new SplitKDecodeAttention(rotary: false),
+        AttentionRopeOp => new SplitKDecodeAttention(rotary: true),
+        _ => null,
+    };
 }

@@ -1,19 +1,27 @@
 using Llmc.Ir;
+using Llmc.Ir.Ops;
+using Llmc.Targets.Emit;
 using Llmc.Targets.Gpu;
 
 namespace Llmc.Targets.Cuda.Templates;
 
 /// <summary>
-/// Prefill <c>linear</c> with f16 or bf16 weights on tensor cores (<c>mma.sync.m16n8k16</c>, sm_80+): y = x·wᵀ in tiles
-/// of 64 rows × 64 columns, K in steps of 16. Each step the workgroup rounds a 64×16 slice of x to the weights' type
-/// and copies the matching 64×16 slice of w into shared memory (two 16-bit values per word, rows padded to 12 words so
-/// a warp's fragment loads hit 32 different banks), then each warp multiplies its share of the tile's 32 16×8
-/// fragments, accumulating in f32. Workgroups stride over the tiles, so any grid works. Rounding x to 16 bits costs
-/// accuracy (relative error ~1e-3 for f16 and ~1e-2 for bf16 per product): that is the price of tensor cores, and
-/// why f32 weights never take this path.
+/// Prefill for the linear family (<c>linear</c> and its fused members) with f16 or bf16 weights on tensor cores
+/// (<c>mma.sync.m16n8k16</c>, sm_80+): the product x·wᵀ in tiles of 64 rows × 64 weight rows, K in steps of 16. Each
+/// step the workgroup rounds a 64×16 slice of x to the weights' type and copies the matching 64×16 slice of w into
+/// shared memory (two 16-bit values per word, rows padded to 12 words so a warp's fragment loads hit 32 different
+/// banks), then each warp multiplies its share of the tile's 32 16×8 fragments, accumulating in f32. Workgroups stride
+/// over the tiles, so any grid works. The fused parts: an RMSNorm prologue scales each activation by its row's
+/// 1/rms (computed per tile with warp sums) and norm weight before rounding; a residual epilogue adds the residual; a
+/// SwiGLU epilogue finds gate and up (interleaved weight rows) as the two adjacent columns every thread of an mma
+/// fragment holds. Rounding x to 16 bits costs accuracy (relative error ~1e-3 for f16, more for bf16): that is the
+/// price of tensor cores, and why f32 weights never take this path.
 /// </summary>
-public sealed class TensorCoreLinear : ICudaVariant
+public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
 {
+    private readonly LinearPrologue _prologue = FusedLinearOp.PartsOf(op).Prologue;
+    private readonly LinearEpilogue _epilogue = FusedLinearOp.PartsOf(op).Epilogue;
+
     private const int TileRows = 64;
     private const int TileColumns = 64;
     private const int TileK = 16;
@@ -22,31 +30,34 @@ public sealed class TensorCoreLinear : ICudaVariant
 
     public string Condition => "seq > 1";
 
-    public bool AppliesTo(KernelInstance instance) => instance.Operands[1].DType is DType.F16 or DType.BF16;
+    public bool AppliesTo(KernelInstance instance) => instance.Operands[FusedLinearOp.WeightOperand].DType is DType.F16 or DType.BF16;
 
     public (int GroupsX, IReadOnlyList<SharedArray> Shared) Shape(KernelInstance instance, int localSize)
     {
         var warps = localSize / 32;
         if (localSize % 32 != 0 || Fragments % warps != 0)
-            throw new TargetException($"the tensor-core linear kernel needs a block of 32·2^i threads dividing {Fragments} warps' work, got {localSize}");
-        return (GpuKernels.GroupsFor(instance.Operands[1][0].Size, TileColumns),
-            [new SharedArray("uint", "tileX", TileRows * RowWords), new SharedArray("uint", "tileW", TileColumns * RowWords)]);
+            throw new TargetException($"the tensor-core linear kernel needs a block of whole warps sharing {Fragments} fragments evenly, got {localSize} threads");
+        SharedArray[] tiles = [new("uint", "tileX", TileRows * RowWords), new("uint", "tileW", TileColumns * RowWords)];
+        return (GpuKernels.GroupsFor(instance.Operands[FusedLinearOp.WeightOperand][0].Size, TileColumns),
+            _prologue == LinearPrologue.RmsNorm ? [.. tiles, new("float", "rowNorm", TileRows)] : tiles);
     }
 
     public void Render(GpuKernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        var weights = kernel.Instance.Operands[1];
+        var weights = kernel.Instance.Operands[FusedLinearOp.WeightOperand];
         var bfloat = weights.DType == DType.BF16;
-        int k = weights[1].Size, n = weights[0].Size, threads = kernel.Shape.LocalSize, perWarp = Fragments / (threads / 32);
+        int k = weights[1].Size, rows = weights[0].Size, threads = kernel.Shape.LocalSize, perWarp = Fragments / (threads / 32);
         kernel.Constant("K", k);
-        kernel.Constant("N", n);
-        kernel.Constant("TilesN", (n + TileColumns - 1) / TileColumns);
-        w.Line($"int lid = {d.LocalId}, warp = lid >> 5, g = (lid & 31) >> 2, t = lid & 3;");
+        kernel.Constant("N", kernel.Instance.Result[1].Size);
+        kernel.Constant("WeightRows", rows);
+        kernel.Constant("TilesN", (rows + TileColumns - 1) / TileColumns);
+        w.Line($"int lid = {d.LocalId}, warp = lid >> 5, lane = lid & 31, g = lane >> 2, t = lane & 3;");
         w.Line($"int tiles = (seq + {TileRows - 1}) / {TileRows} * TilesN;");
         using (w.Block($"for (int tile = {d.GroupY} * (int)gridDim.x + {d.GroupX}; tile < tiles; tile += (int)(gridDim.x * gridDim.y))"))
         {
             w.Line($"int m0 = tile / TilesN * {TileRows}, n0 = tile % TilesN * {TileColumns};");
+            RenderRowNorms(kernel, threads / 32);
             w.Line($"float c[{perWarp}][4];");
             w.Line($"for (int f = 0; f < {perWarp}; f++) c[f][0] = c[f][1] = c[f][2] = c[f][3] = 0.0f;");
             using (w.Block($"for (int k0 = 0; k0 < K; k0 += {TileK})"))
@@ -64,30 +75,49 @@ public sealed class TensorCoreLinear : ICudaVariant
             }
             using (w.Block($"for (int f = 0; f < {perWarp}; f++)"))
             {
+                // Each thread holds weight rows col and col + 1 (col even) of rows `row` and `row + 8`.
                 w.Line($"int frag = warp * {perWarp} + f, row = m0 + frag / {TileColumns / 8} * 16 + g, col = n0 + frag % {TileColumns / 8} * 8 + 2 * t;");
-                w.Line($"if (row < seq && col < N) {kernel.StoreResult("row * N + col", "c[f][0]")}");
-                w.Line($"if (row < seq && col + 1 < N) {kernel.StoreResult("row * N + col + 1", "c[f][1]")}");
-                w.Line($"if (row + 8 < seq && col < N) {kernel.StoreResult("(row + 8) * N + col", "c[f][2]")}");
-                w.Line($"if (row + 8 < seq && col + 1 < N) {kernel.StoreResult("(row + 8) * N + col + 1", "c[f][3]")}");
+                RenderStores(kernel, "row", "c[f][0]", "c[f][1]");
+                RenderStores(kernel, "row + 8", "c[f][2]", "c[f][3]");
             }
         }
     }
 
-    /// <summary>x[m0.., k0..k0+16) rounded to 16 bits, zero past seq and K.</summary>
-    private static void RenderActivationSlice(GpuKernelSource kernel, bool bfloat, int threads)
+    /// <summary>With the RMSNorm prologue: 1/rms of each of the tile's rows into <c>rowNorm</c>, one warp per row.</summary>
+    private void RenderRowNorms(GpuKernelSource kernel, int warps)
+    {
+        if (_prologue != LinearPrologue.RmsNorm) return;
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line(d.Barrier);
+        using (w.Block($"for (int m = warp; m < {TileRows}; m += {warps})"))
+        {
+            w.Line("int row = m0 + m;");
+            w.Line("float squares = 0.0f;");
+            using (w.Block("if (row < seq)"))
+                w.Line($"for (int i = lane; i < K; i += 32) {{ float v = {kernel.Load(0, "row * K + i")}; squares = {d.Fma("v", "v", "squares")}; }}");
+            w.Line($"squares = {CudaPrelude.WarpSum}(squares);");
+            w.Line($"if (lane == 0) rowNorm[m] = 1.0f / {d.Call(MathFunction.Sqrt, $"squares / {d.Cast("float", "K")} + {d.Float(kernel.Instance.Attrs.GetDouble("eps"))}")};");
+        }
+    }
+
+    /// <summary>x[m0.., k0..k0+16) (normalized with the prologue) rounded to 16 bits, zero past seq and K.</summary>
+    private void RenderActivationSlice(GpuKernelSource kernel, bool bfloat, int threads)
     {
         var w = kernel.Writer;
         var round = bfloat ? CudaPrelude.FloatToBfloat : CudaPrelude.FloatToHalf;
+        string Activation(string i) => _prologue == LinearPrologue.RmsNorm
+            ? $"{kernel.Load(0, $"row * K + {i}")} * rowNorm[m] * {kernel.Load(((FusedLinearOp)op).NormOperand, i)}"
+            : kernel.Load(0, $"row * K + {i}");
         using (w.Block($"for (int e = lid; e < {TileRows * TileK / 2}; e += {threads})"))
         {
             w.Line($"int m = e / {TileK / 2}, kw = e % {TileK / 2}, row = m0 + m, k = k0 + 2 * kw;");
-            w.Line($"float low = row < seq && k < K ? {kernel.Load(0, "row * K + k")} : 0.0f;");
-            w.Line($"float high = row < seq && k + 1 < K ? {kernel.Load(0, "row * K + k + 1")} : 0.0f;");
+            w.Line($"float low = row < seq && k < K ? {Activation("k")} : 0.0f;");
+            w.Line($"float high = row < seq && k + 1 < K ? {Activation("k + 1")} : 0.0f;");
             w.Line($"tileX[m * {RowWords} + kw] = {round}(low) | ({round}(high) << 16);");
         }
     }
 
-    /// <summary>w[n0.., k0..k0+16) as stored, zero past N and K; a word at a time when rows start on a word.</summary>
+    /// <summary>w[n0.., k0..k0+16) as stored, zero past the weight rows and K; a word at a time when rows start on a word.</summary>
     private static void RenderWeightSlice(GpuKernelSource kernel, int k, int threads)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
@@ -97,15 +127,34 @@ public sealed class TensorCoreLinear : ICudaVariant
             w.Line($"{d.Uint} word = 0u;");
             if (k % 2 == 0)
             {
-                w.Line($"if (col < N && k < K) word = {d.Word(1, "(col * K + k) >> 1")};");
+                w.Line($"if (col < WeightRows && k < K) word = {d.Word(1, "(col * K + k) >> 1")};");
             }
             else
             {
                 w.Line("int at = col * K + k;");
-                w.Line($"if (col < N && k < K) word = ({d.Word(1, "at >> 1")} >> ((at & 1) * 16)) & 0xffffu;");
-                w.Line($"if (col < N && k + 1 < K) word |= (({d.Word(1, "(at + 1) >> 1")} >> (((at + 1) & 1) * 16)) & 0xffffu) << 16;");
+                w.Line($"if (col < WeightRows && k < K) word = ({d.Word(1, "at >> 1")} >> ((at & 1) * 16)) & 0xffffu;");
+                w.Line($"if (col < WeightRows && k + 1 < K) word |= (({d.Word(1, "(at + 1) >> 1")} >> (((at + 1) & 1) * 16)) & 0xffffu) << 16;");
             }
             w.Line($"tileW[j * {RowWords} + kw] = word;");
+        }
+    }
+
+    /// <summary>Stores one row's pair of products: both columns, or with SwiGLU the one output they make.</summary>
+    private void RenderStores(GpuKernelSource kernel, string row, string first, string second)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        if (_epilogue == LinearEpilogue.SwiGlu)
+        {
+            var value = $"{first} / (1.0f + {d.Call(MathFunction.Exp, $"-{first}")}) * {second}";
+            w.Line($"if ({row} < seq && col + 1 < WeightRows) {kernel.StoreResult($"({row}) * N + col / 2", value)}");
+            return;
+        }
+        foreach (var (column, value) in new[] { ("col", first), ("col + 1", second) })
+        {
+            var stored = _epilogue == LinearEpilogue.Residual
+                ? $"{value} + {kernel.Load(((FusedLinearOp)op).ResidualOperand, $"({row}) * N + {column}")}"
+                : value;
+            w.Line($"if ({row} < seq && {column} < N) {kernel.StoreResult($"({row}) * N + {column}", stored)}");
         }
     }
 }

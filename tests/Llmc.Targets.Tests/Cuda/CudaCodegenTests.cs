@@ -1,5 +1,6 @@
 using System.Text;
 using Llmc.Ir;
+using Llmc.Ir.Ops;
 using Llmc.Runtime.Devices.Cuda;
 using Llmc.Targets.Cuda;
 using Llmc.Targets.Tests.Conformance;
@@ -37,7 +38,7 @@ public sealed class CudaCodegenTests
     }
 
     [NvrtcFact]
-    public void PrefillLinearOnHalfWeightsUsesTensorCoresAndF32LinearDoesNot()
+    public void PrefillLinearFamilyOnHalfWeightsUsesTensorCoresAndF32WeightsDoNot()
     {
         var ptx = CudaConformanceBuild.Ptx;
         foreach (var c in CudaOnlyCases.All)
@@ -45,8 +46,9 @@ public sealed class CudaCodegenTests
             var type = c.Kernel.Operands[1].DType == DType.BF16 ? "bf16" : "f16";
             Assert.Contains($"mma.sync.aligned.m16n8k16.row.col.f32.{type}.{type}.f32", PtxText.Entry(ptx, c.Kernel.Name));
         }
-        var f32Linear = ConformanceCases.All.First(c => c.Kernel.Template == "linear" && c.Kernel.Operands[1].DType == DType.F32);
-        Assert.DoesNotContain("mma.sync", PtxText.Entry(ptx, f32Linear.Kernel.Name));
+        Assert.Contains(CudaOnlyCases.All, c => c.Kernel.Template == "rms_norm_linear_swiglu");
+        foreach (var f32 in ConformanceCases.All.Where(c => c.Kernel.Template.Contains("linear") && c.Kernel.Operands[1].DType == DType.F32))
+            Assert.DoesNotContain("mma.sync", PtxText.Entry(ptx, f32.Kernel.Name));
     }
 
     [NvrtcTheory]
@@ -67,7 +69,7 @@ public sealed class CudaCodegenTests
     public void MatVecKernelsReadWeightsThroughTheReadOnlyPath()
     {
         var ptx = CudaConformanceBuild.Ptx;
-        foreach (var c in ConformanceCases.All.Where(c => c.Kernel.Template == "linear"))
+        foreach (var c in ConformanceCases.All.Where(c => OpRegistry.Get(c.Kernel.Template) is var op && FusedLinearOp.IsLinearFamily(op)))
             Assert.Contains("ld.global.nc", PtxText.Entry(ptx, c.Kernel.Name));
     }
 
@@ -84,7 +86,9 @@ public sealed class CudaCodegenTests
     public void DecodeAttentionSplitsTheCacheWithWarpShufflesAndAnAtomicCombine()
     {
         var ptx = CudaConformanceBuild.Ptx;
-        foreach (var c in ConformanceCases.All.Where(c => c.Kernel.Template == "attention"))
+        var attention = ConformanceCases.All.Where(c => c.Kernel.Template is "attention" or "attention_rope").ToList();
+        Assert.Contains(attention, c => c.Kernel.Template == "attention_rope");
+        foreach (var c in attention)
         {
             var entry = PtxText.Entry(ptx, c.Kernel.Name);
             Assert.Contains("shfl.sync.bfly.b32", entry);

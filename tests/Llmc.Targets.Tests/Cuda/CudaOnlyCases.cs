@@ -1,12 +1,13 @@
 using Llmc.Ir;
+using Llmc.Ir.Ops;
 using Llmc.Targets.Tests.Conformance;
 
 namespace Llmc.Targets.Tests.Cuda;
 
 /// <summary>
-/// Cases for the CUDA-only kernel variants beyond the shared conformance set: linear on f16 and bf16 weights, whose
-/// prefill steps (more than one row) take the tensor-core path. Weights are random values exactly representable in
-/// their type. The tensor cores round the activations to the weights' type, so these are held to
+/// Cases for the CUDA-only kernel variants beyond the shared conformance set: the linear family on f16 and bf16
+/// weights, whose prefill steps (more than one row) take the tensor-core path. Weights are random values exactly
+/// representable in their type. The tensor cores round the activations to the weights' type, so these are held to
 /// <see cref="Tolerance"/> instead of the f32 bound.
 /// </summary>
 public static class CudaOnlyCases
@@ -21,20 +22,40 @@ public static class CudaOnlyCases
     private static IEnumerable<ConformanceCase> Build()
     {
         foreach (var dtype in new[] { DType.F16, DType.BF16 })
+        {
             foreach (var (rows, k, n) in new[] { (1, 64, 72), (17, 64, 72), (70, 65, 37), (3, 172, 130), (130, 172, 64) })
-                yield return HalfLinear(dtype, rows, k, n);
+                yield return HalfLinear(OpRegistry.Get("linear"), dtype, rows, k, n);
+            foreach (var op in FusedLinearOp.All)
+                foreach (var (rows, k, n) in new[] { (1, 65, 38), (33, 172, 38) })
+                    yield return HalfLinear(op, dtype, rows, k, n);
+        }
     }
 
-    private static ConformanceCase HalfLinear(DType dtype, int rows, int k, int n)
+    private static ConformanceCase HalfLinear(OpDef op, DType dtype, int rows, int k, int n)
     {
-        var name = $"linear {dtype.Name()} rows={rows} k={k} n={n}";
+        var name = $"{op.Name} {dtype.Name()} rows={rows} k={k} n={n}";
         var random = new Random(name.Aggregate(17, (h, c) => unchecked(h * 31 + c)));
-        TensorType[] operands = [new TensorType(DType.F32, Dim.Seq, k), new TensorType(dtype, n, k)];
-        var x = new HostTensor([rows, k], [.. Enumerable.Range(0, rows * k).Select(_ => (float)(random.NextDouble() * 2 - 1))]);
+        HostTensor Floats(int[] shape, double magnitude) =>
+            new(shape, [.. Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)((random.NextDouble() * 2 - 1) * magnitude))]);
         var w = new HostTensor(dtype, [n, k]);
         for (var i = 0; i < w.Length; i++) w.Floats[i] = Representable(dtype, (float)((random.NextDouble() * 2 - 1) * 0.5));
-        var instance = new KernelInstance("linear", operands, OpRegistry.Get("linear").InferType(operands, new Attributes()), new Attributes());
-        return new ConformanceCase(name, instance, [new ConformanceStep([x, w], new Dictionary<string, int> { ["seq"] = rows })]);
+        var types = new List<TensorType> { new(DType.F32, Dim.Seq, k), new(dtype, n, k) };
+        var data = new List<HostTensor> { Floats([rows, k], 1), w };
+        var attrs = new Attributes();
+        var (prologue, epilogue) = FusedLinearOp.PartsOf(op);
+        if (prologue == LinearPrologue.RmsNorm)
+        {
+            types.Add(new TensorType(DType.F32, k));
+            data.Add(Floats([k], 1));
+            attrs.Set("eps", 1e-5);
+        }
+        if (epilogue == LinearEpilogue.Residual)
+        {
+            types.Add(new TensorType(DType.F32, Dim.Seq, n));
+            data.Add(Floats([rows, n], 1));
+        }
+        var instance = new KernelInstance(op.Name, types, op.InferType(types, attrs), attrs);
+        return new ConformanceCase(name, instance, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })], Tolerance);
     }
 
     /// <summary>The value nearest <paramref name="v"/> that <paramref name="dtype"/> holds exactly.</summary>

@@ -151,6 +151,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor
     private ulong[] AllocateBuffers(EngineFile file, ExecutionPlan plan)
     {
         var tensors = file.Manifest.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var uploaded = new Dictionary<string, ulong>(StringComparer.Ordinal);
         var buffers = new ulong[plan.Buffers.Count];
         var arena = Allocate(plan.ActivationBytes, "the activation arena");
         foreach (var b in plan.Buffers)
@@ -161,10 +162,15 @@ public sealed unsafe class CudaExecutor : IModelExecutor
                     buffers[b.Id] = arena + (ulong)b.Offset;
                     break;
                 case BufferKind.Weight:
+                    // A tensor several buffers name (a tied embedding and LM head) is uploaded once.
                     var section = tensors[b.Tensor!].Section;
-                    var bytes = file.Section(section);
-                    buffers[b.Id] = Allocate(bytes.Length, $"weight {b.Tensor}");
-                    fixed (byte* source = bytes) CudaResult.Check(CudaNative.cuMemcpyHtoD(buffers[b.Id], source, (nuint)bytes.Length), "cuMemcpyHtoD");
+                    if (!uploaded.TryGetValue(section, out var weight))
+                    {
+                        var bytes = file.Section(section);
+                        uploaded[section] = weight = Allocate(bytes.Length, $"weight {b.Tensor}");
+                        fixed (byte* source = bytes) CudaResult.Check(CudaNative.cuMemcpyHtoD(weight, source, (nuint)bytes.Length), "cuMemcpyHtoD");
+                    }
+                    buffers[b.Id] = weight;
                     break;
                 default:
                     var size = PlanShapes.Bytes(b, MaxSeq);
