@@ -8,10 +8,11 @@ namespace Llmc.Targets.Cpu.Templates;
 /// The hook points through which the linear templates (float and quantized) render a fused linear
 /// (<see cref="FusedLinearOp"/>): the RMSNorm prologue and the residual or SwiGLU epilogue. The templates keep their
 /// loops; a fusion adds operands, changes what a row of x means and how a product is stored.
-/// <para>RMSNorm prologue: the float path multiplies each x vector by the norm weight inside the register tile and the
-/// finished sums by the row's 1/rms (computed once per row block), so x is never rewritten; the quantized path
-/// normalizes a row exactly as <c>rms_norm</c>'s reference does (double) before rounding it to int8, so the kernel
-/// rounds the same activations the unfused graph would.</para>
+/// <para>RMSNorm prologue: each task first computes 1/rms of every row (O(rows·K), against its share of the O(rows·N·K)
+/// product). The float path multiplies the norm weight into whichever of x or w a register tile loads fewer of per k
+/// step, and its finished sums by 1/rms, so x is never rewritten. The quantized path normalizes a row exactly as
+/// <c>rms_norm</c>'s reference does (double arithmetic, per element the same operations in the same order) before
+/// rounding it to int8, so the kernel rounds the same activations as the unfused graph's reference.</para>
 /// </summary>
 public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogue)
 {
@@ -70,25 +71,8 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
 
     // ---- the float template's hooks ----
 
-    /// <summary>Per-task state of the float path: the 1/rms of the current row block.</summary>
-    public void DeclareFloatState(KernelSource kernel)
-    {
-        if (!Normalizes) return;
-        kernel.Writer.Line("float* inverseRms = stackalloc float[RowBlock];");
-        kernel.Writer.Line("int normalizedBlock = -1;");
-    }
-
-    /// <summary>At the start of a unit (rows r0..r1): the row block's 1/rms, unless this task has it already.</summary>
-    public void BeginFloatUnit(KernelSource kernel)
-    {
-        if (!Normalizes) return;
-        var w = kernel.Writer;
-        using (w.Block("if (r0 != normalizedBlock)"))
-        {
-            w.Line("for (int rr = r0; rr < r1; rr++) inverseRms[rr - r0] = InverseRms(x + (long)rr * K);");
-            w.Line("normalizedBlock = r0;");
-        }
-    }
+    /// <summary>Per-task state of the float path, after <c>rows</c>: 1/rms of every row.</summary>
+    public void DeclareFloatState(KernelSource kernel) => DeclareInverseRms(kernel, "float");
 
     /// <summary>Extra tile parameters and the arguments passed at rows r.., columns c.. (pointers offset like y).</summary>
     public IEnumerable<(string Parameter, string Argument)> TileParameters()
@@ -96,7 +80,7 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         if (Normalizes)
         {
             yield return ("float* norm", "norm");
-            yield return ("float* inverseRms", "inverseRms + (r - r0)");
+            yield return ("float* inverseRms", "inverseRms + r");
         }
         if (epilogue == LinearEpilogue.Residual) yield return ("float* residual", "residual + (long)r * N + c");
     }
@@ -107,23 +91,37 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         if (Normalizes) w.Line(vector ? $"{d.Vector} normK = {d.Load("norm + k")};" : "float normK = norm[k];");
     }
 
-    /// <summary>An x load as the product sees it (times the norm weight).</summary>
-    public string ScaleX(string load) => Normalizes ? $"{load} * normK" : load;
+    /// <summary>
+    /// A load of x (or, with <paramref name="weight"/>, of w) in a <paramref name="rows"/> × <paramref name="columns"/>
+    /// tile as the product sees it: times the norm weight when that operand has the fewer loads per k step.
+    /// </summary>
+    public string Scale(string load, bool weight, int rows, int columns) =>
+        Normalizes && weight == rows > columns ? $"{load} * normK" : load;
 
     /// <summary>The factor of tile row <paramref name="row"/>'s products, if any.</summary>
     public string? TileRowScale(int row) => Normalizes ? $"inverseRms[{row}]" : null;
 
     // ---- the quantized template's hooks ----
 
-    /// <summary>Per-task state of the quantized path: a normalized row.</summary>
+    /// <summary>Per-task state of the quantized path, after <c>rows</c>: 1/rms of every row and a normalized row.</summary>
     public void DeclareQuantizedState(KernelSource kernel)
     {
-        if (Normalizes) kernel.Writer.Line("float* normalized = stackalloc float[K];");
+        if (!Normalizes) return;
+        DeclareInverseRms(kernel, "double");
+        kernel.Writer.Line("float* normalized = stackalloc float[K];");
     }
 
     /// <summary>The f32 row the quantized path rounds to int8 for row <paramref name="row"/>.</summary>
     public string QuantizedRow(string row) =>
-        Normalizes ? $"Normalize(x + (long)({row}) * K, norm, normalized)" : $"x + (long)({row}) * K";
+        Normalizes ? $"Normalize(x + (long)({row}) * K, norm, inverseRms[{row}], normalized)" : $"x + (long)({row}) * K";
+
+    // Prefill chunks are at most a few thousand rows, so the table fits the stack.
+    private void DeclareInverseRms(KernelSource kernel, string type)
+    {
+        if (!Normalizes) return;
+        kernel.Writer.Line($"{type}* inverseRms = stackalloc {type}[rows];");
+        kernel.Writer.Line("for (int rr = 0; rr < rows; rr++) inverseRms[rr] = InverseRms(x + (long)rr * K);");
+    }
 
     /// <summary>Helper functions the hooks call, rendered after the template's own.</summary>
     public void RenderHelpers(KernelSource kernel, bool quantized)
@@ -132,14 +130,26 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         var (w, d) = (kernel.Writer, kernel.Dialect);
         if (quantized)
         {
-            // rms_norm's reference term for term (double sum in order, then one rounding per element), so the int8
-            // codes equal those of the unfused graph.
-            using (w.Block("static float* Normalize(float* x, float* norm, float* to)"))
+            // rms_norm's reference term for term: the sum of squares in double, in order, then per element
+            // (x · inverse) · norm in double rounded once to f32 (vector lanes do the same IEEE operations).
+            using (w.Block("static double InverseRms(float* x)"))
             {
                 w.Line("double squares = 0;");
                 w.Line("for (int i = 0; i < K; i++) squares += (double)x[i] * x[i];");
-                w.Line($"double inverse = 1.0 / {d.Call(MathFunction.Sqrt, "squares / K + Eps")};");
-                w.Line("for (int i = 0; i < K; i++) to[i] = (float)(x[i] * inverse * norm[i]);");
+                w.Line($"return 1.0 / {d.Call(MathFunction.Sqrt, "squares / K + Eps")};");
+            }
+            using (w.Block("static float* Normalize(float* x, float* norm, double inverse, float* to)"))
+            {
+                w.Line("int i = 0;");
+                w.Line("Vector256<double> scale = Vector256.Create(inverse);");
+                using (w.Block("for (; i + 8 <= K; i += 8)"))
+                {
+                    w.Line("Vector256<float> v = Vector256.Load(x + i), g = Vector256.Load(norm + i);");
+                    w.Line("Vector256<double> low = Vector256.WidenLower(v) * scale * Vector256.WidenLower(g);");
+                    w.Line("Vector256<double> high = Vector256.WidenUpper(v) * scale * Vector256.WidenUpper(g);");
+                    w.Line("Vector256.Narrow(low, high).Store(to + i);");
+                }
+                w.Line("for (; i < K; i++) to[i] = (float)(x[i] * inverse * norm[i]);");
                 w.Line("return to;");
             }
             return;

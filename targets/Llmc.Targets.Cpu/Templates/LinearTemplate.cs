@@ -35,15 +35,14 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         kernel.Constant("RowBlock", RowBlock);
         kernel.Constant("ColumnBlock", columnBlock);
         _fusion.Declare(kernel);
-        _fusion.DeclareFloatState(kernel);
         w.Line($"int rows = {KernelSource.Size(x[0])};");
+        _fusion.DeclareFloatState(kernel);
         w.Line("int rowBlocks = (rows + RowBlock - 1) / RowBlock;");
         kernel.Share("rowBlocks * ((N + ColumnBlock - 1) / ColumnBlock)", "first", "last");
         using (w.Block("for (int unit = first; unit < last; unit++)"))
         {
             w.Line("int c0 = unit / rowBlocks * ColumnBlock, c1 = Math.Min(c0 + ColumnBlock, N);");
             w.Line("int r0 = unit % rowBlocks * RowBlock, r1 = Math.Min(r0 + RowBlock, rows);");
-            _fusion.BeginFloatUnit(kernel);
             w.Line("int r = r0;");
             var extra = string.Concat(_fusion.TileParameters().Select(p => ", " + p.Argument));
             foreach (var rowTile in tiles.Select(t => t.Rows).Distinct())
@@ -76,11 +75,11 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
             w.Line("int k = 0;");
             using (w.Block($"for (; k + {d.Lanes} <= K; k += {d.Lanes})"))
             {
-                for (var j = 0; j < columns; j++) w.Line($"{d.Vector} w{j} = {wf.LoadVector(d, "w", $"{j} * K + k")};");
                 _fusion.BeginTileStep(w, d, vector: true);
+                for (var j = 0; j < columns; j++) w.Line($"{d.Vector} w{j} = {_fusion.Scale(wf.LoadVector(d, "w", $"{j} * K + k"), weight: true, rows, columns)};");
                 for (var i = 0; i < rows; i++)
                 {
-                    w.Line($"{d.Vector} x{i} = {_fusion.ScaleX(xf.LoadVector(d, "x", $"{i} * K + k"))};");
+                    w.Line($"{d.Vector} x{i} = {_fusion.Scale(xf.LoadVector(d, "x", $"{i} * K + k"), weight: false, rows, columns)};");
                     for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
                 }
             }
@@ -89,11 +88,11 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
             {
                 using (w.Block("for (; k < K; k++)"))
                 {
-                    for (var j = 0; j < columns; j++) w.Line($"float w{j} = {wf.LoadScalar("w", $"{j} * K + k")};");
                     _fusion.BeginTileStep(w, d, vector: false);
+                    for (var j = 0; j < columns; j++) w.Line($"float w{j} = {_fusion.Scale(wf.LoadScalar("w", $"{j} * K + k"), weight: true, rows, columns)};");
                     for (var i = 0; i < rows; i++)
                     {
-                        w.Line($"float x{i} = {_fusion.ScaleX(xf.LoadScalar("x", $"{i} * K + k"))};");
+                        w.Line($"float x{i} = {_fusion.Scale(xf.LoadScalar("x", $"{i} * K + k"), weight: false, rows, columns)};");
                         for (var j = 0; j < columns; j++) w.Line($"sum{i}_{j} = MathF.FusedMultiplyAdd(x{i}, w{j}, sum{i}_{j});");
                     }
                 }
