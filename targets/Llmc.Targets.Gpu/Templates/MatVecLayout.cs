@@ -8,12 +8,16 @@ namespace Llmc.Targets.Gpu.Templates;
 /// </summary>
 public sealed record MatVecLayout(int Lanes, int Columns)
 {
-    public const int Threads = 128;
+    public const int Threads = 256;
 
-    /// <summary>The layout for <paramref name="words"/> weight words per column: longer rows get more lanes.</summary>
+    /// <summary>
+    /// The layout for <paramref name="words"/> weight words per column: a warp-sized run of 32 lanes per column (8 for
+    /// rows too short to keep 32 busy), so a workgroup covers 8 or more columns and its per-row prologue (RMSNorm,
+    /// int8 activation rounding) is shared by all of them.
+    /// </summary>
     public static MatVecLayout For(long words)
     {
-        var lanes = words >= 1024 ? 128 : words >= 256 ? 64 : 32;
+        var lanes = words >= 64 ? 32 : 8;
         return new MatVecLayout(lanes, Threads / lanes);
     }
 
