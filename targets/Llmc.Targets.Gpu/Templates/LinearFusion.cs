@@ -4,10 +4,11 @@ using Llmc.Targets.Emit;
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// The prologue and epilogue of a linear-family kernel (<see cref="FusedLinearOp"/>): an RMSNorm of the activation
+/// The prologue and epilogue of a linear-family kernel (<see cref="FusedLinearOp"/>): an RMSNorm of each activation
 /// row, computed by the workgroup before the product and applied as each activation is read; and what is stored per
 /// output column: the product, the product plus the residual, or silu(gate)·up of an interleaved gate/up pair of
-/// weight rows. Plain <c>linear</c> is the fusion with neither.
+/// weight rows. Plain <c>linear</c> is the fusion with neither. Accumulators are <c>acc[m * J + j]</c> for tile row m
+/// and weight row j of the column (J = <see cref="Rows"/>.Count).
 /// </summary>
 public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilogue)
 {
@@ -20,44 +21,53 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
 
     private int ResidualOperand => Prologue == LinearPrologue.RmsNorm ? 3 : 2;
 
-    /// <summary>With the RMSNorm prologue: declares <c>norm</c>, row r's 1/rms, from every thread of the workgroup.</summary>
-    public void RenderPrologue(GpuKernelSource kernel)
+    /// <summary>Declares the accumulators, zeroed; with the RMSNorm prologue, also <c>norm[m]</c>, each tile row's 1/rms.</summary>
+    public void RenderPrologue(GpuKernelSource kernel, MatVecLayout layout)
     {
-        if (Prologue != LinearPrologue.RmsNorm) return;
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        w.Line("float squares = 0.0f;");
-        using (w.Block($"for (int i = {d.LocalId}; i < K; i += {kernel.Shape.LocalSize})"))
+        w.Line($"float acc[{layout.Rows * Rows.Count}];");
+        w.Line($"for (int a = 0; a < {layout.Rows * Rows.Count}; a++) acc[a] = 0.0f;");
+        if (Prologue != LinearPrologue.RmsNorm) return;
+        w.Line($"float norm[{layout.Rows}];");
+        using (w.Block("for (int m = 0; m < valid; m++)"))
         {
-            w.Line($"float v = {kernel.Load(0, "r * K + i")};");
-            w.Line($"squares = {d.Fma("v", "v", "squares")};");
+            w.Line("float squares = 0.0f;");
+            using (w.Block($"for (int i = {d.LocalId}; i < K; i += {kernel.Shape.LocalSize})"))
+            {
+                w.Line($"float v = {kernel.Load(0, "(r0 + m) * K + i")};");
+                w.Line($"squares = {d.Fma("v", "v", "squares")};");
+            }
+            var total = kernel.Sum("partial", "squares", kernel.Shape.LocalSize);
+            w.Line($"norm[m] = 1.0f / {d.Call(MathFunction.Sqrt, $"{total} / {d.Cast("float", "K")} + {d.Float(kernel.Instance.Attrs.GetDouble("eps"))}")};");
+            w.Line(d.Barrier);
         }
-        var total = kernel.Sum("partial", "squares", kernel.Shape.LocalSize);
-        w.Line($"float norm = 1.0f / {d.Call(MathFunction.Sqrt, $"{total} / {d.Cast("float", "K")} + {d.Float(kernel.Instance.Attrs.GetDouble("eps"))}")};");
-        w.Line(d.Barrier);
     }
 
-    /// <summary>Activation <c>i</c> of row r as the product reads it (normalized with the prologue).</summary>
+    /// <summary>Activation <c>i</c> of tile row <c>m</c> as the product reads it (normalized with the prologue).</summary>
     public string Activation(GpuKernelSource kernel, string i) =>
         Prologue == LinearPrologue.RmsNorm
-            ? $"{kernel.Load(0, $"r * K + {i}")} * norm * {kernel.Load(NormOperand, i)}"
-            : kernel.Load(0, $"r * K + {i}");
+            ? $"{kernel.Load(0, $"(r0 + m) * K + {i}")} * norm[m] * {kernel.Load(NormOperand, i)}"
+            : kernel.Load(0, $"(r0 + m) * K + {i}");
 
-    /// <summary>Adds each run's accumulators (<c>acc0</c>, and <c>acc1</c> for SwiGLU) and stores the epilogue's y[r, c].</summary>
+    /// <summary>Adds each run's accumulators and stores the epilogue's y[r0 + m, c] for every tile row.</summary>
     public void RenderStore(GpuKernelSource kernel, MatVecLayout layout)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        for (var j = 0; j < Rows.Count; j++)
+        using (w.Block("for (int m = 0; m < valid; m++)"))
         {
-            // The shared tree is reused for the second sum: everyone must have read the first one.
-            if (j > 0) w.Line(d.Barrier);
-            w.Line($"float sum{j} = {kernel.Sum("partial", $"acc{j}", layout.Lanes)};");
+            for (var j = 0; j < Rows.Count; j++)
+            {
+                w.Line($"float sum{j} = {kernel.Sum("partial", $"acc[m * {Rows.Count} + {j}]", layout.Lanes)};");
+                // The shared tree is reused next: everyone must have read this sum.
+                w.Line(d.Barrier);
+            }
+            var value = Epilogue switch
+            {
+                LinearEpilogue.Residual => $"sum0 + {kernel.Load(ResidualOperand, "(r0 + m) * N + c")}",
+                LinearEpilogue.SwiGlu => $"sum0 / (1.0f + {d.Call(MathFunction.Exp, "-sum0")}) * sum1",
+                _ => "sum0",
+            };
+            w.Line($"if (lane == 0 && c < N) {kernel.StoreResult("(r0 + m) * N + c", value)}");
         }
-        var value = Epilogue switch
-        {
-            LinearEpilogue.Residual => $"sum0 + {kernel.Load(ResidualOperand, "r * N + c")}",
-            LinearEpilogue.SwiGlu => $"sum0 / (1.0f + {d.Call(MathFunction.Exp, "-sum0")}) * sum1",
-            _ => "sum0",
-        };
-        w.Line($"if (lane == 0 && c < N) {kernel.StoreResult("r * N + c", value)}");
     }
 }

@@ -16,33 +16,41 @@ public sealed class LinearTemplate(LinearFusion fusion) : IGpuKernelTemplate
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var weights = kernel.Instance.Operands[1];
         var layout = Layout(kernel.Instance);
+        var rows = fusion.Rows;
         kernel.Constant("K", weights[1].Size);
         kernel.Constant("N", kernel.Instance.Result[1].Size);
         layout.Begin(kernel);
-        fusion.RenderPrologue(kernel);
-        var rows = fusion.Rows;
-        for (var j = 0; j < rows.Count; j++) w.Line($"float acc{j} = 0.0f;");
+        fusion.RenderPrologue(kernel, layout);
         using (w.Block("if (c < N)"))
         {
             if (Paired(weights))
             {
                 using (w.Block($"for (int p = lane; p < K / 2; p += {layout.Lanes})"))
                 {
-                    w.Line($"float x0 = {fusion.Activation(kernel, "2 * p")}, x1 = {fusion.Activation(kernel, "2 * p + 1")};");
-                    for (var j = 0; j < rows.Count; j++)
+                    for (var j = 0; j < rows.Count; j++) w.Line($"{d.Uint} word{j} = {d.Word(1, $"({rows[j]}) * (K / 2) + p")};");
+                    layout.ForRows(kernel, () =>
                     {
-                        w.Line($"{d.Uint} word{j} = {d.Word(1, $"({rows[j]}) * (K / 2) + p")};");
-                        var (low, high) = kernel.Unpack(1, $"word{j}");
-                        w.Line($"acc{j} = {d.Fma("x1", high, d.Fma("x0", low, $"acc{j}"))};");
-                    }
+                        w.Line($"float x0 = {fusion.Activation(kernel, "2 * p")}, x1 = {fusion.Activation(kernel, "2 * p + 1")};");
+                        for (var j = 0; j < rows.Count; j++)
+                        {
+                            var (low, high) = kernel.Unpack(1, $"word{j}");
+                            var acc = $"acc[m * {rows.Count} + {j}]";
+                            w.Line($"{acc} = {d.Fma("x1", high, d.Fma("x0", low, acc))};");
+                        }
+                    });
                 }
             }
             else
             {
                 using (w.Block($"for (int i = lane; i < K; i += {layout.Lanes})"))
                 {
-                    w.Line($"float x = {fusion.Activation(kernel, "i")};");
-                    for (var j = 0; j < rows.Count; j++) w.Line($"acc{j} = {d.Fma("x", kernel.Load(1, $"({rows[j]}) * K + i"), $"acc{j}")};");
+                    for (var j = 0; j < rows.Count; j++) w.Line($"float w{j} = {kernel.Load(1, $"({rows[j]}) * K + i")};");
+                    layout.ForRows(kernel, () =>
+                    {
+                        w.Line($"float x = {fusion.Activation(kernel, "i")};");
+                        for (var j = 0; j < rows.Count; j++)
+                            w.Line($"acc[m * {rows.Count} + {j}] = {d.Fma("x", $"w{j}", $"acc[m * {rows.Count} + {j}]")};");
+                    });
                 }
             }
         }
@@ -54,6 +62,6 @@ public sealed class LinearTemplate(LinearFusion fusion) : IGpuKernelTemplate
     private static MatVecLayout Layout(KernelInstance instance)
     {
         var weights = instance.Operands[1];
-        return MatVecLayout.For(Paired(weights) ? weights[1].Size / 2 : weights[1].Size);
+        return MatVecLayout.For(Paired(weights) ? weights[1].Size / 2 : weights[1].Size, 0);
     }
 }

@@ -1,24 +1,31 @@
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// How the linear kernels split <c>y[r, N] = x[r, K]·w[N, K]ᵀ</c>: a workgroup takes a block of output columns of
-/// one row (y covers the rows), a run of <see cref="Lanes"/> threads per column strides along K reading weight words
-/// (coalesced across the run) and a shared-memory tree adds the run's partial sums. Decode is bandwidth-bound: each
-/// weight word is read once per row by one thread.
+/// How the linear kernels split <c>y[r, N] = x[r, K]·w[N, K]ᵀ</c>: a workgroup takes a block of <see cref="Columns"/>
+/// output columns of up to <see cref="Rows"/> consecutive rows, a run of <see cref="Lanes"/> threads per column
+/// strides along K reading weight words (coalesced across the run) and a shared-memory tree adds the run's partial
+/// sums. Decode (one row) is bandwidth-bound: each weight word is read once by one thread. A prefill step reads each
+/// weight word once per <see cref="Rows"/> rows. The grid's y still counts rows (the launch ABI has no ceil(seq / R)),
+/// so only every <see cref="Rows"/>-th workgroup along y works; the others return at once.
 /// </summary>
-public sealed record MatVecLayout(int Lanes, int Columns)
+public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
 {
     public const int Threads = 256;
 
+    private const int MaxRows = 4;
+
     /// <summary>
-    /// The layout for <paramref name="words"/> weight words per column: a warp-sized run of 32 lanes per column (8 for
-    /// rows too short to keep 32 busy), so a workgroup covers 8 or more columns and its per-row prologue (RMSNorm,
-    /// int8 activation rounding) is shared by all of them.
+    /// The layout for <paramref name="words"/> weight words per column whose rows each need
+    /// <paramref name="sharedBytesPerRow"/> bytes of shared memory: a warp-sized run of 32 lanes per column (8 for rows
+    /// too short to keep 32 busy), so a workgroup covers 8 or more columns and shares its per-row prologue (RMSNorm,
+    /// int8 activation rounding) among them; as many rows (up to 4) as the shared memory holds.
     /// </summary>
-    public static MatVecLayout For(long words)
+    public static MatVecLayout For(long words, int sharedBytesPerRow)
     {
         var lanes = words >= 64 ? 32 : 8;
-        return new MatVecLayout(lanes, Threads / lanes);
+        var rows = MaxRows;
+        while (rows > 1 && rows * sharedBytesPerRow + 4 * Threads > GpuKernels.SharedBytesLimit) rows /= 2;
+        return new MatVecLayout(lanes, Threads / lanes, rows);
     }
 
     /// <summary>Workgroups over the result's columns and rows, with the shared tree after <paramref name="shared"/>.</summary>
@@ -26,12 +33,26 @@ public sealed record MatVecLayout(int Lanes, int Columns)
         new(Threads, GpuKernels.GroupsFor(instance.Result[1].Size, Columns), instance.Result[0],
             [.. shared, new SharedArray("float", "partial", Threads)]);
 
-    /// <summary>Declares <c>r</c>, <c>lane</c> and <c>c</c> (this thread's row, lane in its run, and output column).</summary>
+    /// <summary>
+    /// Declares <c>r0</c> (the first row), <c>valid</c> (how many of the <see cref="Rows"/> rows exist), <c>lane</c>
+    /// (this thread's lane in its run) and <c>c</c> (its output column); idle workgroups return.
+    /// </summary>
     public void Begin(GpuKernelSource kernel)
     {
-        var d = kernel.Dialect;
-        kernel.Writer.Line($"int r = {d.GroupY};");
-        kernel.Writer.Line($"int lane = {d.LocalId} & {Lanes - 1};");
-        kernel.Writer.Line($"int c = {d.GroupX} * {Columns} + {d.LocalId} / {Lanes};");
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line($"int r0 = {d.GroupY};");
+        if (Rows > 1) w.Line($"if (r0 % {Rows} != 0) return;");
+        w.Line($"int valid = {d.Min(Rows.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{kernel.Size(kernel.Instance.Result[0])} - r0")};");
+        w.Line($"int lane = {d.LocalId} & {Lanes - 1};");
+        w.Line($"int c = {d.GroupX} * {Columns} + {d.LocalId} / {Lanes};");
+    }
+
+    /// <summary>Runs <paramref name="body"/> for each row m of the tile that exists (a constant-trip loop compilers unroll).</summary>
+    public void ForRows(GpuKernelSource kernel, Action body)
+    {
+        var w = kernel.Writer;
+        using (w.Block($"for (int m = 0; m < {Rows}; m++)"))
+        using (w.Block("if (m < valid)"))
+            body();
     }
 }

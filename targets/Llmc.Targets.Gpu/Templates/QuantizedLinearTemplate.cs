@@ -17,11 +17,12 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
     public GpuKernelShape Shape(KernelInstance instance)
     {
         var (format, k, _) = Describe(instance);
-        return Layout(format, k).Shape(instance,
+        var layout = Layout(format, k);
+        return layout.Shape(instance,
         [
-            new SharedArray("uint", "xq", format.Groups(k) * format.GroupSize / 4),
-            new SharedArray("float", "xs", format.Groups(k)),
-            new SharedArray("float", "xsum", format.Groups(k)),
+            new SharedArray("uint", "xq", layout.Rows * CodeWords(format, k)),
+            new SharedArray("float", "xs", layout.Rows * format.Groups(k)),
+            new SharedArray("float", "xsum", layout.Rows * format.Groups(k)),
         ]);
     }
 
@@ -34,28 +35,28 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
         kernel.Constant("N", kernel.Instance.Result[1].Size);
         kernel.Constant("G", format.Groups(k));
         kernel.Constant("GroupSize", format.GroupSize);
+        kernel.Constant("XqWords", CodeWords(format, k));
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
         kernel.Constant("OffsetsWord", format.OffsetsOffset(n, k) / 4);
         layout.Begin(kernel);
-        fusion.RenderPrologue(kernel);
-        RenderQuantizeRow(kernel);
+        fusion.RenderPrologue(kernel, layout);
+        RenderQuantizeRows(kernel, layout);
         w.Line(d.Barrier);
-        var rows = fusion.Rows;
-        for (var j = 0; j < rows.Count; j++) w.Line($"float acc{j} = 0.0f;");
         using (w.Block("if (c < N)"))
         {
-            for (var j = 0; j < rows.Count; j++) RenderDot(kernel, format, layout, rows[j], $"acc{j}");
+            for (var j = 0; j < fusion.Rows.Count; j++) RenderDot(kernel, format, layout, j);
         }
         fusion.RenderStore(kernel, layout);
     }
 
-    /// <summary>Row r's int8 codes (zero past K), scales and scaled code sums, one group per thread.</summary>
-    private void RenderQuantizeRow(GpuKernelSource kernel)
+    /// <summary>Each tile row's int8 codes (zero past K), scales and scaled code sums, one (row, group) per thread.</summary>
+    private void RenderQuantizeRows(GpuKernelSource kernel, MatVecLayout layout)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        using (w.Block($"for (int g = {d.LocalId}; g < G; g += {MatVecLayout.Threads})"))
+        using (w.Block($"for (int u = {d.LocalId}; u < valid * G; u += {MatVecLayout.Threads})"))
         {
+            w.Line("int m = u / G, g = u % G;");
             w.Line("int start = g * GroupSize, end = " + d.Min("K", "start + GroupSize") + ";");
             w.Line("float largest = 0.0f;");
             w.Line($"for (int i = start; i < end; i++) largest = {d.Max("largest", d.Abs(fusion.Activation(kernel, "i")))};");
@@ -76,47 +77,59 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
                     w.Line("sum += q;");
                     w.Line($"bytes |= {d.Cast(d.Uint, "q & 255")} << (8 * b);");
                 }
-                w.Line("xq[g * (GroupSize / 4) + j] = bytes;");
+                w.Line("xq[m * XqWords + g * (GroupSize / 4) + j] = bytes;");
             }
             kernel.Divide("scale", "largest", "127.0f");
-            w.Line("xs[g] = scale;");
-            w.Line($"xsum[g] = scale * {d.Cast("float", "sum")};");
+            w.Line("xs[u] = scale;");
+            w.Line($"xsum[u] = scale * {d.Cast("float", "sum")};");
         }
     }
 
-    /// <summary>This lane's share of weight row <paramref name="row"/> · the activation codes, added to <paramref name="acc"/>.</summary>
-    private static void RenderDot(GpuKernelSource kernel, QuantFormat format, MatVecLayout layout, string row, string acc)
+    /// <summary>This lane's share of the column's weight row <paramref name="j"/> · each tile row's activation codes.</summary>
+    private void RenderDot(GpuKernelSource kernel, QuantFormat format, MatVecLayout layout, int j)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
+        var acc = $"acc[m * {fusion.Rows.Count} + {j}]";
         using (w.Block(""))
         {
-            w.Line($"int wr = {row};");
+            w.Line($"int wr = {fusion.Rows[j]};");
             using (w.Block($"for (int p = lane; p < RowWords; p += {layout.Lanes})"))
             {
                 w.Line($"{d.Uint} codes = {d.Word(1, "CodesWord + wr * RowWords + p")};");
                 if (format.Bits == 8)
                 {
-                    w.Line("int group = p * 4 / GroupSize;");
-                    w.Line($"{d.Uint} xv = xq[p];");
-                    w.Line($"int dot = {d.DotBytes("codes", "xv")};");
+                    w.Line("int group = p * 4 / GroupSize, at = p;");
                 }
                 else
                 {
-                    // Word p holds bytes 4p..4p+3 of the row: 16-byte block p / 4, bytes 4·(p % 4).. of it.
-                    w.Line("int block = p / 4, j = p % 4;");
-                    w.Line("int group = block * 32 / GroupSize;");
+                    // Word p holds bytes 4p..4p+3 of the row: 16-byte block p / 4, bytes 4·(p % 4).. of it; its low
+                    // nibbles pair with activation word block·8 + p % 4, its high nibbles with the word 4 after.
+                    w.Line("int group = p / 4 * 32 / GroupSize, at = p / 4 * 8 + p % 4;");
                     w.Line($"{d.Uint} low = codes & 0x0f0f0f0fu, high = (codes >> 4) & 0x0f0f0f0fu;");
-                    w.Line($"{d.Uint} xlow = xq[block * 8 + j], xhigh = xq[block * 8 + 4 + j];");
-                    w.Line($"int dot = {d.DotBytes("low", "xlow")} + {d.DotBytes("high", "xhigh")};");
                 }
-                w.Line($"{acc} = {d.Fma(d.Cast("float", "dot"), $"{d.BitsToFloat(d.Word(1, "wr * G + group"))} * xs[group]", acc)};");
+                w.Line($"float weightScale = {d.BitsToFloat(d.Word(1, "wr * G + group"))};");
+                layout.ForRows(kernel, () =>
+                {
+                    if (format.Bits == 8)
+                    {
+                        w.Line($"{d.Uint} xv = xq[m * XqWords + at];");
+                        w.Line($"int dot = {d.DotBytes("codes", "xv")};");
+                    }
+                    else
+                    {
+                        w.Line($"{d.Uint} xlow = xq[m * XqWords + at], xhigh = xq[m * XqWords + at + 4];");
+                        w.Line($"int dot = {d.DotBytes("low", "xlow")} + {d.DotBytes("high", "xhigh")};");
+                    }
+                    w.Line($"{acc} = {d.Fma(d.Cast("float", "dot"), "weightScale * xs[m * G + group]", acc)};");
+                });
             }
             using (w.Block($"for (int g = lane; g < G; g += {layout.Lanes})"))
             {
                 var offset = format.HasOffsets
                     ? d.BitsToFloat(d.Word(1, "OffsetsWord + wr * G + g"))
                     : $"{d.BitsToFloat(d.Word(1, "wr * G + g"))} * {d.Float(-format.ZeroCode)}";
-                w.Line($"{acc} = {d.Fma(offset, "xsum[g]", acc)};");
+                w.Line($"float offset = {offset};");
+                layout.ForRows(kernel, () => w.Line($"{acc} = {d.Fma("offset", "xsum[m * G + g]", acc)};"));
             }
         }
     }
@@ -127,5 +140,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
         return (QuantFormat.Of(weights.DType), weights[1].Size, weights[0].Size);
     }
 
-    private static MatVecLayout Layout(QuantFormat format, int k) => MatVecLayout.For(format.CodeRowBytes(k) / 4);
+    /// <summary>Words of int8 activation codes per row: four codes per word, every group padded to its full size.</summary>
+    private static int CodeWords(QuantFormat format, int k) => format.Groups(k) * format.GroupSize / 4;
+
+    private static MatVecLayout Layout(QuantFormat format, int k) =>
+        MatVecLayout.For(format.CodeRowBytes(k) / 4, 4 * (CodeWords(format, k) + 2 * format.Groups(k)));
 }
