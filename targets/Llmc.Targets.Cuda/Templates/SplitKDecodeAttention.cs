@@ -72,8 +72,9 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         w.Line($"int length = {d.Min($"{Span}", "position + 1 - start")}, active = position / {Span} + 1;");
         w.Line($"bool holdsPosition = position < start + {Span};");
         w.Line("int keyAt = KeyOffset + kv * HeadDim, valueAt = ValueOffset + kv * HeadDim;");
-        RenderHead(kernel, "splitQuery", 0, "h * HeadDim", "true");
-        RenderHead(kernel, "splitKey", KeyArgument, "keyAt", "holdsPosition");
+        RenderHead(kernel, "splitQuery", 0, "h * HeadDim");
+        using (w.Block("if (holdsPosition)"))
+            RenderHead(kernel, "splitKey", KeyArgument, "keyAt");
         w.Line(d.Barrier);
         using (w.Block("if (holdsPosition && h % Group == 0)"))
         using (w.Block($"for (int i = lid; i < HeadDim; i += {threads})"))
@@ -113,28 +114,22 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         RenderCombine(kernel);
     }
 
-    /// <summary>
-    /// One head of the step's row into shared <paramref name="target"/> when <paramref name="condition"/> holds:
-    /// as stored, or rotated for the row's position with rotary.
-    /// </summary>
-    private void RenderHead(GpuKernelSource kernel, string target, int argument, string at, string condition)
+    /// <summary>One head of the step's row into shared <paramref name="target"/>: as stored, or rotated for the row's position with rotary.</summary>
+    private void RenderHead(GpuKernelSource kernel, string target, int argument, string at)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var threads = kernel.Shape.LocalSize;
-        using (w.Block($"if ({condition})"))
+        if (!rotary)
         {
-            if (!rotary)
-            {
-                w.Line($"for (int i = lid; i < HeadDim; i += {threads}) {target}[i] = {kernel.Load(argument, $"{at} + i")};");
-                return;
-            }
-            using (w.Block($"for (int i = lid; i < Half; i += {threads})"))
-            {
-                Rotary.RenderAngle(kernel, d.Cast("float", "position"), kernel.Load(FrequencyArgument, "i"), "c", "s");
-                w.Line($"float x0 = {kernel.Load(argument, $"{at} + i")}, x1 = {kernel.Load(argument, $"{at} + i + Half")};");
-                w.Line($"{target}[i] = {d.Fma("x0", "c", "-(x1 * s)")};");
-                w.Line($"{target}[i + Half] = {d.Fma("x1", "c", "x0 * s")};");
-            }
+            w.Line($"for (int i = lid; i < HeadDim; i += {threads}) {target}[i] = {kernel.Load(argument, $"{at} + i")};");
+            return;
+        }
+        using (w.Block($"for (int i = lid; i < Half; i += {threads})"))
+        {
+            Rotary.RenderAngle(kernel, d.Cast("float", "position"), kernel.Load(FrequencyArgument, "i"), "c", "s");
+            w.Line($"float x0 = {kernel.Load(argument, $"{at} + i")}, x1 = {kernel.Load(argument, $"{at} + i + Half")};");
+            w.Line($"{target}[i] = {d.Fma("x0", "c", "-(x1 * s)")};");
+            w.Line($"{target}[i + Half] = {d.Fma("x1", "c", "x0 * s")};");
         }
     }
 
