@@ -49,8 +49,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
 
             _bindings = new VulkanBinding[plan.Buffers.Count];
             AllocateAndUpload(file);
-            var pipelines = kernels.Values.Distinct().ToDictionary(k => k.Name, k => Own(VulkanKernel.Create(
-                _device, k.Name, file.Section(k.Section), k.Launch!, ArgumentCount(plan, k.Name), k.Entry)));
+            var pipelines = CreatePipelines(file, kernels.Values);
             var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count, plan.Steps.Sum(s => s.Args.Count)));
             _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
             _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.ToDictionary(k => k.Name, k => k.Template));
@@ -211,6 +210,20 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
             }
         }
         uploader.Flush();
+    }
+
+    /// <summary>One pipeline per distinct kernel, checked against the device's workgroup-count limit at the plan's largest step.</summary>
+    private Dictionary<string, VulkanKernel> CreatePipelines(EngineFile file, IEnumerable<KernelEntry> kernels)
+    {
+        var physical = _device.Physical;
+        var pipelines = new Dictionary<string, VulkanKernel>(StringComparer.Ordinal);
+        foreach (var k in kernels.DistinctBy(k => k.Name))
+        {
+            var kernel = pipelines[k.Name] = Own(VulkanKernel.Create(_device, k.Name, file.Section(k.Section), k.Launch!, ArgumentCount(file.Manifest.Plan, k.Name), k.Entry));
+            if (kernel.GroupsY(MaxSeq, MaxSeq) > physical.MaxWorkGroupCountY)
+                throw new LlmcException($"kernel '{k.Name}' launches up to {kernel.GroupsY(MaxSeq, MaxSeq)} workgroups along y; Vulkan {physical} allows at most {physical.MaxWorkGroupCountY}");
+        }
+        return pipelines;
     }
 
     private static int ArgumentCount(ExecutionPlan plan, string kernel)
