@@ -14,6 +14,9 @@ namespace Llmc.Targets.Cuda;
 /// </summary>
 public sealed class CudaTarget : ITarget
 {
+    /// <summary>NVRTC options: IEEE f32 arithmetic with multiply-adds fused only where a kernel asks (as the reference rounds).</summary>
+    private static readonly string[] CompileOptions = ["--fmad=false", "--std=c++17"];
+
     private readonly IReadOnlyDictionary<string, IGpuKernelTemplate> _templates;
 
     public CudaTarget(IEnumerable<int> architectures) : this(architectures, CudaTemplates.Default)
@@ -93,9 +96,6 @@ public sealed class CudaTarget : ITarget
         return new CompiledKernels(compiled, jobs.Select((job, i) => (job.Section, Code: code[i])).ToDictionary(j => j.Section, j => j.Code));
     }
 
-    /// <summary>NVRTC options: IEEE f32 arithmetic with multiply-adds fused only where a kernel asks (as the reference rounds).</summary>
-    public static IReadOnlyList<string> CompileOptions { get; } = ["--fmad=false", "--std=c++17"];
-
     /// <summary>One NVRTC compilation: the section it fills, its format and the <c>--gpu-architecture</c> it is for.</summary>
     private sealed record CodeJob(string Section, string Format, string Architecture);
 
@@ -103,7 +103,7 @@ public sealed class CudaTarget : ITarget
     {
         try
         {
-            return NvrtcProgram.Compile(source.Text, CudaSource.FileName, architecture, CompileOptions).Code;
+            return NvrtcProgram.Compile(source.Text, CudaSource.FileName, architecture, CompileOptions);
         }
         catch (NvrtcProgram.CompileFailure failure)
         {

@@ -28,14 +28,6 @@ public static class NvrtcLibrary
         if (Problem is { } problem) throw new TargetException(problem);
     }
 
-    /// <summary>NVRTC's version, e.g. (11, 8).</summary>
-    public static (int Major, int Minor) Version()
-    {
-        Require();
-        NvrtcError.Check(NvrtcNative.nvrtcVersion(out var major, out var minor), "nvrtcVersion");
-        return (major, minor);
-    }
-
     private static (nint, string?) Load()
     {
         if (Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } path)

@@ -11,9 +11,6 @@ internal static unsafe partial class NvrtcNative
     public const string Library = "llmc-nvrtc";
 
     [LibraryImport(Library)]
-    public static partial int nvrtcVersion(out int major, out int minor);
-
-    [LibraryImport(Library)]
     public static partial byte* nvrtcGetErrorString(int result);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]

@@ -8,9 +8,6 @@ namespace Llmc.Targets.Cuda.Nvrtc;
 /// </summary>
 public static unsafe class NvrtcProgram
 {
-    /// <summary>The compiled code, and NVRTC's log (warnings) for it.</summary>
-    public sealed record Output(byte[] Code, string Log);
-
     /// <summary>Compiled with a failure: NVRTC's log, whose <c>name(line)</c> positions refer to the source.</summary>
     public sealed class CompileFailure(string log) : Exception("NVRTC compilation failed")
     {
@@ -19,7 +16,7 @@ public static unsafe class NvrtcProgram
 
     /// <summary>Compiles <paramref name="source"/> for <paramref name="architecture"/> (<c>compute_80</c>, <c>sm_89</c>...).</summary>
     /// <exception cref="CompileFailure">The source has errors.</exception>
-    public static Output Compile(string source, string name, string architecture, IEnumerable<string> options)
+    public static byte[] Compile(string source, string name, string architecture, IEnumerable<string> options)
     {
         NvrtcLibrary.Require();
         NvrtcError.Check(NvrtcNative.nvrtcCreateProgram(out var program, source, name, 0, 0, 0), "nvrtcCreateProgram");
@@ -27,10 +24,9 @@ public static unsafe class NvrtcProgram
         {
             string[] all = [$"--gpu-architecture={architecture}", .. options];
             var result = NvrtcNative.nvrtcCompileProgram(program, all.Length, all);
-            var log = Log(program);
-            if (result == NvrtcError.Compilation) throw new CompileFailure(log);
+            if (result == NvrtcError.Compilation) throw new CompileFailure(Log(program));
             NvrtcError.Check(result, $"nvrtcCompileProgram for {architecture}");
-            return new Output(architecture.StartsWith("sm_", StringComparison.Ordinal) ? Cubin(program) : Ptx(program), log);
+            return architecture.StartsWith("sm_", StringComparison.Ordinal) ? Cubin(program) : Ptx(program);
         }
         finally
         {

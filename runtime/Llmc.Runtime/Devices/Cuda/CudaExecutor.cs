@@ -27,6 +27,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor
     private readonly float* _hostLogits;
     private readonly int _tokens, _positions, _logitRows, _logits;
     private nint _decodeGraph, _decodeExec;
+    private bool _disposed;
 
     public CudaExecutor(EngineFile file)
     {
@@ -39,7 +40,6 @@ public sealed unsafe class CudaExecutor : IModelExecutor
         try
         {
             var code = CudaCodeChoice.Pick(CudaCodeChoice.Available(manifest.Kernels), _device.Architecture, _device.Name);
-            Code = code;
             _module = CudaModule.Load(file.Section(code.Section), code.Format, code.Section);
             CudaResult.Check(CudaNative.cuStreamCreate(out _stream, NonBlockingStream), "cuStreamCreate");
 
@@ -76,11 +76,6 @@ public sealed unsafe class CudaExecutor : IModelExecutor
 
     public int VocabSize { get; }
 
-    /// <summary>The code section this GPU runs (a cubin for its architecture, or PTX the driver compiled).</summary>
-    public CudaCodeChoice.Code Code { get; }
-
-    public string DeviceName => _device.Name;
-
     public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
     {
         StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
@@ -103,6 +98,8 @@ public sealed unsafe class CudaExecutor : IModelExecutor
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (_decodeExec != 0) CudaNative.cuGraphExecDestroy(_decodeExec);
         if (_decodeGraph != 0) CudaNative.cuGraphDestroy(_decodeGraph);
         (_decodeExec, _decodeGraph) = (0, 0);
