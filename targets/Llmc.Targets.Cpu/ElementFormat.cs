@@ -20,6 +20,8 @@ public abstract class ElementFormat
     public static ElementFormat For(DType dtype) => dtype switch
     {
         DType.F32 => F32Elements.Instance,
+        DType.F16 => F16Elements.Instance,
+        DType.BF16 => BF16Elements.Instance,
         _ => throw new TargetException($"CPU kernels do not read {dtype.Name()} tensors yet"),
     };
 
@@ -32,5 +34,47 @@ public abstract class ElementFormat
         public override string LoadVector(CpuDialect dialect, string pointer, string index) => dialect.Load($"{pointer} + {index}");
 
         public override string LoadScalar(string pointer, string index) => $"{pointer}[{index}]";
+    }
+
+    /// <summary>16-bit elements: a half-width vector of them, zero-extended to 32-bit lanes.</summary>
+    private abstract class HalfElements : ElementFormat
+    {
+        public override string ElementType => "ushort";
+
+        protected static string Widened(CpuDialect dialect, string pointer, string index)
+        {
+            var half = $"Vector{dialect.Lanes * 16}"; // the vector class of Lanes 16-bit elements
+            return $"{dialect.VectorClass}.WidenLower({half}.Load({pointer} + {index}).To{dialect.VectorClass}Unsafe())";
+        }
+    }
+
+    /// <summary>bf16 is the upper half of an f32: shift it back into place.</summary>
+    private sealed class BF16Elements : HalfElements
+    {
+        public static readonly BF16Elements Instance = new();
+
+        public override string LoadVector(CpuDialect dialect, string pointer, string index) =>
+            $"({Widened(dialect, pointer, index)} << 16).AsSingle()";
+
+        public override string LoadScalar(string pointer, string index) => $"BitConverter.Int32BitsToSingle({pointer}[{index}] << 16)";
+    }
+
+    /// <summary>
+    /// IEEE f16 without F16C (which .NET does not expose): shifted to the top of the lane and arithmetic-shifted right
+    /// by 3, the sign stays at bit 31 and exponent and mantissa land at bits 27..13; masking bits 30..28 off leaves an f32
+    /// whose exponent is 112 too small, which one multiply by 2^112 corrects, subnormals included. Infinities and NaNs
+    /// do not occur: f16 weight storage refuses values outside the f16 range.
+    /// </summary>
+    private sealed class F16Elements : HalfElements
+    {
+        public static readonly F16Elements Instance = new();
+
+        public override string LoadVector(CpuDialect dialect, string pointer, string index)
+        {
+            var c = dialect.VectorClass;
+            return $"((({Widened(dialect, pointer, index)} << 16).AsInt32() >> 3 & {c}.Create(unchecked((int)0x8FFFE000))).AsSingle() * {c}.Create(5.192296858534828E+33f))";
+        }
+
+        public override string LoadScalar(string pointer, string index) => $"(float)BitConverter.UInt16BitsToHalf({pointer}[{index}])";
     }
 }

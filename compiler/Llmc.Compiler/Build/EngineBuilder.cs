@@ -24,7 +24,8 @@ public static class EngineBuilder
         var target = TargetRegistry.Get(options.Target);
         var quantization = WeightQuantization.Parse(options.Quant, options.GroupSize);
         var kvCache = KvCacheStorage.Parse(options.KvCache);
-        var pipeline = quantization is null ? options.Pipeline : options.Pipeline.WithQuantization();
+        var halfWeights = WeightQuantization.HalfType(options.Quant);
+        var pipeline = quantization is null && halfWeights is null ? options.Pipeline : options.Pipeline.WithQuantization();
         progress?.Report($"reading {options.Source}");
         using var model = HfModelFolder.Open(options.Source);
         var config = model.Config;
@@ -37,7 +38,7 @@ public static class EngineBuilder
         var (graph, weights) = ModelImport.Import(model, context, kvCache);
         IrDump.MaybeWrite(graph, 0, "import");
         progress?.Report($"running passes: {string.Join(", ", pipeline.Passes)}");
-        PassManager.Run(graph, pipeline, new PassContext(weights, target, quantization) { BosToken = config.BosTokenId }, PassManager.VerifyFromEnvironment);
+        PassManager.Run(graph, pipeline, new PassContext(weights, target, quantization) { BosToken = config.BosTokenId, HalfWeights = halfWeights }, PassManager.VerifyFromEnvironment);
         Verifier.Verify(graph);
 
         progress?.Report($"compiling kernels for {target.Name}");
@@ -58,7 +59,7 @@ public static class EngineBuilder
                 VocabSize = config.VocabSize,
                 HiddenSize = config.HiddenSize,
                 Layers = config.NumHiddenLayers,
-                WeightDType = quantization?.Name ?? "f32",
+                WeightDType = quantization?.Name ?? options.Quant,
                 Config = config.Raw,
             },
             Build = new BuildInfo
@@ -73,7 +74,7 @@ public static class EngineBuilder
                     ["context"] = context.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["max_batch_tokens"] = maxSeq.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["passes"] = string.Join(",", pipeline.Passes),
-                    ["quant"] = quantization?.Name ?? "f32",
+                    ["quant"] = quantization?.Name ?? options.Quant,
                     ["kv_cache"] = options.KvCache,
                 },
             },

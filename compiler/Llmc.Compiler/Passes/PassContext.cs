@@ -1,4 +1,5 @@
 using Llmc.Compiler.Weights;
+using Llmc.Ir;
 using Llmc.Ir.Quantization;
 using Llmc.Targets;
 
@@ -12,4 +13,7 @@ public sealed record PassContext(WeightStore Weights, ITarget Target, QuantForma
 {
     /// <summary>The model's BOS token: calibration sequences start with it (none: quantization calibrates nothing).</summary>
     public int? BosToken { get; init; }
+
+    /// <summary>f16 or bf16: store every matrix weight in it instead (the quantize pass; null: keep them f32).</summary>
+    public DType? HalfWeights { get; init; }
 }

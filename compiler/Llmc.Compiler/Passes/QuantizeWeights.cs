@@ -16,10 +16,11 @@ public sealed class QuantizeWeights : IPass
 
     public string Name => PassName;
 
-    public string Description => "store linear weights in the --quant format (no-op without one)";
+    public string Description => "store linear weights in the --quant format, or every matrix in f16/bf16 (no-op for f32)";
 
     public bool Run(Graph graph, PassContext context)
     {
+        if (context.HalfWeights is { } half) return StoreHalf(graph, context, half);
         if (context.Quantization is not { } format) return false;
         var editor = new GraphEditor(graph);
         // The fused linear ops keep their matrix at operand 1 too (FusedLinearOp).
@@ -41,6 +42,26 @@ public sealed class QuantizeWeights : IPass
         }
         editor.RemoveUnusedWeights();
         return packed.Count > 0;
+    }
+
+    /// <summary>
+    /// f16/bf16 storage: every rank-2 f32 weight (matrices and the embedding table, which a tied LM head shares) becomes
+    /// <c>name.f16</c> of the half type; norm weights and the RoPE table are vectors and stay f32.
+    /// </summary>
+    private static bool StoreHalf(Graph graph, PassContext context, DType half)
+    {
+        var editor = new GraphEditor(graph);
+        var stored = new Dictionary<Value, Value>();
+        foreach (var weight in graph.Weights.Where(w => w.Type.Rank == 2 && w.Type.DType == DType.F32).ToList())
+        {
+            stored[weight] = editor.AddWeight($"{weight.Name}.{half.Name()}", weight.Type with { DType = half });
+            context.Weights.Add(stored[weight].Name, new HalfWeight(context.Weights[weight.Name], half, weight.Name));
+        }
+        foreach (var node in graph.Nodes)
+            for (var i = 0; i < node.Inputs.Count; i++)
+                if (stored.TryGetValue(node.Inputs[i], out var replacement)) node.Inputs[i] = replacement;
+        editor.RemoveUnusedWeights();
+        return stored.Count > 0;
     }
 
     /// <summary>The Gram matrices of the linear inputs for GPTQ, when the model is small enough to run on the host.</summary>

@@ -2,10 +2,10 @@ using Llmc.Ir;
 
 namespace Llmc.Compiler.Weights;
 
-/// <summary>A constant the compiler derives itself (e.g. RoPE inverse frequencies).</summary>
-public sealed class ComputedWeight(float[] values) : IWeightSource
+/// <summary>A constant the compiler derives itself (e.g. RoPE inverse frequencies): a vector, or f32 of the given type.</summary>
+public sealed class ComputedWeight(float[] values, TensorType? type = null) : IWeightSource
 {
-    public TensorType Type { get; } = new(DType.F32, values.Length);
+    public TensorType Type { get; } = type ?? new(DType.F32, values.Length);
 
     public float[] ReadFloat32() => values;
 }

@@ -15,7 +15,7 @@ public static class ConformanceCases
 
     public static IReadOnlyList<ConformanceCase> All { get; } = [.. Build()];
 
-    public static ConformanceCase Get(string name) => All.Concat(Int8KvCache).Single(c => c.Name == name);
+    public static ConformanceCase Get(string name) => All.Concat(Int8KvCache).Concat(HalfWeights).Single(c => c.Name == name);
 
     /// <summary>
     /// Attention over int8 (kv8) KV caches, plain and with RoPE inside. Kept apart from <see cref="All"/> because only
@@ -31,6 +31,25 @@ public static class ConformanceCases
         AttentionRope(6, 3, 34, 24, [(0, 1), (1, 1), (2, 2)], DType.KV8),
         AttentionRope(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150)], DType.KV8),
     ];
+
+    /// <summary>
+    /// Linear (plain and fused) and embedding over f16 and bf16 weights. Kept apart from <see cref="All"/> because only
+    /// targets that read half weights run them (the CPU today).
+    /// </summary>
+    public static IReadOnlyList<ConformanceCase> HalfWeights { get; } = [.. BuildHalfWeights()];
+
+    private static IEnumerable<ConformanceCase> BuildHalfWeights()
+    {
+        foreach (var dtype in new[] { DType.F16, DType.BF16 })
+        {
+            foreach (var (rows, k, n) in new[] { (1, 1, 1), (1, 7, 17), (3, 17, 3), (1, 63, 65), (5, 64, 64), (1, 172, 172), (17, 172, 37), (33, 65, 300) })
+                yield return HalfLinear(dtype, rows, k, n);
+            foreach (var op in FusedLinearOp.All)
+                foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18) })
+                    yield return FusedLinear(op, dtype, rows, k, n);
+            foreach (var width in Widths) yield return Embedding(width == 172 ? 9 : 1, width, dtype);
+        }
+    }
 
     private static IEnumerable<ConformanceCase> Build()
     {
@@ -112,6 +131,14 @@ public static class ConformanceCases
             new Attributes(), [Floats(random, [rows, k], 1), Floats(random, [n, k], 1)], rows);
     }
 
+    private static ConformanceCase HalfLinear(DType dtype, int rows, int k, int n)
+    {
+        var name = $"linear {dtype.Name()} rows={rows} k={k} n={n}";
+        var random = Seeded(name);
+        return Single(name, "linear", [new TensorType(DType.F32, Dim.Seq, k), new TensorType(dtype, n, k)],
+            new Attributes(), [Floats(random, [rows, k], 1), Floats(random, [n, k], 1, dtype)], rows);
+    }
+
     private static ConformanceCase QuantizedLinear(DType dtype, int rows, int k, int n)
     {
         var name = $"linear {dtype.Name()} rows={rows} k={k} n={n}";
@@ -125,7 +152,7 @@ public static class ConformanceCases
         var name = $"{op.Name} {dtype.Name()} rows={rows} k={k} n={n}";
         var random = Seeded(name);
         var types = new List<TensorType> { new(DType.F32, Dim.Seq, k), new(dtype, n, k) };
-        var data = new List<HostTensor> { Floats(random, [rows, k], 1), dtype.IsQuantized() ? RandomPacked.Tensor(random, dtype, n, k) : Floats(random, [n, k], 1) };
+        var data = new List<HostTensor> { Floats(random, [rows, k], 1), dtype.IsQuantized() ? RandomPacked.Tensor(random, dtype, n, k) : Floats(random, [n, k], 1, dtype) };
         var attrs = new Attributes();
         if (op.Prologue == LinearPrologue.RmsNorm)
         {
@@ -183,13 +210,13 @@ public static class ConformanceCases
             [Floats(random, [rows, heads * headDim], 2), new HostTensor([rows], positions), new HostTensor([headDim / 2], invFreq)], rows);
     }
 
-    private static ConformanceCase Embedding(int rows, int width)
+    private static ConformanceCase Embedding(int rows, int width, DType table = DType.F32)
     {
         const int vocab = 40;
-        var name = $"embedding rows={rows} width={width}";
+        var name = $"embedding{(table == DType.F32 ? "" : " " + table.Name())} rows={rows} width={width}";
         var random = Seeded(name);
-        return Single(name, "embedding", [new TensorType(DType.F32, vocab, width), new TensorType(DType.I32, Dim.Seq)], new Attributes(),
-            [Floats(random, [vocab, width], 1), new HostTensor([rows], [.. Enumerable.Range(0, rows).Select(_ => random.Next(vocab))])], rows);
+        return Single(name, "embedding", [new TensorType(table, vocab, width), new TensorType(DType.I32, Dim.Seq)], new Attributes(),
+            [Floats(random, [vocab, width], 1, table), new HostTensor([rows], [.. Enumerable.Range(0, rows).Select(_ => random.Next(vocab))])], rows);
     }
 
     private static ConformanceCase GatherRows(int rows, int picked, int width)
@@ -249,6 +276,17 @@ public static class ConformanceCases
 
     private static HostTensor Floats(Random random, int[] shape, double magnitude) =>
         new(shape, [.. Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)((random.NextDouble() * 2 - 1) * magnitude))]);
+
+    /// <summary>Random values of a float dtype: for f16/bf16, rounded to it, in a tensor of that dtype.</summary>
+    private static HostTensor Floats(Random random, int[] shape, double magnitude, DType dtype)
+    {
+        var values = Floats(random, shape, magnitude);
+        if (dtype == DType.F32) return values;
+        var tensor = new HostTensor(dtype, shape);
+        for (var i = 0; i < values.Floats.Length; i++)
+            tensor.Floats[i] = dtype == DType.F16 ? (float)(Half)values.Floats[i] : BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(values.Floats[i]) & ~0xFFFF);
+        return tensor;
+    }
 
     // string.GetHashCode differs between processes; the seed must not.
     private static Random Seeded(string name) => new(name.Aggregate(17, (h, c) => unchecked(h * 31 + c)));

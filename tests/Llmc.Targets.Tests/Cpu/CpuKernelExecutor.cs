@@ -28,7 +28,7 @@ public sealed unsafe class CpuKernelExecutor : IKernelExecutor, IDisposable
     public static CpuKernelExecutor ForConformance(string target) => Shared[target].Value;
 
     private static readonly Dictionary<string, Lazy<CpuKernelExecutor>> Shared = CpuTarget.Names.ToDictionary(
-        name => name, name => new Lazy<CpuKernelExecutor>(() => new CpuKernelExecutor(new CpuTarget(name), [.. ConformanceCases.All.Concat(ConformanceCases.Int8KvCache).Select(c => c.Kernel)])));
+        name => name, name => new Lazy<CpuKernelExecutor>(() => new CpuKernelExecutor(new CpuTarget(name), [.. ConformanceCases.All.Concat(ConformanceCases.Int8KvCache).Concat(ConformanceCases.HalfWeights).Select(c => c.Kernel)])));
 
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
@@ -67,12 +67,19 @@ public sealed unsafe class CpuKernelExecutor : IKernelExecutor, IDisposable
     private static nint Allocate(HostTensor tensor)
     {
         var source = tensor.P is { } packed ? packed.AsSpan()
+            : tensor.DType is DType.F16 or DType.BF16 ? HalfBytes(tensor)
             : tensor.F is { } f ? MemoryMarshal.AsBytes(f.AsSpan()) : MemoryMarshal.AsBytes(tensor.Ints.AsSpan());
         var bytes = (nuint)Math.Max(1, source.Length);
         var buffer = NativeMemory.AlignedAlloc(bytes, 64);
         source.CopyTo(new Span<byte>(buffer, (int)bytes));
         return (nint)buffer;
     }
+
+    /// <summary>An f16/bf16 tensor's values (already representable) in their 16-bit storage.</summary>
+    private static Span<byte> HalfBytes(HostTensor tensor) =>
+        MemoryMarshal.AsBytes(tensor.Floats.Select(v => tensor.DType == DType.F16
+            ? BitConverter.HalfToUInt16Bits((Half)v)
+            : (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray().AsSpan());
 
     private static void CopyBack(nint buffer, HostTensor tensor)
     {
