@@ -73,13 +73,26 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
             w.Line("for (int i = 0; i < HeadDim; i++) to[i] = (sbyte)(int)MathF.Round(row[i] * inverse);");
             w.Line("scales[at] = max / 127f;");
         }
+        var d = kernel.Dialect;
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block("static void Dequantize(float* scales, sbyte* codes, int position, int head, float* row)"))
         {
             w.Line("long at = (long)position * KvHeads + head;");
             w.Line("float scale = scales[at];");
             w.Line("sbyte* from = codes + at * HeadDim;");
-            w.Line("for (int i = 0; i < HeadDim; i++) row[i] = from[i] * scale;");
+            kernel.ForLanes("i", "0", "HeadDim", checked((int)kernel.Instance.Operands[keyOperand].Shape[2].Size),
+                () => w.Line(d.Store($"{d.VectorClass}.ConvertToSingle({WidenedCodes(d, "from + i")}) * {d.Splat("scale")}", "row + i")),
+                () => w.Line("row[i] = from[i] * scale;"));
         }
+    }
+
+    /// <summary>A lane count of int8 codes at <paramref name="pointer"/>, sign-extended to the dialect's 32-bit lanes.</summary>
+    private static string WidenedCodes(CpuDialect d, string pointer)
+    {
+        // Load exactly Lanes bytes, widen the vector type to full width, then sign-extend twice (8 → 16 → 32 bits).
+        var bits = d.Lanes * 8;
+        var codes = $"Vector{bits}.Load({pointer})";
+        for (; bits < d.Lanes * 32; bits *= 2) codes += $".ToVector{bits * 2}Unsafe()";
+        return $"{d.VectorClass}.WidenLower({d.VectorClass}.WidenLower({codes}))";
     }
 }
