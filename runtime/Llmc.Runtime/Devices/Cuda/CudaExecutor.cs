@@ -123,11 +123,14 @@ public sealed unsafe class CudaExecutor : IModelExecutor
         dims[PlanSymbols.Seq] = seq;
         dims[PlanSymbols.Out] = outRows;
         foreach (var step in _steps) step.Enqueue(_stream, dims);
-        CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostLogits, _buffers[_logits], (nuint)((long)outRows * VocabSize * sizeof(float)), _stream), "cuMemcpyDtoHAsync");
+        if (outRows > 0)
+            CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostLogits, _buffers[_logits], (nuint)((long)outRows * VocabSize * sizeof(float)), _stream), "cuMemcpyDtoHAsync");
     }
 
-    private void Upload(int buffer, int* host, int count) =>
-        CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_buffers[buffer], host, (nuint)(count * sizeof(int)), _stream), "cuMemcpyHtoDAsync");
+    private void Upload(int buffer, int* host, int count)
+    {
+        if (count > 0) CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_buffers[buffer], host, (nuint)(count * sizeof(int)), _stream), "cuMemcpyHtoDAsync");
+    }
 
     private void CaptureDecodeStep()
     {
