@@ -37,6 +37,8 @@ public sealed unsafe class CudaKernelExecutor : IKernelExecutor, IDisposable
     /// <summary>Runs the kernel once; a GPU launch has no task count, so <paramref name="tasks"/> does not change it.</summary>
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
+        // Test threads vary; driver calls act on the calling thread's current context.
+        _device.MakeCurrent();
         var result = new HostTensor(DType.F32, [.. kernel.Result.Shape.Select(d => d.Resolve(symbols))]);
         var poisoned = Enumerable.Repeat(float.NaN, result.Length).ToArray();
         var buffers = new List<ulong>();

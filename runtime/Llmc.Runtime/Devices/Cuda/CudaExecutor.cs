@@ -100,6 +100,8 @@ public sealed unsafe class CudaExecutor : IModelExecutor
     {
         if (_disposed) return;
         _disposed = true;
+        // Freeing acts on the current context, and the engine may be disposed from another thread than it ran on.
+        CudaNative.cuCtxSetCurrent(_device.Context);
         if (_decodeExec != 0) CudaNative.cuGraphExecDestroy(_decodeExec);
         if (_decodeGraph != 0) CudaNative.cuGraphDestroy(_decodeGraph);
         (_decodeExec, _decodeGraph) = (0, 0);
