@@ -8,11 +8,11 @@ namespace Llmc.Targets.Cpu.Templates;
 /// The hook points through which the linear templates (float and quantized) render a fused linear
 /// (<see cref="FusedLinearOp"/>): the RMSNorm prologue and the residual or SwiGLU epilogue. The templates keep their
 /// loops; a fusion adds operands, changes what a row of x means and how a product is stored.
-/// <para>RMSNorm prologue: each task first computes 1/rms of every row (O(rows·K), against its share of the O(rows·N·K)
-/// product). The float path multiplies the norm weight into whichever of x or w a register tile loads fewer of per k
-/// step, and its finished sums by 1/rms, so x is never rewritten. The quantized path normalizes a row exactly as
-/// <c>rms_norm</c>'s reference does (double arithmetic, per element the same operations in the same order) before
-/// rounding it to int8, so the kernel rounds the same activations as the unfused graph's reference.</para>
+/// <para>RMSNorm prologue, rendered by <see cref="RmsNormRendering"/> with the unfused kernel's arithmetic. The float
+/// path computes 1/rms of every row once per task (O(rows·K), against its share of the O(rows·N·K) product), multiplies
+/// the norm weight into whichever of x or w a register tile loads fewer of per k step, and its finished sums by 1/rms,
+/// so x is never rewritten. The quantized path normalizes each row it rounds to int8 into a scratch row, exactly as the
+/// <c>rms_norm</c> kernel would have written it, so fused and unfused quantized engines round the same activations.</para>
 /// </summary>
 public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogue)
 {
@@ -72,7 +72,13 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
     // ---- the float template's hooks ----
 
     /// <summary>Per-task state of the float path, after <c>rows</c>: 1/rms of every row.</summary>
-    public void DeclareFloatState(KernelSource kernel) => DeclareInverseRms(kernel, "float");
+    public void DeclareFloatState(KernelSource kernel)
+    {
+        if (!Normalizes) return;
+        // Prefill chunks are at most a few thousand rows, so the table fits the stack.
+        kernel.Writer.Line("float* inverseRms = stackalloc float[rows];");
+        kernel.Writer.Line("for (int rr = 0; rr < rows; rr++) inverseRms[rr] = InverseRms(x + (long)rr * K);");
+    }
 
     /// <summary>Extra tile parameters and the arguments passed at rows r.., columns c.. (pointers offset like y).</summary>
     public IEnumerable<(string Parameter, string Argument)> TileParameters()
@@ -103,65 +109,36 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
 
     // ---- the quantized template's hooks ----
 
-    /// <summary>Per-task state of the quantized path, after <c>rows</c>: 1/rms of every row and a normalized row.</summary>
+    /// <summary>Per-task state of the quantized path, after <c>rows</c>: a normalized row.</summary>
     public void DeclareQuantizedState(KernelSource kernel)
     {
-        if (!Normalizes) return;
-        DeclareInverseRms(kernel, "double");
-        kernel.Writer.Line("float* normalized = stackalloc float[K];");
+        if (Normalizes) kernel.Writer.Line("float* normalized = stackalloc float[K];");
     }
 
     /// <summary>The f32 row the quantized path rounds to int8 for row <paramref name="row"/>.</summary>
     public string QuantizedRow(string row) =>
-        Normalizes ? $"Normalize(x + (long)({row}) * K, norm, inverseRms[{row}], normalized)" : $"x + (long)({row}) * K";
-
-    // Prefill chunks are at most a few thousand rows, so the table fits the stack.
-    private void DeclareInverseRms(KernelSource kernel, string type)
-    {
-        if (!Normalizes) return;
-        kernel.Writer.Line($"{type}* inverseRms = stackalloc {type}[rows];");
-        kernel.Writer.Line("for (int rr = 0; rr < rows; rr++) inverseRms[rr] = InverseRms(x + (long)rr * K);");
-    }
+        Normalizes ? $"Normalize(x + (long)({row}) * K, norm, normalized)" : $"x + (long)({row}) * K";
 
     /// <summary>Helper functions the hooks call, rendered after the template's own.</summary>
     public void RenderHelpers(KernelSource kernel, bool quantized)
     {
         if (!Normalizes) return;
-        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var (w, f32) = (kernel.Writer, ElementFormat.For(Ir.DType.F32));
+        var k = kernel.Instance.Operands[FusedLinearOp.WeightOperand][1].Size;
         if (quantized)
         {
-            // rms_norm's reference term for term: the sum of squares in double, in order, then per element
-            // (x · inverse) · norm in double rounded once to f32 (vector lanes do the same IEEE operations).
-            using (w.Block("static double InverseRms(float* x)"))
+            using (w.Block("static float* Normalize(float* row, float* weight, float* outRow)"))
             {
-                w.Line("double squares = 0;");
-                w.Line("for (int i = 0; i < K; i++) squares += (double)x[i] * x[i];");
-                w.Line($"return 1.0 / {d.Call(MathFunction.Sqrt, "squares / K + Eps")};");
-            }
-            using (w.Block("static float* Normalize(float* x, float* norm, double inverse, float* to)"))
-            {
-                w.Line("int i = 0;");
-                w.Line("Vector256<double> scale = Vector256.Create(inverse);");
-                using (w.Block("for (; i + 8 <= K; i += 8)"))
-                {
-                    w.Line("Vector256<float> v = Vector256.Load(x + i), g = Vector256.Load(norm + i);");
-                    w.Line("Vector256<double> low = Vector256.WidenLower(v) * scale * Vector256.WidenLower(g);");
-                    w.Line("Vector256<double> high = Vector256.WidenUpper(v) * scale * Vector256.WidenUpper(g);");
-                    w.Line("Vector256.Narrow(low, high).Store(to + i);");
-                }
-                w.Line("for (; i < K; i++) to[i] = (float)(x[i] * inverse * norm[i]);");
-                w.Line("return to;");
+                RmsNormRendering.RenderInverse(kernel, f32, "K", k);
+                RmsNormRendering.RenderScale(kernel, f32, f32, "K", k);
+                w.Line("return outRow;");
             }
             return;
         }
-        using (w.Block("static float InverseRms(float* x)"))
+        using (w.Block("static float InverseRms(float* row)"))
         {
-            w.Line($"{d.Vector} squares = {d.Zero};");
-            w.Line("float tail = 0f;");
-            kernel.ForLanes("i", "0", "K", null,
-                () => w.Line($"squares = {d.Fma(d.Load("x + i"), d.Load("x + i"), "squares")};"),
-                () => w.Line("tail = MathF.FusedMultiplyAdd(x[i], x[i], tail);"));
-            w.Line($"return (float)(1.0 / {d.Call(MathFunction.Sqrt, $"({d.Sum("squares")} + tail) / (double)K + Eps")});");
+            RmsNormRendering.RenderInverse(kernel, f32, "K", k);
+            w.Line("return inv;");
         }
     }
 }

@@ -1,13 +1,11 @@
-using Llmc.Targets.Emit;
-
 namespace Llmc.Targets.Cpu.Templates;
 
-/// <summary><c>rms_norm(x, weight) {eps}</c>: tasks take contiguous rows; each row is a sum of squares then a scale.</summary>
+/// <summary><c>rms_norm(x, weight) {eps}</c>: tasks take contiguous rows; each row is a sum of squares then a scale (<see cref="RmsNormRendering"/>).</summary>
 public sealed class RmsNormTemplate : ICpuKernelTemplate
 {
     public void Render(KernelSource kernel)
     {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var w = kernel.Writer;
         var width = kernel.Instance.Operands[1][0].Size;
         var (xf, wf) = (kernel.Format(0), kernel.Format(1));
         kernel.Operand("x", 0);
@@ -20,24 +18,8 @@ public sealed class RmsNormTemplate : ICpuKernelTemplate
         {
             w.Line($"{xf.ElementType}* row = x + (long)r * Width;");
             w.Line("float* outRow = y + (long)r * Width;");
-            w.Line($"{d.Vector} squares = {d.Zero};");
-            w.Line("float tail = 0f;");
-            kernel.ForLanes("i", "0", "Width", width,
-                () =>
-                {
-                    w.Line($"{d.Vector} v = {xf.LoadVector(d, "row", "i")};");
-                    w.Line($"squares = {d.Fma("v", "v", "squares")};");
-                },
-                () =>
-                {
-                    w.Line($"float s = {xf.LoadScalar("row", "i")};");
-                    w.Line("tail = MathF.FusedMultiplyAdd(s, s, tail);");
-                });
-            w.Line($"float inv = (float)(1.0 / {d.Call(MathFunction.Sqrt, $"({d.Sum("squares")} + tail) / (double)Width + Eps")});");
-            w.Line($"{d.Vector} scale = {d.Splat("inv")};");
-            kernel.ForLanes("i", "0", "Width", width,
-                () => w.Line(d.Store($"{xf.LoadVector(d, "row", "i")} * scale * {wf.LoadVector(d, "weight", "i")}", "outRow + i")),
-                () => w.Line($"outRow[i] = {xf.LoadScalar("row", "i")} * inv * {wf.LoadScalar("weight", "i")};"));
+            RmsNormRendering.RenderInverse(kernel, xf, "Width", width);
+            RmsNormRendering.RenderScale(kernel, xf, wf, "Width", width);
         }
     }
 }
