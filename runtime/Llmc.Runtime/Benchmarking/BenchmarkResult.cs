@@ -16,8 +16,8 @@ public sealed record BenchmarkResult
     /// <summary>Weights plus the KV cache at the average decode position.</summary>
     public required double BytesPerToken { get; init; }
 
-    public required double BandwidthGigabytesPerSecond { get; init; }
+    public required BandwidthMeasurement Bandwidth { get; init; }
 
-    /// <summary>Decode speed as a fraction of the memory-bound ceiling bandwidth / bytes-per-token; 1 would be perfect.</summary>
-    public double RooflineFraction => DecodeTokensPerSecond.Median * BytesPerToken / (BandwidthGigabytesPerSecond * 1e9);
+    /// <summary>Decode speed as a fraction of the memory-bound ceiling best-bandwidth / bytes-per-token; 1 would be perfect.</summary>
+    public double RooflineFraction => DecodeTokensPerSecond.Median * BytesPerToken / (Bandwidth.Best * 1e9);
 }

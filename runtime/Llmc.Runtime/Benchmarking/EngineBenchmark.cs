@@ -8,7 +8,7 @@ namespace Llmc.Runtime.Benchmarking;
 /// </summary>
 public static class EngineBenchmark
 {
-    public static BenchmarkResult Run(Engine engine, int promptTokens, int generatedTokens, int repeats, double bandwidthGigabytesPerSecond)
+    public static BenchmarkResult Run(Engine engine, int promptTokens, int generatedTokens, int repeats, BandwidthMeasurement bandwidth)
     {
         if (promptTokens < 1) throw new LlmcException($"--prompt-tokens must be at least 1, got {promptTokens}");
         if (generatedTokens < 2) throw new LlmcException($"--gen-tokens must be at least 2 (the first comes from the prefill), got {generatedTokens}");
@@ -47,7 +47,7 @@ public static class EngineBenchmark
             PrefillTokensPerSecond = Spread.Of(prefill),
             DecodeTokensPerSecond = Spread.Of(decode),
             BytesPerToken = DecodeTraffic.Of(engine.Manifest).BytesPerToken(averagePosition),
-            BandwidthGigabytesPerSecond = bandwidthGigabytesPerSecond,
+            Bandwidth = bandwidth,
         };
     }
 }

@@ -5,42 +5,43 @@ using System.Runtime.Intrinsics;
 namespace Llmc.Runtime.Benchmarking;
 
 /// <summary>
-/// Measures the machine's sustainable memory read bandwidth, the ceiling of batch-1 decode: every thread streams its own
-/// slice of a buffer far larger than the caches with the widest vector loads the CPU has. The best of a few runs is kept,
-/// since slower runs only measure interference.
+/// Measures the machine's peak attainable memory read bandwidth, the ceiling of batch-1 decode. A buffer far larger than
+/// the caches is cut into chunks that dedicated threads (one per core) claim from a shared counter and read with the
+/// widest vector loads the CPU has, several accumulators deep. Claiming chunks instead of fixed slices keeps a core that
+/// another process is using from holding the whole trial up: the free cores read its share. Each of several trials
+/// (after a warm-up one that starts the threads and faults the pages in) is timed; the best is the roofline, and the
+/// spread shows how much the machine's load moved the others.
 /// </summary>
 public static unsafe class MemoryBandwidthProbe
 {
-    public const long DefaultBytes = 1L << 30;
+    public const long DefaultBytes = 256L << 20;
 
-    private const int DefaultRuns = 8;
+    public const int DefaultTrials = 40;
 
-    // Written after each read so the JIT cannot drop the loads as dead code.
-    private static ulong _sink;
+    // Big enough that claiming one is negligible next to reading it, small enough that the last ones balance the cores.
+    private const long ChunkBytes = 1L << 20;
 
-    /// <returns>Bytes read per second in GB/s (10^9 bytes).</returns>
-    public static double MeasureGigabytesPerSecond(long bytes = DefaultBytes, int runs = DefaultRuns, int? threads = null)
+    /// <param name="bytes">Buffer size; rounded down to whole chunks.</param>
+    /// <param name="trials">Timed trials after the warm-up.</param>
+    /// <param name="threads">Reader threads (default: one per core).</param>
+    public static BandwidthMeasurement Measure(long bytes = DefaultBytes, int trials = DefaultTrials, int? threads = null)
     {
         var workers = threads ?? Environment.ProcessorCount;
         if (workers < 1) throw new LlmcException($"threads must be at least 1, got {workers}");
-        // Each worker's slice is a whole number of 256-byte blocks, so the read loop needs no tail.
-        var slice = bytes / workers / 256 * 256;
-        if (slice == 0) throw new LlmcException($"a {bytes}-byte buffer is too small to measure bandwidth with {workers} threads");
-        var buffer = (byte*)NativeMemory.AlignedAlloc((nuint)(slice * workers), 64);
+        if (trials < 1) throw new LlmcException($"bandwidth trials must be at least 1, got {trials}");
+        var chunks = bytes / ChunkBytes;
+        if (chunks < workers) throw new LlmcException($"a {bytes}-byte buffer is too small to measure bandwidth with {workers} threads");
+        var buffer = (byte*)NativeMemory.AlignedAlloc((nuint)(chunks * ChunkBytes), 64);
         try
         {
             // Untouched pages all map to one shared zero page, which reads from cache; writing commits real memory.
-            NativeMemory.Fill(buffer, (nuint)(slice * workers), 1);
-            var start = (nint)buffer;
-            var best = 0.0;
-            for (var run = 0; run < runs; run++)
-            {
-                var clock = Stopwatch.StartNew();
-                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
-                    w => Interlocked.Add(ref _sink, ReadAll((byte*)start + w * slice, slice)));
-                best = Math.Max(best, slice * workers / clock.Elapsed.TotalSeconds);
-            }
-            return best / 1e9;
+            NativeMemory.Fill(buffer, (nuint)(chunks * ChunkBytes), 1);
+            using var readers = new ReaderThreads(workers, (nint)buffer, chunks);
+            readers.RunTrial();
+            var samples = new List<double>(trials);
+            for (var trial = 0; trial < trials; trial++)
+                samples.Add(chunks * ChunkBytes / readers.RunTrial().TotalSeconds / 1e9);
+            return new BandwidthMeasurement(Spread.Of(samples), workers, trials);
         }
         finally
         {
@@ -48,8 +49,64 @@ public static unsafe class MemoryBandwidthProbe
         }
     }
 
+    /// <summary>Threads that, per trial, read every chunk of the buffer once between them.</summary>
+    private sealed class ReaderThreads : IDisposable
+    {
+        private readonly Thread[] _threads;
+        private readonly Barrier _start;
+        private readonly Barrier _done;
+        private readonly nint _buffer;
+        private readonly long _chunks;
+        private long _next;
+        private bool _stopping;
+
+        // Written after each read so the JIT cannot drop the loads as dead code.
+        private ulong _sink;
+
+        public ReaderThreads(int count, nint buffer, long chunks)
+        {
+            (_buffer, _chunks) = (buffer, chunks);
+            _start = new Barrier(count + 1);
+            _done = new Barrier(count + 1);
+            _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(Loop) { IsBackground = true, Name = $"llmc bandwidth {i}" })];
+            foreach (var thread in _threads) thread.Start();
+        }
+
+        public TimeSpan RunTrial()
+        {
+            _next = 0;
+            var clock = Stopwatch.StartNew();
+            _start.SignalAndWait();
+            _done.SignalAndWait();
+            return clock.Elapsed;
+        }
+
+        public void Dispose()
+        {
+            _stopping = true;
+            _start.SignalAndWait();
+            foreach (var thread in _threads) thread.Join();
+            _start.Dispose();
+            _done.Dispose();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                _start.SignalAndWait();
+                if (Volatile.Read(ref _stopping)) return;
+                ulong sink = 0;
+                for (long chunk; (chunk = Interlocked.Increment(ref _next) - 1) < _chunks;)
+                    sink ^= Read((byte*)_buffer + chunk * ChunkBytes, ChunkBytes);
+                Interlocked.Add(ref _sink, sink);
+                _done.SignalAndWait();
+            }
+        }
+    }
+
     /// <summary>Reads <paramref name="length"/> bytes (a multiple of 256) with four independent accumulators to keep loads in flight.</summary>
-    private static ulong ReadAll(byte* p, long length)
+    private static ulong Read(byte* p, long length)
     {
         var end = p + length;
         if (Vector512.IsHardwareAccelerated)

@@ -29,7 +29,7 @@ public static class BenchCommand
             var result = Progress.Show("benchmarking", p =>
             {
                 p.Report("measuring memory bandwidth");
-                var bandwidth = MemoryBandwidthProbe.MeasureGigabytesPerSecond(threads: threadCount);
+                var bandwidth = MemoryBandwidthProbe.Measure(threads: threadCount);
                 p.Report("running the engine");
                 return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), bandwidth);
             });
@@ -55,7 +55,10 @@ public static class BenchCommand
         ["decode_tokens_per_s_min"] = Math.Round(r.DecodeTokensPerSecond.Min, 2),
         ["decode_tokens_per_s_max"] = Math.Round(r.DecodeTokensPerSecond.Max, 2),
         ["bytes_per_token"] = Math.Round(r.BytesPerToken),
-        ["bandwidth_gb_per_s"] = Math.Round(r.BandwidthGigabytesPerSecond, 2),
+        ["bandwidth_gb_per_s"] = Math.Round(r.Bandwidth.Best, 2),
+        ["bandwidth_gb_per_s_median"] = Math.Round(r.Bandwidth.GigabytesPerSecond.Median, 2),
+        ["bandwidth_gb_per_s_min"] = Math.Round(r.Bandwidth.GigabytesPerSecond.Min, 2),
+        ["bandwidth_trials"] = r.Bandwidth.Trials,
         ["prompt_tokens"] = r.PromptTokens,
         ["gen_tokens"] = r.GeneratedTokens,
         ["repeat"] = r.Repeats,
@@ -85,6 +88,8 @@ public static class BenchCommand
         Console.WriteLine(Row($"prefill ({r.PromptTokens})", r.PrefillTokensPerSecond));
         Console.WriteLine(Row($"decode ({r.GeneratedTokens})", r.DecodeTokensPerSecond));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; memory bandwidth {r.BandwidthGigabytesPerSecond:F1} GB/s; roofline fraction {r.RooflineFraction:F3}"));
+            $"memory bandwidth {r.Bandwidth.Best:F1} GB/s (best of {r.Bandwidth.Trials} trials on {r.Bandwidth.Threads} threads; median {r.Bandwidth.GigabytesPerSecond.Median:F1}, min {r.Bandwidth.GigabytesPerSecond.Min:F1})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; roofline fraction {r.RooflineFraction:F3}"));
     }
 }
