@@ -8,7 +8,8 @@ namespace Llmc.Targets.Cpu.Templates;
 /// A kv8 cache (<see cref="KvCacheFormat"/>) is quantized as rows are written, term for term as
 /// <see cref="ActivationQuantization"/> rounds a group (so kernel and reference store the same codes), and each row
 /// read is dequantized once into a scratch row that all query heads of the group then share.
-/// Expects the kernel's <c>HeadDim</c> constant and a loop variable <c>head</c> (the kv head).
+/// Expects the kernel's <c>HeadDim</c> and <c>KvWidth</c> constants, a loop variable <c>head</c> (the kv head) and, where
+/// rows are written, <c>position</c> (the cache row).
 /// </summary>
 internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
 {
