@@ -39,8 +39,11 @@ public sealed class KvCacheInt8Tests(StoriesEngines engines, Int8CacheEngine int
         var layers = C("num_hidden_layers");
         var kvHeads = C("num_key_value_heads");
         var headDim = C("head_dim");
-        Assert.Equal(2L * layers * kvHeads * (headDim + sizeof(float)), Inspect(int8.Path).GetProperty("kv_bytes_per_token").GetInt64());
-        Assert.Equal(2L * layers * kvHeads * headDim * sizeof(float), Inspect(engines.For(CpuIsa.Avx2Target)).GetProperty("kv_bytes_per_token").GetInt64());
+        var (int8Report, f32Report) = (Inspect(int8.Path), Inspect(engines.For(CpuIsa.Avx2Target)));
+        Assert.Equal(2L * layers * kvHeads * (headDim + sizeof(float)), int8Report.GetProperty("kv_bytes_per_token").GetInt64());
+        Assert.Equal(2L * layers * kvHeads * headDim * sizeof(float), f32Report.GetProperty("kv_bytes_per_token").GetInt64());
+        Assert.Equal("int8", int8Report.GetProperty("kv_cache").GetString());
+        Assert.Equal("f32", f32Report.GetProperty("kv_cache").GetString());
     }
 
     [Fact]

@@ -15,6 +15,7 @@ public sealed record EngineReport(
     long WeightBytes,
     long PeakActivationBytes,
     long KvBytesPerToken,
+    string KvCache,
     int DecodeLaunchesPerToken,
     int Context,
     int MaxBatchTokens,
@@ -56,6 +57,8 @@ public sealed record EngineReport(
             weightBytes,
             m.Plan.ActivationBytes,
             KvBytesPerTokenOf(m.Plan),
+            // Engines from before --kv-cache existed stored f32.
+            m.Build.Options.GetValueOrDefault("kv_cache", "f32"),
             // A decode step runs the whole plan once with one row: every step is one launch.
             m.Plan.Steps.Count,
             m.Plan.Context,

@@ -34,7 +34,7 @@ public static class InspectCommand
         Row("target", r.Target);
         Row("weights", $"{r.WeightDType}, {r.TensorCount} tensors, {r.WeightBytes:N0} bytes");
         Row("activations", $"{r.PeakActivationBytes:N0} bytes at peak (one arena, reused by lifetime)");
-        Row("kv cache", $"{r.KvBytesPerToken:N0} bytes per token, {r.Context} tokens");
+        Row("kv cache", $"{r.KvCache}, {r.KvBytesPerToken:N0} bytes per token, {r.Context} tokens");
         Row("batch", $"{r.MaxBatchTokens} tokens per step");
         Row("plan", $"{r.DecodeLaunchesPerToken} kernel launches per decode token, {r.Kernels.Select(k => k.Name).Distinct().Count()} distinct kernels");
         Row("built by", $"llmc {r.LlmcVersion}{(r.GitSha is null ? "" : " (" + r.GitSha[..Math.Min(12, r.GitSha.Length)] + ")")} at {r.CreatedUtc:u}");
