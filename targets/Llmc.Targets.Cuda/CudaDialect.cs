@@ -59,6 +59,10 @@ public sealed record CudaDialect(string Target) : GpuDialect(Target)
 
     public override string DotBytes(string unsigned, string signed) => $"{CudaPrelude.DotBytes}({unsigned}, {Cast(Uint, signed)})";
 
+    public override string AtomicOr(string word, string value) => $"atomicOr(&{word}, {value});";
+
+    public override string AtomicAnd(string word, string value) => $"atomicAnd(&{word}, {value});";
+
     public override string Call(MathFunction function, string argument) => function switch
     {
         MathFunction.Exp => $"expf({argument})",

@@ -77,6 +77,12 @@ public abstract record GpuDialect(string Target) : Dialect(Target)
         string.Join(" + ", Enumerable.Range(0, 4).Select(b =>
             $"{Cast("int", $"({unsigned} >> {8 * b}) & 255u")} * (({Cast("int", signed)} << {24 - 8 * b}) >> 24)"));
 
+    /// <summary>A statement that atomically ORs the <see cref="Uint"/> <paramref name="value"/> into <paramref name="word"/> (a <see cref="Word"/>).</summary>
+    public abstract string AtomicOr(string word, string value);
+
+    /// <summary>A statement that atomically ANDs the <see cref="Uint"/> <paramref name="value"/> into <paramref name="word"/> (a <see cref="Word"/>).</summary>
+    public abstract string AtomicAnd(string word, string value);
+
     /// <summary>A float literal.</summary>
     public virtual string Float(double value)
     {

@@ -51,6 +51,10 @@ public sealed record GlslDialect() : GpuDialect(VulkanTarget.TargetName)
 
     public override string RoundEven(string value) => $"roundEven({value})";
 
+    public override string AtomicOr(string word, string value) => $"atomicOr({word}, {value});";
+
+    public override string AtomicAnd(string word, string value) => $"atomicAnd({word}, {value});";
+
     public override string Call(MathFunction function, string argument) => $"{function.ToString().ToLowerInvariant()}({argument})";
 
     public override void WriteKernel(SourceWriter writer, GpuKernelSignature signature, Action body)

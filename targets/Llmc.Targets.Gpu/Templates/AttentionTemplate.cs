@@ -12,7 +12,8 @@ namespace Llmc.Targets.Gpu.Templates;
 /// dispatch, so positions this step writes are read from the operands instead of the caches: the runtime's rows of a
 /// step have consecutive positions, so position p is row p − positions[0] when that row's position is p. Softmax is
 /// online over chunks of positions: threads compute a chunk's scores (one position each), shared-memory trees give
-/// the chunk's maximum and sum, then each thread accumulates its own head dimensions over the chunk.
+/// the chunk's maximum and sum, then each thread accumulates its own head dimensions over the chunk. Caches are f32
+/// or kv8 (<see cref="KvCacheAccess"/>).
 /// </summary>
 public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
 {
@@ -31,13 +32,17 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
     public GpuKernelShape Shape(KernelInstance instance)
     {
         var headDim = instance.Attrs.GetInt("head_dim");
-        return new GpuKernelShape(Threads, instance.Attrs.GetInt("n_heads"), instance.Result[0],
+        SharedArray[] shared =
         [
-            new SharedArray("float", "query", headDim),
-            new SharedArray("float", "scores", Chunk),
-            new SharedArray("int", "source", Chunk),
-            new SharedArray("float", "partial", Threads),
-        ]);
+            new("float", "query", headDim),
+            new("float", "stage", headDim),
+            new("float", "scores", Chunk),
+            new("int", "source", Chunk),
+            new("float", "partial", Threads),
+        ];
+        if (KvCacheAccess.For(instance.Operands[KeyCacheArgument]).Int8)
+            shared = [.. shared, new("float", "valueScale", Chunk), new("float", "valueInverse", Chunk)];
+        return new GpuKernelShape(Threads, instance.Attrs.GetInt("n_heads"), instance.Result[0], shared);
     }
 
     public void Render(GpuKernelSource kernel)
@@ -45,14 +50,17 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var attrs = kernel.Instance.Attrs;
         int heads = attrs.GetInt("n_heads"), kvHeads = attrs.GetInt("n_kv_heads"), headDim = attrs.GetInt("head_dim");
-        if (kernel.Instance.Operands.Where((_, i) => i != PositionsArgument).Any(t => t.DType != DType.F32))
-            throw new TargetException("the GPU attention kernel reads f32 activations and caches only");
+        var operands = kernel.Instance.Operands;
+        if (operands.Where((_, i) => i != PositionsArgument && i != KeyCacheArgument && i != ValueCacheArgument).Any(t => t.DType != DType.F32))
+            throw new TargetException("the GPU attention kernel reads f32 activations only");
+        var cache = KvCacheAccess.For(operands[KeyCacheArgument]);
         int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
         kernel.Constant("HeadDim", headDim);
         kernel.Constant("Half", headDim / 2);
         kernel.Constant("Group", heads / kvHeads);
         kernel.Constant("QueryWidth", queryWidth);
         kernel.Constant("KvWidth", kvWidth);
+        kernel.Constant("KvHeads", kvHeads);
         kernel.Constant("QueryStride", rotary ? queryWidth + 2 * kvWidth : queryWidth);
         kernel.Constant("KeyStride", rotary ? queryWidth + 2 * kvWidth : kvWidth);
         kernel.Constant("KeyOffset", rotary ? queryWidth : 0);
@@ -60,10 +68,11 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         kernel.Constant("Context", kernel.Instance.Operands[KeyCacheArgument][0].Size);
         kernel.Constant("PerThread", (headDim + Threads - 1) / Threads);
         kernel.Constant("Scale", attrs.GetDouble("scale"));
+        cache.RenderConstants(kernel);
         w.Line($"int h = {d.GroupX}, r = {d.GroupY}, kv = h / Group, lid = {d.LocalId};");
         w.Line($"int rows = {kernel.Size(kernel.Instance.Operands[PositionsArgument][0])};");
         w.Line($"int first = {kernel.LoadInt(PositionsArgument, "0")}, position = {kernel.LoadInt(PositionsArgument, "r")};");
-        RenderCacheWrite(kernel);
+        RenderCacheWrite(kernel, cache);
         RenderQuery(kernel);
         w.Line(d.Barrier);
         w.Line($"float runningMax = {d.Float(double.NegativeInfinity)}, total = 0.0f;");
@@ -73,7 +82,7 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         using (w.Block($"for (int t0 = 0; t0 < count; t0 += {Chunk})"))
         {
             w.Line($"int length = {d.Min(Chunk.ToString(CultureInfo.InvariantCulture), "count - t0")};");
-            RenderScores(kernel);
+            RenderScores(kernel, cache);
             var blockMax = kernel.Reduce("partial", "localMax", Threads, d.Max);
             w.Line($"float newMax = {d.Max("runningMax", blockMax)};");
             w.Line(d.Barrier);
@@ -88,7 +97,7 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
             }
             var blockSum = kernel.Sum("partial", "localSum", Threads);
             w.Line($"total = {d.Fma("total", "correction", blockSum)};");
-            RenderValues(kernel);
+            RenderValues(kernel, cache);
             w.Line(d.Barrier);
         }
         using (w.Block("for (int a = 0; a < PerThread; a++)"))
@@ -98,25 +107,36 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         }
     }
 
-    /// <summary>The first head of each group copies row r's k (rotated with rotary) and v into the caches.</summary>
-    private void RenderCacheWrite(GpuKernelSource kernel)
+    /// <summary>
+    /// The first head of each group stages row r's k (rotated with rotary), then v, in shared memory and stores each
+    /// into its cache; the condition is the same for the whole workgroup, so its barriers are reached by all.
+    /// </summary>
+    private void RenderCacheWrite(GpuKernelSource kernel, KvCacheAccess cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("if (h % Group == 0 && position >= 0 && position < Context)"))
         {
-            w.Line("int from = r * KeyStride + kv * HeadDim, to = position * KvWidth + kv * HeadDim;");
-            w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) {d.Word(ValueCacheArgument, "to + i")} = {d.Word(ValueArgument, "ValueOffset + from + i")};");
-            if (!rotary)
+            w.Line("int from = r * KeyStride + kv * HeadDim;");
+            if (rotary)
             {
-                w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) {d.Word(KeyCacheArgument, "to + i")} = {d.Word(KeyArgument, "KeyOffset + from + i")};");
-                return;
+                using (w.Block($"for (int i = lid; i < Half; i += {Threads})"))
+                {
+                    RenderRotation(kernel, "position", KeyArgument, "KeyOffset + from", "k0", "k1");
+                    w.Line("stage[i] = k0;");
+                    w.Line("stage[i + Half] = k1;");
+                }
             }
-            using (w.Block($"for (int i = lid; i < Half; i += {Threads})"))
+            else
             {
-                RenderRotation(kernel, "position", KeyArgument, "KeyOffset + from", "k0", "k1");
-                w.Line(kernel.Store(KeyCacheArgument, "to + i", "k0"));
-                w.Line(kernel.Store(KeyCacheArgument, "to + i + Half", "k1"));
+                w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) stage[i] = {kernel.Load(KeyArgument, "KeyOffset + from + i")};");
             }
+            w.Line(d.Barrier);
+            cache.RenderStore(kernel, KeyCacheArgument, Threads);
+            w.Line(d.Barrier);
+            w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) stage[i] = {kernel.Load(ValueArgument, "ValueOffset + from + i")};");
+            w.Line(d.Barrier);
+            cache.RenderStore(kernel, ValueCacheArgument, Threads);
+            w.Line(d.Barrier);
         }
     }
 
@@ -148,7 +168,7 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
     }
 
     /// <summary>Each thread's positions of the chunk: where the key comes from, its scaled score, and their maximum.</summary>
-    private void RenderScores(GpuKernelSource kernel)
+    private void RenderScores(GpuKernelSource kernel, KvCacheAccess cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line($"float localMax = {d.Float(double.NegativeInfinity)};");
@@ -162,31 +182,53 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
             using (w.Block("if (from >= 0)"))
             {
                 w.Line("int keyAt = KeyOffset + from * KeyStride + kv * HeadDim;");
-                if (rotary)
+                if (cache.Int8)
                 {
-                    using (w.Block("for (int i = 0; i < Half; i++)"))
-                    {
-                        RenderRotation(kernel, "p", KeyArgument, "keyAt", "k0", "k1");
-                        w.Line($"dot = {d.Fma("query[i + Half]", "k1", d.Fma("query[i]", "k0", "dot"))};");
-                    }
+                    w.Line("float keyMax = 0.0f;");
+                    RenderFreshKey(kernel, (key, _) => w.Line($"keyMax = {d.Max("keyMax", d.Abs(key))};"));
+                    KvCacheAccess.RenderRounding(kernel, "keyMax", "keyScale", "keyInverse");
+                    w.Line("int valueAt = ValueOffset + from * KeyStride + kv * HeadDim;");
+                    w.Line("float valueMax = 0.0f;");
+                    w.Line($"for (int i = 0; i < HeadDim; i++) valueMax = {d.Max("valueMax", d.Abs(kernel.Load(ValueArgument, "valueAt + i")))};");
+                    KvCacheAccess.RenderRounding(kernel, "valueMax", "freshScale", "freshInverse");
+                    w.Line("valueScale[t] = freshScale;");
+                    w.Line("valueInverse[t] = freshInverse;");
                 }
-                else
-                {
-                    w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", kernel.Load(KeyArgument, "keyAt + i"), "dot")};");
-                }
+                RenderFreshKey(kernel, (key, i) => w.Line($"dot = {d.Fma($"query[{i}]", cache.Fresh(kernel, key, "keyScale", "keyInverse"), "dot")};"));
             }
             using (w.Block("else"))
-            {
-                w.Line("int keyAt = p * KvWidth + kv * HeadDim;");
-                w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", kernel.Load(KeyCacheArgument, "keyAt + i"), "dot")};");
-            }
+                w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", cache.Element(kernel, KeyCacheArgument, "p", "i"), "dot")};");
             w.Line("scores[t] = dot * Scale;");
             w.Line($"localMax = {d.Max("localMax", "scores[t]")};");
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/>(name, index) over the fresh key row at <c>keyAt</c> (rotated for position
+    /// <c>p</c> with rotary, a pair at a time).
+    /// </summary>
+    private void RenderFreshKey(GpuKernelSource kernel, Action<string, string> body)
+    {
+        var w = kernel.Writer;
+        if (!rotary)
+        {
+            using (w.Block("for (int i = 0; i < HeadDim; i++)"))
+            {
+                w.Line($"float key = {kernel.Load(KeyArgument, "keyAt + i")};");
+                body("key", "i");
+            }
+            return;
+        }
+        using (w.Block("for (int i = 0; i < Half; i++)"))
+        {
+            RenderRotation(kernel, "p", KeyArgument, "keyAt", "k0", "k1");
+            body("k0", "i");
+            body("k1", "i + Half");
+        }
+    }
+
     /// <summary>Each thread's head dimensions: rescaled by the correction, plus the chunk's weighted values.</summary>
-    private void RenderValues(GpuKernelSource kernel)
+    private void RenderValues(GpuKernelSource kernel, KvCacheAccess cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("for (int a = 0; a < PerThread; a++)"))
@@ -197,7 +239,8 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
             using (w.Block("for (int t = 0; t < length; t++)"))
             {
                 w.Line("int from = source[t];");
-                w.Line($"float value = from >= 0 ? {kernel.Load(ValueArgument, "ValueOffset + from * KeyStride + kv * HeadDim + i")} : {kernel.Load(ValueCacheArgument, "(t0 + t) * KvWidth + kv * HeadDim + i")};");
+                var fresh = cache.Fresh(kernel, kernel.Load(ValueArgument, "ValueOffset + from * KeyStride + kv * HeadDim + i"), "valueScale[t]", "valueInverse[t]");
+                w.Line($"float value = from >= 0 ? {fresh} : {cache.Element(kernel, ValueCacheArgument, "t0 + t", "i")};");
                 w.Line($"s = {d.Fma("scores[t]", "value", "s")};");
             }
             w.Line("acc[a] = s;");

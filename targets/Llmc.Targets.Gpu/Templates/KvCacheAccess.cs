@@ -1,0 +1,90 @@
+using Llmc.Ir;
+
+namespace Llmc.Targets.Gpu.Templates;
+
+/// <summary>
+/// How the attention kernels store and read a KV cache: f32 rows, or kv8 (<see cref="Ir.Quantization.KvCacheFormat"/>:
+/// one f32 scale per (position, kv head), then int8 codes, each head's row rounded as activation quantization rounds a
+/// group). kv8 rows of a head size that is not a multiple of 4 share words with their neighbours, which other
+/// workgroups write at the same time, so codes are stored byte by byte with atomics. Rows a step writes are read from
+/// the operands (see <see cref="AttentionTemplate"/>); with kv8 they are rounded the same way first, so they read as
+/// the cache would.
+/// </summary>
+public sealed class KvCacheAccess(bool int8)
+{
+    public static KvCacheAccess For(TensorType cache) => cache.DType switch
+    {
+        DType.F32 => new KvCacheAccess(false),
+        DType.KV8 => new KvCacheAccess(true),
+        var t => throw new TargetException($"the GPU attention kernel stores KV caches as f32 or kv8, not {t.Name()}"),
+    };
+
+    public bool Int8 => int8;
+
+    /// <summary>Declares what the accessors use (kv8: where the codes start, in words).</summary>
+    public void RenderConstants(GpuKernelSource kernel)
+    {
+        if (int8) kernel.Writer.Line("const int CodesWord = Context * KvHeads;");
+    }
+
+    /// <summary>Element i of kv head <c>kv</c> at <paramref name="position"/> of cache argument <paramref name="argument"/>, as f32.</summary>
+    public string Element(GpuKernelSource kernel, int argument, string position, string i)
+    {
+        if (!int8) return kernel.Load(argument, $"({position}) * KvWidth + kv * HeadDim + {i}");
+        var d = kernel.Dialect;
+        var at = $"(({position}) * KvHeads + kv) * HeadDim + {i}";
+        var code = $"(({d.Cast("int", d.Word(argument, $"CodesWord + ({at} >> 2)"))} << (24 - 8 * ({at} & 3))) >> 24)";
+        return $"{d.BitsToFloat(d.Word(argument, $"({position}) * KvHeads + kv"))} * {d.Cast("float", code)}";
+    }
+
+    /// <summary>
+    /// Stores the head row staged in shared <c>stage[HeadDim]</c> at (<c>position</c>, <c>kv</c>) of cache argument
+    /// <paramref name="argument"/>. Every thread of the workgroup must get here (kv8 reduces over the row).
+    /// </summary>
+    public void RenderStore(GpuKernelSource kernel, int argument, int threads)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        if (!int8)
+        {
+            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) {kernel.Store(argument, "position * KvWidth + kv * HeadDim + i", "stage[i]")}");
+            return;
+        }
+        using (w.Block(""))
+        {
+            w.Line("float rowMax = 0.0f;");
+            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) rowMax = {d.Max("rowMax", d.Abs("stage[i]"))};");
+            w.Line($"float largest = {kernel.Reduce("partial", "rowMax", threads, d.Max)};");
+            w.Line(d.Barrier);
+            RenderRounding(kernel, "largest", "rowScale", "rowInverse");
+            w.Line($"if ({d.LocalId} == 0) {d.Word(argument, "position * KvHeads + kv")} = {d.FloatToBits("rowScale")};");
+            using (w.Block($"for (int i = {d.LocalId}; i < HeadDim; i += {threads})"))
+            {
+                w.Line("int at = (position * KvHeads + kv) * HeadDim + i, shift = 8 * (at & 3);");
+                w.Line($"{d.Uint} code = {d.Cast(d.Uint, $"{d.Cast("int", d.RoundEven("stage[i] * rowInverse"))} & 255")};");
+                w.Line(d.AtomicAnd(d.Word(argument, "CodesWord + (at >> 2)"), $"~(255u << shift)"));
+                w.Line(d.AtomicOr(d.Word(argument, "CodesWord + (at >> 2)"), "code << shift"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Declares floats <paramref name="scale"/> and <paramref name="inverse"/> of a row whose largest magnitude is
+    /// <paramref name="largest"/>: the value read back for x is scale·roundEven(x·inverse), as
+    /// <see cref="Ir.Quantization.ActivationQuantization"/> rounds.
+    /// </summary>
+    public static void RenderRounding(GpuKernelSource kernel, string largest, string scale, string inverse)
+    {
+        var w = kernel.Writer;
+        w.Line($"float {inverse} = 0.0f;");
+        using (w.Block($"if ({largest} != 0.0f)"))
+        {
+            kernel.Divide($"{inverse}Quotient", "127.0f", largest);
+            w.Line($"{inverse} = {inverse}Quotient;");
+        }
+        kernel.Divide(scale, largest, "127.0f");
+    }
+
+    /// <summary>A fresh (operand) value as the cache would return it: rounded with kv8, itself with f32.</summary>
+    public string Fresh(GpuKernelSource kernel, string value, string scale, string inverse) =>
+        int8 ? $"{scale} * {kernel.Dialect.RoundEven($"{value} * {inverse}")}" : value;
+}
