@@ -28,10 +28,9 @@ public sealed class RoundTripTests
     }
 
     [Fact]
-    public void Llama_fixture_uses_every_op()
+    public void Llama_and_fused_fixtures_use_every_op()
     {
-        var g = Fixtures.Load("llama_two_layer_gqa.ir");
-        var used = g.Nodes.Select(n => n.Op.Name).ToHashSet();
+        var used = new[] { "llama_two_layer_gqa.ir", "fused_ops.ir" }.SelectMany(f => Fixtures.Load(f).Nodes).Select(n => n.Op.Name).ToHashSet();
         Assert.All(OpRegistry.All, op => Assert.Contains(op.Name, used));
     }
 
