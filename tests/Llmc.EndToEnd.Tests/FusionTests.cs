@@ -45,6 +45,20 @@ public sealed class FusionTests(StoriesEngines engines)
         Assert.True(relative < Tolerance, $"{target}: relative L2 error {relative:E2} between fused and unfused logits");
     }
 
+    [Fact]
+    public void Llmc_build_no_fuse_records_the_pipeline_without_fusion_passes()
+    {
+        var path = Path.Combine(engines.Directory, "cli-no-fuse.llmc");
+        var result = LlmcCli.Run("build", StoriesEngines.Source, "--target", "cpu-avx2", "--no-fuse", "-o", path);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var engine = Engine.Load(path);
+        Assert.Equal("dce", engine.Manifest.Build.Options["passes"]);
+        Assert.Equal(5 * 16 + 4, engine.Manifest.Plan.Steps.Count);
+        var list = LlmcCli.Run("build", "--passes", "list");
+        Assert.Contains($"default pipeline: {string.Join(", ", Pipeline.Default.Passes)}", list.Stdout);
+        Assert.Contains("fuse-qkv-rope", list.Stdout);
+    }
+
     private string Build(string target, Pipeline pipeline)
     {
         var path = Path.Combine(engines.Directory, $"fusion-{target}-{pipeline.Passes.Count}.llmc");
