@@ -65,7 +65,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         }
         RenderQuantizeRow(w);
         RenderDot(kernel, format, lane);
-        RenderByteDot(w, lane);
+        RenderByteDot(w, lane, format.Bits);
         if (format.Bits == 4) RenderNibbles(w);
         _fusion.RenderHelpers(kernel, quantized: true);
     }
@@ -119,8 +119,12 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         }
     }
 
-    /// <summary>acc + Σ u·s over each four bytes, exact in i32 (u ≤ 255, |s| ≤ 127).</summary>
-    private static void RenderByteDot(Emit.SourceWriter w, CpuDialect v)
+    /// <summary>
+    /// acc + Σ u·s over each four bytes, exact in i32. 4-bit codes (u ≤ 15, |s| ≤ 127) take pmaddubsw, whose i16 pair
+    /// sums (≤ 3810) cannot saturate, then pmaddwd by ones: two instructions per vector. 8-bit codes (u ≤ 255) could
+    /// saturate pmaddubsw, so they widen to i16 first and take two pmaddwd.
+    /// </summary>
+    private static void RenderByteDot(Emit.SourceWriter w, CpuDialect v, int bits)
     {
         var c = v.VectorClass;
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
@@ -128,6 +132,11 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         {
             // The guard is a JIT-time constant: the branch not taken is never compiled.
             if (v.ByteDotClass is { } vnni) w.Line($"if ({vnni}.IsSupported) return {vnni}.MultiplyWideningAndAdd(acc, u, s);");
+            if (bits == 4)
+            {
+                w.Line($"return acc + {v.MultiplyAddAdjacent}({v.MultiplyAddAdjacent}(u, s), {c}.Create((short)1));");
+                return;
+            }
             w.Line($"return acc + {v.MultiplyAddAdjacent}({c}.WidenLower(u).AsInt16(), {c}.WidenLower(s))");
             w.Line($"    + {v.MultiplyAddAdjacent}({c}.WidenUpper(u).AsInt16(), {c}.WidenUpper(s));");
         }
