@@ -31,14 +31,7 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
         w.Line($"float norm[{layout.Rows}];");
         using (w.Block("for (int m = 0; m < valid; m++)"))
         {
-            w.Line("float squares = 0.0f;");
-            using (w.Block($"for (int i = {d.LocalId}; i < K; i += {kernel.Shape.LocalSize})"))
-            {
-                w.Line($"float v = {kernel.Load(0, "(r0 + m) * K + i")};");
-                w.Line($"squares = {d.Fma("v", "v", "squares")};");
-            }
-            var total = kernel.Sum("partial", "squares", kernel.Shape.LocalSize);
-            w.Line($"norm[m] = 1.0f / {d.Call(MathFunction.Sqrt, $"{total} / {d.Cast("float", "K")} + {d.Float(kernel.Instance.Attrs.GetDouble("eps"))}")};");
+            w.Line($"norm[m] = {RmsNormTemplate.InverseRms(kernel, "(r0 + m) * K", "K")};");
             w.Line(d.Barrier);
         }
     }

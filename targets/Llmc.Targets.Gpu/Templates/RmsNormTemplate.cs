@@ -17,17 +17,29 @@ public sealed class RmsNormTemplate : IGpuKernelTemplate
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         kernel.Constant("Width", kernel.Instance.Operands[1][0].Size);
-        kernel.Constant("Eps", kernel.Instance.Attrs.GetDouble("eps"));
         w.Line($"int row = {d.GroupY};");
-        w.Line("float squares = 0.0f;");
-        using (w.Block($"for (int i = {d.LocalId}; i < Width; i += {Threads})"))
-        {
-            w.Line($"float v = {kernel.Load(0, "row * Width + i")};");
-            w.Line($"squares = {d.Fma("v", "v", "squares")};");
-        }
-        var total = kernel.Sum("partial", "squares", Threads);
-        w.Line($"float inv = 1.0f / {d.Call(MathFunction.Sqrt, $"{total} / {d.Cast("float", "Width")} + Eps")};");
+        w.Line($"float inv = {InverseRms(kernel, "row * Width", "Width")};");
         using (w.Block($"for (int i = {d.LocalId}; i < Width; i += {Threads})"))
             w.Line(kernel.StoreResult("row * Width + i", $"{kernel.Load(0, "row * Width + i")} * inv * {kernel.Load(1, "i")}"));
+    }
+
+    /// <summary>
+    /// Writes the workgroup's sum of squares of operand 0's <paramref name="width"/> elements from
+    /// <paramref name="start"/> (every thread must get here; the tree is the shared <c>partial</c>) and returns
+    /// 1/sqrt(mean + eps) as an expression, valid until <c>partial</c> is reused. Shared by <c>rms_norm</c> and the
+    /// fused linear prologue, so both normalize alike.
+    /// </summary>
+    public static string InverseRms(GpuKernelSource kernel, string start, string width)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line("float squares = 0.0f;");
+        using (w.Block($"for (int i = {d.LocalId}; i < {width}; i += {kernel.Shape.LocalSize})"))
+        {
+            w.Line($"float v = {kernel.Load(0, $"{start} + i")};");
+            w.Line($"squares = {d.Fma("v", "v", "squares")};");
+        }
+        var total = kernel.Sum("partial", "squares", kernel.Shape.LocalSize);
+        var eps = d.Float(kernel.Instance.Attrs.GetDouble("eps"));
+        return $"1.0f / {d.Call(MathFunction.Sqrt, $"{total} / {d.Cast("float", width)} + {eps}")}";
     }
 }
