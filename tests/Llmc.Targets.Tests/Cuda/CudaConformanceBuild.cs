@@ -6,7 +6,7 @@ using Llmc.Targets.Tests.Conformance;
 namespace Llmc.Targets.Tests.Cuda;
 
 /// <summary>
-/// Every conformance kernel (the shared set and the CUDA-only cases) compiled once per process by a fat
+/// Every conformance kernel (the shared set, its int8-KV-cache and half-weight cases, and the CUDA-only cases) compiled once per process by a fat
 /// <c>cuda-sm80,cuda-sm89,cuda-sm90</c> target: PTX for compute_80 and a cubin for each of sm_80, sm_89 and sm_90.
 /// </summary>
 public static class CudaConformanceBuild
@@ -14,7 +14,7 @@ public static class CudaConformanceBuild
     public static IReadOnlyList<int> Architectures { get; } = [80, 89, 90];
 
     public static IReadOnlyList<KernelInstance> Kernels { get; } =
-        [.. ConformanceCases.All.Concat(CudaOnlyCases.All).Select(c => c.Kernel).Distinct()];
+        [.. ConformanceCases.All.Concat(ConformanceCases.Int8KvCache).Concat(CudaOnlyCases.All).Select(c => c.Kernel).Distinct()];
 
     private static readonly Lazy<CompiledKernels> Compiled = new(() => new CudaTarget(Architectures).Compile(Kernels));
 

@@ -8,7 +8,7 @@ namespace Llmc.Targets.Tests.Cuda;
 /// </summary>
 public sealed class CudaConformanceTests
 {
-    public static TheoryData<string> Cases => new(ConformanceCases.All.Select(c => c.Name));
+    public static TheoryData<string> Cases => new(ConformanceCases.All.Concat(ConformanceCases.Int8KvCache).Select(c => c.Name));
 
     public static TheoryData<string> HalfCases => new(CudaOnlyCases.All.Select(c => c.Name));
 
