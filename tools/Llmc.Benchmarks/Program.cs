@@ -1,4 +1,4 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project tools/Llmc.Benchmarks -- --filter '*'
+// dotnet run -c Release --project tools/Llmc.Benchmarks -- --filter '*'   (kernels only, quickly: --filter '*KernelBenchmarks*' --job short)
 BenchmarkSwitcher.FromAssembly(typeof(Llmc.Benchmarks.TokenizerBenchmarks).Assembly).Run(args);

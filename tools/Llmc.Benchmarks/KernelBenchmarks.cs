@@ -1,0 +1,103 @@
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Attributes;
+using Llmc.Compiler.Weights;
+using Llmc.Ir;
+using Llmc.Ir.Quantization;
+using Llmc.Runtime.Devices.Cpu;
+using Llmc.Runtime.Plan;
+using Llmc.Targets;
+using Llmc.Targets.Cpu;
+
+namespace Llmc.Benchmarks;
+
+/// <summary>
+/// One decode step's hot CPU kernels at Llama-3.2-1B sizes, compiled and launched as the runtime does (one assembly,
+/// a worker pool over all cores): the FFN up-projection matrix-vector product (K 2048 → N 8192) with f32, q8 and q4
+/// weights, attention over 511 cached positions (32 heads, 8 KV heads, head_dim 64), and RMSNorm of one 2048-wide row.
+/// <c>dotnet run -c Release --project tools/Llmc.Benchmarks -- --filter '*KernelBenchmarks*' --job short</c>
+/// </summary>
+public unsafe class KernelBenchmarks
+{
+    private const int Hidden = 2048, Ffn = 8192, Heads = 32, KvHeads = 8, HeadDim = 64, Context = 512;
+
+    private CpuKernelLibrary _library = null!;
+    private WorkerPool _pool = null!;
+    private nint _kernel;
+    private nint[] _buffers = [];
+    private int[] _dims = [];
+
+    [Params("linear f32", "linear q8g32", "linear q4g32", "attention decode", "rms_norm")]
+    public string Kernel { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var (instance, operands) = Instance(Kernel);
+        var target = new CpuTarget(CpuIsa.Best ?? throw new PlatformNotSupportedException("no CPU target runs here"));
+        var compiled = target.Compile([instance]);
+        _library = CpuKernelLibrary.Load(compiled.Sections[CpuKernelAbi.Section], compiled.Kernels.Select(k => (k.Instance.Name, k.Entry)));
+        _kernel = _library[instance.Name];
+        _pool = new WorkerPool();
+        var result = new byte[instance.Result.Shape.Aggregate(1, (n, d) => n * (d.IsSymbolic ? 1 : d.Size)) * sizeof(float)];
+        _buffers = [.. operands.Append(result).Select(Allocate)];
+        _dims = new int[PlanSymbols.Count];
+        for (var i = 0; i < PlanSymbols.Count; i++) _dims[i] = 1; // one row: a decode step
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _pool.Dispose();
+        foreach (var buffer in _buffers) NativeMemory.AlignedFree((void*)buffer);
+    }
+
+    [Benchmark]
+    public void Launch()
+    {
+        fixed (nint* args = _buffers)
+        fixed (int* dims = _dims)
+            _pool.Run(_kernel, args, dims);
+    }
+
+    private static (KernelInstance Instance, byte[][] Operands) Instance(string name)
+    {
+        var random = new Random(7);
+        var row = new TensorType(DType.F32, Dim.Seq, Hidden);
+        switch (name)
+        {
+            case "rms_norm":
+                return (Make("rms_norm", [row, new TensorType(DType.F32, Hidden)], new Attributes().Set("eps", 1e-5)), [Floats(random, Hidden), Floats(random, Hidden)]);
+            case "attention decode":
+            {
+                var kv = new TensorType(DType.F32, Dim.Seq, KvHeads * HeadDim);
+                var cache = new TensorType(DType.F32, Context, KvHeads * HeadDim);
+                var attrs = new Attributes().Set("n_heads", Heads).Set("n_kv_heads", KvHeads).Set("head_dim", HeadDim).Set("scale", 1 / Math.Sqrt(HeadDim));
+                var position = MemoryMarshal.AsBytes<int>([Context - 1]).ToArray();
+                return (Make("attention", [new TensorType(DType.F32, Dim.Seq, Heads * HeadDim), kv, kv, new TensorType(DType.I32, Dim.Seq), cache, cache], attrs),
+                    [Floats(random, Heads * HeadDim), Floats(random, KvHeads * HeadDim), Floats(random, KvHeads * HeadDim), position,
+                     Floats(random, Context * KvHeads * HeadDim), Floats(random, Context * KvHeads * HeadDim)]);
+            }
+            default:
+            {
+                var dtype = DTypes.Parse(name["linear ".Length..]);
+                var weights = Floats(random, Ffn * Hidden);
+                var stored = dtype == DType.F32 ? weights
+                    : GroupQuantizer.Pack(MemoryMarshal.Cast<byte, float>(weights), Ffn, Hidden, QuantFormat.Of(dtype));
+                return (Make("linear", [row, new TensorType(dtype, Ffn, Hidden)], new Attributes()), [Floats(random, Hidden), stored]);
+            }
+        }
+    }
+
+    private static KernelInstance Make(string op, TensorType[] operands, Attributes attrs) =>
+        new(op, operands, OpRegistry.Get(op).InferType(operands, attrs), attrs);
+
+    private static byte[] Floats(Random random, int count) =>
+        MemoryMarshal.AsBytes<float>([.. Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1))]).ToArray();
+
+    private static nint Allocate(byte[] bytes)
+    {
+        var buffer = NativeMemory.AlignedAlloc((nuint)Math.Max(64, bytes.Length), 64);
+        bytes.CopyTo(new Span<byte>(buffer, bytes.Length));
+        return (nint)buffer;
+    }
+}
