@@ -83,6 +83,17 @@ public abstract record GpuDialect(string Target) : Dialect(Target)
     /// <summary>A statement that atomically ANDs the <see cref="Uint"/> <paramref name="value"/> into <paramref name="word"/> (a <see cref="Word"/>).</summary>
     public abstract string AtomicAnd(string word, string value);
 
+    /// <summary>
+    /// The combination of <paramref name="value"/> over this thread's subgroup (warp) when <paramref name="combine"/> is one
+    /// the language has a subgroup operation for (addition, <see cref="Max"/>); null where the dialect keeps reductions
+    /// in shared memory (the default).
+    /// </summary>
+    public virtual string? SubgroupReduce(string value, Func<string, string, string> combine) => null;
+
+    /// <summary>This thread's subgroup index in its workgroup, its lane in that subgroup, and the workgroup's subgroup count (with <see cref="SubgroupReduce"/>).</summary>
+    public virtual (string Id, string Lane, string Count) Subgroup =>
+        throw new TargetException($"{Target}: this dialect has no subgroup operations");
+
     /// <summary>A float literal.</summary>
     public virtual string Float(double value)
     {

@@ -91,14 +91,23 @@ public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, Ker
 
     /// <summary>
     /// Combines <paramref name="value"/> over each run of <paramref name="width"/> consecutive threads (a power of two
-    /// dividing the local size) with a shared-memory tree; every thread of a run then finds the total at
-    /// <c>shared[runStart]</c>, returned as an expression. All threads must get here; read the total before the
-    /// next barrier-protected reuse of <paramref name="shared"/>, and put a barrier between reading and reusing it.
+    /// dividing the local size); every thread of a run then gets the total, returned as an expression. All threads must
+    /// get here; read the total before the next barrier-protected reuse of <paramref name="shared"/>, and put a barrier
+    /// between reading and reusing it. Whole-workgroup reductions use the dialect's subgroup operation where it has one
+    /// (shared memory then only combines the subgroups' totals); narrower runs use a shared-memory tree, because which
+    /// threads share a subgroup is the device's choice.
     /// </summary>
     public string Reduce(string shared, string value, int width, Func<string, string, string> combine)
     {
         if (width <= 0 || (width & (width - 1)) != 0 || Shape.LocalSize % width != 0)
             throw new TargetException($"{Name}: reduction width {width} must be a power of two dividing {Shape.LocalSize}");
+        return width == Shape.LocalSize && Dialect.SubgroupReduce(value, combine) is { } subgroupTotal
+            ? SubgroupReduce(shared, subgroupTotal, combine)
+            : TreeReduce(shared, value, width, combine);
+    }
+
+    private string TreeReduce(string shared, string value, int width, Func<string, string, string> combine)
+    {
         var (w, lid) = (Writer, Dialect.LocalId);
         w.Line($"{shared}[{lid}] = {value};");
         w.Line(Dialect.Barrier);
@@ -109,6 +118,22 @@ public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, Ker
         }
         return $"{shared}[{lid} & {~(width - 1)}]";
     }
+
+    // Each subgroup's first lane stores its subgroup's total at shared[subgroup id]; every thread then combines
+    // those (few) totals itself, so no second barrier is needed and any subgroup size or layout is right.
+    private string SubgroupReduce(string shared, string subgroupTotal, Func<string, string, string> combine)
+    {
+        var (w, (id, lane, count)) = (Writer, Dialect.Subgroup);
+        var total = $"{shared}Total{_reductions++}";
+        w.Line($"float {total} = {subgroupTotal};");
+        w.Line($"if ({lane} == 0) {shared}[{id}] = {total};");
+        w.Line(Dialect.Barrier);
+        w.Line($"{total} = {shared}[0];");
+        w.Line($"for (int s = 1; s < {count}; s++) {total} = {combine(total, $"{shared}[s]")};");
+        return total;
+    }
+
+    private int _reductions;
 
     /// <summary><see cref="Reduce"/> with addition.</summary>
     public string Sum(string shared, string value, int width) => Reduce(shared, value, width, (a, b) => $"{a} + {b}");

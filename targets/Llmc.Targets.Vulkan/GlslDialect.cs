@@ -7,10 +7,16 @@ namespace Llmc.Targets.Vulkan;
 /// GLSL 4.50 compute shaders for Vulkan: one module per kernel with entry <c>main</c>; argument i is the std430
 /// storage buffer at set 0, binding i, an array of <c>uint</c>; the plan symbols are push constants
 /// <c>{ int seq; int out; }</c> at offset 0 (the second is spelled <c>outRows</c>: <c>out</c> is a GLSL keyword).
+/// With <paramref name="Subgroups"/>, workgroup reductions use <c>GL_KHR_shader_subgroup_arithmetic</c> within each
+/// subgroup; such modules run only on devices reporting subgroup arithmetic in compute shaders.
 /// </summary>
-public sealed record GlslDialect() : GpuDialect(VulkanTarget.TargetName)
+public sealed record GlslDialect(bool Subgroups = false) : GpuDialect(VulkanTarget.TargetName)
 {
+    /// <summary>The plain dialect: reductions in shared memory only, for any Vulkan 1.1 device.</summary>
     public static GlslDialect Instance { get; } = new();
+
+    /// <summary>The dialect whose reductions use subgroup arithmetic.</summary>
+    public static GlslDialect WithSubgroups { get; } = new(Subgroups: true);
 
     public override string LocalId => "int(gl_LocalInvocationID.x)";
 
@@ -55,12 +61,24 @@ public sealed record GlslDialect() : GpuDialect(VulkanTarget.TargetName)
 
     public override string AtomicAnd(string word, string value) => $"atomicAnd({word}, {value});";
 
+    public override string? SubgroupReduce(string value, Func<string, string, string> combine)
+    {
+        if (!Subgroups) return null;
+        var combined = combine("a", "b");
+        if (combined == "a + b") return $"subgroupAdd({value})";
+        return combined == Max("a", "b") ? $"subgroupMax({value})" : null;
+    }
+
+    public override (string Id, string Lane, string Count) Subgroup =>
+        ("int(gl_SubgroupID)", "gl_SubgroupInvocationID", "int(gl_NumSubgroups)");
+
     public override string Call(MathFunction function, string argument) => $"{function.ToString().ToLowerInvariant()}({argument})";
 
     public override void WriteKernel(SourceWriter writer, GpuKernelSignature signature, Action body)
     {
         var w = writer;
         w.Line("#version 450");
+        if (Subgroups) w.Line("#extension GL_KHR_shader_subgroup_arithmetic : require");
         w.Line($"// llmc kernel {signature.Entry}");
         w.Line($"layout(local_size_x = {signature.Shape.LocalSize}, local_size_y = 1, local_size_z = 1) in;");
         for (var i = 0; i < signature.ArgumentCount; i++)

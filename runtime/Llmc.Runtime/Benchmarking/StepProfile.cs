@@ -17,7 +17,7 @@ public sealed record StepProfile(double TotalMilliseconds, IReadOnlyList<(string
         {
             profiler.ProfileSteps = false;
         }
-        var templates = engine.Manifest.Kernels.ToDictionary(k => k.Name, k => k.Template, StringComparer.Ordinal);
+        var templates = engine.Manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Template, StringComparer.Ordinal);
         var times = profiler.StepMilliseconds.ToArray();
         var byTemplate = engine.Manifest.Plan.Steps.Select((s, i) => (Template: templates[s.Kernel], Milliseconds: times[i]))
             .GroupBy(t => t.Template)

@@ -8,8 +8,8 @@ namespace Llmc.Targets.Vulkan.ShaderCompilers;
 /// </summary>
 public sealed class GlslcCompiler(string executable = "glslc") : IShaderCompiler
 {
-    /// <summary>Shaders per invocation: keeps the command line well under any argument-length limit.</summary>
-    public const int BatchSize = 256;
+    /// <summary>Shaders per invocation: keeps the command line (names like <c>k123.comp</c>) well under any argument-length limit.</summary>
+    public const int BatchSize = 1024;
 
     public string Description => executable;
 

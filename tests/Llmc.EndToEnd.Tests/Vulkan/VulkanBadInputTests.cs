@@ -1,3 +1,4 @@
+using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Format;
 using Llmc.Targets.Vulkan.ShaderCompilers;
 
@@ -68,10 +69,11 @@ public sealed class VulkanBadInputTests(StoriesEngines engines) : IDisposable
             """;
         var spirv = new GlslcCompiler().Compile([new ShaderSource("clustered", clustered)])[0];
         var source = engines.For("vulkan");
-        string victim;
-        using (var file = EngineFile.Open(source)) victim = file.Manifest.Kernels[0].Section;
-        var engine = Rewrite("lacking-feature.llmc", source, replace: (victim, spirv));
-        AssertOneLineError(LlmcCli.Run("run", engine, "--prompt", "hi"), "subgroup clustered ops", victim["kernels.vulkan.".Length..]);
+        string kernel;
+        using (var file = EngineFile.Open(source)) kernel = file.Manifest.Kernels[0].Name;
+        // The subgroup variant: the one lavapipe runs by default (it reports subgroup arithmetic).
+        var engine = Rewrite("lacking-feature.llmc", source, replace: (VulkanKernelVariants.Section(kernel, subgroups: true), spirv));
+        AssertOneLineError(LlmcCli.Run("run", engine, "--prompt", "hi"), "subgroup clustered ops", kernel);
     }
 
     [VulkanFact]

@@ -83,6 +83,29 @@ public sealed class VulkanGoldenOutputTests(StoriesEngines engines)
     }
 
     [VulkanFact]
+    public void Subgroup_variants_run_by_default_and_plain_ones_when_forced_with_the_same_logits_within_1e5_relative_l2()
+    {
+        using var file = EngineFile.Open(engines.For(VulkanExecutor.Target));
+        int[] tokens = [1, 403, 407, 261];
+        var kernels = file.Manifest.Plan.Steps.Select(s => s.Kernel).Distinct().Count();
+        using var subgroup = new VulkanExecutor(file, plainOnly: false);
+        Assert.True(subgroup.Device.Features.HasFlag(ShaderFeatures.SubgroupArithmetic), "lavapipe reports subgroup arithmetic");
+        Assert.Equal(kernels, subgroup.SubgroupKernels);
+        var expected = subgroup.Forward(tokens, [0, 1, 2, 3], [0, 1, 2, 3]).ToArray();
+        using var plain = new VulkanExecutor(file, plainOnly: true);
+        Assert.Equal(0, plain.SubgroupKernels);
+        var actual = plain.Forward(tokens, [0, 1, 2, 3], [0, 1, 2, 3]).ToArray();
+        double diff = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(float.IsFinite(actual[i]) && float.IsFinite(expected[i]), $"logit {i}: plain {actual[i]}, subgroup {expected[i]}");
+            diff += Math.Pow(actual[i] - expected[i], 2);
+            norm += Math.Pow(expected[i], 2);
+        }
+        Assert.True(Math.Sqrt(diff / norm) < 1e-5, $"relative L2 {Math.Sqrt(diff / norm):E3}");
+    }
+
+    [VulkanFact]
     public void Per_step_gpu_times_are_measured_with_timestamps()
     {
         using var file = EngineFile.Open(engines.For(VulkanExecutor.Target));

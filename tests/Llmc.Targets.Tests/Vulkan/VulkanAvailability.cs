@@ -10,6 +10,16 @@ public static class VulkanAvailability
     /// <summary>Why no Vulkan test can run here, or null when a device is present.</summary>
     public static string? Missing => DeviceProblem.Value;
 
+    /// <summary>Why the subgroup kernel variants cannot run here (no device, or one without subgroup arithmetic), or null.</summary>
+    public static string? MissingSubgroupArithmetic => Missing ?? SubgroupProblem.Value;
+
+    private static readonly Lazy<string?> SubgroupProblem = new(() =>
+    {
+        using var instance = VulkanInstance.Create();
+        var device = instance.Select(null);
+        return device.Features.HasFlag(ShaderFeatures.SubgroupArithmetic) ? null : $"Vulkan {device} reports no subgroup arithmetic in compute shaders";
+    });
+
     /// <summary>Why GLSL cannot be compiled here (no glslc on PATH), or null.</summary>
     public static string? MissingGlslc =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "glslc")))

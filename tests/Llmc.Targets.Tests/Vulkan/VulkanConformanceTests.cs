@@ -1,4 +1,5 @@
 using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Vulkan;
 
 namespace Llmc.Targets.Tests.Vulkan;
 
@@ -14,5 +15,11 @@ public sealed class VulkanConformanceTests
 
     [VulkanConformanceTheory]
     [MemberData(nameof(Cases))]
-    public void Case(string name) => ConformanceChecker.Check(ConformanceCases.Get(name), VulkanKernelExecutor.ForConformance, tasks: 1);
+    public void Case(string name) => ConformanceChecker.Check(ConformanceCases.Get(name), VulkanKernelExecutor.ForConformance(GlslDialect.Instance), tasks: 1);
+
+    /// <summary>The same cases with the subgroup variant (reductions by subgroup arithmetic; lavapipe's subgroups have 8 lanes).</summary>
+    [VulkanConformanceTheory(subgroups: true)]
+    [MemberData(nameof(Cases))]
+    public void SubgroupCase(string name) =>
+        ConformanceChecker.Check(ConformanceCases.Get(name), VulkanKernelExecutor.ForConformance(GlslDialect.WithSubgroups), tasks: 1);
 }

@@ -12,9 +12,10 @@ namespace Llmc.Targets.Tests.Vulkan;
 [XunitTestCaseDiscoverer("Llmc.Targets.Tests.Vulkan.VulkanConformanceDiscoverer", "Llmc.Targets.Tests")]
 public sealed class VulkanConformanceTheoryAttribute : TheoryAttribute
 {
-    public VulkanConformanceTheoryAttribute()
+    /// <param name="subgroups">Whether the theory runs the subgroup variants (skipped where the device lacks subgroup arithmetic).</param>
+    public VulkanConformanceTheoryAttribute(bool subgroups = false)
     {
-        Skip = VulkanAvailability.Missing ?? VulkanAvailability.MissingGlslc;
+        Skip = VulkanAvailability.Missing ?? VulkanAvailability.MissingGlslc ?? (subgroups ? VulkanAvailability.MissingSubgroupArithmetic : null);
     }
 }
 

@@ -8,7 +8,7 @@ namespace Llmc.Targets.Tests.Vulkan;
 
 /// <summary>
 /// Runs kernels of the <c>vulkan</c> target on a Vulkan device: compiled once by <see cref="VulkanTarget"/>, a pipeline per
-/// kernel built as the runtime builds it, each run through <see cref="VulkanKernelRunner"/>. Launches are whole-device,
+/// kernel built as the runtime builds it from one variant's section (plain or subgroup, <see cref="VulkanTarget.Variants"/>), each run through <see cref="VulkanKernelRunner"/>. Launches are whole-device,
 /// so the task count of the conformance harness does not apply.
 /// </summary>
 public sealed class VulkanKernelExecutor : IKernelExecutor
@@ -16,10 +16,12 @@ public sealed class VulkanKernelExecutor : IKernelExecutor
     private readonly VulkanDevice _device;
     private readonly Dictionary<string, VulkanKernel> _kernels = [];
     private readonly Dictionary<string, string> _failures = [];
+    private readonly GlslDialect _variant;
 
-    public VulkanKernelExecutor(VulkanDevice device, VulkanTarget target, IReadOnlyList<KernelInstance> kernels)
+    public VulkanKernelExecutor(VulkanDevice device, VulkanTarget target, IReadOnlyList<KernelInstance> kernels, GlslDialect? variant = null)
     {
         _device = device;
+        _variant = variant ?? GlslDialect.Instance;
         var supported = kernels.Where(k => target.Supports(k.Template)).Distinct().ToList();
         try
         {
@@ -42,11 +44,11 @@ public sealed class VulkanKernelExecutor : IKernelExecutor
         }
     }
 
-    /// <summary>The executor with every conformance case's kernel the target supports, built once per process.</summary>
-    public static VulkanKernelExecutor ForConformance => Shared.Value;
+    /// <summary>The executor running one variant of every conformance case's kernel the target supports, built once per process.</summary>
+    public static VulkanKernelExecutor ForConformance(GlslDialect variant) => Shared[variant.Subgroups ? 1 : 0].Value;
 
-    private static readonly Lazy<VulkanKernelExecutor> Shared = new(() =>
-        new VulkanKernelExecutor(VulkanTestDevice.Device, new VulkanTarget(), [.. ConformanceCases.All.Select(c => c.Kernel)]));
+    private static readonly Lazy<VulkanKernelExecutor>[] Shared = [.. VulkanTarget.Variants.Select(v => new Lazy<VulkanKernelExecutor>(() =>
+        new VulkanKernelExecutor(VulkanTestDevice.Device, new VulkanTarget(), [.. ConformanceCases.All.Select(c => c.Kernel)], v)))];
 
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
@@ -65,7 +67,7 @@ public sealed class VulkanKernelExecutor : IKernelExecutor
     {
         foreach (var k in compiled.Kernels)
         {
-            if (_kernels.ContainsKey(k.Instance.Name)) continue;
+            if (_kernels.ContainsKey(k.Instance.Name) || k.Section != VulkanTarget.SectionOf(k.Instance, _variant)) continue;
             _kernels[k.Instance.Name] = VulkanKernel.Create(_device, k.Instance.Name, compiled.Sections[k.Section], k.Launch!,
                 k.Instance.Operands.Count + 1, k.Entry);
         }

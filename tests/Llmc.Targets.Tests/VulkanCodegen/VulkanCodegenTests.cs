@@ -24,7 +24,7 @@ public sealed class VulkanCodegenTests(SpirvBatch batch) : IClassFixture<SpirvBa
     {
         Assert.Equal(1, batch.Glslc.Invocations);
         var distinct = batch.Cases.Select(c => c.Kernel).Distinct().Count();
-        Assert.Equal(distinct, batch.Compiled.Sections.Count);
+        Assert.Equal(distinct * VulkanTarget.Variants.Count, batch.Compiled.Sections.Count);
         foreach (var (name, spirv) in batch.Compiled.Sections)
         {
             Assert.StartsWith(VulkanTarget.SectionPrefix, name);
@@ -36,17 +36,32 @@ public sealed class VulkanCodegenTests(SpirvBatch batch) : IClassFixture<SpirvBa
     [Fact]
     public void Compiled_kernels_name_their_section_entry_format_and_launch()
     {
-        Assert.Equal(batch.Cases.Count, batch.Compiled.Kernels.Count);
-        foreach (var (kernel, c) in batch.Compiled.Kernels.Zip(batch.Cases))
+        // One entry per kernel and variant: every plain one, then every subgroup one.
+        var variants = VulkanTarget.Variants.SelectMany(v => batch.Cases.Select(c => (Variant: v, Case: c))).ToList();
+        Assert.Equal(variants.Count, batch.Compiled.Kernels.Count);
+        foreach (var (kernel, (variant, c)) in batch.Compiled.Kernels.Zip(variants))
         {
             Assert.Same(c.Kernel, kernel.Instance);
-            Assert.Equal(VulkanTarget.SectionPrefix + c.Kernel.Name, kernel.Section);
+            Assert.Equal((variant.Subgroups ? "kernels.vulkan.subgroup." : "kernels.vulkan.") + c.Kernel.Name, kernel.Section);
             Assert.Equal("main", kernel.Entry);
             Assert.Equal("spirv", kernel.Format);
             var launch = Assert.IsType<Runtime.Format.KernelLaunch>(kernel.Launch);
             Assert.True(launch.LocalSize is > 0 and <= 1024 && launch.GroupsX > 0, $"{c.Name}: launch {launch}");
             Assert.True(int.TryParse(launch.GroupsY, out _) || launch.GroupsY is "seq" or "out", $"{c.Name}: GroupsY '{launch.GroupsY}'");
         }
+    }
+
+    [Fact]
+    public void Subgroup_variant_reduces_with_subgroup_arithmetic_and_the_plain_one_with_a_shared_memory_tree()
+    {
+        var c = batch.Cases.First(k => k.Kernel.Template == "rms_norm");
+        var plain = batch.Target.Render(c.Kernel, GlslDialect.Instance).Text;
+        var subgroup = batch.Target.Render(c.Kernel, GlslDialect.WithSubgroups).Text;
+        Assert.Contains("#extension GL_KHR_shader_subgroup_arithmetic : require", subgroup);
+        Assert.Contains("subgroupAdd(", subgroup);
+        Assert.DoesNotContain("stride", subgroup);
+        Assert.DoesNotContain("subgroup", plain);
+        Assert.Contains("stride >>= 1", plain);
     }
 
     [Fact]
@@ -83,7 +98,7 @@ public sealed class VulkanCodegenTests(SpirvBatch batch) : IClassFixture<SpirvBa
     public void Shaders_beyond_one_batch_take_more_glslc_runs()
     {
         var shaders = Enumerable.Range(0, GlslcCompiler.BatchSize + 1)
-            .Select(i => new ShaderSource($"k{i}", $"#version 450\nlayout(local_size_x = {i + 1}) in;\nvoid main()\n{{\n}}\n")).ToList();
+            .Select(i => new ShaderSource($"k{i}", $"#version 450\nlayout(local_size_x = {i % 1024 + 1}, local_size_y = {i / 1024 + 1}) in;\nvoid main()\n{{\n}}\n")).ToList();
         var glslc = new GlslcCompiler();
         var spirv = glslc.Compile(shaders);
         Assert.Equal(2, glslc.Invocations);

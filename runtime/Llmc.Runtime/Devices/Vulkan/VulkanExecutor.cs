@@ -31,18 +31,20 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
     private readonly double[] _stepMilliseconds;
 
     /// <param name="deviceIndex">The device's index in <c>llmc devices</c>; null chooses as <see cref="VulkanInstance.Select"/> does.</param>
-    public VulkanExecutor(EngineFile file, int? deviceIndex = null)
+    /// <param name="plainOnly">Whether every kernel runs its plain variant; null reads <see cref="VulkanKernelVariants.PlainVariable"/>.</param>
+    public VulkanExecutor(EngineFile file, int? deviceIndex = null, bool? plainOnly = null)
     {
         var manifest = file.Manifest;
         var plan = manifest.Plan;
         MaxSeq = plan.MaxSeq;
         Context = plan.Context;
         VocabSize = manifest.Model.VocabSize;
-        var kernels = KernelsOf(file);
         try
         {
             var instance = Own(VulkanInstance.Create());
             var physical = instance.Select(deviceIndex);
+            var kernels = KernelsOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
+            SubgroupKernels = kernels.Values.Count(k => VulkanKernelVariants.IsSubgroup(k.Section));
             var features = CheckDevice(file, kernels, physical);
             _device = Own(VulkanDevice.Create(physical, features));
             CheckMemory(file, physical);
@@ -52,7 +54,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
             var pipelines = CreatePipelines(file, kernels.Values);
             var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count, plan.Steps.Sum(s => s.Args.Count)));
             _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
-            _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.ToDictionary(k => k.Name, k => k.Template));
+            _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Template));
 
             _inputs = [.. new[] { PlanRoles.Tokens, PlanRoles.Positions, PlanRoles.LogitRows }.Select((role, i) => (plan.Inputs[role], (long)i * ActivationArena.AlignUp(MaxSeq * sizeof(int))))];
             _inputStaging = Own(VulkanBuffer.Create(_device, _inputs.Length * ActivationArena.AlignUp(MaxSeq * sizeof(int)), BufferPlacement.Upload, "the input staging buffer"));
@@ -77,6 +79,9 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
 
     /// <summary>The device the plan runs on.</summary>
     public VulkanPhysicalDevice Device => _device.Physical;
+
+    /// <summary>How many of the plan's kernels run their subgroup variant (<see cref="VulkanKernelVariants"/>).</summary>
+    public int SubgroupKernels { get; }
 
     /// <summary>Whether forward steps record GPU timestamps per plan step (only where the queue supports them).</summary>
     public bool ProfileSteps { get; set; }
@@ -134,16 +139,21 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
         return disposable;
     }
 
-    /// <summary>The kernel table entry of every kernel the plan runs; an engine without SPIR-V for one is refused by name.</summary>
-    private static Dictionary<string, KernelEntry> KernelsOf(EngineFile file)
+    /// <summary>
+    /// The kernel table entry each kernel the plan runs uses on this device (its variant chosen by <see cref="VulkanKernelVariants"/>);
+    /// an engine without SPIR-V for one is refused by name.
+    /// </summary>
+    private static Dictionary<string, KernelEntry> KernelsOf(EngineFile file, VulkanPhysicalDevice device, bool plainOnly)
     {
-        var table = file.Manifest.Kernels.ToDictionary(k => k.Name, StringComparer.Ordinal);
+        var table = file.Manifest.Kernels.GroupBy(k => k.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var used = new Dictionary<string, KernelEntry>(StringComparer.Ordinal);
         foreach (var step in file.Manifest.Plan.Steps)
         {
             if (used.ContainsKey(step.Kernel)) continue;
-            if (!table.TryGetValue(step.Kernel, out var k))
+            if (!table.TryGetValue(step.Kernel, out var entries))
                 throw new ModelFileException(file.Path, $"plan step '{step.Node}' runs kernel '{step.Kernel}', which the kernel table lacks");
+            var vulkan = entries.Where(k => k.Format == CodeFormat && k.Launch is not null && file.HasSection(k.Section)).ToList();
+            var k = vulkan.Count > 0 ? VulkanKernelVariants.Choose(vulkan, device.Features, device.SubgroupSize, plainOnly) : entries[0];
             if (k.Format != CodeFormat || k.Launch is null || !file.HasSection(k.Section))
                 throw new ModelFileException(file.Path, $"kernel '{k.Name}' has no Vulkan code (format '{k.Format}', section '{k.Section}'{(file.HasSection(k.Section) ? "" : " missing")}{(k.Launch is null ? ", no launch geometry" : "")})");
             used[step.Kernel] = k;
