@@ -9,8 +9,6 @@ namespace Llmc.Targets.Cpu;
 /// </summary>
 public sealed class CpuTarget : ITarget
 {
-    public const string DumpVariable = "LLMC_DUMP_KERNELS";
-
     private readonly IReadOnlyDictionary<string, ICpuKernelTemplate> _templates;
 
     /// <summary>The target named <paramref name="name"/> with the default templates.</summary>
@@ -39,11 +37,7 @@ public sealed class CpuTarget : ITarget
     public CompiledKernels Compile(IReadOnlyList<KernelInstance> kernels)
     {
         var source = RenderUnit(kernels);
-        if (Environment.GetEnvironmentVariable(DumpVariable) is { Length: > 0 } folder)
-        {
-            Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, "cpu.cs"), source.Text);
-        }
+        KernelDump.Write([("cpu.cs", source.Text)]);
         var assembly = RoslynCompiler.Compile(Name, source);
         var compiled = kernels.Select(k => new CompiledKernel(k, CpuKernelAbi.Section, k.Name, CpuKernelAbi.Format)).ToList();
         return new CompiledKernels(compiled, new Dictionary<string, byte[]> { [CpuKernelAbi.Section] = assembly });

@@ -69,11 +69,7 @@ public sealed class CudaTarget : ITarget
     public CompiledKernels Compile(IReadOnlyList<KernelInstance> kernels)
     {
         var source = Render(kernels);
-        if (Environment.GetEnvironmentVariable(KernelDump.Variable) is { Length: > 0 } folder)
-        {
-            Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, "cuda.cu"), source.Text);
-        }
+        KernelDump.Write([("cuda.cu", source.Text)]);
         NvrtcLibrary.Require();
         var ptxArchitecture = Architectures[0];
         List<CodeJob> jobs =

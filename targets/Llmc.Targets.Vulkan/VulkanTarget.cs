@@ -45,11 +45,7 @@ public sealed class VulkanTarget(IShaderCompiler compiler, IReadOnlyDictionary<s
         var distinct = kernels.Distinct().ToList();
         // Both variants go to the compiler together: one glslc run (per batch) for all of them.
         var rendered = Variants.SelectMany(d => distinct.Select(k => (Dialect: d, Text: Render(k, d)))).ToList();
-        if (Environment.GetEnvironmentVariable("LLMC_DUMP_KERNELS") is { Length: > 0 } folder)
-        {
-            Directory.CreateDirectory(folder);
-            foreach (var (d, k) in rendered) File.WriteAllText(Path.Combine(folder, SectionOf(k.Instance, d)[SectionPrefix.Length..] + ".comp"), k.Text);
-        }
+        KernelDump.Write(rendered.Select(r => (SectionOf(r.Text.Instance, r.Dialect)[SectionPrefix.Length..] + ".comp", r.Text.Text)));
         var spirv = compiler.Compile([.. rendered.Select(k => new ShaderSource(k.Text.Instance.Name, k.Text.Text))]);
         var sections = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var launches = new Dictionary<KernelInstance, Runtime.Format.KernelLaunch>();

@@ -99,7 +99,7 @@ public sealed class CpuTargetTests
     public void The_rendered_source_is_dumped_when_asked()
     {
         var folder = Path.Combine(Path.GetTempPath(), "llmc-dump-" + Guid.NewGuid().ToString("N"));
-        Environment.SetEnvironmentVariable(CpuTarget.DumpVariable, folder);
+        Environment.SetEnvironmentVariable(KernelDump.Variable, folder);
         try
         {
             var target = new CpuTarget(CpuIsa.Avx2Target);
@@ -108,7 +108,7 @@ public sealed class CpuTargetTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable(CpuTarget.DumpVariable, null);
+            Environment.SetEnvironmentVariable(KernelDump.Variable, null);
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
