@@ -1,6 +1,6 @@
 namespace Llmc.Runtime.Devices;
 
-/// <summary>An executor that can time each plan step on its device (GPU timestamps), for <c>llmc bench</c>.</summary>
+/// <summary>An executor that can time each plan step on its device (GPU timestamps, CPU wall clock), for <c>llmc bench</c>.</summary>
 public interface IStepProfiler
 {
     /// <summary>Whether the device can time steps at all.</summary>

@@ -49,8 +49,8 @@ public sealed class VulkanCliTests(StoriesEngines engines)
         var result = LlmcCli.Run("bench", engine, "--prompt-tokens", "4", "--gen-tokens", "4", "--repeat", "1", "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var doc = JsonDocument.Parse(result.Stdout);
-        var total = doc.RootElement.GetProperty("gpu_decode_step_ms").GetDouble();
-        var byTemplate = doc.RootElement.GetProperty("gpu_step_ms_by_template").EnumerateObject().ToList();
+        var total = doc.RootElement.GetProperty("decode_step_ms").GetDouble();
+        var byTemplate = doc.RootElement.GetProperty("step_ms_by_template").EnumerateObject().ToList();
         Assert.True(total > 0, $"{total} ms");
         Assert.Contains(byTemplate, t => t.Name == "embedding");
         Assert.All(byTemplate, t => Assert.True(t.Value.GetDouble() >= 0, $"{t.Name}: {t.Value} ms"));

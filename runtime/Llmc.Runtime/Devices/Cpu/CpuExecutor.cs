@@ -8,7 +8,7 @@ namespace Llmc.Runtime.Devices.Cpu;
 /// Executes a plan with the engine's compiled CPU kernels: weights are used in place from the mapped file,
 /// activations share one arena, inputs and the KV cache are allocated once, and each step is a kernel launch on the worker pool.
 /// </summary>
-public sealed unsafe class CpuExecutor : IModelExecutor
+public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
 {
     private const int Alignment = ActivationArena.Alignment;
 
@@ -22,6 +22,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor
     private readonly nint* _args;
     private readonly int* _dims;
     private readonly int _tokens, _positions, _logitRows, _logits;
+    private readonly double[] _stepMilliseconds;
 
     public CpuExecutor(EngineFile file, int threads)
     {
@@ -60,6 +61,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor
         _dims = (int*)Allocate(PlanSymbols.Count * sizeof(int));
         (_tokens, _positions, _logitRows) = (_plan.Inputs[PlanRoles.Tokens], _plan.Inputs[PlanRoles.Positions], _plan.Inputs[PlanRoles.LogitRows]);
         _logits = _plan.Outputs[PlanRoles.Logits];
+        _stepMilliseconds = new double[_plan.Steps.Count];
     }
 
     public int MaxSeq { get; }
@@ -67,6 +69,12 @@ public sealed unsafe class CpuExecutor : IModelExecutor
     public int Context { get; }
 
     public int VocabSize { get; }
+
+    public bool CanProfileSteps => true;
+
+    public bool ProfileSteps { get; set; }
+
+    public ReadOnlySpan<double> StepMilliseconds => _stepMilliseconds;
 
     public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
     {
@@ -76,8 +84,21 @@ public sealed unsafe class CpuExecutor : IModelExecutor
         logitRows.CopyTo(new Span<int>((void*)_buffers[_logitRows], logitRows.Length));
         _dims[PlanSymbols.Seq] = tokens.Length;
         _dims[PlanSymbols.Out] = logitRows.Length;
-        for (var i = 0; i < _stepKernels.Length; i++) _pool.Run(_stepKernels[i], _args + _stepArgOffsets[i], _dims);
+        if (ProfileSteps) RunTimed();
+        else
+            for (var i = 0; i < _stepKernels.Length; i++) _pool.Run(_stepKernels[i], _args + _stepArgOffsets[i], _dims);
         return new ReadOnlySpan<float>((void*)_buffers[_logits], logitRows.Length * VocabSize);
+    }
+
+    // Each launch returns when all workers are done, so wall time per launch is the step's time.
+    private void RunTimed()
+    {
+        for (var i = 0; i < _stepKernels.Length; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            _pool.Run(_stepKernels[i], _args + _stepArgOffsets[i], _dims);
+            _stepMilliseconds[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
     }
 
     public void Dispose()
