@@ -52,6 +52,7 @@ public sealed class Engine : IDisposable
         var file = EngineFile.Open(path);
         try
         {
+            TensorSectionCheck.Verify(file);
             return new Engine(path, file, CreateExecutor(path, file, threads ?? Environment.ProcessorCount, device));
         }
         catch

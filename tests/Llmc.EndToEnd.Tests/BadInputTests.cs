@@ -111,6 +111,25 @@ public sealed class BadInputTests(StoriesEngines engines) : IDisposable
     }
 
     [Fact]
+    public void Engine_whose_tensor_section_is_shorter_than_its_dtype_and_shape()
+    {
+        var source = engines.For("cpu-avx2");
+        var engine = Path.Combine(_dir, "short-tensor.llmc");
+        string tensor;
+        using (var file = EngineFile.Open(source))
+        using (var writer = EngineWriter.Create(engine))
+        {
+            foreach (var s in file.Manifest.Sections) writer.AddSection(s.Name, file.Section(s.Name));
+            // f16 bytes declared as f32 (what a converter that forgot to widen would write): kernels would read past the section.
+            var norm = file.Manifest.Tensors.First(t => t.Name.EndsWith("norm.weight", StringComparison.Ordinal));
+            var widened = norm with { Shape = [norm.Shape[0] * 2] };
+            tensor = norm.Name;
+            writer.Commit(file.Manifest with { Tensors = [.. file.Manifest.Tensors.Select(t => t == norm ? widened : t)] });
+        }
+        AssertRunFails(engine, $"tensor '{tensor}'");
+    }
+
+    [Fact]
     public void Engine_whose_instruction_set_the_cpu_lacks()
     {
         // DOTNET_EnableAVX512=0 makes the runtime see a CPU without AVX-512, as on most laptops.

@@ -44,6 +44,23 @@ public sealed class ModelConformanceTests(StoriesEngines engines) : IDisposable
     }
 
     [Fact]
+    public void A_bf16_model_is_widened_to_the_f32_the_engine_declares_and_matches_the_reference()
+    {
+        var config = Path.Combine(_dir, "bf16.json");
+        File.WriteAllText(config, """
+            {"architectures":["LlamaForCausalLM"],"hidden_size":64,"intermediate_size":96,"num_hidden_layers":2,
+             "num_attention_heads":4,"num_key_value_heads":2,"vocab_size":512,"max_position_embeddings":128,
+             "rms_norm_eps":1e-5,"bos_token_id":1,"eos_token_id":2,"tie_word_embeddings":true}
+            """);
+        var folder = Path.Combine(_dir, "bf16");
+        var synth = LlmcCli.Run("synth", "--config", config, "--dtype", "bf16", "--seed", "3", "-o", folder);
+        Assert.True(synth.ExitCode == 0, synth.Stderr);
+        var engine = Path.Combine(_dir, "bf16.llmc");
+        EngineBuilder.Build(new BuildOptions { Source = folder, Target = "cpu-avx2", Output = engine });
+        AssertMatchesReference(folder, engine);
+    }
+
+    [Fact]
     public void The_imported_graph_verifies_and_round_trips_through_text()
     {
         using var model = HfModelFolder.Open(StoriesEngines.Source);

@@ -1,14 +1,18 @@
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
 using Llmc.Ir.Ops;
+using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Passes;
 
 /// <summary>
-/// Stores every float weight that only <c>linear</c> (or a fused linear, as its matrix) reads in the build's quantized format: the weight value becomes
-/// <c>name.format</c> (e.g. <c>…q_proj.weight.q4g32</c>) of the packed type, and its source packs the f32 one; dce then
-/// drops the float value. A weight other ops also read (an LM head tied to the embedding) stays f32: the float table
-/// is stored for the embedding anyway, and the head is where 4-bit rounding costs the most perplexity.
+/// Stores every float weight that <c>linear</c> (or a fused linear, as its matrix) reads in the build's quantized format:
+/// the weight value becomes <c>name.format</c> (e.g. <c>…q_proj.weight.q4g32</c>) of the packed type, and its source
+/// packs the f32 one; dce then drops the float value. The LM head (the linear that writes a graph output) is stored at
+/// 8 bits in the build's group size whatever the build's bits: it is where 4-bit rounding costs the most perplexity and
+/// at 8 bits it costs almost none, as llama.cpp keeps its output matrix at 6–8 bits. A head tied to the embedding gets
+/// its own packed copy; the embedding keeps the float table, stored at its source's precision (bf16 stays bf16, losslessly)
+/// since a gather reads one row per token.
 /// </summary>
 public sealed class QuantizeWeights : IPass
 {
@@ -16,32 +20,53 @@ public sealed class QuantizeWeights : IPass
 
     public string Name => PassName;
 
-    public string Description => "store linear weights in the --quant format, or every matrix in f16/bf16 (no-op for f32)";
+    public string Description => "store linear weights in the --quant format (the LM head at 8 bits), or every matrix in f16/bf16 (no-op for f32)";
 
     public bool Run(Graph graph, PassContext context)
     {
         if (context.HalfWeights is { } half) return StoreHalf(graph, context, half);
         if (context.Quantization is not { } format) return false;
         var editor = new GraphEditor(graph);
-        // The fused linear ops keep their matrix at operand 1 too (FusedLinearOp).
-        var readers = graph.Nodes.SelectMany(n => n.Inputs.Select((v, i) => (Value: v, Linear: FusedLinearOp.IsLinearFamily(n.Op) && i == 1)))
-            .ToLookup(use => use.Value, use => use.Linear);
-        var packed = new Dictionary<Value, Value>();
+        var head = new QuantFormat(QuantScheme.Q8, format.GroupSize);
+        var outputs = graph.Outputs.ToHashSet();
+        var packed = new Dictionary<(Value, QuantFormat), Value>();
         var grams = Calibrate(graph, context);
         foreach (var node in graph.Nodes.Where(n => FusedLinearOp.IsLinearFamily(n.Op)))
         {
+            // The fused linear ops keep their matrix at operand 1 too (FusedLinearOp).
             var weight = node.Inputs[1];
-            if (weight.Kind != ValueKind.Weight || !weight.Type.DType.IsFloat() || !readers[weight].All(linear => linear)) continue;
-            if (!packed.TryGetValue(weight, out var quantized))
+            if (weight.Kind != ValueKind.Weight || !weight.Type.DType.IsFloat()) continue;
+            var chosen = outputs.Contains(node.Output) ? head : format;
+            if (!packed.TryGetValue((weight, chosen), out var quantized))
             {
-                quantized = editor.AddWeight($"{weight.Name}.{format.Name}", weight.Type with { DType = format.DType });
-                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[weight.Name], format, grams?.GetValueOrDefault(weight.Name)));
-                packed[weight] = quantized;
+                quantized = editor.AddWeight($"{weight.Name}.{chosen.Name}", weight.Type with { DType = chosen.DType });
+                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[weight.Name], chosen, grams?.GetValueOrDefault(weight.Name)));
+                packed[(weight, chosen)] = quantized;
             }
             node.Inputs[1] = quantized;
         }
+        KeepGatherTablesAtSourcePrecision(graph, context, packed.Keys.Select(k => k.Item1).ToHashSet());
         editor.RemoveUnusedWeights();
         return packed.Count > 0;
+    }
+
+    /// <summary>
+    /// A matrix some linear had packed that other ops still read (the embedding of a tied head) is stored in the
+    /// 16-bit type its source came in, which holds its values exactly; an f32 source stays f32.
+    /// </summary>
+    private static void KeepGatherTablesAtSourcePrecision(Graph graph, PassContext context, HashSet<Value> packedSources)
+    {
+        var stillRead = graph.Nodes.SelectMany(n => n.Inputs).Where(packedSources.Contains).Distinct().ToList();
+        foreach (var table in stillRead)
+        {
+            var precision = context.Weights[table.Name].ExactPrecision;
+            if (precision is not (DType.F16 or DType.BF16) || table.Type.DType != DType.F32) continue;
+            var stored = new GraphEditor(graph).AddWeight($"{table.Name}.{precision.Name()}", table.Type with { DType = precision });
+            context.Weights.Add(stored.Name, new HalfWeight(context.Weights[table.Name], precision, table.Name));
+            foreach (var node in graph.Nodes)
+                for (var i = 0; i < node.Inputs.Count; i++)
+                    if (node.Inputs[i] == table) node.Inputs[i] = stored;
+        }
     }
 
     /// <summary>

@@ -11,25 +11,40 @@ public sealed class QuantizeWeightsPassTests
 {
     private const string Folder = "tests/Llmc.EndToEnd.Tests/Quantization/Golden";
 
-    private static (Graph Graph, PassContext Context) Setup(QuantFormat? format)
+    private static (Graph Graph, PassContext Context) Setup(QuantFormat? format, DType sourcePrecision = DType.F32)
     {
         var graph = Parser.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, Folder, "quantize.before.ir")), "quantize.before.ir");
         var weights = new WeightStore();
         var random = new Random(7);
         foreach (var w in graph.Weights)
-            weights.Add(w.Name, new ComputedMatrix(w.Type, [.. Enumerable.Range(0, (int)w.Type.StaticElementCount).Select(_ => (float)random.NextDouble() - 0.5f)]));
+            weights.Add(w.Name, new ComputedMatrix(w.Type, [.. Enumerable.Range(0, (int)w.Type.StaticElementCount).Select(_ => RandomIn(random, sourcePrecision))], sourcePrecision));
         return (graph, new PassContext(weights, new CpuTarget("cpu-avx2"), format));
     }
 
     [Fact]
-    public void Quantize_matches_its_golden_output_and_keeps_the_tied_head_float()
+    public void Quantize_matches_its_golden_output_and_packs_the_tied_head_at_8_bits()
     {
         var (graph, context) = Setup(new QuantFormat(QuantScheme.Q4, 32));
         Assert.True(new QuantizeWeights().Run(graph, context));
         Verifier.Verify(graph);
         Golden.AssertMatches(Printer.Print(graph), $"{Folder}/quantize.after.ir");
+        // The embedding still gathers from the float table; the head reads its own 8-bit copy at the build's group size.
+        Assert.Equal("embed", graph.Nodes.Single(n => n.Op.Name == "embedding").Inputs[0].Name);
         Assert.Equal(DType.F32, graph.Find("embed").Type.DType);
+        Assert.Equal("embed.q8g32", graph.Nodes.Single(n => n.Output.Name == "logits").Inputs[1].Name);
         Assert.Equal(DType.Q4G32, context.Weights["down.q4g32"].Type.DType);
+    }
+
+    [Fact]
+    public void A_tied_table_from_a_bf16_file_is_gathered_from_bf16_exactly()
+    {
+        var (graph, context) = Setup(new QuantFormat(QuantScheme.Q8, 64), DType.BF16);
+        Assert.True(new QuantizeWeights().Run(graph, context));
+        Verifier.Verify(graph);
+        var table = graph.Nodes.Single(n => n.Op.Name == "embedding").Inputs[0];
+        Assert.Equal(("embed.bf16", DType.BF16), (table.Name, table.Type.DType));
+        Assert.Equal(context.Weights["embed"].ReadFloat32(), context.Weights["embed.bf16"].ReadFloat32());
+        Assert.Equal("embed.q8g64", graph.Nodes.Single(n => n.Output.Name == "logits").Inputs[1].Name);
     }
 
     [Fact]
@@ -53,9 +68,18 @@ public sealed class QuantizeWeightsPassTests
         Assert.Equal(text, Printer.Print(graph));
     }
 
-    private sealed class ComputedMatrix(TensorType type, float[] values) : IWeightSource
+    // A value a file of that precision could hold: bf16 keeps the top 16 bits of an f32.
+    private static float RandomIn(Random random, DType precision)
+    {
+        var value = (float)random.NextDouble() - 0.5f;
+        return precision == DType.BF16 ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) & unchecked((int)0xFFFF0000)) : value;
+    }
+
+    private sealed class ComputedMatrix(TensorType type, float[] values, DType precision) : IWeightSource
     {
         public TensorType Type => type;
+
+        public DType ExactPrecision => precision;
 
         public float[] ReadFloat32() => values;
     }
