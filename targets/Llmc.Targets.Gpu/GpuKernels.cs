@@ -20,7 +20,8 @@ public static class GpuKernels
             var shared = shape.Shared.Sum(a => a.Bytes);
             if (shared > SharedBytesLimit)
                 throw new TargetException($"needs {shared} bytes of shared memory, more than the {SharedBytesLimit} every device has");
-            var states = OpRegistry.Get(kernel.Template).StateOperands;
+            // The sampling kernel is no IR op and has no state operands.
+            var states = OpRegistry.TryGet(kernel.Template, out var op) ? op.StateOperands : [];
             var writes = Enumerable.Range(0, kernel.Operands.Count + 1).Select(i => i == kernel.Operands.Count || states.Contains(i)).ToList();
             w.Line($"// {kernel.Template}({string.Join(", ", kernel.Operands)}) -> {kernel.Result}" +
                    string.Concat(kernel.Attrs.Select(a => $" {a.Key}={Attributes.Format(a.Value)}")));

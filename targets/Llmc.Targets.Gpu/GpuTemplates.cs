@@ -21,6 +21,7 @@ public static class GpuTemplates
         ["silu"] = ElementwiseTemplate.Of("silu"),
         ["mul"] = ElementwiseTemplate.Of("mul"),
         ["add"] = ElementwiseTemplate.Of("add"),
+        [Runtime.Devices.SamplingKernelAbi.Template] = new SamplingTemplate(),
     }
         .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue)))))
         .Concat(ElementwiseChainOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new ElementwiseTemplate(ElementwiseChainOp.ExpressionOf))))

@@ -24,8 +24,24 @@ public sealed class Sampler
         _seen = new bool[vocabSize];
     }
 
+    public SamplingOptions Options => _options;
+
     /// <param name="history">Tokens so far (prompt and generated), for the repetition penalty.</param>
-    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history) => Choose(logits, history, NextUniform());
+
+    /// <summary>
+    /// The uniform in [0, 1) for the next token from this sampler's (seeded) generator, a multiple of 2⁻³² so a device
+    /// sampler receives it exactly (<see cref="Devices.SamplingKernelAbi.Fraction"/>); 0, drawing nothing, when greedy.
+    /// </summary>
+    public double NextUniform() =>
+        _options.Temperature == 0 ? 0 : Devices.SamplingKernelAbi.Fraction(_random.NextDouble()) / 4294967296.0;
+
+    /// <summary>
+    /// The token <see cref="Sample"/> picks for <paramref name="uniform"/>: the first candidate, in descending order of
+    /// logit, at which the cumulative kept mass reaches <paramref name="uniform"/> times the whole kept mass. The reference
+    /// for device samplers.
+    /// </summary>
+    public int Choose(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, double uniform)
     {
         var v = _logits.Length;
         logits[..v].CopyTo(_logits);
@@ -56,7 +72,7 @@ public sealed class Sampler
             kept += p;
         }
 
-        var draw = _random.NextDouble() * kept * sum;
+        var draw = uniform * kept * sum;
         for (var i = 0; i < n; i++)
         {
             draw -= _keys[i];

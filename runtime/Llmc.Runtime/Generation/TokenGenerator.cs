@@ -7,7 +7,8 @@ namespace Llmc.Runtime.Generation;
 /// <summary>
 /// The prefill + decode loop over one executor: chunked prefill of the prompt, then one token per step until EOS,
 /// a stop string, the token limit or the end of the context. Scratch buffers are reused, so a decode step allocates nothing
-/// but the text piece it reports.
+/// but the text piece it reports. Where the executor is an <see cref="IDeviceSampler"/> that can follow the options, each
+/// token is sampled on the device and only its id comes back; otherwise the logits come back and <see cref="Sampler"/> picks.
 /// </summary>
 public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer, IReadOnlyCollection<int> eosIds, IReadOnlyList<string> engineStops)
 {
@@ -24,6 +25,7 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
             throw new LlmcException($"the prompt has {prompt.Length} tokens; this engine's context holds {executor.Context}");
         if (options.MaxTokens < 0) throw new LlmcException($"max tokens must be >= 0, got {options.MaxTokens}");
         var sampler = new Sampler(executor.VocabSize, options.Sampling);
+        var device = executor is IDeviceSampler d && d.CanSample(options.Sampling) ? d : null;
         var history = new int[prompt.Length + options.MaxTokens];
         prompt.CopyTo(history, 0);
         var decoder = tokenizer.CreateStreamDecoder();
@@ -37,7 +39,7 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
         }
 
         var clock = Stopwatch.StartNew();
-        var logits = Prefill(prompt);
+        var token = PrefillAndChoose(prompt, sampler, device);
         var prefillTime = clock.Elapsed;
         clock.Restart();
 
@@ -46,7 +48,6 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
         while (n < options.MaxTokens)
         {
             if (cancel.IsCancellationRequested) { finish = FinishReason.Cancelled; break; }
-            var token = sampler.Sample(logits, history.AsSpan(0, prompt.Length + n));
             history[prompt.Length + n++] = token;
             if (options.StopOnEos && eosIds.Contains(token)) { finish = FinishReason.Stop; break; }
             Emit(stops.Push(decoder.Append(token)));
@@ -55,8 +56,7 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
             if (n == options.MaxTokens || position + 1 >= executor.Context) break;
             _one[0] = token;
             _positions[0] = position;
-            _lastRow[0] = 0;
-            logits = executor.Forward(_one, _positions.AsSpan(0, 1), _lastRow);
+            token = ForwardAndChoose(_one, _positions.AsSpan(0, 1), 0, history.AsSpan(0, prompt.Length + n), sampler, device);
         }
         if (!stops.Stopped) Emit(stops.Push(decoder.Flush()) + stops.Flush());
         var decodeTime = clock.Elapsed;
@@ -64,19 +64,33 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
             new GenerationStats(prompt.Length, n, prefillTime, decodeTime));
     }
 
-    /// <summary>Runs the prompt through in chunks of at most MaxSeq tokens; returns the last token's logits.</summary>
-    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> prompt) => RunFromStart(prompt, allLogits: default);
+    /// <summary>Runs the prompt through in chunks of at most MaxSeq tokens and picks the token after it.</summary>
+    private int PrefillAndChoose(int[] prompt, Sampler sampler, IDeviceSampler? device)
+    {
+        var last = (prompt.Length - 1) / executor.MaxSeq * executor.MaxSeq;
+        if (last > 0) RunFromStart(prompt.AsSpan(0, last), allLogits: default);
+        var count = prompt.Length - last;
+        for (var i = 0; i < count; i++) _positions[i] = last + i;
+        return ForwardAndChoose(prompt.AsSpan(last), _positions.AsSpan(0, count), count - 1, prompt, sampler, device);
+    }
+
+    /// <summary>One forward step and the token after row <paramref name="row"/>: sampled on the device where it can, else from the logits on the host.</summary>
+    private int ForwardAndChoose(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int row, ReadOnlySpan<int> history, Sampler sampler, IDeviceSampler? device)
+    {
+        if (device is not null) return device.ForwardAndSample(tokens, positions, row, sampler.Options, history, sampler.NextUniform());
+        _lastRow[0] = row;
+        return sampler.Sample(executor.Forward(tokens, positions, _lastRow), history);
+    }
 
     /// <summary>Runs <paramref name="tokens"/> from position 0 and writes every position's logits, row-major [tokens, vocab].</summary>
     public void AllLogits(ReadOnlySpan<int> tokens, Span<float> logits) => RunFromStart(tokens, logits);
 
     /// <summary>
     /// Feeds tokens from position 0 in chunks of at most MaxSeq; asks for every row's logits when <paramref name="allLogits"/>
-    /// is given (copying each chunk's into it), else only the last row's, which it returns.
+    /// is given (copying each chunk's into it), else only the last row's.
     /// </summary>
-    private ReadOnlySpan<float> RunFromStart(ReadOnlySpan<int> tokens, Span<float> allLogits)
+    private void RunFromStart(ReadOnlySpan<int> tokens, Span<float> allLogits)
     {
-        ReadOnlySpan<float> logits = default;
         var vocab = executor.VocabSize;
         for (var start = 0; start < tokens.Length; start += executor.MaxSeq)
         {
@@ -84,9 +98,8 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
             for (var i = 0; i < count; i++) _positions[i] = start + i;
             _lastRow[0] = count - 1;
             ReadOnlySpan<int> rows = allLogits.IsEmpty ? _lastRow : _allRows.AsSpan(0, count);
-            logits = executor.Forward(tokens.Slice(start, count), _positions.AsSpan(0, count), rows);
+            var logits = executor.Forward(tokens.Slice(start, count), _positions.AsSpan(0, count), rows);
             if (!allLogits.IsEmpty) logits.CopyTo(allLogits[(start * vocab)..]);
         }
-        return logits;
     }
 }

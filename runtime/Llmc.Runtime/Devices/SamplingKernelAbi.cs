@@ -1,0 +1,41 @@
+namespace Llmc.Runtime.Devices;
+
+/// <summary>
+/// The contract between the GPU targets, which compile one sampling kernel per engine (kernel-table entries of template
+/// <see cref="Template"/>, launched by no plan step), and the executors that run it after a forward step so only the
+/// chosen token id comes back (docs/gpu-kernels.md, "Sampling on the device"). Arguments: 0 the logits (the plan's logits
+/// output; row 0 is sampled), 1 the parameter words below, 2 the result (word 0: the token id); then <c>seq</c>, <c>out</c>
+/// as for every kernel. One workgroup of <see cref="LocalSize"/> threads.
+/// </summary>
+public static class SamplingKernelAbi
+{
+    public const string Template = "sample";
+
+    public const int LocalSize = 256;
+
+    /// <summary>Distinct token ids the repetition penalty can cover (held in workgroup-shared memory).</summary>
+    public const int MaxHistory = 1024;
+
+    /// <summary>Probability masses are summed as 64-bit fixed point with 40 fraction bits, so at most 2²³ of them (each ≤ 1) fit.</summary>
+    public const int MaxVocab = 1 << 23;
+
+    /// <summary>Fraction bits of the fixed-point masses.</summary>
+    public const int MassFractionBits = 40;
+
+    // Parameter words: f32 values as their bits, fractions in [0, 1) as multiples of 2^-32.
+    public const int TemperatureWord = 0;
+    public const int TopKWord = 1;
+    /// <summary>top-p as a 32-bit fraction; 0 when top-p is off (1).</summary>
+    public const int TopPWord = 2;
+    public const int MinPWord = 3;
+    public const int PenaltyWord = 4;
+    public const int UniformWord = 5;
+    public const int HistoryCountWord = 6;
+    /// <summary>The first of up to <see cref="MaxHistory"/> distinct in-vocabulary ids the repetition penalty applies to.</summary>
+    public const int HistoryWord = 8;
+
+    public const int ParameterWords = HistoryWord + MaxHistory;
+
+    /// <summary>A fraction in [0, 1) as the 32-bit fixed point the kernel reads: floor(value · 2³²).</summary>
+    public static uint Fraction(double value) => (uint)Math.Clamp(Math.Floor(value * 4294967296.0), 0, uint.MaxValue);
+}

@@ -1,0 +1,335 @@
+using Llmc.Ir;
+using Llmc.Runtime.Devices;
+using Llmc.Targets.Emit;
+using Abi = Llmc.Runtime.Devices.SamplingKernelAbi;
+
+namespace Llmc.Targets.Gpu.Templates;
+
+/// <summary>
+/// The engine's sampling kernel (<see cref="SamplingKernelAbi"/>; not an IR op): one workgroup picks the next token
+/// from a logits row as <c>Sampler.Choose</c> does, without sorting. Each logit becomes x = (penalized logit) / T
+/// (correctly rounded, as the host divides) and x its order-preserving 32-bit key, so every cut the host makes on its
+/// sorted candidates is a key threshold found by bisection, each step one counting or summing pass over the vocabulary:
+/// greedy is the largest key (lowest id among equals); top-k the largest t with k keys ≥ t; top-p the smallest t whose
+/// mass above it is below p × the top-k mass; the draw the largest t whose kept mass at or above it reaches
+/// uniform × the kept mass, which is where the host's descending cumulative walk stops. Masses are exp(x − max) in
+/// 64-bit fixed point (<see cref="SamplingKernelAbi.MassFractionBits"/> fraction bits), so sums are exact and
+/// independent of thread order. The repetition penalty's ids (distinct, from the host) are held in shared memory with
+/// their penalized logits: counting passes subtract a penalized token's raw contribution and add its penalized one;
+/// the maximum and the final id search skip the raw value.
+/// </summary>
+public sealed class SamplingTemplate : IGpuKernelTemplate
+{
+    private const int Threads = Abi.LocalSize;
+
+    /// <summary>The sampling kernel of an engine whose logits rows have <paramref name="vocabSize"/> entries: logits, parameter words → token id.</summary>
+    public static KernelInstance KernelFor(int vocabSize) => new(Abi.Template,
+        [new TensorType(DType.F32, vocabSize), new TensorType(DType.I32, Abi.ParameterWords)], new TensorType(DType.I32, 1), new Attributes());
+
+    public GpuKernelShape Shape(KernelInstance instance)
+    {
+        var vocab = instance.Operands[0][0].Size;
+        if (vocab > Abi.MaxVocab)
+            throw new TargetException($"a vocabulary of {vocab} tokens is more than the {Abi.MaxVocab} whose probability masses the sampling kernel can sum");
+        return new GpuKernelShape(Threads, 1, new Dim(1),
+        [
+            new SharedArray("int", "historyId", Abi.MaxHistory),
+            new SharedArray("float", "historyLogit", Abi.MaxHistory),
+            new SharedArray("uint", "reduceA", Threads),
+            new SharedArray("uint", "reduceB", Threads),
+            new SharedArray("uint", "reduceC", Threads),
+        ]);
+    }
+
+    public void Render(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var u = d.Uint;
+        kernel.Constant("Vocab", kernel.Instance.Operands[0][0].Size);
+        w.Line($"int lid = {d.LocalId};");
+        w.Line($"float temperature = {d.BitsToFloat(Parameter(d, Abi.TemperatureWord))};");
+        w.Line($"int topK = {d.Cast("int", Parameter(d, Abi.TopKWord))};");
+        w.Line($"{u} topP = {Parameter(d, Abi.TopPWord)};");
+        w.Line($"float minP = {d.BitsToFloat(Parameter(d, Abi.MinPWord))};");
+        w.Line($"float penalty = {d.BitsToFloat(Parameter(d, Abi.PenaltyWord))};");
+        w.Line($"{u} drawFraction = {Parameter(d, Abi.UniformWord)};");
+        w.Line($"int historyCount = {d.Cast("int", Parameter(d, Abi.HistoryCountWord))};");
+        w.Line("float scale = temperature > 0.0f ? temperature : 1.0f;");
+
+        // The penalized logits of the history ids, as the host penalizes: positive ones divided, others multiplied.
+        using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+        {
+            w.Line($"int t = {d.Cast("int", d.Word(1, $"{Abi.HistoryWord} + s"))};");
+            w.Line($"float raw = {kernel.Load(0, "t")};");
+            kernel.Divide("divided", "raw", "penalty");
+            w.Line("historyId[s] = t;");
+            w.Line("historyLogit[s] = raw > 0.0f ? divided : raw * penalty;");
+        }
+        w.Line(d.Barrier);
+
+        MaximumPass(kernel);
+        using (w.Block("if (temperature == 0.0f)"))
+            w.Line($"if (lid == 0) {d.Word(2, "0")} = bestId;");
+        using (w.Block("else"))
+        {
+            w.Line($"float xMax = {d.BitsToFloat("(bestKey & 0x80000000u) != 0u ? bestKey & 0x7fffffffu : ~bestKey")};");
+            w.Line($"{u} count = 0u, high = 0u, low = 0u;");
+
+            // Top-k: the largest t with at least k keys ≥ t.
+            w.Line($"{u} topKCut = lowKey;");
+            using (w.Block("if (topK > 0 && topK < Vocab)"))
+            {
+                w.Line($"{u} a = lowKey, b = bestKey;");
+                using (w.Block("while (a < b)"))
+                {
+                    w.Line($"{u} m = a + ((b - a) >> 1) + ((b - a) & 1u);");
+                    Stats(kernel, "m", strict: false, mass: false, minP: false);
+                    w.Line($"if (count >= {d.Cast(u, "topK")}) a = m; else b = m - 1u;");
+                }
+                w.Line("topKCut = a;");
+            }
+
+            // Top-p: the smallest t whose candidates strictly above it hold less than p of the candidates' mass.
+            w.Line($"{u} cut = topKCut;");
+            using (w.Block("if (topP != 0u)"))
+            {
+                Stats(kernel, "topKCut", strict: false, mass: true, minP: false);
+                w.Line($"{u} massHigh = 0u, massLow = 0u;");
+                ScaleByFraction(w, u, "massHigh", "massLow", "high", "low", "topP");
+                w.Line($"{u} a = topKCut, b = bestKey;");
+                using (w.Block("while (a < b)"))
+                {
+                    w.Line($"{u} m = a + ((b - a) >> 1);");
+                    Stats(kernel, "m", strict: true, mass: true, minP: false);
+                    w.Line($"if ({Less("high", "low", "massHigh", "massLow")}) b = m; else a = m + 1u;");
+                }
+                w.Line("cut = a;");
+            }
+
+            // The draw: the largest t whose kept mass at or above it reaches uniform × the kept mass.
+            Stats(kernel, "cut", strict: false, mass: true, minP: true);
+            w.Line($"{u} targetHigh = 0u, targetLow = 0u;");
+            ScaleByFraction(w, u, "targetHigh", "targetLow", "high", "low", "drawFraction");
+            w.Line($"{u} drawnKey = cut, b = bestKey;");
+            using (w.Block("while (drawnKey < b)"))
+            {
+                w.Line($"{u} m = drawnKey + ((b - drawnKey) >> 1) + ((b - drawnKey) & 1u);");
+                Stats(kernel, "m", strict: false, mass: true, minP: true);
+                w.Line($"if ({Less("high", "low", "targetHigh", "targetLow")}) b = m - 1u; else drawnKey = m;");
+            }
+            IdPass(kernel);
+        }
+    }
+
+    private static string Parameter(GpuDialect d, int word) => d.Word(1, word.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static string Less(string high, string low, string otherHigh, string otherLow) =>
+        $"{high} < {otherHigh} || ({high} == {otherHigh} && {low} < {otherLow})";
+
+    /// <summary>
+    /// Declares float <c>{name}X</c> = <paramref name="logit"/> / scale (correctly rounded) and <c>{name}Key</c>, its
+    /// order-preserving key: −0 is keyed as +0 so the two compare equal, as floats do on the host.
+    /// </summary>
+    private static void Key(GpuKernelSource kernel, string name, string logit)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line($"float {name}Logit = {logit};");
+        kernel.Divide($"{name}X", $"{name}Logit", "scale");
+        w.Line($"{d.Uint} {name}Key = {d.FloatToBits($"{name}X")};");
+        w.Line($"{name}Key = {name}Key == 0x80000000u ? 0x80000000u : (({name}Key & 0x80000000u) != 0u ? ~{name}Key : {name}Key | 0x80000000u);");
+    }
+
+    /// <summary>Whether a history slot holds token <paramref name="id"/>: its raw logit is not the one to use.</summary>
+    private static void Penalized(GpuKernelSource kernel, string id)
+    {
+        kernel.Writer.Line("bool penalized = false;");
+        kernel.Writer.Line($"for (int s = 0; s < historyCount; s++) if (historyId[s] == {id}) penalized = true;");
+    }
+
+    /// <summary>
+    /// Declares <c>bestKey</c> (the largest key), <c>bestId</c> (the lowest id holding it: the greedy token) and
+    /// <c>lowKey</c> (at most the smallest key, a lower bound for the bisections).
+    /// </summary>
+    private static void MaximumPass(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var u = d.Uint;
+        w.Line($"{u} bestKey = 0u, bestId = 0xffffffffu, lowKey = 0xffffffffu;");
+        using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
+        {
+            Key(kernel, "e", kernel.Load(0, "i"));
+            w.Line("lowKey = eKey < lowKey ? eKey : lowKey;");
+            // Ids rise along a thread's stride, so the first of equal keys is kept; the history scan runs only on a new best.
+            using (w.Block("if (eKey > bestKey)"))
+            {
+                Penalized(kernel, "i");
+                using (w.Block("if (!penalized)"))
+                {
+                    w.Line("bestKey = eKey;");
+                    w.Line($"bestId = {d.Cast(u, "i")};");
+                }
+            }
+        }
+        using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+        {
+            Key(kernel, "h", "historyLogit[s]");
+            w.Line($"{u} id = {d.Cast(u, "historyId[s]")};");
+            w.Line("lowKey = hKey < lowKey ? hKey : lowKey;");
+            using (w.Block("if (hKey > bestKey || (hKey == bestKey && id < bestId))"))
+            {
+                w.Line("bestKey = hKey;");
+                w.Line("bestId = id;");
+            }
+        }
+        Tree(kernel, ["bestKey", "bestId", "lowKey"], (x, y) =>
+        [
+            $"if (reduceA[{y}] > reduceA[{x}] || (reduceA[{y}] == reduceA[{x}] && reduceB[{y}] < reduceB[{x}])) {{ reduceA[{x}] = reduceA[{y}]; reduceB[{x}] = reduceB[{y}]; }}",
+            $"if (reduceC[{y}] < reduceC[{x}]) reduceC[{x}] = reduceC[{y}];",
+        ]);
+    }
+
+    /// <summary>
+    /// Sets <c>count</c> and the 64-bit mass <c>high:low</c> of the tokens whose key is at least (or, when
+    /// <paramref name="strict"/>, above) <paramref name="threshold"/> and, with <paramref name="minP"/>, whose
+    /// exp(x − max) is at least min-p (the host's p ≥ min_p · p_max); the mass only with <paramref name="mass"/>.
+    /// </summary>
+    private static void Stats(GpuKernelSource kernel, string threshold, bool strict, bool mass, bool minP)
+    {
+        var w = kernel.Writer;
+        using (w.Block(""))
+        {
+            w.Line($"{kernel.Dialect.Uint} n = 0u, h = 0u, l = 0u;");
+            using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
+                Accumulate(kernel, kernel.Load(0, "i"), add: true, threshold, strict, mass, minP);
+            using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+            {
+                Accumulate(kernel, kernel.Load(0, "historyId[s]"), add: false, threshold, strict, mass, minP);
+                Accumulate(kernel, "historyLogit[s]", add: true, threshold, strict, mass, minP);
+            }
+            Tree(kernel, ["n", "h", "l"], (x, y) =>
+            [
+                $"reduceA[{x}] += reduceA[{y}];",
+                $"reduceC[{x}] += reduceC[{y}];",
+                $"reduceB[{x}] += reduceB[{y}] + (reduceC[{x}] < reduceC[{y}] ? 1u : 0u);",
+            ]);
+            w.Line("count = n;");
+            w.Line("high = h;");
+            w.Line("low = l;");
+        }
+    }
+
+    // Adds (or removes: a penalized token's raw value) one token's count and fixed-point mass; sums wrap modulo 2^64
+    // like the integers they are, so removals are exact.
+    private static void Accumulate(GpuKernelSource kernel, string logit, bool add, string threshold, bool strict, bool mass, bool minP)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        using (w.Block(""))
+        {
+            Key(kernel, "v", logit);
+            using (w.Block($"if (vKey {(strict ? ">" : ">=")} {threshold})"))
+            {
+                if (mass || minP) w.Line($"float e = {d.Call(MathFunction.Exp, "vX - xMax")};");
+                using (w.Block(minP ? "if (e >= minP)" : ""))
+                {
+                    w.Line(add ? "n += 1u;" : "n -= 1u;");
+                    if (mass) AccumulateMass(w, d, add);
+                }
+            }
+        }
+    }
+
+    // e ≤ 1 times 2^40: the integer part of e·2^8 is the high word, its fraction's 32 bits the low word.
+    private static void AccumulateMass(SourceWriter w, GpuDialect d, bool add)
+    {
+        w.Line($"float scaled = e * {d.Float(256)};");
+        w.Line($"{d.Uint} eh = {d.Cast(d.Uint, "scaled")};");
+        w.Line($"{d.Uint} el = {d.Cast(d.Uint, $"(scaled - {d.Cast("float", "eh")}) * {d.Float(4294967296.0)}")};");
+        if (add)
+        {
+            w.Line("l += el;");
+            w.Line("h += eh + (l < el ? 1u : 0u);");
+        }
+        else
+        {
+            w.Line("h -= eh + (l < el ? 1u : 0u);");
+            w.Line("l -= el;");
+        }
+    }
+
+    /// <summary>
+    /// Declares the id search: the lowest id whose key is <c>drawnKey</c> (its penalized value for history ids), stored as the result.
+    /// </summary>
+    private static void IdPass(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var u = d.Uint;
+        w.Line($"{u} chosen = 0xffffffffu;");
+        using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
+        {
+            Key(kernel, "e", kernel.Load(0, "i"));
+            using (w.Block($"if (eKey == drawnKey && {d.Cast(u, "i")} < chosen)"))
+            {
+                Penalized(kernel, "i");
+                w.Line($"if (!penalized) chosen = {d.Cast(u, "i")};");
+            }
+        }
+        using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+        {
+            Key(kernel, "h", "historyLogit[s]");
+            w.Line($"if (hKey == drawnKey && {d.Cast(u, "historyId[s]")} < chosen) chosen = {d.Cast(u, "historyId[s]")};");
+        }
+        Tree(kernel, ["chosen"], (x, y) => [$"if (reduceA[{y}] < reduceA[{x}]) reduceA[{x}] = reduceA[{y}];"]);
+        w.Line($"if (lid == 0) {d.Word(2, "0")} = chosen;");
+    }
+
+    /// <summary>
+    /// Combines up to three per-thread values (in <c>reduceA</c>, <c>reduceB</c>, <c>reduceC</c>) over the workgroup with a
+    /// shared-memory tree whose step <paramref name="combine"/> folds slot y into slot x; every thread then reads the totals
+    /// back into the same variables. All threads must get here.
+    /// </summary>
+    private static void Tree(GpuKernelSource kernel, IReadOnlyList<string> values, Func<string, string, IEnumerable<string>> combine)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        string[] arrays = ["reduceA", "reduceB", "reduceC"];
+        for (var i = 0; i < values.Count; i++) w.Line($"{arrays[i]}[lid] = {values[i]};");
+        w.Line(d.Barrier);
+        using (w.Block($"for (int stride = {Threads / 2}; stride > 0; stride >>= 1)"))
+        {
+            using (w.Block("if (lid < stride)"))
+                foreach (var line in combine("lid", "lid + stride")) w.Line(line);
+            w.Line(d.Barrier);
+        }
+        for (var i = 0; i < values.Count; i++) w.Line($"{values[i]} = {arrays[i]}[0];");
+        w.Line(d.Barrier);
+    }
+
+    /// <summary>
+    /// <paramref name="outHigh"/>:<paramref name="outLow"/> = (<paramref name="high"/>:<paramref name="low"/> × <paramref name="fraction"/>) / 2³²,
+    /// truncated: a 64-bit value times a 32-bit fraction, from 16-bit partial products (no 64-bit type or high multiply needed).
+    /// </summary>
+    private static void ScaleByFraction(SourceWriter w, string u, string outHigh, string outLow, string high, string low, string fraction)
+    {
+        using (w.Block(""))
+        {
+            Multiply(w, u, "p", high, fraction);
+            Multiply(w, u, "q", low, fraction);
+            w.Line($"{outLow} = pLow + qHigh;");
+            w.Line($"{outHigh} = pHigh + ({outLow} < qHigh ? 1u : 0u);");
+        }
+    }
+
+    // {name}High:{name}Low = a × b, the full 64-bit product of two 32-bit words.
+    private static void Multiply(SourceWriter w, string u, string name, string a, string b)
+    {
+        w.Line($"{u} {name}A0 = {a} & 0xffffu, {name}A1 = {a} >> 16, {name}B0 = {b} & 0xffffu, {name}B1 = {b} >> 16;");
+        w.Line($"{u} {name}Mid1 = {name}A1 * {name}B0, {name}Mid2 = {name}A0 * {name}B1;");
+        w.Line($"{u} {name}Low = {name}A0 * {name}B0;");
+        w.Line($"{u} {name}High = {name}A1 * {name}B1 + ({name}Mid1 >> 16) + ({name}Mid2 >> 16);");
+        w.Line($"{u} {name}Sum = {name}Low + ({name}Mid1 << 16);");
+        w.Line($"{name}High += {name}Sum < {name}Low ? 1u : 0u;");
+        w.Line($"{name}Low = {name}Sum;");
+        w.Line($"{name}Sum = {name}Low + ({name}Mid2 << 16);");
+        w.Line($"{name}High += {name}Sum < {name}Low ? 1u : 0u;");
+        w.Line($"{name}Low = {name}Sum;");
+    }
+}
