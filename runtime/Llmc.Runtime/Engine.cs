@@ -44,6 +44,9 @@ public sealed class Engine : IDisposable
     /// <summary>Per-step device timing, where the executor offers it (GPU timestamps).</summary>
     public IStepProfiler? StepProfiler => _executor as IStepProfiler;
 
+    /// <summary>A probe of the device memory the weights live in, where the executor runs on a GPU; null for the CPU (host DRAM).</summary>
+    public IDeviceBandwidthProbe? BandwidthProbe => _executor as IDeviceBandwidthProbe;
+
     /// <summary>Opens, checks and prepares an engine for this machine.</summary>
     /// <param name="threads">CPU worker threads; defaults to all cores.</param>
     /// <param name="device">GPU index (as <c>llmc devices</c> lists them) for GPU engines; defaults to the best one.</param>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Llmc.EndToEnd.Tests.Cuda;
 
 namespace Llmc.EndToEnd.Tests.Tools;
 
@@ -15,17 +16,26 @@ public sealed class BenchTests(StoriesEngines engines)
         var root = doc.RootElement;
         Assert.True(root.GetProperty("prefill_tokens_per_s").GetDouble() > 0);
         Assert.True(root.GetProperty("decode_tokens_per_s").GetDouble() > 0);
-        Assert.True(root.GetProperty("bandwidth_gb_per_s").GetDouble() > 0);
         Assert.True(root.GetProperty("bytes_per_token").GetDouble() > 1_000_000); // stories260K's f32 weights alone are ~1 MB
         // stories260K's megabyte of weights stays in cache, so decode may beat the DRAM roofline: only the arithmetic is checked.
-        var expected = root.GetProperty("decode_tokens_per_s").GetDouble() * root.GetProperty("bytes_per_token").GetDouble()
-            / (root.GetProperty("bandwidth_gb_per_s").GetDouble() * 1e9);
-        Assert.InRange(root.GetProperty("roofline_fraction").GetDouble(), expected * 0.99, expected * 1.01);
+        BenchReport.AssertRooflineFromBestTrial(root);
         Assert.True(root.GetProperty("decode_tokens_per_s_min").GetDouble() <= root.GetProperty("decode_tokens_per_s_max").GetDouble());
-        // The roofline uses the best bandwidth trial; the spread of the others is reported beside it.
-        Assert.True(root.GetProperty("bandwidth_gb_per_s_min").GetDouble() <= root.GetProperty("bandwidth_gb_per_s_median").GetDouble());
-        Assert.True(root.GetProperty("bandwidth_gb_per_s_median").GetDouble() <= root.GetProperty("bandwidth_gb_per_s").GetDouble());
         Assert.True(root.GetProperty("bandwidth_trials").GetInt32() > 1);
+        // A CPU engine's weights are in host memory: the roofline is the host's DRAM bandwidth.
+        Assert.Equal("host", root.GetProperty("bandwidth_source").GetString());
+        Assert.False(root.TryGetProperty("bandwidth_device", out _));
+    }
+
+    [CudaDeviceFact]
+    public void Gpu_engine_takes_the_roofline_from_the_gpus_memory()
+    {
+        var result = LlmcCli.Run("bench", engines.For("cuda-sm80,cuda-sm86,cuda-sm89,cuda-sm90"), "--prompt-tokens", "32", "--gen-tokens", "16", "--repeat", "2", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal("device", root.GetProperty("bandwidth_source").GetString());
+        Assert.StartsWith("CUDA ", root.GetProperty("bandwidth_device").GetString());
+        BenchReport.AssertRooflineFromBestTrial(root);
     }
 
     [Fact]

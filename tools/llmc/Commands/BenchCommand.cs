@@ -28,8 +28,8 @@ public static class BenchCommand
             using var loaded = Engine.Load(parse.GetRequiredValue(engine), threadCount, parse.GetValue(device));
             var result = Progress.Show("benchmarking", p =>
             {
-                p.Report("measuring memory bandwidth");
-                var bandwidth = MemoryBandwidthProbe.Measure(threads: threadCount);
+                p.Report(loaded.BandwidthProbe is null ? "measuring memory bandwidth" : "measuring device memory bandwidth");
+                var bandwidth = RooflineBandwidth.Measure(loaded, threadCount);
                 p.Report("running the engine");
                 return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), bandwidth);
             });
@@ -45,24 +45,30 @@ public static class BenchCommand
         return command;
     }
 
-    private static Dictionary<string, object> JsonReport(BenchmarkResult r) => new()
+    private static Dictionary<string, object> JsonReport(BenchmarkResult r)
     {
-        ["prefill_tokens_per_s"] = Math.Round(r.PrefillTokensPerSecond.Median, 2),
-        ["decode_tokens_per_s"] = Math.Round(r.DecodeTokensPerSecond.Median, 2),
-        ["roofline_fraction"] = Math.Round(r.RooflineFraction, 4),
-        ["prefill_tokens_per_s_min"] = Math.Round(r.PrefillTokensPerSecond.Min, 2),
-        ["prefill_tokens_per_s_max"] = Math.Round(r.PrefillTokensPerSecond.Max, 2),
-        ["decode_tokens_per_s_min"] = Math.Round(r.DecodeTokensPerSecond.Min, 2),
-        ["decode_tokens_per_s_max"] = Math.Round(r.DecodeTokensPerSecond.Max, 2),
-        ["bytes_per_token"] = Math.Round(r.BytesPerToken),
-        ["bandwidth_gb_per_s"] = Math.Round(r.Bandwidth.Best, 2),
-        ["bandwidth_gb_per_s_median"] = Math.Round(r.Bandwidth.GigabytesPerSecond.Median, 2),
-        ["bandwidth_gb_per_s_min"] = Math.Round(r.Bandwidth.GigabytesPerSecond.Min, 2),
-        ["bandwidth_trials"] = r.Bandwidth.Trials,
-        ["prompt_tokens"] = r.PromptTokens,
-        ["gen_tokens"] = r.GeneratedTokens,
-        ["repeat"] = r.Repeats,
-    };
+        var report = new Dictionary<string, object>
+        {
+            ["prefill_tokens_per_s"] = Math.Round(r.PrefillTokensPerSecond.Median, 2),
+            ["decode_tokens_per_s"] = Math.Round(r.DecodeTokensPerSecond.Median, 2),
+            ["roofline_fraction"] = Math.Round(r.RooflineFraction, 4),
+            ["prefill_tokens_per_s_min"] = Math.Round(r.PrefillTokensPerSecond.Min, 2),
+            ["prefill_tokens_per_s_max"] = Math.Round(r.PrefillTokensPerSecond.Max, 2),
+            ["decode_tokens_per_s_min"] = Math.Round(r.DecodeTokensPerSecond.Min, 2),
+            ["decode_tokens_per_s_max"] = Math.Round(r.DecodeTokensPerSecond.Max, 2),
+            ["bytes_per_token"] = Math.Round(r.BytesPerToken),
+            ["bandwidth_gb_per_s"] = Math.Round(r.Bandwidth.Best, 2),
+            ["bandwidth_gb_per_s_median"] = Math.Round(r.Bandwidth.GigabytesPerSecond.Median, 2),
+            ["bandwidth_gb_per_s_min"] = Math.Round(r.Bandwidth.GigabytesPerSecond.Min, 2),
+            ["bandwidth_trials"] = r.Bandwidth.Trials,
+            ["bandwidth_source"] = r.Bandwidth.Source == BandwidthSource.Device ? "device" : "host",
+            ["prompt_tokens"] = r.PromptTokens,
+            ["gen_tokens"] = r.GeneratedTokens,
+            ["repeat"] = r.Repeats,
+        };
+        if (r.Bandwidth.Device is { } device) report["bandwidth_device"] = device;
+        return report;
+    }
 
     // Where the executor times its steps (GPU timestamps, CPU wall clock per launch): one decode step's device time, in all and per kernel template.
     private static Dictionary<string, object> WithSteps(Dictionary<string, object> report, StepProfile? steps)
@@ -87,8 +93,11 @@ public static class BenchCommand
             string.Create(CultureInfo.InvariantCulture, $"{name,-16} {s.Median,10:F2} tok/s  (min {s.Min:F2}, max {s.Max:F2})");
         Console.WriteLine(Row($"prefill ({r.PromptTokens})", r.PrefillTokensPerSecond));
         Console.WriteLine(Row($"decode ({r.GeneratedTokens})", r.DecodeTokensPerSecond));
+        var b = r.Bandwidth;
+        var device = b.Source == BandwidthSource.Device;
+        var (where, how) = device ? ("device memory bandwidth", $"copies on {b.Device}") : ("memory bandwidth", $"trials on {b.Threads} threads");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"memory bandwidth {r.Bandwidth.Best:F1} GB/s (best of {r.Bandwidth.Trials} trials on {r.Bandwidth.Threads} threads; median {r.Bandwidth.GigabytesPerSecond.Median:F1}, min {r.Bandwidth.GigabytesPerSecond.Min:F1})"));
+            $"{where} {b.Best:F1} GB/s (best of {b.Trials} {how}; median {b.GigabytesPerSecond.Median:F1}, min {b.GigabytesPerSecond.Min:F1})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; roofline fraction {r.RooflineFraction:F3}"));
     }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Llmc.Runtime.Benchmarking;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Plan;
 
@@ -11,7 +12,7 @@ namespace Llmc.Runtime.Devices.Cuda;
 /// Decode steps (one token, one logit row) are captured once into a CUDA graph and replayed, so a token
 /// costs one graph launch instead of one launch per kernel.
 /// </summary>
-public sealed unsafe class CudaExecutor : IModelExecutor
+public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
 {
     private const uint NonBlockingStream = 1;
     private const int CaptureThreadLocal = 1;
@@ -75,6 +76,9 @@ public sealed unsafe class CudaExecutor : IModelExecutor
     public int Context { get; }
 
     public int VocabSize { get; }
+
+    /// <summary>The memory bandwidth of the GPU the plan runs on (<see cref="CudaBandwidthProbe"/>).</summary>
+    public BandwidthMeasurement MeasureDeviceBandwidth(int trials) => CudaBandwidthProbe.Measure(_device, trials);
 
     public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
     {

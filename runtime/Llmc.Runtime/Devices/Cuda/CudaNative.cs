@@ -115,4 +115,23 @@ internal static unsafe partial class CudaNative
 
     [LibraryImport(Library)]
     public static partial int cuGraphDestroy(nint graph);
+
+    [LibraryImport(Library, EntryPoint = "cuMemcpyDtoDAsync_v2")]
+    public static partial int cuMemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, nint stream);
+
+    [LibraryImport(Library)]
+    public static partial int cuEventCreate(out nint @event, uint flags);
+
+    [LibraryImport(Library)]
+    public static partial int cuEventRecord(nint @event, nint stream);
+
+    [LibraryImport(Library)]
+    public static partial int cuEventSynchronize(nint @event);
+
+    // The unversioned entry: every driver exports it, while cuEventElapsedTime_v2 exists only from CUDA 12.8 on.
+    [LibraryImport(Library)]
+    public static partial int cuEventElapsedTime(out float milliseconds, nint start, nint end);
+
+    [LibraryImport(Library, EntryPoint = "cuEventDestroy_v2")]
+    public static partial int cuEventDestroy(nint @event);
 }

@@ -1,3 +1,4 @@
+using Llmc.Runtime.Benchmarking;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Plan;
 
@@ -9,7 +10,7 @@ namespace Llmc.Runtime.Devices.Vulkan;
 /// descriptor set per step. Per forward: one command buffer copies the inputs in, dispatches every step with barriers only
 /// where steps depend on each other, copies the logits out; one submission, one fence wait.
 /// </summary>
-public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
+public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDeviceBandwidthProbe
 {
     /// <summary>The target name engines for this executor carry.</summary>
     public const string Target = "vulkan";
@@ -90,6 +91,9 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler
 
     /// <summary>GPU milliseconds of each plan step in the last forward run with <see cref="ProfileSteps"/> on.</summary>
     public ReadOnlySpan<double> StepMilliseconds => _stepMilliseconds;
+
+    /// <summary>The device-local memory bandwidth of the device the plan runs on (<see cref="VulkanBandwidthProbe"/>).</summary>
+    public BandwidthMeasurement MeasureDeviceBandwidth(int trials) => VulkanBandwidthProbe.Measure(_device, trials);
 
     public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
     {

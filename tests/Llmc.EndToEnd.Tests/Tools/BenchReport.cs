@@ -1,0 +1,21 @@
+using System.Text.Json;
+
+namespace Llmc.EndToEnd.Tests.Tools;
+
+/// <summary>Checks shared by every engine's <c>llmc bench --json</c> report.</summary>
+internal static class BenchReport
+{
+    /// <summary>
+    /// The bandwidth is positive, its best trial is the roofline (the median and minimum below it), and the roofline
+    /// fraction is decode tokens/s × bytes per token over that bandwidth.
+    /// </summary>
+    public static void AssertRooflineFromBestTrial(JsonElement root)
+    {
+        var best = root.GetProperty("bandwidth_gb_per_s").GetDouble();
+        Assert.True(best > 0, $"{best} GB/s");
+        Assert.True(root.GetProperty("bandwidth_gb_per_s_min").GetDouble() <= root.GetProperty("bandwidth_gb_per_s_median").GetDouble());
+        Assert.True(root.GetProperty("bandwidth_gb_per_s_median").GetDouble() <= best);
+        var expected = root.GetProperty("decode_tokens_per_s").GetDouble() * root.GetProperty("bytes_per_token").GetDouble() / (best * 1e9);
+        Assert.InRange(root.GetProperty("roofline_fraction").GetDouble(), expected * 0.99, expected * 1.01);
+    }
+}
