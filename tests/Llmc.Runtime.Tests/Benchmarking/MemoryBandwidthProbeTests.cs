@@ -11,6 +11,7 @@ public sealed class MemoryBandwidthProbeTests
     {
         var measured = MemoryBandwidthProbe.Measure(bytes: 64L << 20, trials: 4, threads: threads);
         Assert.Equal((threads, 4), (measured.Threads, measured.Trials));
+        Assert.Equal((BandwidthSource.Host, null), (measured.Source, measured.Device));
         var spread = measured.GigabytesPerSecond;
         Assert.True(spread.Min > 0 && spread.Min <= spread.Median && spread.Median <= spread.Max, $"{spread}");
         Assert.Equal(spread.Max, measured.Best);
