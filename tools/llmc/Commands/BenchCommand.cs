@@ -18,7 +18,7 @@ public static class BenchCommand
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
         var device = new Option<int?>("--device") { Description = "GPU to run on, by its index in llmc devices (default: LLMC_VULKAN_DEVICE, else the best one)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
-        var command = new Command("bench", "Measure prefill and decode speed against the machine's memory bandwidth")
+        var command = new Command("bench", "Measure prefill and decode speed against the memory bandwidth of the engine's device (host DRAM, or the GPU's memory)")
         {
             engine, promptTokens, genTokens, repeat, threads, device, json,
         };
