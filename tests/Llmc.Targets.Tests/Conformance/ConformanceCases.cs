@@ -15,7 +15,7 @@ public static class ConformanceCases
 
     public static IReadOnlyList<ConformanceCase> All { get; } = [.. Build()];
 
-    public static ConformanceCase Get(string name) => All.Concat(Int8KvCache).Concat(HalfWeights).Single(c => c.Name == name);
+    public static ConformanceCase Get(string name) => All.Concat(Int8KvCache).Concat(HalfWeights).Concat(QuantizedBlocks).Single(c => c.Name == name);
 
     /// <summary>
     /// Attention over int8 (kv8) KV caches, plain and with RoPE inside. Kept apart from <see cref="All"/> because only
@@ -37,6 +37,27 @@ public static class ConformanceCases
     /// targets that read half weights run them (the CPU today).
     /// </summary>
     public static IReadOnlyList<ConformanceCase> HalfWeights { get; } = [.. BuildHalfWeights()];
+
+    /// <summary>
+    /// Quantized linear shapes that exercise how the CPU kernel blocks its work: every scheme and group size with rows
+    /// of 1 to 3 chunks and a partial last chunk (K = 32, 96, 160 codes), row counts that leave 1, 2 or 3 rows after
+    /// passes of 4 (2, 6, 7), more rows than one prepared panel holds, and K = 2048 (whole vectors of group offsets).
+    /// Kept apart from <see cref="All"/> because they target the CPU kernel's blocking.
+    /// </summary>
+    public static IReadOnlyList<ConformanceCase> QuantizedBlocks { get; } = [.. BuildQuantizedBlocks()];
+
+    private static IEnumerable<ConformanceCase> BuildQuantizedBlocks()
+    {
+        foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
+        {
+            foreach (var k in new[] { 32, 96, 160 }) yield return QuantizedLinear(dtype, 2, k, 5);
+            yield return QuantizedLinear(dtype, 6, 128, 3);
+            yield return QuantizedLinear(dtype, 7, 2048, 4);
+        }
+        yield return QuantizedLinear(DType.Q8G32, 23, 2048, 19);
+        yield return QuantizedLinear(DType.Q4G32, 70, 64, 5);
+        yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q4G32, 6, 2048, 6);
+    }
 
     private static IEnumerable<ConformanceCase> BuildHalfWeights()
     {

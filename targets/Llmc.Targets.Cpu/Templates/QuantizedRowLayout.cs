@@ -1,0 +1,128 @@
+using System.Globalization;
+using Llmc.Ir.Quantization;
+using Llmc.Targets.Emit;
+
+namespace Llmc.Targets.Cpu.Templates;
+
+/// <summary>
+/// How the quantized linear kernel walks a weight row a vector ("chunk") of code bytes at a time, and the layout of
+/// an activation row prepared once to match it, so the per-column inner loop is a handful of vector operations.
+/// <para>Every i32 lane of a chunk's integer dot product covers four consecutive code bytes: for q8 four codes (the
+/// even and odd bytes of two u16 lanes, dotted by pmaddwd with the activation's even and odd codes as i16), for q4
+/// eight (the low nibbles of four bytes are codes i.. of a 32-code block, the high nibbles codes i + 16.., dotted by
+/// pmaddubsw with the activation codes of those positions). Groups are whole numbers of 16 code bytes and chunks are
+/// powers of two, so the four bytes of a lane lie in one group, and lane l of every chunk belongs to the same group
+/// of the chunk: (4·l) / GroupBytes.</para>
+/// <para>A prepared row (<see cref="PreparedBytes"/>, zero past the codes) holds: <c>xa</c> and <c>xb</c>, the
+/// activation codes each chunk dots with (q4: the codes under low and under high nibbles, s8; q8: even and odd codes,
+/// i16), <see cref="Chunks"/>·ChunkBytes bytes each; <c>xsl</c>, the activation scale of every i32 lane; and
+/// <c>bias</c>, per group the activation scale times the code sum times the weight offset's factor (−zero code for
+/// the symmetric schemes, whose offset is −scale·zero code; 1 for q4a's stored offsets), which one vector dot with the
+/// column's scales (or offsets) turns into the column's offset term.</para>
+/// </summary>
+public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, int K)
+{
+    /// <summary>Code bytes per chunk: one vector.</summary>
+    public int ChunkBytes => Dialect.ByteLanes;
+
+    public int RowBytes => Format.CodeRowBytes(K);
+
+    public int Groups => Format.Groups(K);
+
+    public int GroupBytes => Format.GroupSize * Format.Bits / 8;
+
+    /// <summary>Chunks that lie wholly within a row's code bytes.</summary>
+    public int FullChunks => RowBytes / ChunkBytes;
+
+    /// <summary>Code bytes of the row's last, partial chunk (0 when the row is whole chunks; a multiple of 16).</summary>
+    public int TailBytes => RowBytes % ChunkBytes;
+
+    public int Chunks => FullChunks + (TailBytes > 0 ? 1 : 0);
+
+    /// <summary>Groups a chunk spans; 1 when a group is a chunk or more.</summary>
+    public int GroupsPerChunk => Math.Max(1, ChunkBytes / GroupBytes);
+
+    /// <summary>The group, counted from the chunk's first, of i32 lane <paramref name="lane"/>.</summary>
+    public int LaneGroup(int lane) => GroupBytes >= ChunkBytes ? 0 : 4 * lane / GroupBytes;
+
+    public int ActivationBytes => Chunks * ChunkBytes;
+
+    public int ScaleOffset => 2 * ActivationBytes;
+
+    public int BiasOffset => 3 * ActivationBytes;
+
+    /// <summary>Bytes per prepared row, a whole number of cache lines.</summary>
+    public int PreparedBytes => (BiasOffset + Groups * sizeof(float) + 63) / 64 * 64;
+
+    /// <summary>The factor of the weight offset in a group's activation term (see the summary).</summary>
+    private int OffsetFactor => Format.HasOffsets ? 1 : -Format.ZeroCode;
+
+    /// <summary>Declares the layout's constants.</summary>
+    public void Declare(KernelSource kernel)
+    {
+        kernel.Constant("K", K);
+        kernel.Constant("G", Groups);
+        kernel.Constant("GroupSize", Format.GroupSize);
+        kernel.Constant("RowBytes", RowBytes);
+        kernel.Constant("ChunkBytes", ChunkBytes);
+        kernel.Constant("FullChunks", FullChunks);
+        kernel.Constant("ActivationBytes", ActivationBytes);
+        kernel.Constant("PreparedBytes", PreparedBytes);
+    }
+
+    /// <summary>
+    /// <c>PrepareRow(x, prepared, xq, xs, sums)</c>: rounds an f32 row to int8 per group exactly as
+    /// <see cref="ActivationQuantization"/> does, term for term (zero past K), and lays it out as the summary says.
+    /// </summary>
+    public void RenderPrepareRow(SourceWriter w)
+    {
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block("static void PrepareRow(float* x, byte* prepared, sbyte* xq, float* xs, int* sums)"))
+        {
+            using (w.Block("for (int g = 0; g < G; g++)"))
+            {
+                w.Line("int start = g * GroupSize, end = Math.Min(K, start + GroupSize);");
+                w.Line("float max = 0f;");
+                w.Line("for (int i = start; i < end; i++) max = MathF.Max(max, MathF.Abs(x[i]));");
+                w.Line("float inverse = max == 0f ? 0f : 127f / max;");
+                w.Line("int sum = 0;");
+                using (w.Block("for (int i = start; i < end; i++)"))
+                {
+                    w.Line("int q = (int)MathF.Round(x[i] * inverse);");
+                    w.Line("xq[i] = (sbyte)q;");
+                    w.Line("sum += q;");
+                }
+                w.Line("for (int i = end; i < start + GroupSize; i++) xq[i] = 0;");
+                w.Line("xs[g] = max / 127f;");
+                w.Line("sums[g] = sum;");
+            }
+            if (Format.Bits == 4)
+            {
+                w.Line("sbyte* xa = (sbyte*)prepared, xb = xa + ActivationBytes;");
+                using (w.Block("for (int i = 0; i < RowBytes; i++)"))
+                {
+                    w.Line($"int code = i / 16 * {QuantFormat.NibbleBlock} + i % 16;");
+                    w.Line("xa[i] = xq[code];");
+                    w.Line("xb[i] = xq[code + 16];");
+                }
+                w.Line("for (int i = RowBytes; i < ActivationBytes; i++) xa[i] = xb[i] = 0;");
+            }
+            else
+            {
+                w.Line("short* xa = (short*)prepared, xb = xa + ActivationBytes / 2;");
+                using (w.Block("for (int i = 0; i < RowBytes / 2; i++)"))
+                {
+                    w.Line("xa[i] = xq[2 * i];");
+                    w.Line("xb[i] = xq[2 * i + 1];");
+                }
+                w.Line("for (int i = RowBytes / 2; i < ActivationBytes / 2; i++) xa[i] = xb[i] = 0;");
+            }
+            w.Line($"float* xsl = (float*)(prepared + {ScaleOffset.ToString(CultureInfo.InvariantCulture)});");
+            // Lanes past the codes get scale 0: their products are 0 and must stay 0.
+            w.Line($"for (int l = 0; l < ActivationBytes / 4; l++) xsl[l] = 4 * l < RowBytes ? xs[4 * l / {GroupBytes.ToString(CultureInfo.InvariantCulture)}] : 0f;");
+            w.Line($"float* bias = (float*)(prepared + {BiasOffset.ToString(CultureInfo.InvariantCulture)});");
+            // The factor times the code sum is an exact integer in f32 (|·| < 2^24), so the term is rounded once.
+            w.Line($"for (int g = 0; g < G; g++) bias[g] = xs[g] * (float)({OffsetFactor.ToString(CultureInfo.InvariantCulture)} * sums[g]);");
+        }
+    }
+}
