@@ -43,7 +43,10 @@ public static class EngineBuilder
 
         progress?.Report($"compiling kernels for {target.Name}");
         var lowered = PlanLowering.Lower(graph, target, maxSeq, context);
-        var compiled = target.Compile(lowered.Kernels);
+        // GPU targets also compile the engine's sampling kernel, which the runtime launches after a forward step (no plan step runs it).
+        var compiled = target.Compile(target.Supports(Runtime.Devices.SamplingKernelAbi.Template)
+            ? [.. lowered.Kernels, Targets.Gpu.Templates.SamplingTemplate.KernelFor(config.VocabSize)]
+            : lowered.Kernels);
 
         progress?.Report($"writing {options.Output}");
         using var writer = EngineWriter.Create(options.Output);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Llmc.Runtime.Benchmarking;
 using Llmc.Runtime.Format;
+using Llmc.Runtime.Generation;
 using Llmc.Runtime.Plan;
 
 namespace Llmc.Runtime.Devices.Cuda;
@@ -10,9 +11,10 @@ namespace Llmc.Runtime.Devices.Cuda;
 /// inputs, KV caches and logits have their own buffers. A step is a sequence of kernel launches on one stream
 /// between an upload of the step's inputs and a download of its logits through page-locked host memory.
 /// Decode steps (one token, one logit row) are captured once into a CUDA graph and replayed, so a token
-/// costs one graph launch instead of one launch per kernel.
+/// costs one graph launch instead of one launch per kernel. With the engine's sampling kernel (<see cref="IDeviceSampler"/>)
+/// the step ends with it on the same stream (in its own decode graph) and only the token id comes down.
 /// </summary>
-public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
+public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe, IDeviceSampler
 {
     private const uint NonBlockingStream = 1;
     private const int CaptureThreadLocal = 1;
@@ -27,7 +29,13 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
     private readonly int* _hostInputs;
     private readonly float* _hostLogits;
     private readonly int _tokens, _positions, _logitRows, _logits;
-    private nint _decodeGraph, _decodeExec;
+    // The decode graphs, [0] ending with the logits copy, [1] with the sampling kernel and the token copy; captured on first use.
+    private readonly nint[] _decodeGraphs = new nint[2], _decodeExecs = new nint[2];
+    private readonly CudaStepLaunch? _sampling;
+    private readonly ulong _samplingParameters, _sampledToken;
+    // Page-locked: the sampling parameter words, then the sampled token.
+    private readonly uint* _hostSampling;
+    private readonly SamplingParameterBlock _parameterBlock;
     private bool _disposed;
 
     public CudaExecutor(EngineFile file)
@@ -46,7 +54,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
 
             _buffers = AllocateBuffers(file, plan);
             var kernels = manifest.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Name, StringComparer.Ordinal);
-            _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)Math.Max(1, plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count))));
+            _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)(plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count)) + CudaStepLaunch.StorageBytes(SamplingArguments)));
             _steps = new CudaStepLaunch[plan.Steps.Count];
             var storage = _launchStorage;
             for (var i = 0; i < _steps.Length; i++)
@@ -62,6 +70,14 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
             _logits = plan.Outputs[PlanRoles.Logits];
             _hostInputs = (int*)_device.AllocateHost(3L * MaxSeq * sizeof(int), "the step inputs");
             _hostLogits = (float*)_device.AllocateHost((long)MaxSeq * VocabSize * sizeof(float), "the logits");
+            _parameterBlock = new SamplingParameterBlock(VocabSize);
+            if (kernels.Values.FirstOrDefault(k => k.Template == SamplingKernelAbi.Template && k.Launch is not null) is { } sampler)
+            {
+                _samplingParameters = Allocate(SamplingKernelAbi.ParameterWords * sizeof(uint), "the sampling parameters");
+                _sampledToken = Allocate(sizeof(int), "the sampled token");
+                _hostSampling = (uint*)_device.AllocateHost((SamplingKernelAbi.ParameterWords + 1) * sizeof(uint), "the sampling parameters");
+                _sampling = new CudaStepLaunch(_module.Function(sampler.Entry), sampler.Launch!, [_buffers[_logits], _samplingParameters, _sampledToken], storage);
+            }
             Synchronize();
         }
         catch
@@ -82,6 +98,25 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
 
     public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
     {
+        Run(tokens, positions, logitRows, sample: false);
+        return new ReadOnlySpan<float>(_hostLogits, logitRows.Length * VocabSize);
+    }
+
+    /// <summary>Whether the engine has a sampling kernel and it can follow <paramref name="options"/>.</summary>
+    public bool CanSample(SamplingOptions options) => _sampling is not null && SamplingParameterBlock.Fits(options);
+
+    public int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+    {
+        if (_sampling is null)
+            throw new LlmcException("this engine has no sampling kernel (built before device sampling); rebuild it or sample on the host");
+        _parameterBlock.Write(new Span<uint>(_hostSampling, SamplingKernelAbi.ParameterWords), options, history, uniform);
+        Run(tokens, positions, [logitRow], sample: true);
+        return (int)_hostSampling[SamplingKernelAbi.ParameterWords];
+    }
+
+    /// <summary>One step on the stream, from the decode graph when it is one token and one row; waits for it.</summary>
+    private void Run(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows, bool sample)
+    {
         StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
         _device.MakeCurrent();
         tokens.CopyTo(new Span<int>(_hostInputs, MaxSeq));
@@ -89,15 +124,15 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
         logitRows.CopyTo(new Span<int>(_hostInputs + 2 * MaxSeq, MaxSeq));
         if (tokens.Length == 1 && logitRows.Length == 1)
         {
-            if (_decodeExec == 0) CaptureDecodeStep();
-            CudaResult.Check(CudaNative.cuGraphLaunch(_decodeExec, _stream), "cuGraphLaunch");
+            var graph = sample ? 1 : 0;
+            if (_decodeExecs[graph] == 0) CaptureDecodeStep(sample);
+            CudaResult.Check(CudaNative.cuGraphLaunch(_decodeExecs[graph], _stream), "cuGraphLaunch");
         }
         else
         {
-            Enqueue(tokens.Length, logitRows.Length);
+            Enqueue(tokens.Length, logitRows.Length, sample);
         }
         Synchronize();
-        return new ReadOnlySpan<float>(_hostLogits, logitRows.Length * VocabSize);
     }
 
     public void Dispose()
@@ -106,21 +141,26 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
         _disposed = true;
         // Freeing acts on the current context, and the engine may be disposed from another thread than it ran on.
         CudaNative.cuCtxSetCurrent(_device.Context);
-        if (_decodeExec != 0) CudaNative.cuGraphExecDestroy(_decodeExec);
-        if (_decodeGraph != 0) CudaNative.cuGraphDestroy(_decodeGraph);
-        (_decodeExec, _decodeGraph) = (0, 0);
+        for (var g = 0; g < _decodeGraphs.Length; g++)
+        {
+            if (_decodeExecs[g] != 0) CudaNative.cuGraphExecDestroy(_decodeExecs[g]);
+            if (_decodeGraphs[g] != 0) CudaNative.cuGraphDestroy(_decodeGraphs[g]);
+            (_decodeExecs[g], _decodeGraphs[g]) = (0, 0);
+        }
         if (_stream != 0) CudaNative.cuStreamDestroy(_stream);
         foreach (var pointer in _allocations) CudaNative.cuMemFree(pointer);
         _allocations.Clear();
         if (_hostInputs != null) CudaNative.cuMemFreeHost(_hostInputs);
         if (_hostLogits != null) CudaNative.cuMemFreeHost(_hostLogits);
+        if (_hostSampling != null) CudaNative.cuMemFreeHost(_hostSampling);
         _module?.Dispose();
         if (_launchStorage != null) NativeMemory.Free(_launchStorage);
         _device.Dispose();
     }
 
-    // One step: inputs up, every kernel, logits down, all on the stream; the same calls are what the decode graph records.
-    private void Enqueue(int seq, int outRows)
+    // One step: inputs up, every kernel, then logits down or the sampling parameters up, the sampling kernel and the token
+    // down, all on the stream; the same calls are what the decode graphs record.
+    private void Enqueue(int seq, int outRows, bool sample)
     {
         Upload(_tokens, _hostInputs, seq);
         Upload(_positions, _hostInputs + MaxSeq, seq);
@@ -129,7 +169,13 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
         dims[PlanSymbols.Seq] = seq;
         dims[PlanSymbols.Out] = outRows;
         foreach (var step in _steps) step.Enqueue(_stream, dims);
-        if (outRows > 0)
+        if (sample)
+        {
+            CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_samplingParameters, _hostSampling, SamplingKernelAbi.ParameterWords * sizeof(uint), _stream), "cuMemcpyHtoDAsync");
+            _sampling!.Enqueue(_stream, dims);
+            CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostSampling + SamplingKernelAbi.ParameterWords, _sampledToken, sizeof(int), _stream), "cuMemcpyDtoHAsync");
+        }
+        else if (outRows > 0)
             CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostLogits, _buffers[_logits], (nuint)((long)outRows * VocabSize * sizeof(float)), _stream), "cuMemcpyDtoHAsync");
     }
 
@@ -138,19 +184,22 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe
         if (count > 0) CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_buffers[buffer], host, (nuint)(count * sizeof(int)), _stream), "cuMemcpyHtoDAsync");
     }
 
-    private void CaptureDecodeStep()
+    private void CaptureDecodeStep(bool sample)
     {
+        var graph = sample ? 1 : 0;
         CudaResult.Check(CudaNative.cuStreamBeginCapture(_stream, CaptureThreadLocal), "cuStreamBeginCapture");
         try
         {
-            Enqueue(1, 1);
+            Enqueue(1, 1, sample);
         }
         finally
         {
-            CudaResult.Check(CudaNative.cuStreamEndCapture(_stream, out _decodeGraph), "cuStreamEndCapture");
+            CudaResult.Check(CudaNative.cuStreamEndCapture(_stream, out _decodeGraphs[graph]), "cuStreamEndCapture");
         }
-        CudaResult.Check(CudaNative.cuGraphInstantiateWithFlags(out _decodeExec, _decodeGraph, 0), "cuGraphInstantiate");
+        CudaResult.Check(CudaNative.cuGraphInstantiateWithFlags(out _decodeExecs[graph], _decodeGraphs[graph], 0), "cuGraphInstantiate");
     }
+
+    private const int SamplingArguments = 3;
 
     private void Synchronize() => CudaResult.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
 

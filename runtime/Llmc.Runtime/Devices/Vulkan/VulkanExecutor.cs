@@ -1,5 +1,6 @@
 using Llmc.Runtime.Benchmarking;
 using Llmc.Runtime.Format;
+using Llmc.Runtime.Generation;
 using Llmc.Runtime.Plan;
 
 namespace Llmc.Runtime.Devices.Vulkan;
@@ -8,9 +9,10 @@ namespace Llmc.Runtime.Devices.Vulkan;
 /// Executes a plan with an engine's SPIR-V kernels on a Vulkan device. At load: weights are uploaded once into device-local
 /// buffers, the activation arena, inputs and KV caches are allocated on the device, one pipeline is built per kernel and one
 /// descriptor set per step. Per forward: one command buffer copies the inputs in, dispatches every step with barriers only
-/// where steps depend on each other, copies the logits out; one submission, one fence wait.
+/// where steps depend on each other, copies the logits out; one submission, one fence wait. With the engine's sampling kernel
+/// (<see cref="IDeviceSampler"/>), the same submission samples the token instead and only its id comes back.
 /// </summary>
-public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDeviceBandwidthProbe
+public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDeviceBandwidthProbe, IDeviceSampler
 {
     /// <summary>The target name engines for this executor carry.</summary>
     public const string Target = "vulkan";
@@ -30,6 +32,11 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     private readonly VulkanBinding _logits;
     private readonly VulkanTimestamps? _timestamps;
     private readonly double[] _stepMilliseconds;
+    private readonly (VulkanKernel Kernel, ulong Set)? _sampling;
+    private readonly VulkanBuffer? _samplingParameters;
+    private readonly VulkanBuffer? _sampledToken;
+    private readonly SamplingParameterBlock _parameterBlock;
+    private readonly int[] _sampledRow = new int[1];
 
     /// <param name="deviceIndex">The device's index in <c>llmc devices</c>; null chooses as <see cref="VulkanInstance.Select"/> does.</param>
     /// <param name="plainOnly">Whether every kernel runs its plain variant; null reads <see cref="VulkanKernelVariants.PlainVariable"/>.</param>
@@ -46,14 +53,15 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             var physical = instance.Select(deviceIndex);
             var kernels = KernelsOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
             SubgroupKernels = kernels.Values.Count(k => VulkanKernelVariants.IsSubgroup(k.Section));
-            var features = CheckDevice(file, kernels, physical);
+            var sampling = SamplingKernelOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
+            var features = CheckDevice(file, sampling is null ? kernels : new(kernels) { [sampling.Name] = sampling }, physical);
             _device = Own(VulkanDevice.Create(physical, features));
             CheckMemory(file, physical);
 
             _bindings = new VulkanBinding[plan.Buffers.Count];
             AllocateAndUpload(file);
             var pipelines = CreatePipelines(file, kernels.Values);
-            var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count, plan.Steps.Sum(s => s.Args.Count)));
+            var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count + 1, plan.Steps.Sum(s => s.Args.Count) + SamplingArguments));
             _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
             _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Template));
 
@@ -61,6 +69,15 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             _inputStaging = Own(VulkanBuffer.Create(_device, _inputs.Length * ActivationArena.AlignUp(MaxSeq * sizeof(int)), BufferPlacement.Upload, "the input staging buffer"));
             _logits = _bindings[plan.Outputs[PlanRoles.Logits]];
             _readback = Own(VulkanBuffer.Create(_device, (long)MaxSeq * VocabSize * sizeof(float), BufferPlacement.Readback, "the logits readback buffer"));
+            _parameterBlock = new SamplingParameterBlock(VocabSize);
+            if (sampling is not null)
+            {
+                // The kernel reads its parameters from and writes the token into host-visible memory: a few words per token.
+                var kernel = Own(VulkanKernel.Create(_device, sampling.Name, file.Section(sampling.Section), sampling.Launch!, SamplingArguments, sampling.Entry));
+                _samplingParameters = Own(VulkanBuffer.Create(_device, SamplingKernelAbi.ParameterWords * sizeof(uint), BufferPlacement.Upload, "the sampling parameters"));
+                _sampledToken = Own(VulkanBuffer.Create(_device, sizeof(int), BufferPlacement.Readback, "the sampled token"));
+                _sampling = (kernel, pool.Allocate(kernel, [_logits, new VulkanBinding(_samplingParameters, 0, _samplingParameters.Bytes), new VulkanBinding(_sampledToken, 0, sizeof(int))]));
+            }
             _commands = Own(_device.CreateCommandBuffer());
             if (VulkanTimestamps.IsSupported(physical)) _timestamps = Own(new VulkanTimestamps(_device, plan.Steps.Count));
             _stepMilliseconds = new double[plan.Steps.Count];
@@ -97,6 +114,33 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
 
     public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
     {
+        var rows = logitRows.Length;
+        RecordSteps(tokens, positions, logitRows);
+        _commands.KernelsToCopies();
+        _commands.Copy(_logits.Buffer, _logits.Offset, _readback, 0, (long)rows * VocabSize * sizeof(float));
+        Submit();
+        return new ReadOnlySpan<float>(_readback.Mapped, rows * VocabSize);
+    }
+
+    /// <summary>Whether the engine has a sampling kernel and it can follow <paramref name="options"/>.</summary>
+    public bool CanSample(SamplingOptions options) => _sampling is not null && SamplingParameterBlock.Fits(options);
+
+    public int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+    {
+        if (_sampling is not { } sampling)
+            throw new LlmcException("this engine has no sampling kernel (built before device sampling); rebuild it or sample on the host");
+        _parameterBlock.Write(new Span<uint>(_samplingParameters!.Mapped, SamplingKernelAbi.ParameterWords), options, history, uniform);
+        _sampledRow[0] = logitRow;
+        RecordSteps(tokens, positions, _sampledRow);
+        _commands.BetweenKernels();
+        _commands.Dispatch(sampling.Kernel, sampling.Set, tokens.Length, 1);
+        Submit();
+        return *(int*)_sampledToken!.Mapped;
+    }
+
+    /// <summary>Starts the command buffer: the inputs' copies, then every plan step with the barriers the plan needs.</summary>
+    private void RecordSteps(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    {
         StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
         int seq = tokens.Length, rows = logitRows.Length;
         var profile = ProfileSteps && _timestamps is not null;
@@ -113,14 +157,15 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             _commands.Dispatch(_steps[i].Kernel, _steps[i].Set, seq, rows);
             if (profile) _timestamps!.AfterStep(_commands, i);
         }
-        _commands.KernelsToCopies();
-        var logitBytes = (long)rows * VocabSize * sizeof(float);
-        _commands.Copy(_logits.Buffer, _logits.Offset, _readback, 0, logitBytes);
+    }
+
+    /// <summary>Ends the command buffer with the barrier to the host, submits it and waits; reads the step times when profiling.</summary>
+    private void Submit()
+    {
         _commands.ToHost();
         _commands.End();
         _device.SubmitAndWait(_commands, "a forward step");
-        if (profile) _timestamps!.Read(_stepMilliseconds);
-        return new ReadOnlySpan<float>(_readback.Mapped, rows * VocabSize);
+        if (ProfileSteps && _timestamps is not null) _timestamps.Read(_stepMilliseconds);
     }
 
     public void Dispose()
@@ -163,6 +208,18 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             used[step.Kernel] = k;
         }
         return used;
+    }
+
+    private const int SamplingArguments = 3;
+
+    /// <summary>
+    /// The engine's sampling kernel entry for this device (its variant chosen like the plan's kernels), or null for an engine
+    /// built without one: such engines sample on the host.
+    /// </summary>
+    private static KernelEntry? SamplingKernelOf(EngineFile file, VulkanPhysicalDevice device, bool plainOnly)
+    {
+        var entries = file.Manifest.Kernels.Where(k => k.Template == SamplingKernelAbi.Template && k.Format == CodeFormat && k.Launch is not null && file.HasSection(k.Section)).ToList();
+        return entries.Count == 0 ? null : VulkanKernelVariants.Choose(entries, device.Features, device.SubgroupSize, plainOnly);
     }
 
     /// <summary>The features the kernels need, checked against the device; a lacking device is refused naming feature and kernel.</summary>
