@@ -8,6 +8,7 @@ namespace Llmc.Targets.Cuda;
 /// CUDA C for NVRTC, with no CUDA headers: buffers are <c>unsigned int</c> arrays, f16/bf16 conversions and
 /// the byte dot product are inline PTX (<see cref="CudaPrelude"/>). Read-only buffers are <c>const __restrict__</c>
 /// so loads go through the read-only data path (<c>ld.global.nc</c>); the ABI guarantees a step's buffers are distinct.
+/// Reductions use warp shuffles (<see cref="ShuffleXor"/>), shared memory only across warps.
 /// </summary>
 public sealed record CudaDialect(string Target) : GpuDialect(Target)
 {
@@ -58,6 +59,11 @@ public sealed record CudaDialect(string Target) : GpuDialect(Target)
     public override string RoundEven(string value) => $"rintf({value})";
 
     public override string DotBytes(string unsigned, string signed) => $"{CudaPrelude.DotBytes}({unsigned}, {Cast(Uint, signed)})";
+
+    /// <summary>Threads 32w..32w+31 of a block are warp w, so reductions shuffle within warps (every CUDA block is whole warps).</summary>
+    public override int? WarpSize => 32;
+
+    public override string ShuffleXor(string value, string laneMask) => $"__shfl_xor_sync(0xffffffffu, {value}, {laneMask})";
 
     public override string AtomicOr(string word, string value) => $"atomicOr(&{word}, {value});";
 

@@ -11,8 +11,6 @@ public static class CudaPrelude
     public const string FloatToHalf = "llmc_float_to_half";
     public const string FloatToBfloat = "llmc_float_to_bf16";
     public const string DotBytes = "llmc_dot_bytes";
-    public const string WarpSum = "llmc_warp_sum";
-    public const string WarpMax = "llmc_warp_max";
 
     /// <summary>A warp's tensor-core product: <c>c += a·b</c> for a 16×16 f16 (or bf16) tile a, 16×8 tile b, 16×8 f32 tile c.</summary>
     public static string MatrixMultiplyAdd(bool bfloat) => bfloat ? "llmc_mma_bf16" : "llmc_mma_f16";
@@ -51,19 +49,6 @@ public static class CudaPrelude
             int d;
             asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(u), "r"(s), "r"(0));
             return d;
-        }
-
-        // The sum and the maximum of `v` over the 32 lanes of a warp, every lane getting the result (butterfly shuffles).
-        __device__ __forceinline__ float {{WarpSum}}(float v)
-        {
-            for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-            return v;
-        }
-
-        __device__ __forceinline__ float {{WarpMax}}(float v)
-        {
-            for (int offset = 16; offset > 0; offset >>= 1) v = max(v, __shfl_xor_sync(0xffffffffu, v, offset));
-            return v;
         }
 
         // Tensor cores (sm_80+): c[4] += a·b for one warp, a a 16x16 row-major tile in four registers of two 16-bit

@@ -94,6 +94,20 @@ public abstract record GpuDialect(string Target) : Dialect(Target)
     public virtual (string Id, string Lane, string Count) Subgroup =>
         throw new TargetException($"{Target}: this dialect has no subgroup operations");
 
+    /// <summary>
+    /// The threads per warp where the language fixes which threads share one (CUDA: threads 32w..32w+31 of a block are
+    /// warp w), so a run of consecutive threads within a warp can combine values with <see cref="ShuffleXor"/> alone;
+    /// null where the device chooses (Vulkan's subgroups).
+    /// </summary>
+    public virtual int? WarpSize => null;
+
+    /// <summary>
+    /// The float <paramref name="value"/> of the thread whose lane is this thread's lane XOR <paramref name="laneMask"/>
+    /// (an int below <see cref="WarpSize"/>); every thread of the warp must execute it.
+    /// </summary>
+    public virtual string ShuffleXor(string value, string laneMask) =>
+        throw new TargetException($"{Target}: this dialect has no warp shuffles");
+
     /// <summary>A float literal.</summary>
     public virtual string Float(double value)
     {

@@ -93,17 +93,46 @@ public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, Ker
     /// Combines <paramref name="value"/> over each run of <paramref name="width"/> consecutive threads (a power of two
     /// dividing the local size); every thread of a run then gets the total, returned as an expression. All threads must
     /// get here; read the total before the next barrier-protected reuse of <paramref name="shared"/>, and put a barrier
-    /// between reading and reusing it. Whole-workgroup reductions use the dialect's subgroup operation where it has one
-    /// (shared memory then only combines the subgroups' totals); narrower runs use a shared-memory tree, because which
-    /// threads share a subgroup is the device's choice.
+    /// between reading and reusing it. Where the dialect has fixed warps (<see cref="GpuDialect.WarpSize"/>, CUDA), any
+    /// run is reduced with warp shuffles and shared memory only combines the warps of a run wider than one warp. Else
+    /// whole-workgroup reductions use the dialect's subgroup operation where it has one (shared memory then only
+    /// combines the subgroups' totals); narrower runs use a shared-memory tree, because which threads share a subgroup
+    /// is the device's choice.
     /// </summary>
     public string Reduce(string shared, string value, int width, Func<string, string, string> combine)
     {
         if (width <= 0 || (width & (width - 1)) != 0 || Shape.LocalSize % width != 0)
             throw new TargetException($"{Name}: reduction width {width} must be a power of two dividing {Shape.LocalSize}");
+        if (Dialect.WarpSize is { } warp) return WarpReduce(shared, value, width, warp, combine);
         return width == Shape.LocalSize && Dialect.SubgroupReduce(value, combine) is { } subgroupTotal
             ? SubgroupReduce(shared, subgroupTotal, combine)
             : TreeReduce(shared, value, width, combine);
+    }
+
+    /// <summary>
+    /// Whether <see cref="Reduce"/> over runs of <paramref name="width"/> threads keeps to registers (warp shuffles
+    /// alone), so no barrier need guard reusing its shared array.
+    /// </summary>
+    public bool ReducesInRegisters(int width) => Dialect.WarpSize is { } warp && width <= warp;
+
+    // Butterfly shuffles within each aligned run of up to a warp (lane ^ offset stays inside the run, and every lane
+    // ends with the same total); a run of several warps then has each warp's first lane store its total at
+    // shared[warp index], and every thread combines its run's warps itself, so one barrier suffices.
+    private string WarpReduce(string shared, string value, int width, int warp, Func<string, string, string> combine)
+    {
+        if (Shape.LocalSize % warp != 0)
+            throw new TargetException($"{Name}: warp reductions need a block of whole {warp}-thread warps, got {Shape.LocalSize} threads");
+        var (w, lid) = (Writer, Dialect.LocalId);
+        var total = $"{shared}Total{_reductions++}";
+        w.Line($"float {total} = {value};");
+        w.Line($"for (int offset = {Math.Min(width, warp) / 2}; offset > 0; offset >>= 1) {total} = {combine(total, Dialect.ShuffleXor(total, "offset"))};");
+        if (ReducesInRegisters(width)) return total;
+        w.Line($"if (({lid} & {warp - 1}) == 0) {shared}[{lid} / {warp}] = {total};");
+        w.Line(Dialect.Barrier);
+        w.Line($"int {total}Warp = ({lid} & {~(width - 1)}) / {warp};");
+        w.Line($"{total} = {shared}[{total}Warp];");
+        w.Line($"for (int s = 1; s < {width / warp}; s++) {total} = {combine(total, $"{shared}[{total}Warp + s]")};");
+        return total;
     }
 
     private string TreeReduce(string shared, string value, int width, Func<string, string, string> combine)

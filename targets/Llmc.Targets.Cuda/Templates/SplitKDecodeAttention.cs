@@ -5,11 +5,11 @@ using Llmc.Targets.Gpu.Templates;
 namespace Llmc.Targets.Cuda.Templates;
 
 /// <summary>
-/// Decode attention (one query row) split along the cache (flash-decoding), for <c>attention(q, k, v, positions,
-/// k_cache, v_cache)</c> and, with <paramref name="rotary"/>, <c>attention_rope(qkv, positions, inv_freq, k_cache,
-/// v_cache)</c> whose q and k are rotated here (<see cref="Rotary"/>). Workgroup (head, split) attends to one span of
-/// <see cref="Span"/> positions and leaves its softmax maximum, sum and weighted values in a scratch array in global
-/// memory; the last split of a head to finish (counted with an atomic) combines the partials, rescaling each by
+/// Decode attention (one query row) split along the cache (flash-decoding), for <c>attention</c> and, with
+/// <paramref name="rotary"/>, <c>attention_rope</c> (<see cref="AttentionOperands"/>: the operands, head geometry and
+/// rotation of the shared template; caches through <see cref="KvCacheAccess"/>). Workgroup (head, split) attends to
+/// one span of <see cref="Span"/> positions and leaves its softmax maximum, sum and weighted values in a scratch array
+/// in global memory; the last split of a head to finish (counted with an atomic) combines the partials, rescaling each by
 /// exp(max − overall max). A long context then keeps every multiprocessor busy where one workgroup per head would use a
 /// few. The scratch and counters are function-scope statics (global memory, zero at module load); the combining
 /// workgroup resets its head's counter for the next launch. The row's own position is read from the operands: the split
@@ -21,19 +21,13 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
     /// <summary>Positions per split, also the length of the per-split score array.</summary>
     public const int Span = 128;
 
-    // Operand numbers as in the shared attention template: q, k, v (one qkv operand with rotary), positions, inv_freq, caches.
-    private int KeyArgument => rotary ? 0 : 1;
-    private int ValueArgument => rotary ? 0 : 2;
-    private int PositionsArgument => rotary ? 1 : 3;
-    private int KeyCacheArgument => rotary ? 3 : 4;
-    private int ValueCacheArgument => rotary ? 4 : 5;
-    private const int FrequencyArgument = 2;
+    private readonly AttentionOperands _operands = new(rotary);
 
     public string Condition => "seq == 1";
 
     /// <summary>f32 caches only; other cache formats take the shared template, which says whether it can store them.</summary>
     public bool AppliesTo(KernelInstance instance) =>
-        instance.Operands.Where((_, i) => i != PositionsArgument).All(t => t.DType == Ir.DType.F32);
+        instance.Operands.Where((_, i) => i != _operands.Positions).All(t => t.DType == Ir.DType.F32);
 
     public (int GroupsX, IReadOnlyList<SharedArray> Shared) Shape(KernelInstance instance, int localSize)
     {
@@ -53,34 +47,28 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var attrs = kernel.Instance.Attrs;
-        int heads = attrs.GetInt("n_heads"), kvHeads = attrs.GetInt("n_kv_heads"), headDim = attrs.GetInt("head_dim");
-        int queryWidth = heads * headDim, kvWidth = kvHeads * headDim, threads = kernel.Shape.LocalSize, splits = Splits(kernel.Instance);
-        kernel.Constant("HeadDim", headDim);
-        kernel.Constant("Half", headDim / 2);
-        kernel.Constant("Group", heads / kvHeads);
-        kernel.Constant("KvWidth", kvWidth);
-        kernel.Constant("KeyOffset", rotary ? queryWidth : 0);
-        kernel.Constant("ValueOffset", rotary ? queryWidth + kvWidth : 0);
+        int heads = attrs.GetInt("n_heads"), headDim = attrs.GetInt("head_dim"), threads = kernel.Shape.LocalSize, splits = Splits(kernel.Instance);
+        var cache = KvCacheAccess.For(kernel.Instance.Operands[_operands.KeyCache]);
+        _operands.RenderConstants(kernel);
+        cache.RenderConstants(kernel);
         kernel.Constant("Splits", splits);
         kernel.Constant("Partial", headDim + 2);
-        kernel.Constant("Scale", attrs.GetDouble("scale"));
         w.Line($"static float partials[{heads * splits * (headDim + 2)}];");
         w.Line($"static unsigned int arrivals[{heads}];");
         w.Line($"int item = {d.GroupX}, h = item / Splits, split = item % Splits, kv = h / Group, lid = {d.LocalId};");
-        w.Line($"int position = {kernel.LoadInt(PositionsArgument, "0")}, start = split * {Span};");
+        w.Line($"int position = {kernel.LoadInt(_operands.Positions, "0")}, start = split * {Span};");
         w.Line($"if (h >= {heads} || start > position) return;");
         w.Line($"int length = {d.Min($"{Span}", "position + 1 - start")}, active = position / {Span} + 1;");
         w.Line($"bool holdsPosition = position < start + {Span};");
         w.Line("int keyAt = KeyOffset + kv * HeadDim, valueAt = ValueOffset + kv * HeadDim;");
-        RenderHead(kernel, "splitQuery", 0, "h * HeadDim");
+        _operands.RenderHead(kernel, "splitQuery", _operands.Query, "h * HeadDim", "position", threads);
         using (w.Block("if (holdsPosition)"))
-            RenderHead(kernel, "splitKey", KeyArgument, "keyAt");
+            _operands.RenderHead(kernel, "splitKey", _operands.Key, "keyAt", "position", threads);
         w.Line(d.Barrier);
         using (w.Block("if (holdsPosition && h % Group == 0)"))
-        using (w.Block($"for (int i = lid; i < HeadDim; i += {threads})"))
         {
-            w.Line(kernel.Store(KeyCacheArgument, "position * KvWidth + kv * HeadDim + i", "splitKey[i]"));
-            w.Line($"{d.Word(ValueCacheArgument, "position * KvWidth + kv * HeadDim + i")} = {d.Word(ValueArgument, "valueAt + i")};");
+            cache.RenderStore(kernel, _operands.KeyCache, threads, i => $"splitKey[{i}]");
+            cache.RenderStore(kernel, _operands.ValueCache, threads, i => kernel.Load(_operands.Value, $"valueAt + {i}"));
         }
 
         w.Line($"float localMax = {d.Float(double.NegativeInfinity)};");
@@ -89,11 +77,13 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
             w.Line("int p = start + t;");
             w.Line("float dot = 0.0f;");
             w.Line($"if (p == position) for (int i = 0; i < HeadDim; i++) dot = {d.Fma("splitQuery[i]", "splitKey[i]", "dot")};");
-            w.Line($"else for (int i = 0; i < HeadDim; i++) dot = {d.Fma("splitQuery[i]", kernel.Load(KeyCacheArgument, "p * KvWidth + kv * HeadDim + i"), "dot")};");
+            w.Line($"else for (int i = 0; i < HeadDim; i++) dot = {d.Fma("splitQuery[i]", cache.Element(kernel, _operands.KeyCache, "p", "i"), "dot")};");
             w.Line("splitScores[t] = dot * Scale;");
             w.Line($"localMax = {d.Max("localMax", "splitScores[t]")};");
         }
-        w.Line($"float spanMax = {BlockReduce(kernel, CudaPrelude.WarpMax, "localMax", d.Max)};");
+        // The barrier after each reduction: the next one reuses splitWarps, and the values below read every score.
+        w.Line($"float spanMax = {kernel.Reduce("splitWarps", "localMax", threads, d.Max)};");
+        w.Line(d.Barrier);
         w.Line("float localSum = 0.0f;");
         using (w.Block($"for (int t = lid; t < length; t += {threads})"))
         {
@@ -101,36 +91,18 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
             w.Line("splitScores[t] = e;");
             w.Line("localSum += e;");
         }
-        w.Line($"float spanSum = {BlockReduce(kernel, CudaPrelude.WarpSum, "localSum", (a, b) => $"{a} + {b}")};");
+        w.Line($"float spanSum = {kernel.Sum("splitWarps", "localSum", threads)};");
+        w.Line(d.Barrier);
         w.Line("float* mine = partials + (h * Splits + split) * Partial;");
         using (w.Block($"for (int i = lid; i < HeadDim; i += {threads})"))
         {
             w.Line("float s = 0.0f;");
-            var value = $"(start + t == position ? {kernel.Load(ValueArgument, "valueAt + i")} : {kernel.Load(ValueCacheArgument, "(start + t) * KvWidth + kv * HeadDim + i")})";
+            var value = $"(start + t == position ? {kernel.Load(_operands.Value, "valueAt + i")} : {cache.Element(kernel, _operands.ValueCache, "start + t", "i")})";
             w.Line($"for (int t = 0; t < length; t++) s = {d.Fma("splitScores[t]", value, "s")};");
             w.Line("mine[2 + i] = s;");
         }
         w.Line("if (lid == 0) { mine[0] = spanMax; mine[1] = spanSum; }");
         RenderCombine(kernel);
-    }
-
-    /// <summary>One head of the step's row into shared <paramref name="target"/>: as stored, or rotated for the row's position with rotary.</summary>
-    private void RenderHead(GpuKernelSource kernel, string target, int argument, string at)
-    {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        var threads = kernel.Shape.LocalSize;
-        if (!rotary)
-        {
-            w.Line($"for (int i = lid; i < HeadDim; i += {threads}) {target}[i] = {kernel.Load(argument, $"{at} + i")};");
-            return;
-        }
-        using (w.Block($"for (int i = lid; i < Half; i += {threads})"))
-        {
-            Rotary.RenderAngle(kernel, d.Cast("float", "position"), kernel.Load(FrequencyArgument, "i"), "c", "s");
-            w.Line($"float x0 = {kernel.Load(argument, $"{at} + i")}, x1 = {kernel.Load(argument, $"{at} + i + Half")};");
-            w.Line($"{target}[i] = {d.Fma("x0", "c", "-(x1 * s)")};");
-            w.Line($"{target}[i + Half] = {d.Fma("x1", "c", "x0 * s")};");
-        }
     }
 
     /// <summary>The last split of a head to arrive merges every split's partial into the result.</summary>
@@ -158,19 +130,5 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         w.Line("if (lid == 0) arrivals[h] = 0u;");
     }
 
-    /// <summary>Reduces a per-thread value over the workgroup: warp shuffles, then the warps' results through shared memory.</summary>
-    private static string BlockReduce(GpuKernelSource kernel, string warpReduce, string value, Func<string, string, string> combine)
-    {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        var warps = kernel.Shape.LocalSize / 32;
-        w.Line($"float {value}Warp = {warpReduce}({value});");
-        w.Line($"if ((lid & 31) == 0) splitWarps[lid >> 5] = {value}Warp;");
-        w.Line(d.Barrier);
-        w.Line($"float {value}All = splitWarps[0];");
-        w.Line($"for (int i = 1; i < {warps}; i++) {value}All = {combine($"{value}All", "splitWarps[i]")};");
-        w.Line(d.Barrier);
-        return $"{value}All";
-    }
-
-    private int Splits(KernelInstance instance) => (instance.Operands[KeyCacheArgument][0].Size + Span - 1) / Span;
+    private int Splits(KernelInstance instance) => (instance.Operands[_operands.KeyCache][0].Size + Span - 1) / Span;
 }

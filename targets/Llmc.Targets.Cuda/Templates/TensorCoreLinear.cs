@@ -2,6 +2,7 @@ using Llmc.Ir;
 using Llmc.Ir.Ops;
 using Llmc.Targets.Emit;
 using Llmc.Targets.Gpu;
+using Llmc.Targets.Gpu.Templates;
 
 namespace Llmc.Targets.Cuda.Templates;
 
@@ -19,8 +20,7 @@ namespace Llmc.Targets.Cuda.Templates;
 /// </summary>
 public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
 {
-    private readonly LinearPrologue _prologue = FusedLinearOp.PartsOf(op).Prologue;
-    private readonly LinearEpilogue _epilogue = FusedLinearOp.PartsOf(op).Epilogue;
+    private readonly LinearFusion _fusion = LinearFusion.Of(op);
 
     private const int TileRows = 64;
     private const int TileColumns = 64;
@@ -39,7 +39,7 @@ public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
             throw new TargetException($"the tensor-core linear kernel needs a block of whole warps sharing {Fragments} fragments evenly, got {localSize} threads");
         SharedArray[] tiles = [new("uint", "tileX", TileRows * RowWords), new("uint", "tileW", TileColumns * RowWords)];
         return (GpuKernels.GroupsFor(instance.Operands[FusedLinearOp.WeightOperand][0].Size, TileColumns),
-            _prologue == LinearPrologue.RmsNorm ? [.. tiles, new("float", "rowNorm", TileRows)] : tiles);
+            _fusion.Prologue == LinearPrologue.RmsNorm ? [.. tiles, new("float", "rowNorm", TileRows)] : tiles);
     }
 
     public void Render(GpuKernelSource kernel)
@@ -83,20 +83,19 @@ public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
         }
     }
 
-    /// <summary>With the RMSNorm prologue: 1/rms of each of the tile's rows into <c>rowNorm</c>, one warp per row.</summary>
+    /// <summary>
+    /// With the RMSNorm prologue: 1/rms of each of the tile's rows below seq into <c>rowNorm</c>, a warp per row (the
+    /// loop's condition is the same for a whole warp, as its shuffles need).
+    /// </summary>
     private void RenderRowNorms(GpuKernelSource kernel, int warps)
     {
-        if (_prologue != LinearPrologue.RmsNorm) return;
+        if (_fusion.Prologue != LinearPrologue.RmsNorm) return;
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line(d.Barrier);
-        using (w.Block($"for (int m = warp; m < {TileRows}; m += {warps})"))
+        using (w.Block($"for (int m = warp; m < {TileRows} && m0 + m < seq; m += {warps})"))
         {
-            w.Line("int row = m0 + m;");
-            w.Line("float squares = 0.0f;");
-            using (w.Block("if (row < seq)"))
-                w.Line($"for (int i = lane; i < K; i += 32) {{ float v = {kernel.Load(0, "row * K + i")}; squares = {d.Fma("v", "v", "squares")}; }}");
-            w.Line($"squares = {CudaPrelude.WarpSum}(squares);");
-            w.Line($"if (lane == 0) rowNorm[m] = 1.0f / {d.Call(MathFunction.Sqrt, $"squares / {d.Cast("float", "K")} + {d.Float(kernel.Instance.Attrs.GetDouble("eps"))}")};");
+            w.Line($"float inverseRms = {RmsNormTemplate.InverseRms(kernel, "(m0 + m) * K", "K", lanes: 32)};");
+            w.Line("if (lane == 0) rowNorm[m] = inverseRms;");
         }
     }
 
@@ -105,9 +104,7 @@ public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
     {
         var w = kernel.Writer;
         var round = bfloat ? CudaPrelude.FloatToBfloat : CudaPrelude.FloatToHalf;
-        string Activation(string i) => _prologue == LinearPrologue.RmsNorm
-            ? $"{kernel.Load(0, $"row * K + {i}")} * rowNorm[m] * {kernel.Load(((FusedLinearOp)op).NormOperand, i)}"
-            : kernel.Load(0, $"row * K + {i}");
+        string Activation(string i) => _fusion.Activation(kernel, "row * K", "rowNorm[m]", i);
         using (w.Block($"for (int e = lid; e < {TileRows * TileK / 2}; e += {threads})"))
         {
             w.Line($"int m = e / {TileK / 2}, kw = e % {TileK / 2}, row = m0 + m, k = k0 + 2 * kw;");
@@ -139,22 +136,19 @@ public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
         }
     }
 
-    /// <summary>Stores one row's pair of products: both columns, or with SwiGLU the one output they make.</summary>
+    /// <summary>
+    /// Stores one row's pair of products through the shared epilogue (<see cref="LinearFusion.Store"/>): both columns,
+    /// or with SwiGLU the one output the gate and up rows make.
+    /// </summary>
     private void RenderStores(GpuKernelSource kernel, string row, string first, string second)
     {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        if (_epilogue == LinearEpilogue.SwiGlu)
+        var w = kernel.Writer;
+        if (_fusion.Epilogue == LinearEpilogue.SwiGlu)
         {
-            var value = $"{first} / (1.0f + {d.Call(MathFunction.Exp, $"-{first}")}) * {second}";
-            w.Line($"if ({row} < seq && col + 1 < WeightRows) {kernel.StoreResult($"({row}) * N + col / 2", value)}");
+            w.Line($"if ({row} < seq && col + 1 < WeightRows) {_fusion.Store(kernel, row, "col / 2", [first, second])}");
             return;
         }
         foreach (var (column, value) in new[] { ("col", first), ("col + 1", second) })
-        {
-            var stored = _epilogue == LinearEpilogue.Residual
-                ? $"{value} + {kernel.Load(((FusedLinearOp)op).ResidualOperand, $"({row}) * N + {column}")}"
-                : value;
-            w.Line($"if ({row} < seq && {column} < N) {kernel.StoreResult($"({row}) * N + {column}", stored)}");
-        }
+            w.Line($"if ({row} < seq && {column} < N) {_fusion.Store(kernel, row, column, [value])}");
     }
 }

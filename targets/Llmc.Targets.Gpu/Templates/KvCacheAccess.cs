@@ -30,7 +30,7 @@ public sealed class KvCacheAccess(bool int8)
     /// <summary>Element i of kv head <c>kv</c> at <paramref name="position"/> of cache argument <paramref name="argument"/>, as f32.</summary>
     public string Element(GpuKernelSource kernel, int argument, string position, string i)
     {
-        if (!int8) return kernel.Load(argument, $"({position}) * KvWidth + kv * HeadDim + {i}");
+        if (!int8) return kernel.Load(argument, F32Index(position, i));
         var d = kernel.Dialect;
         var at = $"(({position}) * KvHeads + kv) * HeadDim + {i}";
         var code = $"(({d.Cast("int", d.Word(argument, $"CodesWord + ({at} >> 2)"))} << (24 - 8 * ({at} & 3))) >> 24)";
@@ -38,21 +38,22 @@ public sealed class KvCacheAccess(bool int8)
     }
 
     /// <summary>
-    /// Stores the head row staged in shared <c>stage[HeadDim]</c> at (<c>position</c>, <c>kv</c>) of cache argument
-    /// <paramref name="argument"/>. Every thread of the workgroup must get here (kv8 reduces over the row).
+    /// Stores the head row whose element i is <paramref name="element"/>(i) (an f32 expression, read once per element
+    /// with f32 and twice with kv8, e.g. a row staged in shared memory) at (<c>position</c>, <c>kv</c>) of cache
+    /// argument <paramref name="argument"/>. Every thread of the workgroup must get here (kv8 reduces over the row).
     /// </summary>
-    public void RenderStore(GpuKernelSource kernel, int argument, int threads)
+    public void RenderStore(GpuKernelSource kernel, int argument, int threads, Func<string, string> element)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         if (!int8)
         {
-            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) {kernel.Store(argument, "position * KvWidth + kv * HeadDim + i", "stage[i]")}");
+            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) {kernel.Store(argument, F32Index("position", "i"), element("i"))}");
             return;
         }
         using (w.Block(""))
         {
             w.Line("float rowMax = 0.0f;");
-            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) rowMax = {d.Max("rowMax", d.Abs("stage[i]"))};");
+            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) rowMax = {d.Max("rowMax", d.Abs(element("i")))};");
             w.Line($"float largest = {kernel.Reduce("partial", "rowMax", threads, d.Max)};");
             w.Line(d.Barrier);
             RenderRounding(kernel, "largest", "rowScale", "rowInverse");
@@ -60,12 +61,15 @@ public sealed class KvCacheAccess(bool int8)
             using (w.Block($"for (int i = {d.LocalId}; i < HeadDim; i += {threads})"))
             {
                 w.Line("int at = (position * KvHeads + kv) * HeadDim + i, shift = 8 * (at & 3);");
-                w.Line($"{d.Uint} code = {d.Cast(d.Uint, $"{d.Cast("int", d.RoundEven("stage[i] * rowInverse"))} & 255")};");
+                w.Line($"{d.Uint} code = {d.Cast(d.Uint, $"{d.Cast("int", d.RoundEven($"{element("i")} * rowInverse"))} & 255")};");
                 w.Line(d.AtomicAnd(d.Word(argument, "CodesWord + (at >> 2)"), $"~(255u << shift)"));
                 w.Line(d.AtomicOr(d.Word(argument, "CodesWord + (at >> 2)"), "code << shift"));
             }
         }
     }
+
+    // Element i of kv head kv at a position of an f32 cache: rows of KvWidth, heads of HeadDim.
+    private static string F32Index(string position, string i) => $"({position}) * KvWidth + kv * HeadDim + {i}";
 
     /// <summary>
     /// Declares floats <paramref name="scale"/> and <paramref name="inverse"/> of a row whose largest magnitude is

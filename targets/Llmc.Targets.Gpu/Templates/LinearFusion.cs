@@ -1,3 +1,4 @@
+using Llmc.Ir;
 using Llmc.Ir.Ops;
 using Llmc.Targets.Emit;
 
@@ -13,6 +14,13 @@ namespace Llmc.Targets.Gpu.Templates;
 public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilogue)
 {
     public static LinearFusion None { get; } = new(LinearPrologue.None, LinearEpilogue.None);
+
+    /// <summary>The fusion of a linear-family op (<see cref="FusedLinearOp.PartsOf"/>).</summary>
+    public static LinearFusion Of(OpDef op)
+    {
+        var (prologue, epilogue) = FusedLinearOp.PartsOf(op);
+        return new LinearFusion(prologue, epilogue);
+    }
 
     /// <summary>The weight rows each output column reads: one, or the gate and up rows of a SwiGLU pair.</summary>
     public IReadOnlyList<string> Rows => Epilogue == LinearEpilogue.SwiGlu ? ["2 * c", "2 * c + 1"] : ["c"];
@@ -37,10 +45,16 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
     }
 
     /// <summary>Activation <c>i</c> of tile row <c>m</c> as the product reads it (normalized with the prologue).</summary>
-    public string Activation(GpuKernelSource kernel, string i) =>
+    public string Activation(GpuKernelSource kernel, string i) => Activation(kernel, "(r0 + m) * K", "norm[m]", i);
+
+    /// <summary>
+    /// Activation <c>i</c> of the row starting at element <paramref name="rowStart"/> of x as the product reads it: with
+    /// the RMSNorm prologue, times the row's 1/rms <paramref name="inverseRms"/> and the norm weight.
+    /// </summary>
+    public string Activation(GpuKernelSource kernel, string rowStart, string inverseRms, string i) =>
         Prologue == LinearPrologue.RmsNorm
-            ? $"{kernel.Load(0, $"(r0 + m) * K + {i}")} * norm[m] * {kernel.Load(NormOperand, i)}"
-            : kernel.Load(0, $"(r0 + m) * K + {i}");
+            ? $"{kernel.Load(0, $"{rowStart} + {i}")} * {inverseRms} * {kernel.Load(NormOperand, i)}"
+            : kernel.Load(0, $"{rowStart} + {i}");
 
     /// <summary>Adds each run's accumulators and stores the epilogue's y[r0 + m, c] for every tile row.</summary>
     public void RenderStore(GpuKernelSource kernel, MatVecLayout layout)
@@ -51,16 +65,29 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
             for (var j = 0; j < Rows.Count; j++)
             {
                 w.Line($"float sum{j} = {kernel.Sum("partial", $"acc[m * {Rows.Count} + {j}]", layout.Lanes)};");
-                // The shared tree is reused next: everyone must have read this sum.
-                w.Line(d.Barrier);
+                // The shared array is reused next: everyone must have read this sum.
+                if (!kernel.ReducesInRegisters(layout.Lanes)) w.Line(d.Barrier);
             }
-            var value = Epilogue switch
-            {
-                LinearEpilogue.Residual => $"sum0 + {kernel.Load(ResidualOperand, "(r0 + m) * N + c")}",
-                LinearEpilogue.SwiGlu => $"sum0 / (1.0f + {d.Call(MathFunction.Exp, "-sum0")}) * sum1",
-                _ => "sum0",
-            };
-            w.Line($"if (lane == 0 && c < N) {kernel.StoreResult("(r0 + m) * N + c", value)}");
+            w.Line($"if (lane == 0 && c < N) {Store(kernel, "r0 + m", "c", [.. Rows.Select((_, j) => $"sum{j}")])}");
         }
+    }
+
+    /// <summary>
+    /// The statement storing y[<paramref name="row"/>, <paramref name="column"/>] (N columns) from the column's
+    /// products, one per weight row of <see cref="Rows"/>: the product, the product plus the residual, or
+    /// silu(gate)·up, with the elementwise ops' own formulas. Products are repeated, so pass names.
+    /// </summary>
+    public string Store(GpuKernelSource kernel, string row, string column, IReadOnlyList<string> products)
+    {
+        var d = kernel.Dialect;
+        var at = $"({row}) * N + {column}";
+        var f = ElementwiseTemplate.Formulas;
+        var value = Epilogue switch
+        {
+            LinearEpilogue.Residual => f["add"](d, products[0], kernel.Load(ResidualOperand, at)),
+            LinearEpilogue.SwiGlu => f["mul"](d, $"({f["silu"](d, products[0], products[0])})", products[1]),
+            _ => products[0],
+        };
+        return kernel.StoreResult(at, value);
     }
 }

@@ -24,21 +24,24 @@ public sealed class RmsNormTemplate : IGpuKernelTemplate
     }
 
     /// <summary>
-    /// Writes the workgroup's sum of squares of operand 0's <paramref name="width"/> elements from
-    /// <paramref name="start"/> (every thread must get here; the tree is the shared <c>partial</c>) and returns
-    /// 1/sqrt(mean + eps) as an expression, valid until <c>partial</c> is reused. Shared by <c>rms_norm</c> and the
-    /// fused linear prologue, so both normalize alike.
+    /// Writes the sum of squares of operand 0's <paramref name="width"/> elements from <paramref name="start"/> over
+    /// each run of <paramref name="lanes"/> consecutive threads, the whole workgroup by default (every thread must get
+    /// here; a tree uses the shared <c>partial</c>), and returns 1/sqrt(mean + eps) as an expression, valid until
+    /// <c>partial</c> is reused. Shared by <c>rms_norm</c>, the fused linear prologue and CUDA's tensor-core prologue
+    /// (a warp per row), so all normalize alike.
     /// </summary>
-    public static string InverseRms(GpuKernelSource kernel, string start, string width)
+    public static string InverseRms(GpuKernelSource kernel, string start, string width, int? lanes = null)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
+        var run = lanes ?? kernel.Shape.LocalSize;
+        var lane = run == kernel.Shape.LocalSize ? d.LocalId : $"({d.LocalId} & {run - 1})";
         w.Line("float squares = 0.0f;");
-        using (w.Block($"for (int i = {d.LocalId}; i < {width}; i += {kernel.Shape.LocalSize})"))
+        using (w.Block($"for (int i = {lane}; i < {width}; i += {run})"))
         {
             w.Line($"float v = {kernel.Load(0, $"{start} + i")};");
             w.Line($"squares = {d.Fma("v", "v", "squares")};");
         }
-        var total = kernel.Sum("partial", "squares", kernel.Shape.LocalSize);
+        var total = kernel.Sum("partial", "squares", run);
         var eps = d.Float(kernel.Instance.Attrs.GetDouble("eps"));
         return $"1.0f / {d.Call(MathFunction.Sqrt, $"{total} / {d.Cast("float", width)} + {eps}")}";
     }

@@ -2,7 +2,7 @@ namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
 /// <c>rope(x, positions, inv_freq) {head_dim}</c>, rotate-half layout: one thread per (head, pair) of a row; y covers
-/// the rows. Angles by <see cref="Rotary"/>.
+/// the rows. Rotated by <see cref="Rotary"/>.
 /// </summary>
 public sealed class RopeTemplate : IGpuKernelTemplate
 {
@@ -25,9 +25,8 @@ public sealed class RopeTemplate : IGpuKernelTemplate
         w.Line($"int r = {d.GroupY};");
         w.Line("int i = pair % Half;");
         w.Line("int at = r * Width + pair / Half * 2 * Half + i;");
-        Rotary.RenderAngle(kernel, d.Cast("float", kernel.LoadInt(1, "r")), kernel.Load(2, "i"), "c", "s");
-        w.Line($"float x0 = {kernel.Load(0, "at")}, x1 = {kernel.Load(0, "at + Half")};");
-        w.Line(kernel.StoreResult("at", d.Fma("x0", "c", "-(x1 * s)")));
-        w.Line(kernel.StoreResult("at + Half", d.Fma("x1", "c", "x0 * s")));
+        Rotary.RenderRotation(kernel, d.Cast("float", kernel.LoadInt(1, "r")), kernel.Load(2, "i"), kernel.Load(0, "at"), kernel.Load(0, "at + Half"), "y0", "y1");
+        w.Line(kernel.StoreResult("at", "y0"));
+        w.Line(kernel.StoreResult("at + Half", "y1"));
     }
 }

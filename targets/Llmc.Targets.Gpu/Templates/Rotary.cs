@@ -37,4 +37,22 @@ public static class Rotary
             w.Line($"{sin} = {d.Call(MathFunction.Sin, "reduced")};");
         }
     }
+
+    /// <summary>
+    /// Declares floats <paramref name="first"/> and <paramref name="second"/>: the rotate-half pair
+    /// (<paramref name="x0"/>, <paramref name="x1"/>), dims i and i + head_dim/2 of a head, rotated by the angle
+    /// <paramref name="position"/>·<paramref name="frequency"/> (<see cref="RenderAngle"/>).
+    /// </summary>
+    public static void RenderRotation(GpuKernelSource kernel, string position, string frequency, string x0, string x1, string first, string second)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line($"float {first}, {second};");
+        using (w.Block(""))
+        {
+            RenderAngle(kernel, position, frequency, "c", "s");
+            w.Line($"float x0 = {x0}, x1 = {x1};");
+            w.Line($"{first} = {d.Fma("x0", "c", "-(x1 * s)")};");
+            w.Line($"{second} = {d.Fma("x1", "c", "x0 * s")};");
+        }
+    }
 }

@@ -83,6 +83,15 @@ public sealed class CudaCodegenTests
     }
 
     [NvrtcFact]
+    public void ReductionKernelsShuffleWithinWarps()
+    {
+        var ptx = CudaConformanceBuild.Ptx;
+        var reducing = ConformanceCases.All.Where(c => c.Kernel.Template is "rms_norm" or "rms_norm_linear" or "linear" or "attention").ToList();
+        Assert.Contains(reducing, c => c.Kernel.Template == "rms_norm");
+        foreach (var c in reducing) Assert.Contains("shfl.sync.bfly.b32", PtxText.Entry(ptx, c.Kernel.Name));
+    }
+
+    [NvrtcFact]
     public void DecodeAttentionSplitsTheCacheWithWarpShufflesAndAnAtomicCombine()
     {
         var ptx = CudaConformanceBuild.Ptx;

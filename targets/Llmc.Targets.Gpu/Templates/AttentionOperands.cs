@@ -1,0 +1,79 @@
+namespace Llmc.Targets.Gpu.Templates;
+
+/// <summary>
+/// The operands of <c>attention(q, k, v, positions, k_cache, v_cache)</c> and, with <paramref name="WithRotary"/>,
+/// <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c> (q, k and v side by side in each qkv row, q and
+/// k rotated by <see cref="Rotary"/>), and what every attention kernel (the shared template and CUDA's split-K decode)
+/// declares and reads through them.
+/// </summary>
+public sealed record AttentionOperands(bool WithRotary)
+{
+    public int Query => 0;
+
+    public int Key => WithRotary ? 0 : 1;
+
+    public int Value => WithRotary ? 0 : 2;
+
+    public int Positions => WithRotary ? 1 : 3;
+
+    /// <summary>inv_freq, with rotary only.</summary>
+    public int Frequency => 2;
+
+    public int KeyCache => WithRotary ? 3 : 4;
+
+    public int ValueCache => WithRotary ? 4 : 5;
+
+    /// <summary>
+    /// Declares the head geometry: <c>HeadDim</c>, <c>Half</c>, <c>Group</c> (query heads per kv head),
+    /// <c>QueryWidth</c>, <c>KvWidth</c>, <c>KvHeads</c>, the row strides <c>QueryStride</c> and <c>KeyStride</c>, where
+    /// k and v start in a row (<c>KeyOffset</c>, <c>ValueOffset</c>), the cache length <c>Context</c> and the score
+    /// <c>Scale</c>.
+    /// </summary>
+    public void RenderConstants(GpuKernelSource kernel)
+    {
+        var attrs = kernel.Instance.Attrs;
+        int heads = attrs.GetInt("n_heads"), kvHeads = attrs.GetInt("n_kv_heads"), headDim = attrs.GetInt("head_dim");
+        int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        kernel.Constant("HeadDim", headDim);
+        kernel.Constant("Half", headDim / 2);
+        kernel.Constant("Group", heads / kvHeads);
+        kernel.Constant("QueryWidth", queryWidth);
+        kernel.Constant("KvWidth", kvWidth);
+        kernel.Constant("KvHeads", kvHeads);
+        kernel.Constant("QueryStride", WithRotary ? queryWidth + 2 * kvWidth : queryWidth);
+        kernel.Constant("KeyStride", WithRotary ? queryWidth + 2 * kvWidth : kvWidth);
+        kernel.Constant("KeyOffset", WithRotary ? queryWidth : 0);
+        kernel.Constant("ValueOffset", WithRotary ? queryWidth + kvWidth : 0);
+        kernel.Constant("Context", kernel.Instance.Operands[KeyCache][0].Size);
+        kernel.Constant("Scale", attrs.GetDouble("scale"));
+    }
+
+    /// <summary>
+    /// Threads <c>lid</c>, <c>lid</c> + <paramref name="threads"/>, ... copy the head at <paramref name="at"/> in operand
+    /// <paramref name="argument"/> into the shared array <paramref name="target"/>: as stored, or rotated for the int
+    /// <paramref name="position"/> with rotary.
+    /// </summary>
+    public void RenderHead(GpuKernelSource kernel, string target, int argument, string at, string position, int threads)
+    {
+        var w = kernel.Writer;
+        if (!WithRotary)
+        {
+            w.Line($"for (int i = lid; i < HeadDim; i += {threads}) {target}[i] = {kernel.Load(argument, $"{at} + i")};");
+            return;
+        }
+        using (w.Block($"for (int i = lid; i < Half; i += {threads})"))
+        {
+            RenderRotatedPair(kernel, position, argument, at, "rotated0", "rotated1");
+            w.Line($"{target}[i] = rotated0;");
+            w.Line($"{target}[i + Half] = rotated1;");
+        }
+    }
+
+    /// <summary>
+    /// Declares floats <paramref name="first"/> and <paramref name="second"/>: dims i and i + Half of the head at
+    /// <paramref name="at"/> in operand <paramref name="argument"/>, rotated for the int <paramref name="position"/>.
+    /// </summary>
+    public void RenderRotatedPair(GpuKernelSource kernel, string position, int argument, string at, string first, string second) =>
+        Rotary.RenderRotation(kernel, kernel.Dialect.Cast("float", position), kernel.Load(Frequency, "i"),
+            kernel.Load(argument, $"{at} + i"), kernel.Load(argument, $"{at} + i + Half"), first, second);
+}
