@@ -7,13 +7,12 @@ namespace Llmc.Targets.Gpu.Templates;
 /// <summary>
 /// <c>attention(q, k, v, positions, k_cache, v_cache)</c> and, with <paramref name="rotary"/>,
 /// <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c> (<see cref="AttentionOperands"/>): one workgroup
-/// per (query head, row). The first query head of each kv
-/// group writes the row's k and v into the caches at its position. Workgroups cannot wait for each other within a
-/// dispatch, so positions this step writes are read from the operands instead of the caches: the runtime's rows of a
-/// step have consecutive positions, so position p is row p − positions[0] when that row's position is p. Softmax is
-/// online over chunks of positions: threads compute a chunk's scores (one position each), shared-memory trees give
-/// the chunk's maximum and sum, then each thread accumulates its own head dimensions over the chunk. Caches are f32
-/// or kv8 (<see cref="KvCacheAccess"/>).
+/// per (query head, row). The first query head of each kv group writes the row's k and v into the caches at its
+/// position. Workgroups cannot wait for each other within a dispatch, so positions this step writes are read from the
+/// operands instead of the caches: the runtime's rows of a step have consecutive positions, so position p is row
+/// p − positions[0] when that row's position is p. Softmax is online over chunks of positions: threads compute a
+/// chunk's scores (one position each), workgroup reductions give the chunk's maximum and sum, then each thread
+/// accumulates its own head dimensions over the chunk. Caches are f32 or kv8 (<see cref="KvCacheAccess"/>).
 /// </summary>
 public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
 {
