@@ -14,7 +14,10 @@ public static class SamplingKernelAbi
     public const int LocalSize = 256;
 
     /// <summary>Distinct token ids the repetition penalty can cover (held in workgroup-shared memory).</summary>
-    public const int MaxHistory = 1024;
+    public const int MaxHistory = 512;
+
+    /// <summary>Top-k candidates the kernel copies into shared memory (top-k up to this many), so the later passes skip the vocabulary.</summary>
+    public const int MaxCandidates = 1024;
 
     /// <summary>Probability masses are summed as 64-bit fixed point with 40 fraction bits, so at most 2²³ of them (each ≤ 1) fit.</summary>
     public const int MaxVocab = 1 << 23;

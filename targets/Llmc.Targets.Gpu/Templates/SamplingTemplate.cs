@@ -33,6 +33,8 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
             throw new TargetException($"a vocabulary of {vocab} tokens is more than the {Abi.MaxVocab} whose probability masses the sampling kernel can sum");
         return new GpuKernelShape(Threads, 1, new Dim(1),
         [
+            new SharedArray("uint", "candidateKey", Abi.MaxCandidates),
+            new SharedArray("int", "candidateId", Abi.MaxCandidates),
             new SharedArray("int", "historyId", Abi.MaxHistory),
             new SharedArray("float", "historyLogit", Abi.MaxHistory),
             new SharedArray("uint", "reduceA", Threads),
@@ -73,7 +75,8 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         using (w.Block("else"))
         {
             w.Line($"float xMax = {d.BitsToFloat("(bestKey & 0x80000000u) != 0u ? bestKey & 0x7fffffffu : ~bestKey")};");
-            w.Line($"{u} count = 0u, high = 0u, low = 0u;");
+            w.Line($"{u} count = 0u, high = 0u, low = 0u, candidates = 0u;");
+            w.Line("bool compacted = false;");
 
             // Top-k: the largest t with at least k keys ≥ t.
             w.Line($"{u} topKCut = lowKey;");
@@ -88,6 +91,8 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
                 }
                 w.Line("topKCut = a;");
             }
+            using (w.Block($"if (topK > 0 && topK <= {Abi.MaxCandidates} && topK < Vocab)"))
+                Compact(kernel);
 
             // Top-p: the smallest t whose candidates strictly above it hold less than p of the candidates' mass.
             w.Line($"{u} cut = topKCut;");
@@ -137,6 +142,61 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         kernel.Divide($"{name}X", $"{name}Logit", "scale");
         w.Line($"{d.Uint} {name}Key = {d.FloatToBits($"{name}X")};");
         w.Line($"{name}Key = {name}Key == 0x80000000u ? 0x80000000u : (({name}Key & 0x80000000u) != 0u ? ~{name}Key : {name}Key | 0x80000000u);");
+    }
+
+    /// <summary>Declares <c>{name}Key</c> and <c>{name}X</c> of compacted candidate <paramref name="index"/>: the key maps back to x exactly.</summary>
+    private static void Candidate(GpuKernelSource kernel, string name, string index)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line($"{d.Uint} {name}Key = candidateKey[{index}];");
+        w.Line($"float {name}X = {d.BitsToFloat($"({name}Key & 0x80000000u) != 0u ? {name}Key & 0x7fffffffu : ~{name}Key")};");
+    }
+
+    /// <summary>
+    /// Copies the top-k candidates (key ≥ <c>topKCut</c>, penalized values for history ids) into shared memory when they
+    /// fit (ties at the cut can make more than k), setting <c>candidates</c> and <c>compacted</c>: the top-p, draw and id
+    /// passes then read those few instead of the vocabulary. Each thread counts its own, a serial scan over the
+    /// workgroup's counts gives each its offset, and a second walk writes them.
+    /// </summary>
+    private static void Compact(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var u = d.Uint;
+        void Walk(string onRaw, string onHistory)
+        {
+            using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
+            {
+                Key(kernel, "e", kernel.Load(0, "i"));
+                using (w.Block("if (eKey >= topKCut)"))
+                {
+                    Penalized(kernel, "i");
+                    w.Line($"if (!penalized) {{ {onRaw} }}");
+                }
+            }
+            using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+            {
+                Key(kernel, "h", "historyLogit[s]");
+                w.Line($"if (hKey >= topKCut) {{ {onHistory} }}");
+            }
+        }
+        w.Line($"{u} mine = 0u;");
+        Walk("mine += 1u;", "mine += 1u;");
+        w.Line("reduceA[lid] = mine;");
+        w.Line(d.Barrier);
+        using (w.Block("if (lid == 0)"))
+        {
+            w.Line($"{u} total = 0u;");
+            w.Line($"for (int t = 0; t < {Threads}; t++) {{ reduceB[t] = total; total += reduceA[t]; }}");
+            w.Line("reduceC[0] = total;");
+        }
+        w.Line(d.Barrier);
+        w.Line("candidates = reduceC[0];");
+        w.Line($"{u} at = reduceB[lid];");
+        w.Line(d.Barrier);
+        w.Line($"compacted = candidates <= {Abi.MaxCandidates}u;");
+        using (w.Block("if (compacted)"))
+            Walk("candidateKey[at] = eKey; candidateId[at] = i; at += 1u;", "candidateKey[at] = hKey; candidateId[at] = historyId[s]; at += 1u;");
+        w.Line(d.Barrier);
     }
 
     /// <summary>Whether a history slot holds token <paramref name="id"/>: its raw logit is not the one to use.</summary>
@@ -199,12 +259,18 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         using (w.Block(""))
         {
             w.Line($"{kernel.Dialect.Uint} n = 0u, h = 0u, l = 0u;");
-            using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
-                Accumulate(kernel, kernel.Load(0, "i"), add: true, threshold, strict, mass, minP);
-            using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+            using (w.Block("if (compacted)"))
+            using (w.Block($"for (int c = lid; c < {kernel.Dialect.Cast("int", "candidates")}; c += {Threads})"))
+                Accumulate(kernel, () => Candidate(kernel, "v", "c"), add: true, threshold, strict, mass, minP);
+            using (w.Block("else"))
             {
-                Accumulate(kernel, kernel.Load(0, "historyId[s]"), add: false, threshold, strict, mass, minP);
-                Accumulate(kernel, "historyLogit[s]", add: true, threshold, strict, mass, minP);
+                using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
+                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "i")), add: true, threshold, strict, mass, minP);
+                using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+                {
+                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "historyId[s]")), add: false, threshold, strict, mass, minP);
+                    Accumulate(kernel, () => Key(kernel, "v", "historyLogit[s]"), add: true, threshold, strict, mass, minP);
+                }
             }
             Tree(kernel, ["n", "h", "l"], (x, y) =>
             [
@@ -220,12 +286,12 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
 
     // Adds (or removes: a penalized token's raw value) one token's count and fixed-point mass; sums wrap modulo 2^64
     // like the integers they are, so removals are exact.
-    private static void Accumulate(GpuKernelSource kernel, string logit, bool add, string threshold, bool strict, bool mass, bool minP)
+    private static void Accumulate(GpuKernelSource kernel, Action declareKey, bool add, string threshold, bool strict, bool mass, bool minP)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block(""))
         {
-            Key(kernel, "v", logit);
+            declareKey();
             using (w.Block($"if (vKey {(strict ? ">" : ">=")} {threshold})"))
             {
                 if (mass || minP) w.Line($"float e = {d.Call(MathFunction.Exp, "vX - xMax")};");
@@ -264,19 +330,25 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var u = d.Uint;
         w.Line($"{u} chosen = 0xffffffffu;");
-        using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
+        using (w.Block("if (compacted)"))
+        using (w.Block($"for (int c = lid; c < {d.Cast("int", "candidates")}; c += {Threads})"))
+            w.Line($"if (candidateKey[c] == drawnKey && {d.Cast(u, "candidateId[c]")} < chosen) chosen = {d.Cast(u, "candidateId[c]")};");
+        using (w.Block("else"))
         {
-            Key(kernel, "e", kernel.Load(0, "i"));
-            using (w.Block($"if (eKey == drawnKey && {d.Cast(u, "i")} < chosen)"))
+            using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
             {
-                Penalized(kernel, "i");
-                w.Line($"if (!penalized) chosen = {d.Cast(u, "i")};");
+                Key(kernel, "e", kernel.Load(0, "i"));
+                using (w.Block($"if (eKey == drawnKey && {d.Cast(u, "i")} < chosen)"))
+                {
+                    Penalized(kernel, "i");
+                    w.Line($"if (!penalized) chosen = {d.Cast(u, "i")};");
+                }
             }
-        }
-        using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
-        {
-            Key(kernel, "h", "historyLogit[s]");
-            w.Line($"if (hKey == drawnKey && {d.Cast(u, "historyId[s]")} < chosen) chosen = {d.Cast(u, "historyId[s]")};");
+            using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+            {
+                Key(kernel, "h", "historyLogit[s]");
+                w.Line($"if (hKey == drawnKey && {d.Cast(u, "historyId[s]")} < chosen) chosen = {d.Cast(u, "historyId[s]")};");
+            }
         }
         Tree(kernel, ["chosen"], (x, y) => [$"if (reduceA[{y}] < reduceA[{x}]) reduceA[{x}] = reduceA[{y}];"]);
         w.Line($"if (lid == 0) {d.Word(2, "0")} = chosen;");

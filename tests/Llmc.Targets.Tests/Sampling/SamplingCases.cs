@@ -15,7 +15,7 @@ public static class SamplingCases
 
     public static TheoryData<int> Vocabularies => [512, 1000, 128_256];
 
-    /// <summary>Option sets covering top-k 1/5/40/all, top-p 0.5/0.9/1, min-p 0/0.05, temperature 0.7/1.3 and the penalty.</summary>
+    /// <summary>Option sets covering top-k 1/5/40/2000/all, top-p 0.5/0.9/1, min-p 0/0.05, temperature 0.7/1.3 and the penalty.</summary>
     public static readonly SamplingOptions[] OptionSets =
     [
         new() { Temperature = 0.7f, TopK = 1, TopP = 1, MinP = 0 },
@@ -26,6 +26,8 @@ public static class SamplingCases
         new() { Temperature = 0.7f, TopK = 0, TopP = 0.9f, MinP = 0.05f },
         new() { Temperature = 0.7f, TopK = 40, TopP = 0.9f, MinP = 0.05f, RepetitionPenalty = 1.3f },
         new() { Temperature = 1.3f, TopK = 0, TopP = 0.9f, MinP = 0, RepetitionPenalty = 1.3f },
+        // More candidates than the kernel compacts into shared memory: every pass reads the vocabulary (128,256 only).
+        new() { Temperature = 1.3f, TopK = 2000, TopP = 0.9f, MinP = 0, RepetitionPenalty = 1.3f },
     ];
 
     /// <summary>Greedy with ties at the top, finite extremes, signed zeros and the penalty: the host's argmax, lowest id among equals.</summary>
