@@ -6,17 +6,22 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <summary>
 /// <c>attention(q, k, v, positions, k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale}</c>.
 /// Tasks split the kv heads: a task writes its heads' cache columns for every row, then computes every query head
-/// of their groups, so no task reads cache columns another task writes. Softmax is online over blocks of
-/// positions (no scratch that grows with the context); each cache row is read once for all heads of its group.
+/// of their groups, so no task reads cache columns another task writes. Query rows go in tiles of <see cref="RowTile"/>:
+/// each cache row is read (a kv8 row widened) once for every head of the group in all rows of the tile, so prefill
+/// reads the cache once per tile rather than once per row. Softmax is online over blocks of positions (no scratch that
+/// grows with the context), kept per query vector (row, head) of the tile.
 /// <para>With <paramref name="rotary"/> it renders <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c>:
 /// q, k and v are column ranges of one fused projection row, keys are rotated as they are written to the cache and
-/// a head group's queries are rotated into a scratch before scoring, with cosines and sines computed once per
+/// a tile's queries are rotated into the query scratch before scoring, with cosines and sines computed once per
 /// (head, row) in double as <c>rope</c> does.</para>
 /// </summary>
 public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
 {
-    // Positions per softmax block: the scores of one block for a whole group stay in L1.
+    // Positions per softmax block: the scores of one block for a whole tile stay in L1.
     private const int Block = 128;
+
+    // Query rows per tile: a kv8 row's widening is shared by RowTile × group query vectors.
+    private const int RowTile = 4;
 
     public void Render(KernelSource kernel)
     {
@@ -59,53 +64,51 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         kernel.Constant("Scale", attrs.GetDouble("scale"));
         w.Line($"int rows = {KernelSource.Size(kernel.Instance.Operands[positionOperand][0])};");
         kernel.Share(kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture), "firstHead", "lastHead");
-        w.Line("float* scores = stackalloc float[Group * Block];");
-        w.Line("float* acc = stackalloc float[Group * HeadDim];");
-        w.Line("float* maxima = stackalloc float[Group];");
-        w.Line("double* sums = stackalloc double[Group];");
+        kernel.Constant("RowTile", RowTile);
+        kernel.Constant("Vectors", RowTile * (heads / kvHeads));
+        w.Line("float* queries = stackalloc float[Vectors * HeadDim];");
+        w.Line("float* scores = stackalloc float[Vectors * Block];");
+        w.Line("float* acc = stackalloc float[Vectors * HeadDim];");
+        w.Line("float* maxima = stackalloc float[Vectors];");
+        w.Line("double* sums = stackalloc double[Vectors];");
+        w.Line("int* counts = stackalloc int[RowTile];");
         cache.Declare();
         if (rotary)
         {
             w.Line("float* cos = stackalloc float[Half];");
             w.Line("float* sin = stackalloc float[Half];");
-            w.Line("float* rotated = stackalloc float[Group * HeadDim];");
         }
         using (w.Block("for (int head = firstHead; head < lastHead; head++)"))
         {
             RenderCacheWrite(kernel, cache);
-            using (w.Block("for (int r = 0; r < rows; r++)"))
+            using (w.Block("for (int r0 = 0; r0 < rows; r0 += RowTile)"))
             {
-                w.Line("int count = positions[r] + 1;");
-                w.Line("float* queries = q + (long)r * QueryStride + head * Group * HeadDim;");
-                if (rotary)
+                w.Line("int tileRows = Math.Min(RowTile, rows - r0), vectors = tileRows * Group, end = 0;");
+                RenderQueryGather(kernel);
+                w.Line("new Span<float>(acc, vectors * HeadDim).Clear();");
+                w.Line("new Span<float>(maxima, vectors).Fill(float.NegativeInfinity);");
+                w.Line("new Span<double>(sums, vectors).Clear();");
+                using (w.Block("for (int t0 = 0; t0 < end; t0 += Block)"))
                 {
-                    w.Line("Angles(positions[r], invFreq, cos, sin);");
-                    w.Line("for (int g = 0; g < Group; g++) Rotate(queries + g * HeadDim, rotated + g * HeadDim, cos, sin);");
-                    w.Line("queries = rotated;");
-                }
-                w.Line("new Span<float>(acc, Group * HeadDim).Clear();");
-                w.Line("new Span<float>(maxima, Group).Fill(float.NegativeInfinity);");
-                w.Line("new Span<double>(sums, Group).Clear();");
-                using (w.Block("for (int t0 = 0; t0 < count; t0 += Block)"))
-                {
-                    w.Line("int length = Math.Min(Block, count - t0);");
+                    w.Line("int length = Math.Min(Block, end - t0);");
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
-                        cache.Read("key", "t0 + t", "keyRow");
-                        w.Line("for (int g = 0; g < Group; g++) scores[g * Block + t] = Dot(queries + g * HeadDim, keyRow) * Scale;");
+                        cache.Row("key", "t0 + t", "keyRow");
+                        w.Line($"float factor = {cache.Scaled("keyRow", "Scale")};");
+                        w.Line("for (int j = 0; j < vectors; j++) scores[j * Block + t] = Dot(queries + j * HeadDim, keyRow) * factor;");
                     }
-                    using (w.Block("for (int g = 0; g < Group; g++)")) RenderSoftmaxBlock(kernel, headDim);
+                    using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim);
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
-                        cache.Read("value", "t0 + t", "valueRow");
-                        w.Line("for (int g = 0; g < Group; g++) AddScaled(scores[g * Block + t], valueRow, acc + g * HeadDim);");
+                        cache.Row("value", "t0 + t", "valueRow");
+                        w.Line($"for (int j = 0; j < vectors; j++) AddScaled({cache.Scaled("valueRow", "scores[j * Block + t]")}, valueRow, acc + j * HeadDim);");
                     }
                 }
-                using (w.Block("for (int g = 0; g < Group; g++)"))
+                using (w.Block("for (int j = 0; j < vectors; j++)"))
                 {
-                    w.Line("float* outHead = y + (long)r * QueryWidth + (head * Group + g) * HeadDim;");
-                    w.Line("float* accHead = acc + g * HeadDim;");
-                    w.Line("float inv = (float)(1.0 / sums[g]);");
+                    w.Line("float* outHead = y + (long)(r0 + j / Group) * QueryWidth + (head * Group + j % Group) * HeadDim;");
+                    w.Line("float* accHead = acc + j * HeadDim;");
+                    w.Line("float inv = (float)(1.0 / sums[j]);");
                     kernel.ForLanes("i", "0", "HeadDim", headDim,
                         () => w.Line(d.Store($"{d.Load("accHead + i")} * {d.Splat("inv")}", "outHead + i")),
                         () => w.Line("outHead[i] = accHead[i] * inv;"));
@@ -131,8 +134,8 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             if (cache.IsInt8)
             {
                 // Rotated keys go through a scratch row, since the cache holds codes.
-                if (rotary) w.Line($"Rotate(keys + from, {cache.WriteScratch("key")}, cos, sin);");
-                cache.Write("key", rotary ? cache.WriteScratch("key") : "keys + from");
+                if (rotary) w.Line($"Rotate(keys + from, {cache.KeyScratch}, cos, sin);");
+                cache.Write("key", rotary ? cache.KeyScratch : "keys + from");
                 cache.Write("value", "values + from");
                 return;
             }
@@ -151,24 +154,30 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         }
     }
 
-    /// <summary>Folds one block of head g's scores into its running maximum, sum and accumulator.</summary>
+    /// <summary>
+    /// Folds one block of query vector j's scores into its running maximum, sum and accumulator. Positions past the
+    /// vector's own row are in the block only for later rows of the tile: their weights become 0.
+    /// </summary>
     private static void RenderSoftmaxBlock(KernelSource kernel, int headDim)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        w.Line("float* s = scores + g * Block;");
+        w.Line("float* s = scores + j * Block;");
+        w.Line("int seen = Math.Clamp(counts[j / Group] - t0, 0, length);");
+        w.Line("new Span<float>(s + seen, length - seen).Clear();");
+        w.Line("if (seen == 0) continue;");
         w.Line("float blockMax = float.NegativeInfinity;");
-        w.Line("for (int t = 0; t < length; t++) blockMax = MathF.Max(blockMax, s[t]);");
-        w.Line("float newMax = MathF.Max(maxima[g], blockMax);");
-        // exp(-inf) = 0 on the first block, when the accumulator and sum are still empty.
-        w.Line($"float correction = (float){d.Call(MathFunction.Exp, "(double)maxima[g] - newMax")};");
-        w.Line("maxima[g] = newMax;");
-        w.Line("float* accHead = acc + g * HeadDim;");
+        w.Line("for (int t = 0; t < seen; t++) blockMax = MathF.Max(blockMax, s[t]);");
+        w.Line("float newMax = MathF.Max(maxima[j], blockMax);");
+        // exp(-inf) = 0 on the vector's first block, when the accumulator and sum are still empty.
+        w.Line($"float correction = (float){d.Call(MathFunction.Exp, "(double)maxima[j] - newMax")};");
+        w.Line("maxima[j] = newMax;");
+        w.Line("float* accHead = acc + j * HeadDim;");
         kernel.ForLanes("i", "0", "HeadDim", headDim,
             () => w.Line(d.Store($"{d.Load("accHead + i")} * {d.Splat("correction")}", "accHead + i")),
             () => w.Line("accHead[i] *= correction;"));
         w.Line($"{d.Vector} blockSums = {d.Zero};");
         w.Line("float tailSum = 0f;");
-        kernel.ForLanes("t", "0", "length", null,
+        kernel.ForLanes("t", "0", "seen", null,
             () =>
             {
                 w.Line($"{d.Vector} e = {d.Exp($"{d.Load("s + t")} - {d.Splat("newMax")}")};");
@@ -180,14 +189,34 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                 w.Line("s[t] = MathF.Exp(s[t] - newMax);");
                 w.Line("tailSum += s[t];");
             });
-        w.Line($"sums[g] = sums[g] * correction + {d.Sum("blockSums")} + tailSum;");
+        w.Line($"sums[j] = sums[j] * correction + {d.Sum("blockSums")} + tailSum;");
     }
 
+    /// <summary>Copies (or rotates) the tile's query rows of this head group into <c>queries</c>, and notes each row's position count.</summary>
+    private void RenderQueryGather(KernelSource kernel)
+    {
+        var w = kernel.Writer;
+        using (w.Block("for (int i = 0; i < tileRows; i++)"))
+        {
+            w.Line("counts[i] = positions[r0 + i] + 1;");
+            w.Line("end = Math.Max(end, counts[i]);");
+            w.Line("float* from = q + (long)(r0 + i) * QueryStride + head * Group * HeadDim, to = queries + i * Group * HeadDim;");
+            if (rotary)
+            {
+                w.Line("Angles(positions[r0 + i], invFreq, cos, sin);");
+                w.Line("for (int g = 0; g < Group; g++) Rotate(from + g * HeadDim, to + g * HeadDim, cos, sin);");
+            }
+            else
+                w.Line("new Span<float>(from, Group * HeadDim).CopyTo(new Span<float>(to, Group * HeadDim));");
+        }
+    }
+
+    /// <summary>A query vector dotted with a cache row (for kv8, the widened codes: the caller applies the row scale).</summary>
     private static void RenderDot(KernelSource kernel, int headDim)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("static float Dot(float* a, float* b)"))
+        using (w.Block($"static float Dot(float* a, float* b)"))
         {
             w.Line($"{d.Vector} products = {d.Zero};");
             w.Line("float tail = 0f;");
@@ -198,11 +227,12 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         }
     }
 
+    /// <summary>Adds weight times a cache row to an accumulator (for kv8, the widened codes with the row scale folded into the weight).</summary>
     private static void RenderAddScaled(KernelSource kernel, int headDim)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("static void AddScaled(float weight, float* from, float* to)"))
+        using (w.Block($"static void AddScaled(float weight, float* from, float* to)"))
         {
             w.Line($"{d.Vector} scale = {d.Splat("weight")};");
             kernel.ForLanes("i", "0", "HeadDim", headDim,

@@ -4,10 +4,11 @@ using Llmc.Ir.Quantization;
 namespace Llmc.Targets.Cpu.Templates;
 
 /// <summary>
-/// How the attention kernel stores and reads one kv head's part of a KV cache row. An f32 cache is used in place.
+/// How the attention kernel stores and reads one kv head's part of a KV cache row. An f32 cache is read in place.
 /// A kv8 cache (<see cref="KvCacheFormat"/>) is quantized as rows are written, term for term as
-/// <see cref="ActivationQuantization"/> rounds a group (so kernel and reference store the same codes), and each row
-/// read is dequantized once into a scratch row that all query heads of the group then share.
+/// <see cref="ActivationQuantization"/> rounds a group (so kernel and reference store the same codes). A row read is
+/// widened once to f32 codes in a scratch row that every query vector of the kernel's tile then shares; its scale
+/// multiplies the dot product or the softmax weight instead of every element.
 /// Expects the kernel's <c>HeadDim</c> and <c>KvWidth</c> constants, a loop variable <c>head</c> (the kv head) and, where
 /// rows are written, <c>position</c> (the cache row).
 /// </summary>
@@ -17,7 +18,7 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
 
     public bool IsInt8 { get; } = kernel.Instance.Operands[keyOperand].DType == DType.KV8;
 
-    /// <summary>Declares <c>keyCache</c>/<c>valueCache</c> (f32), or each cache's scale and code planes and a scratch row (kv8).</summary>
+    /// <summary>Declares <c>keyCache</c>/<c>valueCache</c> (f32), or each cache's scale and code planes and an f32 scratch row (kv8).</summary>
     public void Declare()
     {
         var w = kernel.Writer;
@@ -38,8 +39,11 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
         }
     }
 
-    /// <summary>Declares <paramref name="pointer"/> as head <c>head</c>'s f32 values of <paramref name="cache"/> (key or value) row <paramref name="position"/>.</summary>
-    public void Read(string cache, string position, string pointer)
+    /// <summary>
+    /// Declares <paramref name="pointer"/> as head <c>head</c>'s f32 values of <paramref name="cache"/> (key or value) row
+    /// <paramref name="position"/>: in place (f32), or the row's codes widened into the scratch row and <c>{pointer}Scale</c> (kv8).
+    /// </summary>
+    public void Row(string cache, string position, string pointer)
     {
         var w = kernel.Writer;
         if (!IsInt8)
@@ -47,18 +51,23 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
             w.Line($"float* {pointer} = {cache}Cache + (long)({position}) * KvWidth + head * HeadDim;");
             return;
         }
-        w.Line($"Dequantize({cache}Scales, {cache}Codes, {position}, head, {cache}Scratch);");
+        w.Line($"long {pointer}At = (long)({position}) * KvHeads + head;");
+        w.Line($"Widen({cache}Codes + {pointer}At * HeadDim, {cache}Scratch);");
         w.Line($"float* {pointer} = {cache}Scratch;");
+        w.Line($"float {pointer}Scale = {cache}Scales[{pointer}At];");
     }
 
-    /// <summary>A kv8 cache's scratch row, free while a row is being written (f32 caches are written in place).</summary>
-    public string WriteScratch(string cache) => $"{cache}Scratch";
+    /// <summary><paramref name="factor"/> times the scale of the row <see cref="Row"/> declared as <paramref name="pointer"/> (kv8), or the factor alone (f32).</summary>
+    public string Scaled(string pointer, string factor) => IsInt8 ? $"{pointer}Scale * {factor}" : factor;
+
+    /// <summary>A kv8 kernel's key scratch row, free while rows are written: a rotated key's way into the cache (f32 caches are written in place).</summary>
+    public string KeyScratch => "keyScratch";
 
     /// <summary>Quantizes the head_dim values at <paramref name="source"/> into head <c>head</c> of kv8 <paramref name="cache"/> row <c>position</c>.</summary>
     public void Write(string cache, string source) =>
         kernel.Writer.Line($"Quantize({source}, {cache}Scales, {cache}Codes, position, head);");
 
-    /// <summary>The quantize and dequantize helpers a kv8 kernel calls.</summary>
+    /// <summary>The quantize and widen helpers a kv8 kernel calls.</summary>
     public void RenderHelpers()
     {
         if (!IsInt8) return;
@@ -76,24 +85,18 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
         }
         var d = kernel.Dialect;
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("static void Dequantize(float* scales, sbyte* codes, int position, int head, float* row)"))
-        {
-            w.Line("long at = (long)position * KvHeads + head;");
-            w.Line("float scale = scales[at];");
-            w.Line("sbyte* from = codes + at * HeadDim;");
+        using (w.Block("static void Widen(sbyte* codes, float* row)"))
             kernel.ForLanes("i", "0", "HeadDim", checked((int)kernel.Instance.Operands[keyOperand].Shape[2].Size),
-                () => w.Line(d.Store($"{d.VectorClass}.ConvertToSingle({WidenedCodes(d, "from + i")}) * {d.Splat("scale")}", "row + i")),
-                () => w.Line("row[i] = from[i] * scale;"));
-        }
+                () => w.Line(d.Store($"{d.VectorClass}.ConvertToSingle({WidenedCodes(d, "codes + i")})", "row + i")),
+                () => w.Line("row[i] = codes[i];"));
     }
 
     /// <summary>A lane count of int8 codes at <paramref name="pointer"/>, sign-extended to the dialect's 32-bit lanes.</summary>
-    private static string WidenedCodes(CpuDialect d, string pointer)
+    private static string WidenedCodes(CpuDialect d, string pointer) => d.Lanes switch
     {
-        // Load exactly Lanes bytes, widen the vector type to full width, then sign-extend twice (8 → 16 → 32 bits).
-        var bits = d.Lanes * 8;
-        var codes = $"Vector{bits}.Load({pointer})";
-        for (; bits < d.Lanes * 32; bits *= 2) codes += $".ToVector{bits * 2}Unsafe()";
-        return $"{d.VectorClass}.WidenLower({d.VectorClass}.WidenLower({codes}))";
-    }
+        // One vpmovsxbd each: the portable Vector64 load and WidenLower chain ran about 4× slower.
+        8 => $"Avx2.ConvertToVector256Int32({pointer})",
+        16 => $"Avx512F.ConvertToVector512Int32(Vector128.Load({pointer}))",
+        _ => throw new TargetException($"kv8 attention: no int8 widening for {d.Lanes} f32 lanes"),
+    };
 }
