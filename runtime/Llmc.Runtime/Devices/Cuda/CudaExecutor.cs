@@ -205,37 +205,24 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
 
     private ulong[] AllocateBuffers(EngineFile file, ExecutionPlan plan)
     {
-        var tensors = file.Manifest.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var uploaded = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        var buffers = new ulong[plan.Buffers.Count];
         var arena = Allocate(plan.ActivationBytes, "the activation arena");
-        foreach (var b in plan.Buffers)
-        {
-            switch (b.Kind)
+        return PlanBufferPlacement.Place(file,
+            b => arena + (ulong)b.Offset,
+            (section, b) => Upload(file.Section(section), $"weight {b.Tensor}"),
+            (b, bytes) =>
             {
-                case BufferKind.Activation:
-                    buffers[b.Id] = arena + (ulong)b.Offset;
-                    break;
-                case BufferKind.Weight:
-                    // A tensor several buffers name (a tied embedding and LM head) is uploaded once.
-                    var section = tensors[b.Tensor!].Section;
-                    if (!uploaded.TryGetValue(section, out var weight))
-                    {
-                        var bytes = file.Section(section);
-                        uploaded[section] = weight = Allocate(bytes.Length, $"weight {b.Tensor}");
-                        fixed (byte* source = bytes) CudaResult.Check(CudaNative.cuMemcpyHtoD(weight, source, (nuint)bytes.Length), "cuMemcpyHtoD");
-                    }
-                    buffers[b.Id] = weight;
-                    break;
-                default:
-                    var size = PlanShapes.Bytes(b, MaxSeq);
-                    buffers[b.Id] = Allocate(size, $"{b.Kind.ToString().ToLowerInvariant()} {b.Name}");
-                    // The KV caches start as zeros, like the CPU's; inputs are overwritten before every step.
-                    CudaResult.Check(CudaNative.cuMemsetD32Async(buffers[b.Id], 0, (nuint)((size + 3) / 4), _stream), "cuMemsetD32Async");
-                    break;
-            }
-        }
-        return buffers;
+                var own = Allocate(bytes, $"{b.Kind.ToString().ToLowerInvariant()} {b.Name}");
+                // The KV caches start as zeros, like the CPU's; inputs are overwritten before every step.
+                CudaResult.Check(CudaNative.cuMemsetD32Async(own, 0, (nuint)((bytes + 3) / 4), _stream), "cuMemsetD32Async");
+                return own;
+            });
+    }
+
+    private ulong Upload(ReadOnlySpan<byte> bytes, string what)
+    {
+        var pointer = Allocate(bytes.Length, what);
+        fixed (byte* source = bytes) CudaResult.Check(CudaNative.cuMemcpyHtoD(pointer, source, (nuint)bytes.Length), "cuMemcpyHtoD");
+        return pointer;
     }
 
     private ulong Allocate(long bytes, string what)

@@ -58,8 +58,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             _device = Own(VulkanDevice.Create(physical, features));
             CheckMemory(file, physical);
 
-            _bindings = new VulkanBinding[plan.Buffers.Count];
-            AllocateAndUpload(file);
+            _bindings = AllocateAndUpload(file);
             var pipelines = CreatePipelines(file, kernels.Values);
             var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count + 1, plan.Steps.Sum(s => s.Args.Count) + SamplingArguments));
             _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
@@ -247,40 +246,31 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             throw new LlmcException($"{file.Path}: out of device memory: the engine needs {needed >> 20} MiB on the device; Vulkan {device} has {device.DeviceLocalBytes >> 20} MiB");
     }
 
-    private void AllocateAndUpload(EngineFile file)
+    private VulkanBinding[] AllocateAndUpload(EngineFile file)
     {
         var plan = file.Manifest.Plan;
         var tensors = file.Manifest.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var weights = new Dictionary<string, VulkanBuffer>(StringComparer.Ordinal);
         using var uploader = new VulkanUploader(_device, plan.Buffers.Where(b => b.Kind == BufferKind.Weight).Select(b => file.SectionLength(tensors[b.Tensor!].Section)).DefaultIfEmpty(4).Max());
         var arena = Own(VulkanBuffer.Create(_device, plan.ActivationBytes, BufferPlacement.Device, "the activation arena"));
         uploader.Zero(arena);
-        foreach (var b in plan.Buffers)
-        {
-            switch (b.Kind)
+        var bindings = PlanBufferPlacement.Place(file,
+            b => new VulkanBinding(arena, b.Offset, PlanShapes.Bytes(b, MaxSeq)),
+            (section, b) =>
             {
-                case BufferKind.Weight:
-                    var section = tensors[b.Tensor!].Section;
-                    if (!weights.TryGetValue(section, out var weight))
-                    {
-                        var bytes = file.SectionLength(section);
-                        weights[section] = weight = Own(VulkanBuffer.Create(_device, bytes, BufferPlacement.Device, $"weight '{b.Tensor}'"));
-                        uploader.Upload(file.SectionPointer(section), bytes, weight);
-                    }
-                    _bindings[b.Id] = new VulkanBinding(weight, 0, file.SectionLength(section));
-                    break;
-                case BufferKind.Activation:
-                    _bindings[b.Id] = new VulkanBinding(arena, b.Offset, PlanShapes.Bytes(b, MaxSeq));
-                    break;
-                default:
-                    // Inputs and KV caches: their own device buffers, zeroed like the CPU's.
-                    var own = Own(VulkanBuffer.Create(_device, PlanShapes.Bytes(b, MaxSeq), BufferPlacement.Device, $"{b.Kind.ToString().ToLowerInvariant()} '{b.Name}'"));
-                    uploader.Zero(own);
-                    _bindings[b.Id] = new VulkanBinding(own, 0, PlanShapes.Bytes(b, MaxSeq));
-                    break;
-            }
-        }
+                var bytes = file.SectionLength(section);
+                var weight = Own(VulkanBuffer.Create(_device, bytes, BufferPlacement.Device, $"weight '{b.Tensor}'"));
+                uploader.Upload(file.SectionPointer(section), bytes, weight);
+                return new VulkanBinding(weight, 0, bytes);
+            },
+            (b, bytes) =>
+            {
+                // Inputs and KV caches: their own device buffers, zeroed like the CPU's.
+                var own = Own(VulkanBuffer.Create(_device, bytes, BufferPlacement.Device, $"{b.Kind.ToString().ToLowerInvariant()} '{b.Name}'"));
+                uploader.Zero(own);
+                return new VulkanBinding(own, 0, bytes);
+            });
         uploader.Flush();
+        return bindings;
     }
 
     /// <summary>One pipeline per distinct kernel, checked against the device's workgroup-count limit at the plan's largest step.</summary>
