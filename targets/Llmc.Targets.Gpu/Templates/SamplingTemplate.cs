@@ -9,10 +9,12 @@ namespace Llmc.Targets.Gpu.Templates;
 /// The engine's sampling kernel (<see cref="SamplingKernelAbi"/>; not an IR op): one workgroup picks the next token
 /// from a logits row as <c>Sampler.Choose</c> does, without sorting. Each logit becomes x = (penalized logit) / T
 /// (correctly rounded, as the host divides) and x its order-preserving 32-bit key, so every cut the host makes on its
-/// sorted candidates is a key threshold found by bisection, each step one counting or summing pass over the vocabulary:
-/// greedy is the largest key (lowest id among equals); top-k the largest t with k keys ≥ t; top-p the smallest t whose
-/// mass above it is below p × the top-k mass; the draw the largest t whose kept mass at or above it reaches
-/// uniform × the kept mass, which is where the host's descending cumulative walk stops. Masses are exp(x − max) in
+/// sorted candidates is a key threshold found by bisection, each step one counting or summing pass over the values:
+/// greedy is the largest key (lowest id among equals); top-k the largest t with k keys ≥ t (three thresholds per pass);
+/// top-p the smallest t whose mass above it is below p × the top-k mass; the draw the largest t whose kept mass at or
+/// above it reaches uniform × the kept mass, which is where the host's descending cumulative walk stops. Up to
+/// <see cref="SamplingKernelAbi.MaxCandidates"/> top-k candidates are copied into shared memory first, so those later
+/// passes skip the vocabulary. Masses are exp(x − max) in
 /// 64-bit fixed point (<see cref="SamplingKernelAbi.MassFractionBits"/> fraction bits), so sums are exact and
 /// independent of thread order. The repetition penalty's ids (distinct, from the host) are held in shared memory with
 /// their penalized logits: counting passes subtract a penalized token's raw contribution and add its penalized one;
@@ -75,19 +77,24 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         using (w.Block("else"))
         {
             w.Line($"float xMax = {d.BitsToFloat("(bestKey & 0x80000000u) != 0u ? bestKey & 0x7fffffffu : ~bestKey")};");
-            w.Line($"{u} count = 0u, high = 0u, low = 0u, candidates = 0u;");
+            w.Line($"{u} high = 0u, low = 0u, candidates = 0u;");
             w.Line("bool compacted = false;");
 
-            // Top-k: the largest t with at least k keys ≥ t.
+            // Top-k: the largest t with at least k keys ≥ t; each pass counts at three thresholds, so two bits per pass.
             w.Line($"{u} topKCut = lowKey;");
             using (w.Block("if (topK > 0 && topK < Vocab)"))
             {
-                w.Line($"{u} a = lowKey, b = bestKey;");
+                w.Line($"{u} a = lowKey, b = bestKey, k = {d.Cast(u, "topK")};");
                 using (w.Block("while (a < b)"))
                 {
-                    w.Line($"{u} m = a + ((b - a) >> 1) + ((b - a) & 1u);");
-                    Stats(kernel, "m", strict: false, mass: false, minP: false);
-                    w.Line($"if (count >= {d.Cast(u, "topK")}) a = m; else b = m - 1u;");
+                    // a < m1 ≤ m2 ≤ m3 ≤ b, splitting (a, b] in four.
+                    w.Line($"{u} quarter = (b - a) >> 2;");
+                    w.Line($"{u} m1 = a + quarter + 1u, m2 = a + 2u * quarter + 1u, m3 = a + 3u * quarter + 1u;");
+                    CountAtLeast(kernel, ["m1", "m2", "m3"]);
+                    w.Line("if (c3 >= k) a = m3;");
+                    w.Line("else if (c2 >= k) { a = m2; b = m3 - 1u; }");
+                    w.Line("else if (c1 >= k) { a = m1; b = m2 - 1u; }");
+                    w.Line("else b = m1 - 1u;");
                 }
                 w.Line("topKCut = a;");
             }
@@ -98,28 +105,28 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
             w.Line($"{u} cut = topKCut;");
             using (w.Block("if (topP != 0u)"))
             {
-                Stats(kernel, "topKCut", strict: false, mass: true, minP: false);
+                Stats(kernel, "topKCut", strict: false, minP: false);
                 w.Line($"{u} massHigh = 0u, massLow = 0u;");
                 ScaleByFraction(w, u, "massHigh", "massLow", "high", "low", "topP");
                 w.Line($"{u} a = topKCut, b = bestKey;");
                 using (w.Block("while (a < b)"))
                 {
                     w.Line($"{u} m = a + ((b - a) >> 1);");
-                    Stats(kernel, "m", strict: true, mass: true, minP: false);
+                    Stats(kernel, "m", strict: true, minP: false);
                     w.Line($"if ({Less("high", "low", "massHigh", "massLow")}) b = m; else a = m + 1u;");
                 }
                 w.Line("cut = a;");
             }
 
             // The draw: the largest t whose kept mass at or above it reaches uniform × the kept mass.
-            Stats(kernel, "cut", strict: false, mass: true, minP: true);
+            Stats(kernel, "cut", strict: false, minP: true);
             w.Line($"{u} targetHigh = 0u, targetLow = 0u;");
             ScaleByFraction(w, u, "targetHigh", "targetLow", "high", "low", "drawFraction");
             w.Line($"{u} drawnKey = cut, b = bestKey;");
             using (w.Block("while (drawnKey < b)"))
             {
                 w.Line($"{u} m = drawnKey + ((b - drawnKey) >> 1) + ((b - drawnKey) & 1u);");
-                Stats(kernel, "m", strict: false, mass: true, minP: true);
+                Stats(kernel, "m", strict: false, minP: true);
                 w.Line($"if ({Less("high", "low", "targetHigh", "targetLow")}) b = m - 1u; else drawnKey = m;");
             }
             IdPass(kernel);
@@ -249,44 +256,70 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
     }
 
     /// <summary>
-    /// Sets <c>count</c> and the 64-bit mass <c>high:low</c> of the tokens whose key is at least (or, when
+    /// Sets the 64-bit fixed-point mass <c>high:low</c> of the tokens whose key is at least (or, when
     /// <paramref name="strict"/>, above) <paramref name="threshold"/> and, with <paramref name="minP"/>, whose
-    /// exp(x − max) is at least min-p (the host's p ≥ min_p · p_max); the mass only with <paramref name="mass"/>.
+    /// exp(x − max) is at least min-p (the host's p ≥ min_p · p_max): the compacted candidates where there are, else the
+    /// vocabulary.
     /// </summary>
-    private static void Stats(GpuKernelSource kernel, string threshold, bool strict, bool mass, bool minP)
+    private static void Stats(GpuKernelSource kernel, string threshold, bool strict, bool minP)
     {
         var w = kernel.Writer;
         using (w.Block(""))
         {
-            w.Line($"{kernel.Dialect.Uint} n = 0u, h = 0u, l = 0u;");
+            w.Line($"{kernel.Dialect.Uint} h = 0u, l = 0u;");
             using (w.Block("if (compacted)"))
             using (w.Block($"for (int c = lid; c < {kernel.Dialect.Cast("int", "candidates")}; c += {Threads})"))
-                Accumulate(kernel, () => Candidate(kernel, "v", "c"), add: true, threshold, strict, mass, minP);
+                Accumulate(kernel, () => Candidate(kernel, "v", "c"), add: true, threshold, strict, minP);
             using (w.Block("else"))
             {
                 using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
-                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "i")), add: true, threshold, strict, mass, minP);
+                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "i")), add: true, threshold, strict, minP);
                 using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
                 {
-                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "historyId[s]")), add: false, threshold, strict, mass, minP);
-                    Accumulate(kernel, () => Key(kernel, "v", "historyLogit[s]"), add: true, threshold, strict, mass, minP);
+                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "historyId[s]")), add: false, threshold, strict, minP);
+                    Accumulate(kernel, () => Key(kernel, "v", "historyLogit[s]"), add: true, threshold, strict, minP);
                 }
             }
-            Tree(kernel, ["n", "h", "l"], (x, y) =>
+            Tree(kernel, ["h", "l"], (x, y) =>
             [
-                $"reduceA[{x}] += reduceA[{y}];",
-                $"reduceC[{x}] += reduceC[{y}];",
-                $"reduceB[{x}] += reduceB[{y}] + (reduceC[{x}] < reduceC[{y}] ? 1u : 0u);",
+                $"reduceB[{x}] += reduceB[{y}];",
+                $"reduceA[{x}] += reduceA[{y}] + (reduceB[{x}] < reduceB[{y}] ? 1u : 0u);",
             ]);
-            w.Line("count = n;");
             w.Line("high = h;");
             w.Line("low = l;");
         }
     }
 
-    // Adds (or removes: a penalized token's raw value) one token's count and fixed-point mass; sums wrap modulo 2^64
+    /// <summary>
+    /// Declares <c>c1</c>, <c>c2</c>, <c>c3</c>: how many keys (penalized ones for history ids) are at least each of the
+    /// three <paramref name="thresholds"/>, in one pass over the vocabulary.
+    /// </summary>
+    private static void CountAtLeast(GpuKernelSource kernel, IReadOnlyList<string> thresholds)
+    {
+        var (w, u) = (kernel.Writer, kernel.Dialect.Uint);
+        string[] counts = ["c1", "c2", "c3"];
+        w.Line($"{u} {string.Join(", ", counts.Select(c => c + " = 0u"))};");
+        void Count(string logit, string step)
+        {
+            using (w.Block(""))
+            {
+                Key(kernel, "v", logit);
+                for (var j = 0; j < counts.Length; j++) w.Line($"if (vKey >= {thresholds[j]}) {counts[j]} {step};");
+            }
+        }
+        using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
+            Count(kernel.Load(0, "i"), "+= 1u");
+        using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
+        {
+            Count(kernel.Load(0, "historyId[s]"), "-= 1u");
+            Count("historyLogit[s]", "+= 1u");
+        }
+        Tree(kernel, counts, (x, y) => new[] { "reduceA", "reduceB", "reduceC" }.Select(r => $"{r}[{x}] += {r}[{y}];"));
+    }
+
+    // Adds (or removes: a penalized token's raw value) one token's fixed-point mass; sums wrap modulo 2^64
     // like the integers they are, so removals are exact.
-    private static void Accumulate(GpuKernelSource kernel, Action declareKey, bool add, string threshold, bool strict, bool mass, bool minP)
+    private static void Accumulate(GpuKernelSource kernel, Action declareKey, bool add, string threshold, bool strict, bool minP)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block(""))
@@ -294,12 +327,9 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
             declareKey();
             using (w.Block($"if (vKey {(strict ? ">" : ">=")} {threshold})"))
             {
-                if (mass || minP) w.Line($"float e = {d.Call(MathFunction.Exp, "vX - xMax")};");
+                w.Line($"float e = {d.Call(MathFunction.Exp, "vX - xMax")};");
                 using (w.Block(minP ? "if (e >= minP)" : ""))
-                {
-                    w.Line(add ? "n += 1u;" : "n -= 1u;");
-                    if (mass) AccumulateMass(w, d, add);
-                }
+                    AccumulateMass(w, d, add);
             }
         }
     }
