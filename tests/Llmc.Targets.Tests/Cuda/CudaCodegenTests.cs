@@ -53,15 +53,21 @@ public sealed class CudaCodegenTests
 
     [NvrtcTheory]
     [InlineData(80)]
+    [InlineData(86)]
     [InlineData(89)]
     [InlineData(90)]
-    public void TensorCoreLinearCompilesForEachArchitecture(int arch)
+    public void TensorCoreLinearAndWarpShufflesCompileForEachArchitecture(int arch)
     {
         var kernels = CudaOnlyCases.All.Select(c => c.Kernel).Take(2).ToList();
         var compiled = new CudaTarget([arch]).Compile(kernels);
         var ptx = Encoding.UTF8.GetString(compiled.Sections[CudaKernelAbi.PtxSection(arch)]);
         Assert.Contains($".target sm_{arch}", ptx);
-        foreach (var kernel in kernels) Assert.Contains("mma.sync.aligned.m16n8k16", PtxText.Entry(ptx, kernel.Name));
+        foreach (var kernel in kernels)
+        {
+            // The tensor-core prefill, and the shared decode body's warp-shuffle sums.
+            Assert.Contains("mma.sync.aligned.m16n8k16", PtxText.Entry(ptx, kernel.Name));
+            Assert.Contains("shfl.sync.bfly.b32", PtxText.Entry(ptx, kernel.Name));
+        }
         Assert.True(compiled.Sections[CudaKernelAbi.CubinSection(arch)].Length > 0);
     }
 
