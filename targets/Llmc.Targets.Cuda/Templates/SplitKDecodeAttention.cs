@@ -84,14 +84,7 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         // The barrier after each reduction: the next one reuses splitWarps, and the values below read every score.
         w.Line($"float spanMax = {kernel.Reduce("splitWarps", "localMax", threads, d.Max)};");
         w.Line(d.Barrier);
-        w.Line("float localSum = 0.0f;");
-        using (w.Block($"for (int t = lid; t < length; t += {threads})"))
-        {
-            w.Line($"float e = {d.Call(MathFunction.Exp, "splitScores[t] - spanMax")};");
-            w.Line("splitScores[t] = e;");
-            w.Line("localSum += e;");
-        }
-        w.Line($"float spanSum = {kernel.Sum("splitWarps", "localSum", threads)};");
+        w.Line($"float spanSum = {ChunkSoftmax.RenderExponentials(kernel, "splitScores", "spanMax", "splitWarps")};");
         w.Line(d.Barrier);
         w.Line("float* mine = partials + (h * Splits + split) * Partial;");
         using (w.Block($"for (int i = lid; i < HeadDim; i += {threads})"))

@@ -67,14 +67,7 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
             w.Line(d.Barrier);
             w.Line($"float correction = {d.Call(MathFunction.Exp, "runningMax - newMax")};");
             w.Line("runningMax = newMax;");
-            w.Line("float localSum = 0.0f;");
-            using (w.Block($"for (int t = lid; t < length; t += {Threads})"))
-            {
-                w.Line($"float e = {d.Call(MathFunction.Exp, "scores[t] - newMax")};");
-                w.Line("scores[t] = e;");
-                w.Line("localSum += e;");
-            }
-            var blockSum = kernel.Sum("partial", "localSum", Threads);
+            var blockSum = ChunkSoftmax.RenderExponentials(kernel, "scores", "newMax", "partial");
             w.Line($"total = {d.Fma("total", "correction", blockSum)};");
             RenderValues(kernel, cache);
             w.Line(d.Barrier);
