@@ -57,7 +57,8 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         w.Line($"float minP = {d.BitsToFloat(Parameter(d, Abi.MinPWord))};");
         w.Line($"float penalty = {d.BitsToFloat(Parameter(d, Abi.PenaltyWord))};");
         w.Line($"{u} drawFraction = {Parameter(d, Abi.UniformWord)};");
-        w.Line($"int historyCount = {d.Cast("int", Parameter(d, Abi.HistoryCountWord))};");
+        // The host sends at most MaxHistory ids; the clamp keeps a bad count from writing past the shared arrays.
+        w.Line($"int historyCount = {d.Cast("int", d.Min(Parameter(d, Abi.HistoryCountWord), $"{Abi.MaxHistory}u"))};");
         w.Line("float scale = temperature > 0.0f ? temperature : 1.0f;");
 
         // The penalized logits of the history ids, as the host penalizes: positive ones divided, others multiplied.
