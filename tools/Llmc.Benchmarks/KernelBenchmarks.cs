@@ -13,12 +13,13 @@ namespace Llmc.Benchmarks;
 /// <summary>
 /// One decode step's hot CPU kernels at Llama-3.2-1B sizes, compiled and launched as the runtime does (one assembly,
 /// a worker pool over all cores): the FFN up-projection matrix-vector product (K 2048 → N 8192) with f32, q8 and q4
-/// weights, attention over 511 cached positions (32 heads, 8 KV heads, head_dim 64), and RMSNorm of one 2048-wide row.
+/// weights (and, as "prefill", the same product for a chunk of <see cref="PrefillRows"/> prompt rows), attention over
+/// 511 cached positions (32 heads, 8 KV heads, head_dim 64), and RMSNorm of one 2048-wide row.
 /// <c>dotnet run -c Release --project tools/Llmc.Benchmarks -- --filter '*KernelBenchmarks*' --job short</c>
 /// </summary>
 public unsafe class KernelBenchmarks
 {
-    private const int Hidden = 2048, Ffn = 8192, Heads = 32, KvHeads = 8, HeadDim = 64, Context = 512;
+    private const int Hidden = 2048, Ffn = 8192, Heads = 32, KvHeads = 8, HeadDim = 64, Context = 512, PrefillRows = 64;
 
     private CpuKernelLibrary _library = null!;
     private WorkerPool _pool = null!;
@@ -26,22 +27,23 @@ public unsafe class KernelBenchmarks
     private nint[] _buffers = [];
     private int[] _dims = [];
 
-    [Params("linear f32", "linear q8g32", "linear q4g32", "attention decode", "rms_norm")]
+    [Params("linear f32", "linear q8g32", "linear q4g32", "prefill q8g32", "prefill q4g32", "attention decode", "rms_norm")]
     public string Kernel { get; set; } = "";
 
     [GlobalSetup]
     public void Setup()
     {
-        var (instance, operands) = Instance(Kernel);
+        var rows = Kernel.StartsWith("prefill", StringComparison.Ordinal) ? PrefillRows : 1;
+        var (instance, operands) = Instance(Kernel, rows);
         var target = new CpuTarget(CpuIsa.Best ?? throw new PlatformNotSupportedException("no CPU target runs here"));
         var compiled = target.Compile([instance]);
         _library = CpuKernelLibrary.Load(compiled.Sections[CpuKernelAbi.Section], compiled.Kernels.Select(k => (k.Instance.Name, k.Entry)));
         _kernel = _library[instance.Name];
         _pool = new WorkerPool();
-        var result = new byte[instance.Result.Shape.Aggregate(1, (n, d) => n * (d.IsSymbolic ? 1 : d.Size)) * sizeof(float)];
+        var result = new byte[instance.Result.Shape.Aggregate(1, (n, d) => n * (d.IsSymbolic ? rows : d.Size)) * sizeof(float)];
         _buffers = [.. operands.Append(result).Select(Allocate)];
         _dims = new int[PlanSymbols.Count];
-        for (var i = 0; i < PlanSymbols.Count; i++) _dims[i] = 1; // one row: a decode step
+        for (var i = 0; i < PlanSymbols.Count; i++) _dims[i] = rows; // one row: a decode step; more: a prefill chunk
     }
 
     [GlobalCleanup]
@@ -59,7 +61,7 @@ public unsafe class KernelBenchmarks
             _pool.Run(_kernel, args, dims);
     }
 
-    private static (KernelInstance Instance, byte[][] Operands) Instance(string name)
+    private static (KernelInstance Instance, byte[][] Operands) Instance(string name, int rows)
     {
         var random = new Random(7);
         var row = new TensorType(DType.F32, Dim.Seq, Hidden);
@@ -79,11 +81,11 @@ public unsafe class KernelBenchmarks
             }
             default:
             {
-                var dtype = DTypes.Parse(name["linear ".Length..]);
+                var dtype = DTypes.Parse(name[(name.IndexOf(' ') + 1)..]);
                 var weights = Floats(random, Ffn * Hidden);
                 var stored = dtype == DType.F32 ? weights
                     : GroupQuantizer.Pack(MemoryMarshal.Cast<byte, float>(weights), Ffn, Hidden, QuantFormat.Of(dtype));
-                return (Make("linear", [row, new TensorType(dtype, Ffn, Hidden)], new Attributes()), [Floats(random, Hidden), stored]);
+                return (Make("linear", [row, new TensorType(dtype, Ffn, Hidden)], new Attributes()), [Floats(random, rows * Hidden), stored]);
             }
         }
     }
