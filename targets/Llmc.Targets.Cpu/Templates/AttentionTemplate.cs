@@ -95,7 +95,9 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                     {
                         cache.Row("key", "t0 + t", "keyRow");
                         w.Line($"float factor = {cache.Scaled("keyRow", "Scale")};");
-                        w.Line("for (int j = 0; j < vectors; j++) scores[j * Block + t] = Dot(queries + j * HeadDim, keyRow) * factor;");
+                        w.Line("int j = 0;");
+                        w.Line("for (; j + 4 <= vectors; j += 4) Dot4(queries + j * HeadDim, keyRow, factor, scores + j * Block + t);");
+                        w.Line("for (; j < vectors; j++) scores[j * Block + t] = Dot(queries + j * HeadDim, keyRow) * factor;");
                     }
                     using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim);
                     using (w.Block("for (int t = 0; t < length; t++)"))
@@ -116,6 +118,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             }
         }
         RenderDot(kernel, headDim);
+        RenderDot4(kernel, headDim);
         RenderAddScaled(kernel, headDim);
         if (rotary) RenderRotation(kernel, headDim);
         cache.RenderHelpers();
@@ -224,6 +227,35 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                 () => w.Line($"products = {d.Fma(d.Load("a + i"), d.Load("b + i"), "products")};"),
                 () => w.Line("tail = MathF.FusedMultiplyAdd(a[i], b[i], tail);"));
             w.Line($"return {d.Sum("products")} + tail;");
+        }
+    }
+
+    /// <summary>
+    /// Four consecutive query vectors dotted with one cache row, times <c>factor</c>, into four score rows: the four
+    /// horizontal sums share two rounds of pairwise adds instead of a full reduction each.
+    /// </summary>
+    private static void RenderDot4(KernelSource kernel, int headDim)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block("static void Dot4(float* a, float* b, float factor, float* scores)"))
+        {
+            w.Line($"{d.Vector} p0 = {d.Zero}, p1 = {d.Zero}, p2 = {d.Zero}, p3 = {d.Zero};");
+            w.Line("Vector128<float> tail = Vector128<float>.Zero;");
+            kernel.ForLanes("i", "0", "HeadDim", headDim,
+                () =>
+                {
+                    w.Line($"{d.Vector} k = {d.Load("b + i")};");
+                    for (var v = 0; v < 4; v++) w.Line($"p{v} = {d.Fma(d.Load($"a + {v} * HeadDim + i"), "k", $"p{v}")};");
+                },
+                () => w.Line("tail += Vector128.Create(a[i], a[HeadDim + i], a[2 * HeadDim + i], a[3 * HeadDim + i]) * b[i];"));
+            // Halve each vector to 128 bits, then two rounds of pairwise adds leave the four sums in order.
+            var (name, bits) = ("p", d.Lanes * 32);
+            for (; bits > 128; bits /= 2, name += "h")
+                w.Line($"Vector{bits / 2}<float> {string.Join(", ", Enumerable.Range(0, 4).Select(v => $"{name}h{v} = {name}{v}.GetLower() + {name}{v}.GetUpper()"))};");
+            w.Line($"Vector128<float> dots = (Sse3.HorizontalAdd(Sse3.HorizontalAdd({name}0, {name}1), Sse3.HorizontalAdd({name}2, {name}3)) + tail) * factor;");
+            w.Line("scores[0] = dots.ToScalar();");
+            for (var v = 1; v < 4; v++) w.Line($"scores[{v} * Block] = dots.GetElement({v});");
         }
     }
 

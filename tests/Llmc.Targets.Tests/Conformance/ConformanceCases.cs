@@ -30,6 +30,10 @@ public static class ConformanceCases
         AttentionRope(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)], DType.KV8),
         AttentionRope(6, 3, 34, 24, [(0, 1), (1, 1), (2, 2)], DType.KV8),
         AttentionRope(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150)], DType.KV8),
+        // Query rows in tiles (the CPU takes 4 at a time): a group of 8 heads, a tile whose first rows end before the
+        // 128-position block its last rows reach, a tail tile of one row, then of three.
+        Attention(16, 2, 16, 160, [(0, 2), (2, 133), (135, 3)], DType.KV8),
+        AttentionRope(16, 2, 16, 160, [(0, 2), (2, 133), (135, 3)], DType.KV8),
     ];
 
     /// <summary>
