@@ -16,6 +16,7 @@ internal static class BenchReport
         Assert.True(root.GetProperty("bandwidth_gb_per_s_min").GetDouble() <= root.GetProperty("bandwidth_gb_per_s_median").GetDouble());
         Assert.True(root.GetProperty("bandwidth_gb_per_s_median").GetDouble() <= best);
         var expected = root.GetProperty("decode_tokens_per_s").GetDouble() * root.GetProperty("bytes_per_token").GetDouble() / (best * 1e9);
-        Assert.InRange(root.GetProperty("roofline_fraction").GetDouble(), expected * 0.99, expected * 1.01);
+        // The report rounds the fraction to 4 decimals, which dominates for tiny models (lavapipe: ~0.002).
+        Assert.InRange(root.GetProperty("roofline_fraction").GetDouble(), expected * 0.99 - 5e-5, expected * 1.01 + 5e-5);
     }
 }
