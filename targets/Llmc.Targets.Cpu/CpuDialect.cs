@@ -20,8 +20,8 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
         {
             MultiplyAddAdjacent = "Avx2.MultiplyAddAdjacent",
             ByteDotClass = "AvxVnni",
-            BroadcastVector128 = "Avx.BroadcastVector128ToVector256",
             PermuteLanes = "Avx2.PermuteVar8x32",
+            WidenBytes = "Avx2.ConvertToVector256Int16",
         };
 
     // .NET 10 has no 512-bit u8·s8 VNNI intrinsic (only AVX10.2's AvxVnniInt8.V512), so 512-bit byte dot
@@ -31,8 +31,8 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
         {
             MultiplyAddAdjacent = "Avx512BW.MultiplyAddAdjacent",
             ByteDotClass = null,
-            BroadcastVector128 = "Avx512F.BroadcastVector128ToVector512",
             PermuteLanes = "Avx512F.PermuteVar16x32",
+            WidenBytes = "Avx512BW.ConvertToVector512Int16",
         };
 
     public static IReadOnlyList<CpuDialect> All { get; } = [Avx2, Avx512];
@@ -71,11 +71,14 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
     /// <summary>The class whose <c>MultiplyWideningAndAdd</c> is the u8·s8 → i32 dot product (VNNI) of this width, if .NET has one.</summary>
     public required string? ByteDotClass { get; init; }
 
-    /// <summary>Loads 128 bits of f32 from an address into every 128-bit lane of a vector.</summary>
-    public required string BroadcastVector128 { get; init; }
-
     /// <summary>f32 lanes picked across the whole vector by an i32 index vector (vpermps).</summary>
     public required string PermuteLanes { get; init; }
+
+    /// <summary>Sign-extends a half-width vector of s8 to a full vector of i16 (vpmovsxbw).</summary>
+    public required string WidenBytes { get; init; }
+
+    /// <summary>The vector class half as wide as <see cref="VectorClass"/>.</summary>
+    public string HalfClass => $"Vector{Lanes * 16}";
 
     /// <summary>Bytes per vector: four per f32 lane.</summary>
     public int ByteLanes => Lanes * 4;

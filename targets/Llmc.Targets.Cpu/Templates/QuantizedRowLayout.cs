@@ -8,17 +8,20 @@ namespace Llmc.Targets.Cpu.Templates;
 /// How the quantized linear kernel walks a weight row a vector ("chunk") of code bytes at a time, and the layout of
 /// an activation row prepared once to match it, so the per-column inner loop is a handful of vector operations.
 /// <para>Every i32 lane of a chunk's integer dot product covers four consecutive code bytes: for q8 four codes (the
-/// even and odd bytes of two u16 lanes, dotted by pmaddwd with the activation's even and odd codes as i16), for q4
-/// eight (the low nibbles of four bytes are codes i.. of a 32-code block, the high nibbles codes i + 16.., dotted by
+/// even and odd bytes of two u16 lanes, dotted by pmaddwd with the activation's even and odd codes widened to i16),
+/// for q4 eight (the low nibbles of four bytes are codes i.. of a 32-code block, the high nibbles codes i + 16.., dotted by
 /// pmaddubsw with the activation codes of those positions). Groups are whole numbers of 16 code bytes and chunks are
 /// powers of two, so the four bytes of a lane lie in one group, and lane l of every chunk belongs to the same group
 /// of the chunk: (4·l) / GroupBytes.</para>
 /// <para>A prepared row (<see cref="PreparedBytes"/>, zero past the codes) holds: <c>xa</c> and <c>xb</c>, the
-/// activation codes each chunk dots with (q4: the codes under low and under high nibbles, s8; q8: even and odd codes,
-/// i16), <see cref="Chunks"/>·ChunkBytes bytes each; <c>xsl</c>, the activation scale of every i32 lane; and
+/// activation codes each chunk dots with, s8 (q4: the codes under low and under high nibbles, ChunkBytes per chunk
+/// each; q8: even and odd codes, half that, widened in registers); <c>xsg</c>, the activation scale of every group; and
 /// <c>bias</c>, per group the activation scale times the code sum times the weight offset's factor (−zero code for
 /// the symmetric schemes, whose offset is −scale·zero code; 1 for q4a's stored offsets), which one vector dot with the
 /// column's scales (or offsets) turns into the column's offset term.</para>
+/// <para>The layout is kept small because a decode step re-reads it for every column while the weights stream
+/// through L1: at K = 8192 the q8 row was 26 KB with i16 codes and per-lane scales, and that much of a 32 KB L1 cost
+/// the down projection about a third of its bandwidth; it is now 10 KB.</para>
 /// </summary>
 public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, int K)
 {
@@ -45,11 +48,13 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
     /// <summary>The group, counted from the chunk's first, of i32 lane <paramref name="lane"/>.</summary>
     public int LaneGroup(int lane) => GroupBytes >= ChunkBytes ? 0 : 4 * lane / GroupBytes;
 
-    public int ActivationBytes => Chunks * ChunkBytes;
+    /// <summary>Bytes of each of xa and xb: one s8 activation code per 4-bit code, half of one per 8-bit code.</summary>
+    public int ActivationBytes => Chunks * ChunkBytes / (Format.Bits == 4 ? 1 : 2);
 
     public int ScaleOffset => 2 * ActivationBytes;
 
-    public int BiasOffset => 3 * ActivationBytes;
+    /// <summary>Per-group activation scales, padded by four floats so a 128-bit load at any group stays inside.</summary>
+    public int BiasOffset => ScaleOffset + (Groups + 4) * sizeof(float);
 
     /// <summary>Bytes per prepared row, a whole number of cache lines.</summary>
     public int PreparedBytes => (BiasOffset + Groups * sizeof(float) + 63) / 64 * 64;
@@ -109,17 +114,17 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
             }
             else
             {
-                w.Line("short* xa = (short*)prepared, xb = xa + ActivationBytes / 2;");
+                w.Line("sbyte* xa = (sbyte*)prepared, xb = xa + ActivationBytes;");
                 using (w.Block("for (int i = 0; i < RowBytes / 2; i++)"))
                 {
                     w.Line("xa[i] = xq[2 * i];");
                     w.Line("xb[i] = xq[2 * i + 1];");
                 }
-                w.Line("for (int i = RowBytes / 2; i < ActivationBytes / 2; i++) xa[i] = xb[i] = 0;");
+                w.Line("for (int i = RowBytes / 2; i < ActivationBytes; i++) xa[i] = xb[i] = 0;");
             }
-            w.Line($"float* xsl = (float*)(prepared + {ScaleOffset.ToString(CultureInfo.InvariantCulture)});");
-            // Lanes past the codes get scale 0: their products are 0 and must stay 0.
-            w.Line($"for (int l = 0; l < ActivationBytes / 4; l++) xsl[l] = 4 * l < RowBytes ? xs[4 * l / {GroupBytes.ToString(CultureInfo.InvariantCulture)}] : 0f;");
+            w.Line($"float* xsg = (float*)(prepared + {ScaleOffset.ToString(CultureInfo.InvariantCulture)});");
+            w.Line("for (int g = 0; g < G; g++) xsg[g] = xs[g];");
+            w.Line("for (int g = G; g < G + 4; g++) xsg[g] = 0f;");
             w.Line($"float* bias = (float*)(prepared + {BiasOffset.ToString(CultureInfo.InvariantCulture)});");
             // The factor times the code sum is an exact integer in f32 (|·| < 2^24), so the term is rounded once.
             w.Line($"for (int g = 0; g < G; g++) bias[g] = xs[g] * (float)({OffsetFactor.ToString(CultureInfo.InvariantCulture)} * sums[g]);");

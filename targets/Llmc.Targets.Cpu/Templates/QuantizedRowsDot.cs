@@ -48,12 +48,12 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
             }
             DeclareConstants(w);
             using (w.Block("for (int j = 0; j < FullChunks; j++)"))
-                RenderChunk(w, all, $"{C}.Load(codes + j * ChunkBytes)", FullChunkScales());
+                RenderChunk(w, all, $"{C}.Load(codes + j * ChunkBytes)", tail: false);
             if (layout.TailBytes > 0)
                 using (w.Block(""))
                 {
                     w.Line("const int j = FullChunks;");
-                    RenderChunk(w, all, TailCodes(), TailScales());
+                    RenderChunk(w, all, TailCodes(), tail: true);
                 }
             RenderOffsets(w, all);
         }
@@ -81,23 +81,24 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     private int TailGroups => layout.TailBytes / layout.GroupBytes;
 
     /// <summary>
-    /// The weight scale of each lane of chunk j. Spanning several groups, the chunk's scales are loaded as one 128-bit
-    /// piece (at most four are used; the last column's extra floats are the following plane or codes, still inside the
-    /// weight tensor, and no lane selects them) and permuted to lanes.
+    /// Weight scale times row <paramref name="rowScales"/>' activation scale for each lane of chunk j (of the tail
+    /// chunk with <paramref name="tail"/>). Spanning several groups, the chunk's scales are multiplied as 128-bit
+    /// pieces (at most four are used; the last column's extra floats are the following plane or codes, still inside
+    /// the weight tensor, the row's are padding, and no lane selects them) and permuted to lanes.
     /// </summary>
-    private string FullChunkScales()
+    private string ChunkScales(string rowScales, bool tail)
     {
-        if (layout.GroupsPerChunk > 1)
-            return $"{D.PermuteLanes}({D.BroadcastVector128}(scales + j * {Int(layout.GroupsPerChunk)}), lanes)";
+        var groups = tail ? TailGroups : layout.GroupsPerChunk;
         var chunksPerGroup = layout.GroupBytes / layout.ChunkBytes;
-        return D.Splat(chunksPerGroup == 1 ? "scales[j]" : $"scales[j / {Int(chunksPerGroup)}]");
+        var first = tail ? $"FullChunks * {Int(layout.GroupsPerChunk)}"
+            : layout.GroupsPerChunk > 1 ? $"j * {Int(layout.GroupsPerChunk)}"
+            : chunksPerGroup == 1 ? "j" : $"j / {Int(chunksPerGroup)}";
+        if (groups == 1) return D.Splat($"scales[{first}] * {rowScales}[{first}]");
+        return $"{D.PermuteLanes}((Vector128.Load(scales + {first}) * Vector128.Load({rowScales} + {first})){Widen128}, {(tail ? "tailLanes" : "lanes")})";
     }
 
-    private string TailScales()
-    {
-        var first = $"FullChunks * {Int(layout.GroupsPerChunk)}";
-        return TailGroups == 1 ? D.Splat($"scales[{first}]") : $"{D.PermuteLanes}({D.BroadcastVector128}(scales + {first}), tailLanes)";
-    }
+    /// <summary>Reinterprets a 128-bit value as the low part of a full vector (no instruction; the upper lanes are never selected).</summary>
+    private string Widen128 => C == "Vector512" ? ".ToVector256Unsafe().ToVector512Unsafe()" : ".ToVector256Unsafe()";
 
     /// <summary>The tail's code bytes, zero-extended to a vector from 16-byte loads.</summary>
     private string TailCodes()
@@ -115,10 +116,9 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     /// <summary>The vector class made by pairing <paramref name="count"/> pieces of a chunk.</summary>
     private string WidthAfterPairing(int count) => $"Vector{Int(layout.ChunkBytes * 8 * 2 / count)}";
 
-    private void RenderChunk(SourceWriter w, List<int> rows, string codes, string scales)
+    private void RenderChunk(SourceWriter w, List<int> rows, string codes, bool tail)
     {
         w.Line($"int o = j * ChunkBytes;");
-        w.Line($"{D.Vector} sw = {scales};");
         var maa = D.MultiplyAddAdjacent;
         if (layout.Format.Bits == 4)
         {
@@ -136,7 +136,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
         {
             var (xa, xb) = layout.Format.Bits == 4
                 ? ($"{C}.Load((sbyte*)(x{r} + o))", $"{C}.Load((sbyte*)(x{r} + ActivationBytes + o))")
-                : ($"{C}.Load((short*)(x{r} + o))", $"{C}.Load((short*)(x{r} + ActivationBytes + o))");
+                : ($"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + o / 2)))", $"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + ActivationBytes + o / 2)))");
             // 4-bit: i16 pair sums of both halves reach at most 2·2·15·127 = 7620, so pmaddubsw cannot saturate.
             // 8-bit: codes and activations as i16, pmaddwd exact. The VNNI guard is a JIT-time constant.
             var product = layout.Format.Bits == 4
@@ -145,7 +145,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
             if (layout.Format.Bits == 4 && D.ByteDotClass is { } vnni)
                 product = $"{vnni}.IsSupported ? {vnni}.MultiplyWideningAndAdd({vnni}.MultiplyWideningAndAdd({C}<int>.Zero, lo, {xa}), hi, {xb}) : {product}";
             w.Line($"{C}<int> dot{r} = {product};");
-            w.Line($"acc{r} = {D.Fma($"{C}.ConvertToSingle(dot{r})", $"sw * {C}.Load((float*)(x{r} + {Int(layout.ScaleOffset)} + o))", $"acc{r}")};");
+            w.Line($"acc{r} = {D.Fma($"{C}.ConvertToSingle(dot{r})", ChunkScales($"((float*)(x{r} + {Int(layout.ScaleOffset)}))", tail), $"acc{r}")};");
         }
     }
 
