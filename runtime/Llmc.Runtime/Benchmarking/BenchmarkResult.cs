@@ -16,8 +16,15 @@ public sealed record BenchmarkResult
     /// <summary>Weights plus the KV cache at the average decode position.</summary>
     public required double BytesPerToken { get; init; }
 
+    /// <summary>The peak bandwidth, measured before the runs.</summary>
     public required BandwidthMeasurement Bandwidth { get; init; }
 
-    /// <summary>Decode speed as a fraction of the memory-bound ceiling best-bandwidth / bytes-per-token; 1 would be perfect.</summary>
-    public double RooflineFraction => DecodeTokensPerSecond.Median * BytesPerToken / (Bandwidth.Best * 1e9);
+    /// <summary>
+    /// Each run's decode speed as a fraction of the memory-bound ceiling bandwidth / bytes-per-token, the bandwidth being
+    /// the typical trial measured just before and just after that run (see <see cref="EngineBenchmark"/>); 1 would be perfect.
+    /// </summary>
+    public required Spread RooflineFraction { get; init; }
+
+    /// <summary>The median decode speed as a fraction of the ceiling set by the peak <see cref="Bandwidth"/>.</summary>
+    public double PeakRooflineFraction => DecodeTokensPerSecond.Median * BytesPerToken / (Bandwidth.Best * 1e9);
 }

@@ -5,10 +5,17 @@ namespace Llmc.Runtime.Benchmarking;
 /// <summary>
 /// Prefill and decode throughput of one engine: a random prompt (prefilled in the engine's chunks), then greedy decoding of a
 /// fixed number of tokens (EOS does not stop it), repeated after one warm-up run that JIT-compiles and pages the weights in.
+/// <para>On a shared machine the bandwidth left to us moves by half within seconds, so a decode speed divided by a
+/// bandwidth measured at another moment says more about the neighbours than about the engine. Each measured run is
+/// therefore bracketed by short bandwidth measurements, and its roofline fraction is its decode speed (an average over
+/// the run) over the typical bandwidth around it (the mean of its two brackets' median trials): reader and engine
+/// face the same neighbours. The fraction against the peak measured before the runs is reported too.</para>
 /// </summary>
 public static class EngineBenchmark
 {
-    public static BenchmarkResult Run(Engine engine, int promptTokens, int generatedTokens, int repeats, BandwidthMeasurement bandwidth)
+    /// <param name="peak">The machine's peak bandwidth, measured before the runs.</param>
+    /// <param name="bracket">A short bandwidth measurement, taken before and after every measured run.</param>
+    public static BenchmarkResult Run(Engine engine, int promptTokens, int generatedTokens, int repeats, BandwidthMeasurement peak, Func<BandwidthMeasurement> bracket)
     {
         if (promptTokens < 1) throw new LlmcException($"--prompt-tokens must be at least 1, got {promptTokens}");
         if (generatedTokens < 2) throw new LlmcException($"--gen-tokens must be at least 2 (the first comes from the prefill), got {generatedTokens}");
@@ -27,18 +34,23 @@ public static class EngineBenchmark
             Sampling = SamplingOptions.Greedy,
         };
 
+        // Decode step k (1 .. generated - 1) attends over promptTokens + k cached positions.
+        var bytesPerToken = DecodeTraffic.Of(engine.Manifest).BytesPerToken(promptTokens + generatedTokens / 2.0);
         engine.Generate(prompt, options);
         var prefill = new List<double>();
         var decode = new List<double>();
+        var fractions = new List<double>();
+        var before = bracket();
         for (var i = 0; i < repeats; i++)
         {
             var stats = engine.Generate(prompt, options).Stats;
+            var after = bracket();
             prefill.Add(stats.PrefillTokensPerSecond);
             decode.Add(stats.DecodeTokensPerSecond);
+            fractions.Add(stats.DecodeTokensPerSecond * bytesPerToken / ((before.GigabytesPerSecond.Median + after.GigabytesPerSecond.Median) / 2 * 1e9));
+            before = after;
         }
 
-        // Decode step k (1 .. generated - 1) attends over promptTokens + k cached positions.
-        var averagePosition = promptTokens + generatedTokens / 2.0;
         return new BenchmarkResult
         {
             PromptTokens = promptTokens,
@@ -46,8 +58,9 @@ public static class EngineBenchmark
             Repeats = repeats,
             PrefillTokensPerSecond = Spread.Of(prefill),
             DecodeTokensPerSecond = Spread.Of(decode),
-            BytesPerToken = DecodeTraffic.Of(engine.Manifest).BytesPerToken(averagePosition),
-            Bandwidth = bandwidth,
+            BytesPerToken = bytesPerToken,
+            Bandwidth = peak,
+            RooflineFraction = Spread.Of(fractions),
         };
     }
 }

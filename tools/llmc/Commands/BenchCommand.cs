@@ -29,9 +29,10 @@ public static class BenchCommand
             var result = Progress.Show("benchmarking", p =>
             {
                 p.Report(loaded.BandwidthProbe is null ? "measuring memory bandwidth" : "measuring device memory bandwidth");
-                var bandwidth = RooflineBandwidth.Measure(loaded, threadCount);
+                var peak = RooflineBandwidth.Measure(loaded, threadCount);
                 p.Report("running the engine");
-                return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), bandwidth);
+                return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), peak,
+                    () => RooflineBandwidth.Measure(loaded, threadCount, RooflineBandwidth.BracketTrials));
             });
             var steps = StepProfile.Measure(loaded);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(WithSteps(JsonReport(result), steps), CliJson.Options));
@@ -51,7 +52,10 @@ public static class BenchCommand
         {
             ["prefill_tokens_per_s"] = Math.Round(r.PrefillTokensPerSecond.Median, 2),
             ["decode_tokens_per_s"] = Math.Round(r.DecodeTokensPerSecond.Median, 2),
-            ["roofline_fraction"] = Math.Round(r.RooflineFraction, 4),
+            ["roofline_fraction"] = Math.Round(r.RooflineFraction.Median, 4),
+            ["roofline_fraction_min"] = Math.Round(r.RooflineFraction.Min, 4),
+            ["roofline_fraction_max"] = Math.Round(r.RooflineFraction.Max, 4),
+            ["roofline_fraction_of_peak"] = Math.Round(r.PeakRooflineFraction, 4),
             ["prefill_tokens_per_s_min"] = Math.Round(r.PrefillTokensPerSecond.Min, 2),
             ["prefill_tokens_per_s_max"] = Math.Round(r.PrefillTokensPerSecond.Max, 2),
             ["decode_tokens_per_s_min"] = Math.Round(r.DecodeTokensPerSecond.Min, 2),
@@ -99,6 +103,6 @@ public static class BenchCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{where} {b.Best:F1} GB/s (best of {b.Trials} {how}; median {b.GigabytesPerSecond.Median:F1}, min {b.GigabytesPerSecond.Min:F1})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; roofline fraction {r.RooflineFraction:F3}"));
+            $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; roofline fraction {r.RooflineFraction.Median:F3} (each run against the memory speed timed just before and after it; min {r.RooflineFraction.Min:F3}, max {r.RooflineFraction.Max:F3}), {r.PeakRooflineFraction:F3} against the peak"));
     }
 }
