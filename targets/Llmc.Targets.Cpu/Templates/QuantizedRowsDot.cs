@@ -17,6 +17,10 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     /// <summary>Rows dotted per pass over a column.</summary>
     public const int MaxRows = 4;
 
+    // How far ahead of its loads the chunk loop asks for code bytes. Measured on Zen 4 (2 cores, weights streaming
+    // from DRAM): the K = 8192 down projection ran 10 % (q4) and 28 % (q8) faster with it, K = 2048 shapes 0-4 %.
+    private const int PrefetchBytes = 1024;
+
     private CpuDialect D => layout.Dialect;
 
     private string C => D.VectorClass;
@@ -48,7 +52,11 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
             }
             DeclareConstants(w);
             using (w.Block("for (int j = 0; j < FullChunks; j++)"))
+            {
+                // A hint never faults, so it may run past the weights; the next column's codes follow this one's.
+                w.Line($"Sse.Prefetch0(codes + j * ChunkBytes + {Int(PrefetchBytes)});");
                 RenderChunk(w, all, $"{C}.Load(codes + j * ChunkBytes)", tail: false);
+            }
             if (layout.TailBytes > 0)
                 using (w.Block(""))
                 {
