@@ -46,9 +46,6 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         var multiple = _fusion.ColumnMultiple;
         kernel.Share($"N / {multiple}", "first", "last");
         w.Line("if (first == last) return;");
-        w.Line("sbyte* xq = stackalloc sbyte[G * GroupSize];");
-        w.Line("float* xs = stackalloc float[G];");
-        w.Line("int* sums = stackalloc int[G];");
         w.Line($"float* dots = stackalloc float[RowsPerPass * {multiple}];");
         w.Line("byte* panel = stackalloc byte[Math.Min(rows, PanelRows) * PreparedBytes + 64];");
         w.Line("panel = (byte*)(((nint)panel + 63) & ~(nint)63);");
@@ -56,7 +53,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         using (w.Block("for (int p0 = 0; p0 < rows; p0 += PanelRows)"))
         {
             w.Line("int panelRows = Math.Min(PanelRows, rows - p0);");
-            w.Line($"for (int i = 0; i < panelRows; i++) PrepareRow({_fusion.QuantizedRow("p0 + i")}, panel + i * PreparedBytes, xq, xs, sums);");
+            w.Line($"for (int i = 0; i < panelRows; i++) PrepareRow({_fusion.QuantizedRow("p0 + i")}, panel + i * PreparedBytes);");
             using (w.Block($"for (int c = first * {multiple}; c < last * {multiple}; c += {multiple})"))
             using (w.Block("for (int r0 = 0; r0 < panelRows; r0 += RowsPerPass)"))
             {
@@ -70,7 +67,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                     _fusion.Store(w, "p0 + r0 + i", "c", [.. Enumerable.Range(0, multiple).Select(j => $"dots[{j * rowsPerPass} + i]")], rowScale: null);
             }
         }
-        layout.RenderPrepareRow(w);
+        new QuantizedRowPreparation(layout).Render(w);
         new QuantizedRowsDot(layout).Render(w);
         _fusion.RenderHelpers(kernel, quantized: true);
     }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using Llmc.Ir.Quantization;
-using Llmc.Targets.Emit;
 
 namespace Llmc.Targets.Cpu.Templates;
 
@@ -60,7 +58,7 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
     public int PreparedBytes => (BiasOffset + Groups * sizeof(float) + 63) / 64 * 64;
 
     /// <summary>The factor of the weight offset in a group's activation term (see the summary).</summary>
-    private int OffsetFactor => Format.HasOffsets ? 1 : -Format.ZeroCode;
+    public int OffsetFactor => Format.HasOffsets ? 1 : -Format.ZeroCode;
 
     /// <summary>Declares the layout's constants.</summary>
     public void Declare(KernelSource kernel)
@@ -73,61 +71,5 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
         kernel.Constant("FullChunks", FullChunks);
         kernel.Constant("ActivationBytes", ActivationBytes);
         kernel.Constant("PreparedBytes", PreparedBytes);
-    }
-
-    /// <summary>
-    /// <c>PrepareRow(x, prepared, xq, xs, sums)</c>: rounds an f32 row to int8 per group exactly as
-    /// <see cref="ActivationQuantization"/> does, term for term (zero past K), and lays it out as the summary says.
-    /// </summary>
-    public void RenderPrepareRow(SourceWriter w)
-    {
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("static void PrepareRow(float* x, byte* prepared, sbyte* xq, float* xs, int* sums)"))
-        {
-            using (w.Block("for (int g = 0; g < G; g++)"))
-            {
-                w.Line("int start = g * GroupSize, end = Math.Min(K, start + GroupSize);");
-                w.Line("float max = 0f;");
-                w.Line("for (int i = start; i < end; i++) max = MathF.Max(max, MathF.Abs(x[i]));");
-                w.Line("float inverse = max == 0f ? 0f : 127f / max;");
-                w.Line("int sum = 0;");
-                using (w.Block("for (int i = start; i < end; i++)"))
-                {
-                    w.Line("int q = (int)MathF.Round(x[i] * inverse);");
-                    w.Line("xq[i] = (sbyte)q;");
-                    w.Line("sum += q;");
-                }
-                w.Line("for (int i = end; i < start + GroupSize; i++) xq[i] = 0;");
-                w.Line("xs[g] = max / 127f;");
-                w.Line("sums[g] = sum;");
-            }
-            if (Format.Bits == 4)
-            {
-                w.Line("sbyte* xa = (sbyte*)prepared, xb = xa + ActivationBytes;");
-                using (w.Block("for (int i = 0; i < RowBytes; i++)"))
-                {
-                    w.Line($"int code = i / 16 * {QuantFormat.NibbleBlock} + i % 16;");
-                    w.Line("xa[i] = xq[code];");
-                    w.Line("xb[i] = xq[code + 16];");
-                }
-                w.Line("for (int i = RowBytes; i < ActivationBytes; i++) xa[i] = xb[i] = 0;");
-            }
-            else
-            {
-                w.Line("sbyte* xa = (sbyte*)prepared, xb = xa + ActivationBytes;");
-                using (w.Block("for (int i = 0; i < RowBytes / 2; i++)"))
-                {
-                    w.Line("xa[i] = xq[2 * i];");
-                    w.Line("xb[i] = xq[2 * i + 1];");
-                }
-                w.Line("for (int i = RowBytes / 2; i < ActivationBytes; i++) xa[i] = xb[i] = 0;");
-            }
-            w.Line($"float* xsg = (float*)(prepared + {ScaleOffset.ToString(CultureInfo.InvariantCulture)});");
-            w.Line("for (int g = 0; g < G; g++) xsg[g] = xs[g];");
-            w.Line("for (int g = G; g < G + 4; g++) xsg[g] = 0f;");
-            w.Line($"float* bias = (float*)(prepared + {BiasOffset.ToString(CultureInfo.InvariantCulture)});");
-            // The factor times the code sum is an exact integer in f32 (|·| < 2^24), so the term is rounded once.
-            w.Line($"for (int g = 0; g < G; g++) bias[g] = xs[g] * (float)({OffsetFactor.ToString(CultureInfo.InvariantCulture)} * sums[g]);");
-        }
     }
 }

@@ -61,6 +61,30 @@ public static class ConformanceCases
         yield return QuantizedLinear(DType.Q8G32, 23, 2048, 19);
         yield return QuantizedLinear(DType.Q4G32, 70, 64, 5);
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q4G32, 6, 2048, 6);
+        // Activation rounding: many whole groups (a down projection's K), less than one 512-bit vector of codes, and
+        // codes that are exact halves (ties round to even) next to an all-zero group and a partial last group.
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32 }) yield return QuantizedLinear(dtype, 3, 48, 5);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
+    }
+
+    /// <summary>
+    /// A quantized linear whose activation groups start with ±127/16, so the inverse is exactly 16 and each remaining
+    /// element, an odd multiple of 1/32, scales to a tie; the second row's first group is all zero.
+    /// </summary>
+    private static ConformanceCase QuantizedLinearOnTies(DType dtype, int rows, int k, int n)
+    {
+        var name = $"linear {dtype.Name()} ties rows={rows} k={k} n={n}";
+        var random = Seeded(name);
+        var group = QuantFormat.Of(dtype).GroupSize;
+        var x = new float[rows * k];
+        for (var r = 0; r < rows; r++)
+            for (var i = 0; i < k; i++)
+                x[r * k + i] = r == 1 && i < group ? 0f
+                    : i % group == 0 ? (random.Next(2) * 2 - 1) * 127f / 16
+                    : (random.Next(-127, 127) + 0.5f) / 16;
+        return Single(name, "linear", [new TensorType(DType.F32, Dim.Seq, k), new TensorType(dtype, n, k)],
+            new Attributes(), [new HostTensor([rows, k], x), RandomPacked.Tensor(random, dtype, n, k)], rows);
     }
 
     private static IEnumerable<ConformanceCase> BuildHalfWeights()

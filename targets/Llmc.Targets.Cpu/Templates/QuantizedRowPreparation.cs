@@ -1,0 +1,121 @@
+using System.Globalization;
+using Llmc.Ir.Quantization;
+using Llmc.Targets.Emit;
+
+namespace Llmc.Targets.Cpu.Templates;
+
+/// <summary>
+/// <c>PrepareRow(x, prepared)</c>: rounds an f32 row to int8 per group exactly as <see cref="ActivationQuantization"/>
+/// does, term for term, and lays it out as <see cref="QuantizedRowLayout"/> says, a group at a time in vectors.
+/// <para>A group's largest |x| is an exact i32 maximum of the bits (<see cref="RenderLargestMagnitude"/>). Its codes
+/// are round(x · inverse) with one f32 multiply, as in the definition: vector <c>Round</c> rounds half to even like
+/// <c>MathF.Round</c>, and vector <c>ConvertToInt32</c> saturates like the scalar cast, so even a NaN or infinite
+/// inverse gives the same integers. Every 32 codes are narrowed (truncating, as the scalar <c>(sbyte)</c> cast) to 32
+/// bytes whose low 16 go to xa and high 16 to xb: q4's codes 0..15 and 16..31 of a nibble block, or q8's even and odd
+/// codes.</para>
+/// <para>A last partial group is rounded from a zero-padded copy: zeros leave the largest |x| as it is and round to
+/// code 0, which is the padding the definition asks for past K.</para>
+/// </summary>
+public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
+{
+    // Codes narrowed together: 16 bytes of xa and 16 of xb, for q4 one nibble block.
+    private const int Block = QuantFormat.NibbleBlock;
+
+    private CpuDialect D => layout.Dialect;
+
+    private string C => D.VectorClass;
+
+    private int GroupSize => layout.Format.GroupSize;
+
+    private int FullGroups => layout.K / GroupSize;
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public void Render(SourceWriter w)
+    {
+        RenderPrepareRow(w);
+        RenderPrepareGroup(w);
+    }
+
+    private void RenderPrepareRow(SourceWriter w)
+    {
+        var rest = layout.K % GroupSize;
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block("static void PrepareRow(float* x, byte* prepared)"))
+        {
+            w.Line("sbyte* xa = (sbyte*)prepared, xb = xa + ActivationBytes;");
+            w.Line($"float* xsg = (float*)(prepared + {Int(layout.ScaleOffset)}), bias = (float*)(prepared + {Int(layout.BiasOffset)});");
+            w.Line($"for (int g = 0; g < {Int(FullGroups)}; g++) PrepareGroup(x + g * GroupSize, g, xa, xb, xsg, bias);");
+            if (rest > 0)
+            {
+                w.Line("float* last = stackalloc float[GroupSize];");
+                w.Line($"for (int i = 0; i < GroupSize; i++) last[i] = i < {Int(rest)} ? x[{Int(FullGroups * GroupSize)} + i] : 0f;");
+                w.Line($"PrepareGroup(last, {Int(FullGroups)}, xa, xb, xsg, bias);");
+            }
+            // xa and xb hold one byte per two codes (q4: those under low and under high nibbles; q8: even and odd codes).
+            using (w.Block("for (int i = G * GroupSize / 2; i < ActivationBytes; i += 16)"))
+            {
+                w.Line("Vector128<sbyte>.Zero.Store(xa + i);");
+                w.Line("Vector128<sbyte>.Zero.Store(xb + i);");
+            }
+            w.Line("Vector128<float>.Zero.Store(xsg + G);");
+        }
+    }
+
+    private void RenderPrepareGroup(SourceWriter w)
+    {
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block("static void PrepareGroup(float* x, int g, sbyte* xa, sbyte* xb, float* xsg, float* bias)"))
+        {
+            RenderLargestMagnitude(w);
+            w.Line("float inverse = max == 0f ? 0f : 127f / max;");
+            w.Line($"{D.Vector} scale = {D.Splat("inverse")};");
+            w.Line($"{C}<int> sum = {C}<int>.Zero;");
+            using (w.Block($"for (int b = 0; b < GroupSize / {Int(Block)}; b++)"))
+            {
+                var vectors = Block / D.Lanes;
+                for (var i = 0; i < vectors; i++)
+                    w.Line($"{C}<int> c{i} = {C}.ConvertToInt32({C}.Round({D.Load($"x + {Int(Block)} * b + {Int(i * D.Lanes)}")} * scale));");
+                w.Line($"sum += {string.Join(" + ", Enumerable.Range(0, vectors).Select(i => $"c{i}"))};");
+                for (var i = 0; i < vectors / 2; i++) w.Line($"{C}<short> s{i} = {C}.Narrow(c{2 * i}, c{2 * i + 1});");
+                var halves = Enumerable.Range(0, vectors / 2).SelectMany(i => Halves256($"s{i}")).ToList();
+                w.Line($"Vector256<sbyte> codes = Vector256.Narrow({halves[0]}, {halves[1]});");
+                if (layout.Format.Bits == 8)
+                {
+                    // Byte pairs as i16: the low byte is the even code, the high byte the odd one.
+                    w.Line("Vector256<short> pairs = codes.AsInt16();");
+                    w.Line("codes = Vector256.Narrow(pairs, Vector256.ShiftRightLogical(pairs, 8));");
+                }
+                w.Line($"int o = (g * (GroupSize / {Int(Block)}) + b) * 16;");
+                w.Line("codes.GetLower().Store(xa + o);");
+                w.Line("codes.GetUpper().Store(xb + o);");
+            }
+            w.Line("float xs = max / 127f;");
+            w.Line("xsg[g] = xs;");
+            // The factor times the code sum is an exact integer in f32 (|·| < 2^24), so the term is rounded once.
+            w.Line($"bias[g] = xs * (float)({Int(layout.OffsetFactor)} * {C}.Sum(sum));");
+        }
+    }
+
+    /// <summary>
+    /// Declares <c>max</c>, the group's largest |x|, as the largest bit pattern of the |x|: with the sign cleared, f32
+    /// values order as their bits do as i32, and NaNs lie above infinity, so this is exactly the f32 maximum and NaN
+    /// when any |x| is, as <c>MathF.Max</c> gives, while an i32 max is one cheap instruction. A pairwise tree of
+    /// vector maxima, then halvings down to one lane.
+    /// </summary>
+    private void RenderLargestMagnitude(SourceWriter w)
+    {
+        var terms = Enumerable.Range(0, GroupSize / D.Lanes).Select(i => $"{C}.Abs({D.Load($"x + {Int(i * D.Lanes)}")}).AsInt32()").ToList();
+        while (terms.Count > 1) terms = [.. terms.Chunk(2).Select(p => $"{C}.Max({p[0]}, {p[1]})")];
+        w.Line($"{C}<int> m{Int(D.Lanes * 32)} = {terms[0]};");
+        for (var bits = D.Lanes * 32; bits > 128; bits /= 2)
+            w.Line($"Vector{Int(bits / 2)}<int> m{Int(bits / 2)} = Vector{Int(bits / 2)}.Max(m{Int(bits)}.GetLower(), m{Int(bits)}.GetUpper());");
+        w.Line("m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));");
+        w.Line("m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));");
+        w.Line("float max = BitConverter.Int32BitsToSingle(m128.ToScalar());");
+    }
+
+    /// <summary>A vector of i16 codes as 256-bit pieces, in order.</summary>
+    private IEnumerable<string> Halves256(string shorts) =>
+        D.Lanes == 8 ? [shorts] : [$"{shorts}.GetLower()", $"{shorts}.GetUpper()"];
+}
