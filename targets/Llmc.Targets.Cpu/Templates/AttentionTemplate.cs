@@ -219,7 +219,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"static float Dot(float* a, float* b)"))
+        using (w.Block("static float Dot(float* a, float* b)"))
         {
             w.Line($"{d.Vector} products = {d.Zero};");
             w.Line("float tail = 0f;");
@@ -264,7 +264,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"static void AddScaled(float weight, float* from, float* to)"))
+        using (w.Block("static void AddScaled(float weight, float* from, float* to)"))
         {
             w.Line($"{d.Vector} scale = {d.Splat("weight")};");
             kernel.ForLanes("i", "0", "HeadDim", headDim,

@@ -9,7 +9,7 @@ public sealed class CpuConformanceTests
 {
     private static readonly int[] TaskCounts = [1, 2, 3];
 
-    public static TheoryData<string> Cases => new(ConformanceCases.All.Concat(ConformanceCases.Int8KvCache).Concat(ConformanceCases.HalfWeights).Concat(ConformanceCases.QuantizedBlocks).Select(c => c.Name));
+    public static TheoryData<string> Cases => new(ConformanceCases.Every.Select(c => c.Name));
 
     [CpuTheory(CpuIsa.Avx2Target)]
     [MemberData(nameof(Cases))]

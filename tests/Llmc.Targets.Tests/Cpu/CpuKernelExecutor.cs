@@ -28,7 +28,7 @@ public sealed unsafe class CpuKernelExecutor : IKernelExecutor, IDisposable
     public static CpuKernelExecutor ForConformance(string target) => Shared[target].Value;
 
     private static readonly Dictionary<string, Lazy<CpuKernelExecutor>> Shared = CpuTarget.Names.ToDictionary(
-        name => name, name => new Lazy<CpuKernelExecutor>(() => new CpuKernelExecutor(new CpuTarget(name), [.. ConformanceCases.All.Concat(ConformanceCases.Int8KvCache).Concat(ConformanceCases.HalfWeights).Concat(ConformanceCases.QuantizedBlocks).Select(c => c.Kernel)])));
+        name => name, name => new Lazy<CpuKernelExecutor>(() => new CpuKernelExecutor(new CpuTarget(name), [.. ConformanceCases.Every.Select(c => c.Kernel)])));
 
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
