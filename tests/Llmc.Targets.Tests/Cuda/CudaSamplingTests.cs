@@ -13,11 +13,12 @@ namespace Llmc.Targets.Tests.Cuda;
 /// The sampling kernel for CUDA: it compiles into the PTX and cubin of each architecture (CI, NVRTC only), and on a GPU
 /// it picks the host sampler's token (<see cref="SamplingCases"/>; skipped with the driver's reason without one).
 /// </summary>
-public sealed unsafe class CudaSamplingTests
+public sealed class CudaSamplingTests
 {
     private static readonly int[] Sizes = [512, 1000, 128_256];
 
-    private static readonly Lazy<CompiledKernels> Compiled = new(() => new CudaTarget([80, 89, 90]).Compile([.. Sizes.Select(SamplingTemplate.KernelFor)]));
+    // Opened on the first GPU run and kept for the process, like the conformance executor's.
+    private static readonly Lazy<CudaKernelRunner> Runner = new(() => new CudaKernelRunner(new CudaTarget([80, 89, 90]).Compile([.. Sizes.Select(SamplingTemplate.KernelFor)])));
 
     public static TheoryData<int> Vocabularies => SamplingCases.Vocabularies;
 
@@ -52,32 +53,12 @@ public sealed unsafe class CudaSamplingTests
     public void Sampling_on_the_gpu_picks_the_hosts_token(int vocab) =>
         SamplingCases.AssertSamplingMatchesHost(vocab, vocab > 10_000 ? 16 : 40, (logits, parameters) => Run(vocab, logits, parameters));
 
-    /// <summary>One launch as the runtime makes it, from the code <see cref="CudaCodeChoice"/> picks; the result word starts as NaN bits.</summary>
+    /// <summary>One launch as the runtime makes it, through <see cref="CudaKernelRunner"/>; the result word starts as NaN bits.</summary>
     private static int Run(int vocab, float[] logits, uint[] parameters)
     {
-        using var device = CudaDevice.Open();
-        var compiled = Compiled.Value;
-        var available = compiled.Kernels.Select(k => (k.Section, k.Format)).Distinct()
-            .Select(s => new CudaCodeChoice.Code(s.Section, s.Format, CudaKernelAbi.ArchitectureOf(s.Section)!.Value)).ToList();
-        var code = CudaCodeChoice.Pick(available, device.Architecture, device.Name);
-        using var module = CudaModule.Load(compiled.Sections[code.Section], code.Format, code.Section);
-        var kernel = compiled.Kernels.Single(k => k.Section == code.Section && k.Instance.Name == SamplingTemplate.KernelFor(vocab).Name);
-        byte[][] arguments = [MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), BitConverter.GetBytes(float.NaN)];
-        var buffers = arguments.Select(a => device.Allocate(a.Length, "a sampling argument")).ToList();
-        var storage = (byte*)NativeMemory.Alloc((nuint)CudaStepLaunch.StorageBytes(arguments.Length));
-        try
-        {
-            for (var i = 0; i < arguments.Length; i++) device.Upload(buffers[i], arguments[i]);
-            var launch = new CudaStepLaunch(module.Function(kernel.Entry), kernel.Launch!, buffers, storage);
-            launch.Enqueue(0, stackalloc int[PlanSymbols.Count] { 1, 1 });
-            var result = new byte[4];
-            device.Download(buffers[^1], result);
-            return BitConverter.ToInt32(result);
-        }
-        finally
-        {
-            foreach (var buffer in buffers) device.Free(buffer);
-            NativeMemory.Free(storage);
-        }
+        var after = Runner.Value.Run(SamplingTemplate.KernelFor(vocab).Name,
+            [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, 4)],
+            stackalloc int[PlanSymbols.Count] { 1, 1 });
+        return BitConverter.ToInt32(after[2]);
     }
 }

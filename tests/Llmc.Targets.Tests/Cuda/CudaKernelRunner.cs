@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+using Llmc.Runtime.Devices.Cuda;
+
+namespace Llmc.Targets.Tests.Cuda;
+
+/// <summary>
+/// Runs compiled kernels on the GPU as the runtime does: the code section <see cref="CudaCodeChoice"/> picks for the
+/// device, loaded as one module, each launch through <see cref="CudaStepLaunch"/>. Every argument gets a fresh device
+/// buffer and the bytes of every argument are read back afterwards. Arguments given as null are output buffers of that
+/// many bytes, poisoned with NaN before the launch.
+/// </summary>
+public sealed unsafe class CudaKernelRunner : IDisposable
+{
+    private readonly CudaDevice _device;
+    private readonly CudaModule _module;
+    private readonly Dictionary<string, CompiledKernel> _kernels;
+    private readonly Lock _launch = new();
+
+    /// <summary>Opens the GPU and loads the code of <paramref name="compiled"/> that the runtime would pick for it.</summary>
+    public CudaKernelRunner(CompiledKernels compiled)
+    {
+        _device = CudaDevice.Open();
+        var available = compiled.Kernels.Select(k => (k.Section, k.Format)).Distinct()
+            .Select(s => new CudaCodeChoice.Code(s.Section, s.Format, CudaKernelAbi.ArchitectureOf(s.Section)!.Value)).ToList();
+        var code = CudaCodeChoice.Pick(available, _device.Architecture, _device.Name);
+        _module = CudaModule.Load(compiled.Sections[code.Section], code.Format, code.Section);
+        _kernels = compiled.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Instance.Name);
+    }
+
+    /// <summary>Runs kernel <paramref name="name"/> once with the plan symbols <paramref name="dims"/>; the bytes of every argument after it.</summary>
+    public byte[][] Run(string name, IReadOnlyList<(byte[]? Data, long Bytes)> arguments, ReadOnlySpan<int> dims)
+    {
+        // Test threads vary; driver calls act on the calling thread's current context.
+        _device.MakeCurrent();
+        var buffers = new List<ulong>();
+        var storage = (byte*)NativeMemory.Alloc((nuint)CudaStepLaunch.StorageBytes(arguments.Count));
+        try
+        {
+            foreach (var (data, bytes) in arguments)
+            {
+                buffers.Add(_device.Allocate(bytes, "a test kernel argument"));
+                _device.Upload(buffers[^1], data ?? Poisoned(bytes));
+            }
+            var kernel = _kernels[name];
+            var launch = new CudaStepLaunch(_module.Function(kernel.Entry), kernel.Launch!, buffers, storage);
+            lock (_launch) launch.Enqueue(0, dims);
+            var results = new byte[arguments.Count][];
+            for (var i = 0; i < arguments.Count; i++)
+            {
+                results[i] = new byte[arguments[i].Bytes];
+                _device.Download(buffers[i], results[i]);
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (var buffer in buffers) _device.Free(buffer);
+            NativeMemory.Free(storage);
+        }
+    }
+
+    public void Dispose()
+    {
+        _module.Dispose();
+        _device.Dispose();
+    }
+
+    private static byte[] Poisoned(long bytes)
+    {
+        var poison = new byte[bytes];
+        MemoryMarshal.Cast<byte, float>(poison.AsSpan()).Fill(float.NaN);
+        return poison;
+    }
+}
