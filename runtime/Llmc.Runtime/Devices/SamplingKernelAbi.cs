@@ -13,6 +13,12 @@ public static class SamplingKernelAbi
 
     public const int LocalSize = 256;
 
+    /// <summary>The kernel's buffer arguments: the logits, the parameter words, the result.</summary>
+    public const int Arguments = 3;
+
+    /// <summary>The error of an executor asked to sample with an engine that has no sampling kernel.</summary>
+    public const string MissingKernel = "this engine has no sampling kernel (built before device sampling); rebuild it or sample on the host";
+
     /// <summary>Distinct token ids the repetition penalty can cover (held in workgroup-shared memory).</summary>
     public const int MaxHistory = 512;
 

@@ -52,7 +52,7 @@ public sealed class VulkanSamplingTests
                 var instance = SamplingTemplate.KernelFor(vocab);
                 var compiled = new VulkanTarget().Compile([instance]);
                 var entry = compiled.Kernels.First(k => k.Section == VulkanTarget.SectionOf(instance, GlslDialect.Instance));
-                return Built[vocab] = VulkanKernel.Create(VulkanTestDevice.Device, instance.Name, compiled.Sections[entry.Section], entry.Launch!, 3, entry.Entry);
+                return Built[vocab] = VulkanKernel.Create(VulkanTestDevice.Device, instance.Name, compiled.Sections[entry.Section], entry.Launch!, SamplingKernelAbi.Arguments, entry.Entry);
             }
         }
     }

@@ -54,7 +54,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
 
             _buffers = AllocateBuffers(file, plan);
             var kernels = manifest.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Name, StringComparer.Ordinal);
-            _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)(plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count)) + CudaStepLaunch.StorageBytes(SamplingArguments)));
+            _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)(plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count)) + CudaStepLaunch.StorageBytes(SamplingKernelAbi.Arguments)));
             _steps = new CudaStepLaunch[plan.Steps.Count];
             var storage = _launchStorage;
             for (var i = 0; i < _steps.Length; i++)
@@ -108,7 +108,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     public int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
     {
         if (_sampling is null)
-            throw new LlmcException("this engine has no sampling kernel (built before device sampling); rebuild it or sample on the host");
+            throw new LlmcException(SamplingKernelAbi.MissingKernel);
         _parameterBlock.Write(new Span<uint>(_hostSampling, SamplingKernelAbi.ParameterWords), options, history, uniform);
         Run(tokens, positions, [logitRow], sample: true);
         return (int)_hostSampling[SamplingKernelAbi.ParameterWords];
@@ -198,8 +198,6 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         }
         CudaResult.Check(CudaNative.cuGraphInstantiateWithFlags(out _decodeExecs[graph], _decodeGraphs[graph], 0), "cuGraphInstantiate");
     }
-
-    private const int SamplingArguments = 3;
 
     private void Synchronize() => CudaResult.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
 

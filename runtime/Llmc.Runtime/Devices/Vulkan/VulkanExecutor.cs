@@ -60,7 +60,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
 
             _bindings = AllocateAndUpload(file);
             var pipelines = CreatePipelines(file, kernels.Values);
-            var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count + 1, plan.Steps.Sum(s => s.Args.Count) + SamplingArguments));
+            var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count + 1, plan.Steps.Sum(s => s.Args.Count) + SamplingKernelAbi.Arguments));
             _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
             _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Template));
 
@@ -72,7 +72,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             if (sampling is not null)
             {
                 // The kernel reads its parameters from and writes the token into host-visible memory: a few words per token.
-                var kernel = Own(VulkanKernel.Create(_device, sampling.Name, file.Section(sampling.Section), sampling.Launch!, SamplingArguments, sampling.Entry));
+                var kernel = Own(VulkanKernel.Create(_device, sampling.Name, file.Section(sampling.Section), sampling.Launch!, SamplingKernelAbi.Arguments, sampling.Entry));
                 _samplingParameters = Own(VulkanBuffer.Create(_device, SamplingKernelAbi.ParameterWords * sizeof(uint), BufferPlacement.Upload, "the sampling parameters"));
                 _sampledToken = Own(VulkanBuffer.Create(_device, sizeof(int), BufferPlacement.Readback, "the sampled token"));
                 _sampling = (kernel, pool.Allocate(kernel, [_logits, new VulkanBinding(_samplingParameters, 0, _samplingParameters.Bytes), new VulkanBinding(_sampledToken, 0, sizeof(int))]));
@@ -127,7 +127,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     public int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
     {
         if (_sampling is not { } sampling)
-            throw new LlmcException("this engine has no sampling kernel (built before device sampling); rebuild it or sample on the host");
+            throw new LlmcException(SamplingKernelAbi.MissingKernel);
         _parameterBlock.Write(new Span<uint>(_samplingParameters!.Mapped, SamplingKernelAbi.ParameterWords), options, history, uniform);
         _sampledRow[0] = logitRow;
         RecordSteps(tokens, positions, _sampledRow);
@@ -208,8 +208,6 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
         }
         return used;
     }
-
-    private const int SamplingArguments = 3;
 
     /// <summary>
     /// The engine's sampling kernel entry for this device (its variant chosen like the plan's kernels), or null for an engine
