@@ -77,7 +77,7 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
             w.Line($"if (lid == 0) {d.Word(2, "0")} = bestId;");
         using (w.Block("else"))
         {
-            w.Line($"float xMax = {d.BitsToFloat("(bestKey & 0x80000000u) != 0u ? bestKey & 0x7fffffffu : ~bestKey")};");
+            w.Line($"float xMax = {KeyValue(d, "bestKey")};");
             w.Line($"{u} high = 0u, low = 0u, candidates = 0u;");
             w.Line("bool compacted = false;");
 
@@ -152,12 +152,15 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         w.Line($"{name}Key = {name}Key == 0x80000000u ? 0x80000000u : (({name}Key & 0x80000000u) != 0u ? ~{name}Key : {name}Key | 0x80000000u);");
     }
 
+    /// <summary>The float whose key (<see cref="Key"/>) is <paramref name="key"/>: the mapping undone, exactly.</summary>
+    private static string KeyValue(GpuDialect d, string key) => d.BitsToFloat($"({key} & 0x80000000u) != 0u ? {key} & 0x7fffffffu : ~{key}");
+
     /// <summary>Declares <c>{name}Key</c> and <c>{name}X</c> of compacted candidate <paramref name="index"/>: the key maps back to x exactly.</summary>
     private static void Candidate(GpuKernelSource kernel, string name, string index)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line($"{d.Uint} {name}Key = candidateKey[{index}];");
-        w.Line($"float {name}X = {d.BitsToFloat($"({name}Key & 0x80000000u) != 0u ? {name}Key & 0x7fffffffu : ~{name}Key")};");
+        w.Line($"float {name}X = {KeyValue(d, $"{name}Key")};");
     }
 
     /// <summary>
