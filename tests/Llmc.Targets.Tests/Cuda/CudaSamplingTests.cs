@@ -15,10 +15,8 @@ namespace Llmc.Targets.Tests.Cuda;
 /// </summary>
 public sealed class CudaSamplingTests
 {
-    private static readonly int[] Sizes = [512, 1000, 128_256];
-
     // Opened on the first GPU run and kept for the process, like the conformance executor's.
-    private static readonly Lazy<CudaKernelRunner> Runner = new(() => new CudaKernelRunner(new CudaTarget([80, 89, 90]).Compile([.. Sizes.Select(SamplingTemplate.KernelFor)])));
+    private static readonly Lazy<CudaKernelRunner> Runner = new(() => new CudaKernelRunner(new CudaTarget([80, 89, 90]).Compile([.. SamplingCases.VocabularySizes.Select(SamplingTemplate.KernelFor)])));
 
     public static TheoryData<int> Vocabularies => SamplingCases.Vocabularies;
 

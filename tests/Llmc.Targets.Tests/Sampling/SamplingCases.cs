@@ -13,7 +13,10 @@ public static class SamplingCases
 {
     public delegate int Device(float[] logits, uint[] parameters);
 
-    public static TheoryData<int> Vocabularies => [512, 1000, 128_256];
+    /// <summary>The vocabulary sizes every device runs the cases for (a device compiles the kernel for each).</summary>
+    public static readonly int[] VocabularySizes = [512, 1000, 128_256];
+
+    public static TheoryData<int> Vocabularies => [.. VocabularySizes];
 
     /// <summary>Option sets covering top-k 1/5/40/2000/all, top-p 0.5/0.9/1, min-p 0/0.05, temperature 0.7/1.3 and the penalty.</summary>
     public static readonly SamplingOptions[] OptionSets =
