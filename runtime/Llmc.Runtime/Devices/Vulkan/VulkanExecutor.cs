@@ -200,14 +200,17 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             if (used.ContainsKey(step.Kernel)) continue;
             if (!table.TryGetValue(step.Kernel, out var entries))
                 throw new ModelFileException(file.Path, $"plan step '{step.Node}' runs kernel '{step.Kernel}', which the kernel table lacks");
-            var vulkan = entries.Where(k => k.Format == CodeFormat && k.Launch is not null && file.HasSection(k.Section)).ToList();
+            var vulkan = entries.Where(k => IsRunnable(file, k)).ToList();
             var k = vulkan.Count > 0 ? VulkanKernelVariants.Choose(vulkan, device.Features, device.SubgroupSize, plainOnly) : entries[0];
-            if (k.Format != CodeFormat || k.Launch is null || !file.HasSection(k.Section))
+            if (!IsRunnable(file, k))
                 throw new ModelFileException(file.Path, $"kernel '{k.Name}' has no Vulkan code (format '{k.Format}', section '{k.Section}'{(file.HasSection(k.Section) ? "" : " missing")}{(k.Launch is null ? ", no launch geometry" : "")})");
             used[step.Kernel] = k;
         }
         return used;
     }
+
+    /// <summary>Whether this executor can load <paramref name="k"/>: SPIR-V with launch geometry, its section in the file.</summary>
+    private static bool IsRunnable(EngineFile file, KernelEntry k) => k.Format == CodeFormat && k.Launch is not null && file.HasSection(k.Section);
 
     /// <summary>
     /// The engine's sampling kernel entry for this device (its variant chosen like the plan's kernels), or null for an engine
@@ -215,7 +218,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     /// </summary>
     private static KernelEntry? SamplingKernelOf(EngineFile file, VulkanPhysicalDevice device, bool plainOnly)
     {
-        var entries = file.Manifest.Kernels.Where(k => k.Template == SamplingKernelAbi.Template && k.Format == CodeFormat && k.Launch is not null && file.HasSection(k.Section)).ToList();
+        var entries = file.Manifest.Kernels.Where(k => k.Template == SamplingKernelAbi.Template && IsRunnable(file, k)).ToList();
         return entries.Count == 0 ? null : VulkanKernelVariants.Choose(entries, device.Features, device.SubgroupSize, plainOnly);
     }
 
