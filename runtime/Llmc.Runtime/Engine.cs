@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Threading.Channels;
 using Llmc.Runtime.Devices;
 using Llmc.Runtime.Devices.Cpu;
@@ -28,7 +27,7 @@ public sealed class Engine : IDisposable
         Path = path;
         _file = file;
         _executor = executor;
-        Tokenizer = new Tokenizer(TokenizerModel.FromJson(Encoding.UTF8.GetString(file.Section(file.Manifest.TokenizerSection))));
+        Tokenizer = new Tokenizer(file.ReadTokenizer());
         var gen = file.Manifest.Generation;
         _generator = new TokenGenerator(executor, Tokenizer, gen.EosIds, gen.StopStrings);
     }

@@ -71,6 +71,10 @@ public sealed unsafe class EngineFile : IDisposable
     /// <summary>A pointer to the section's first byte inside the mapping; valid until this file is disposed.</summary>
     public byte* SectionPointer(string name) => _file.Pointer + Find(name).Offset;
 
+    /// <summary>The tokenizer the engine carries (its manifest names the section).</summary>
+    public Tokenization.TokenizerModel ReadTokenizer() =>
+        Tokenization.TokenizerModel.FromJson(System.Text.Encoding.UTF8.GetString(Section(Manifest.TokenizerSection)));
+
     public void Dispose() => _file.Dispose();
 
     private SectionEntry Find(string name) =>

@@ -95,7 +95,7 @@ public sealed class VulkanDeviceSamplingTests(StoriesEngines engines)
     }
 
     private static Runtime.Tokenization.Tokenizer Tokenizer(EngineFile file) =>
-        new(Runtime.Tokenization.TokenizerModel.FromJson(System.Text.Encoding.UTF8.GetString(file.Section(file.Manifest.TokenizerSection))));
+        new(file.ReadTokenizer());
 
     /// <summary>An executor that counts how generation used it: logits back, or ids sampled on the device.</summary>
     private sealed class CountingExecutor(VulkanExecutor inner) : IModelExecutor, IDeviceSampler

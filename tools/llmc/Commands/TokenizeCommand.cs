@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text;
 using System.Text.Json;
 using Llmc.Compiler.Frontends.Gguf;
 using Llmc.Runtime;
@@ -45,6 +44,6 @@ public static class TokenizeCommand
             return GgufTokenizerImport.Load(gguf);
         }
         using var engine = EngineFile.Open(path);
-        return TokenizerModel.FromJson(Encoding.UTF8.GetString(engine.Section(engine.Manifest.TokenizerSection)));
+        return engine.ReadTokenizer();
     }
 }
