@@ -2,12 +2,17 @@ namespace Llmc.Ir;
 
 /// <summary>
 /// One tensor dimension: a constant size, or a symbol bound at run time.
-/// Symbols: <see cref="Seq"/> (tokens in this step) and <see cref="Out"/> (rows whose logits are wanted).
+/// Symbols: <see cref="Seq"/> (tokens in this step), <see cref="Out"/> (rows whose logits are wanted),
+/// <see cref="KvTable"/> (entries of the step's block tables), and the KV block pool's <see cref="KvBlocks"/> (blocks)
+/// and <see cref="KvBlock"/> (positions per block), which the runtime binds once when it loads an engine.
 /// </summary>
 public readonly record struct Dim
 {
     public static readonly Dim Seq = new("seq");
     public static readonly Dim Out = new("out");
+    public static readonly Dim KvTable = new("kv_table");
+    public static readonly Dim KvBlocks = new("kv_blocks");
+    public static readonly Dim KvBlock = new("kv_block");
 
     private Dim(int size, string? symbol)
     {

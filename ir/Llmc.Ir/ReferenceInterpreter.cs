@@ -2,23 +2,26 @@ namespace Llmc.Ir;
 
 /// <summary>
 /// Runs a graph on the host with each op's reference implementation: the oracle every target is checked against.
-/// Symbolic dimensions are bound from the concrete shapes of the inputs; states are updated in place, so a caller
-/// that keeps the same <c>states</c> dictionary across steps keeps its KV cache.
+/// Symbolic dimensions are bound from the concrete shapes of the inputs and states (the KV pool's <c>kv_blocks</c> and
+/// <c>kv_block</c> from <c>pool</c> where a state is created here); states are updated in place, so a caller that keeps
+/// the same <c>states</c> dictionary across steps keeps its KV cache.
 /// </summary>
 public static class ReferenceInterpreter
 {
     /// <param name="inputs">One tensor per graph input, by value name.</param>
     /// <param name="weights">Returns the tensor of a weight key; called once per weight per run.</param>
     /// <param name="states">State tensors by value name; a missing state is created zero-filled and added.</param>
+    /// <param name="pool">Sizes of the symbols a missing state's shape names (<c>kv_blocks</c>, <c>kv_block</c>).</param>
     /// <returns>The graph outputs by value name.</returns>
     public static IReadOnlyDictionary<string, HostTensor> Run(
         Graph g,
         IReadOnlyDictionary<string, HostTensor> inputs,
         Func<string, HostTensor> weights,
-        IDictionary<string, HostTensor> states)
+        IDictionary<string, HostTensor> states,
+        IReadOnlyDictionary<string, int>? pool = null)
     {
         Verifier.Verify(g);
-        var symbols = new Dictionary<string, int>(StringComparer.Ordinal);
+        var symbols = new Dictionary<string, int>(pool ?? new Dictionary<string, int>(), StringComparer.Ordinal);
         var tensors = new Dictionary<Value, HostTensor>();
         foreach (var v in g.Inputs)
         {
@@ -29,7 +32,7 @@ public static class ReferenceInterpreter
         foreach (var v in g.States)
         {
             if (!states.TryGetValue(v.Name, out var t))
-                states[v.Name] = t = new HostTensor(v.Type.DType, [.. v.Type.Shape.Select(d => d.Size)]);
+                states[v.Name] = t = new HostTensor(v.Type.DType, [.. v.Type.Shape.Select(d => d.Resolve(symbols))]);
             tensors[v] = Bind(v, t, symbols);
         }
         foreach (var node in g.Nodes)

@@ -11,8 +11,9 @@ namespace Llmc.Ir;
 //  8. Each state is written at most once per step: by one node, in one operand position.
 //  9. Each node's stored output type equals the type its op infers from the operand types and attributes.
 // 10. Attribute names are identifiers; attribute values are long, double, string or long[].
-// 11. Inputs are i32 or float tensors; weights and states have static shapes.
-// 12. Symbolic dimensions are only the known symbols `seq` and `out`.
+// 11. Inputs are i32 or float tensors; weights have static shapes; states are static but for the KV pool's symbols
+//     `kv_blocks` and `kv_block` (the runtime sizes the pool when it loads an engine).
+// 12. Symbolic dimensions are only the known symbols `seq`, `out`, `kv_table`, `kv_blocks` and `kv_block`.
 // 13. There is at least one output; outputs are distinct values of this graph.
 // Warning, not an error (a dead-code pass removes these): a node whose value is never used and which writes no state.
 
@@ -20,7 +21,11 @@ namespace Llmc.Ir;
 public static class Verifier
 {
     /// <summary>The symbols a dimension may name; the runtime binds each from the inputs of a step.</summary>
-    public static IReadOnlyList<string> KnownSymbols { get; } = [Dim.Seq.Symbol!, Dim.Out.Symbol!];
+    public static IReadOnlyList<string> KnownSymbols { get; } =
+        [Dim.Seq.Symbol!, Dim.Out.Symbol!, Dim.KvTable.Symbol!, Dim.KvBlocks.Symbol!, Dim.KvBlock.Symbol!];
+
+    /// <summary>The symbols a state may use: the KV block pool's size, bound once per loaded engine.</summary>
+    public static IReadOnlyList<string> PoolSymbols { get; } = [Dim.KvBlocks.Symbol!, Dim.KvBlock.Symbol!];
 
     /// <summary>Throws an <see cref="IrException"/> naming the first violation, if any.</summary>
     public static void Verify(Graph graph)
@@ -140,8 +145,10 @@ public static class Verifier
     {
         foreach (var v in graph.Inputs.Where(v => v.Type.DType != DType.I32 && !v.Type.DType.IsFloat()))
             errors.Add($"input {v} has type {v.Type}; inputs are i32 or float");
-        foreach (var v in graph.Weights.Concat(graph.States).Where(v => !v.Type.IsStatic))
-            errors.Add($"{v.Kind.ToString().ToLowerInvariant()} {v} has type {v.Type}; weights and states need static shapes");
+        foreach (var v in graph.Weights.Where(v => !v.Type.IsStatic))
+            errors.Add($"weight {v} has type {v.Type}; weights need static shapes");
+        foreach (var v in graph.States.Where(v => v.Type.Shape.Any(d => d.IsSymbolic && !PoolSymbols.Contains(d.Symbol!))))
+            errors.Add($"state {v} has type {v.Type}; a state's dimensions are sizes or the KV pool's {string.Join(" and ", PoolSymbols)}");
     }
 
     private static void CheckSymbols(Graph graph, List<string> errors)

@@ -62,12 +62,7 @@ public static class PlanLowering
             Buffers = placed,
             ActivationBytes = arenaBytes,
             Steps = steps,
-            Inputs = new Dictionary<string, int>
-            {
-                [PlanRoles.Tokens] = ids[graph.Find(PlanRoles.Tokens)],
-                [PlanRoles.Positions] = ids[graph.Find(PlanRoles.Positions)],
-                [PlanRoles.LogitRows] = ids[graph.Find(PlanRoles.LogitRows)],
-            },
+            Inputs = PlanRoles.StepInputs.ToDictionary(role => role, role => ids[graph.Find(role)], StringComparer.Ordinal),
             Outputs = new Dictionary<string, int> { [PlanRoles.Logits] = logits },
         };
         return new LoweredGraph(plan, kernels.Keys.ToList());

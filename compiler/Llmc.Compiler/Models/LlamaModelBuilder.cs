@@ -14,7 +14,7 @@ public static class LlamaModelBuilder
 {
     public const string InvFreqWeight = "rope.inv_freq";
 
-    /// <param name="context">KV cache length in positions.</param>
+    /// <param name="context">The longest sequence the engine runs, in positions.</param>
     /// <param name="kvCache">How the KV cache is stored: f32 or kv8 (<see cref="KvCacheFormat"/>).</param>
     public static Graph Build(LlamaConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
     {
@@ -23,11 +23,15 @@ public static class LlamaModelBuilder
         var tokens = g.Input(PlanRoles.Tokens, new TensorType(DType.I32, Dim.Seq));
         var positions = g.Input(PlanRoles.Positions, new TensorType(DType.I32, Dim.Seq));
         var logitRows = g.Input(PlanRoles.LogitRows, new TensorType(DType.I32, Dim.Out));
+        var paging = new KvPaging(
+            g.Input(PlanRoles.BlockTables, new TensorType(DType.I32, Dim.KvTable)),
+            g.Input(PlanRoles.RowBlocks, new TensorType(DType.I32, Dim.Seq)),
+            context);
 
         weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies()));
         var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
         var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
-        var cacheType = KvCacheFormat.CacheType(kvCache, context, config.NumKeyValueHeads, config.HeadDim);
+        var cacheType = KvCacheFormat.PoolType(kvCache, config.NumKeyValueHeads, config.HeadDim);
 
         var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens);
         for (var i = 0; i < config.NumHiddenLayers; i++)
@@ -36,7 +40,7 @@ public static class LlamaModelBuilder
             var kCache = g.State($"k_cache.{i}", cacheType);
             var vCache = g.State($"v_cache.{i}", cacheType);
             var h = blocks.RmsNorm(x, $"{p}.input_layernorm.weight", config.RmsNormEps, $"l{i}.attn_norm");
-            var attn = blocks.Attention(h, shape, $"{p}.self_attn", positions, invFreq, kCache, vCache, $"l{i}.attn");
+            var attn = blocks.Attention(h, shape, $"{p}.self_attn", positions, invFreq, paging, kCache, vCache, $"l{i}.attn");
             x = blocks.Residual(x, attn, $"l{i}.attn_res");
             h = blocks.RmsNorm(x, $"{p}.post_attention_layernorm.weight", config.RmsNormEps, $"l{i}.mlp_norm");
             var mlp = blocks.SwiGluMlp(h, $"{p}.mlp", config.IntermediateSize, $"l{i}.mlp");

@@ -36,7 +36,7 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
         graph.Op("linear", [x, Weight(weight, outFeatures, x.Type[1].Size)], name: name);
 
     /// <summary>Self-attention with grouped-query heads and rotary positions; returns the output projection.</summary>
-    public Value Attention(Value x, AttentionShape shape, string prefix, Value positions, Value invFreq, Value kCache, Value vCache, string name)
+    public Value Attention(Value x, AttentionShape shape, string prefix, Value positions, Value invFreq, KvPaging paging, Value kCache, Value vCache, string name)
     {
         var q = Linear(x, $"{prefix}.q_proj.weight", shape.Heads * shape.HeadDim, $"{name}.q");
         var k = Linear(x, $"{prefix}.k_proj.weight", shape.KvHeads * shape.HeadDim, $"{name}.k");
@@ -48,8 +48,9 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
             .Set("n_heads", shape.Heads)
             .Set("n_kv_heads", shape.KvHeads)
             .Set("head_dim", shape.HeadDim)
-            .Set("scale", 1.0 / Math.Sqrt(shape.HeadDim));
-        var a = graph.Op("attention", [q, k, v, positions, kCache, vCache], attrs, $"{name}.attn");
+            .Set("scale", 1.0 / Math.Sqrt(shape.HeadDim))
+            .Set("context", paging.Context);
+        var a = graph.Op("attention", [q, k, v, positions, paging.BlockTables, paging.RowBlocks, kCache, vCache], attrs, $"{name}.attn");
         return Linear(a, $"{prefix}.o_proj.weight", x.Type[1].Size, $"{name}.o");
     }
 
@@ -65,6 +66,9 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
 
     public Value Residual(Value x, Value delta, string name) => graph.Op("add", [x, delta], name: name);
 }
+
+/// <summary>The step inputs every attention layer reads its sequences' KV blocks through, and the longest sequence.</summary>
+public sealed record KvPaging(Value BlockTables, Value RowBlocks, int Context);
 
 /// <summary>Head layout of one attention block.</summary>
 public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim);

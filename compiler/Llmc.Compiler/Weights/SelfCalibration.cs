@@ -1,5 +1,6 @@
 using Llmc.Ir;
 using Llmc.Ir.Ops;
+using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
 
@@ -46,13 +47,13 @@ public static class SelfCalibration
             var token = bos;
             for (var position = 0; position < SequenceLength; position++)
             {
-                var inputs = new Dictionary<string, HostTensor>
+                var inputs = KvBlockTable.AddOneBlock(new Dictionary<string, HostTensor>
                 {
                     ["tokens"] = new([1], [token]),
                     ["positions"] = new([1], [position]),
                     ["logit_rows"] = new([1], [0]),
-                };
-                var outputs = ReferenceInterpreter.Run(probe, inputs, name => tensors[name], states);
+                }, rows: 1);
+                var outputs = ReferenceInterpreter.Run(probe, inputs, name => tensors[name], states, KvBlockTable.OneBlockPool(SequenceLength));
                 foreach (var (name, gram) in grams) AddOuterProduct(gram, outputs[name].Floats);
                 token = Sample(outputs[logits].Floats, random);
             }

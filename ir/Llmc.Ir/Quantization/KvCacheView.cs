@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Llmc.Ir.Quantization;
 
 /// <summary>
-/// A KV cache operand as attention's reference writes and reads it: one row of kv_heads·head_dim values per position,
-/// stored as f32 or as kv8 (<see cref="KvCacheFormat"/>). Writing a kv8 row quantizes each head's part with
+/// A KV cache operand as attention's reference writes and reads it: one row of kv_heads·head_dim values per pool row
+/// (<see cref="KvBlockTable"/>), stored as f32 or as kv8 (<see cref="KvCacheFormat"/>). Writing a kv8 row quantizes each head's part with
 /// <see cref="ActivationQuantization.QuantizeGroup"/>; reading gives scale · code.
 /// </summary>
 public abstract class KvCacheView
@@ -16,10 +16,10 @@ public abstract class KvCacheView
         _ => throw new IrException($"a KV cache is f32 or kv8, not {cache.DType.Name()}"),
     };
 
-    /// <summary>Stores the kv_heads·head_dim values of <paramref name="row"/> at <paramref name="position"/>.</summary>
+    /// <summary>Stores the kv_heads·head_dim values of <paramref name="row"/> at pool row <paramref name="position"/>.</summary>
     public abstract void Write(int position, ReadOnlySpan<float> row);
 
-    /// <summary>Value <paramref name="index"/> (of kv_heads·head_dim) of the row at <paramref name="position"/>.</summary>
+    /// <summary>Value <paramref name="index"/> (of kv_heads·head_dim) of the row at pool row <paramref name="position"/>.</summary>
     public abstract double this[int position, int index] { get; }
 
     private sealed class F32Cache(float[] values, int width) : KvCacheView
@@ -31,7 +31,7 @@ public abstract class KvCacheView
 
     private sealed class Int8Cache(HostTensor cache, int kvHeads, int headDim) : KvCacheView
     {
-        private readonly long _codes = KvCacheFormat.CodesOffset(cache.Dim(0), kvHeads);
+        private readonly long _codes = KvCacheFormat.CodesOffset((long)cache.Dim(0) * cache.Dim(1), kvHeads);
 
         private Span<float> Scales => MemoryMarshal.Cast<byte, float>(cache.Packed.AsSpan(0, (int)_codes));
 

@@ -30,11 +30,7 @@ public sealed record DecodeTraffic(long WeightBytes, long KvBytesPerPosition)
                 var gatheredOnly = g.SelectMany(b => readers[b.Id]).All(t => t == GatherTemplate);
                 return gatheredOnly ? bytes / tensors[g.Key].Shape[0] : bytes;
             });
-        // State buffers are the K and V caches, [context, kv_width] per layer; one position is one row of each.
-        var kvBytesPerPosition = manifest.Plan.Buffers
-            .Where(b => b.Kind == BufferKind.State)
-            .Sum(b => PlanShapes.Bytes(b, manifest.Plan.MaxSeq) / manifest.Plan.Context);
-        return new DecodeTraffic(weightBytes, kvBytesPerPosition);
+        return new DecodeTraffic(weightBytes, PlanShapes.KvBytesPerPosition(manifest.Plan));
     }
 
     /// <summary>Bytes read by a decode step attending over <paramref name="position"/> cached positions.</summary>

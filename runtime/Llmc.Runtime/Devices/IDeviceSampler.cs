@@ -13,9 +13,9 @@ public interface IDeviceSampler
     bool CanSample(SamplingOptions options);
 
     /// <summary>
-    /// <see cref="IModelExecutor.Forward"/> for <paramref name="tokens"/>, then samples the logits of row
-    /// <paramref name="logitRow"/> on the device with <paramref name="options"/>, the repetition-penalty
-    /// <paramref name="history"/> and the host's <paramref name="uniform"/> (a multiple of 2⁻³², see <see cref="Sampler.NextUniform"/>).
+    /// <see cref="IModelExecutor.Forward"/> for <paramref name="step"/>, then samples the logits of its one logit row
+    /// on the device with <paramref name="options"/>, the repetition-penalty <paramref name="history"/> and the host's
+    /// <paramref name="uniform"/> (a multiple of 2⁻³², see <see cref="Sampler.NextUniform"/>).
     /// </summary>
-    int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform);
+    int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform);
 }

@@ -1,21 +1,49 @@
+using Llmc.Runtime.Plan;
+
 namespace Llmc.Runtime.Devices;
 
 /// <summary>Checks one forward step's inputs before any device sees them, so a bad call is an error, not memory corruption.</summary>
 public static class StepInputs
 {
-    public static void Check(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows, int maxSeq, int context, int vocab)
+    /// <summary>
+    /// Throws an <see cref="LlmcException"/> naming the first problem: row and table counts, ids, positions, block
+    /// table entries outside the table or the pool, two rows writing one pool row, and a sequence's rows that are
+    /// not adjacent with consecutive positions (GPU attention reads the rows a step writes from the step itself,
+    /// finding them by that rule).
+    /// </summary>
+    public static void Check(StepBatch step, SymbolBounds bounds, int context, int vocab)
     {
-        if (tokens.Length == 0 || tokens.Length > maxSeq)
-            throw new LlmcException($"a step takes 1 to {maxSeq} tokens, got {tokens.Length}");
-        if (positions.Length != tokens.Length)
-            throw new LlmcException($"{tokens.Length} tokens but {positions.Length} positions");
-        if (logitRows.Length > tokens.Length)
-            throw new LlmcException($"{logitRows.Length} logit rows for {tokens.Length} tokens");
-        foreach (var t in tokens)
+        int rows = step.Rows, blockSize = bounds.Pool.BlockSize;
+        if (rows == 0 || rows > bounds.MaxSeq)
+            throw new LlmcException($"a step takes 1 to {bounds.MaxSeq} tokens, got {rows}");
+        if (step.Positions.Length != rows || step.RowBlocks.Length != rows)
+            throw new LlmcException($"{rows} tokens but {step.Positions.Length} positions and {step.RowBlocks.Length} row block starts");
+        if (step.LogitRows.Length > rows)
+            throw new LlmcException($"{step.LogitRows.Length} logit rows for {rows} tokens");
+        if (step.BlockTables.Length > bounds.TableEntries)
+            throw new LlmcException($"{step.BlockTables.Length} block table entries; a step holds at most {bounds.TableEntries}");
+        foreach (var t in step.Tokens)
             if ((uint)t >= (uint)vocab) throw new LlmcException($"token id {t} outside the vocabulary of {vocab}");
-        foreach (var p in positions)
+        foreach (var b in step.BlockTables)
+            if ((uint)b >= (uint)bounds.Pool.Blocks) throw new LlmcException($"block {b} outside the KV pool of {bounds.Pool.Blocks} blocks");
+        foreach (var r in step.LogitRows)
+            if ((uint)r >= (uint)rows) throw new LlmcException($"logit row {r} outside the step's {rows} rows");
+        var slots = new HashSet<long>();
+        for (var r = 0; r < rows; r++)
+        {
+            var (p, start) = (step.Positions[r], step.RowBlocks[r]);
             if ((uint)p >= (uint)context) throw new LlmcException($"position {p} beyond the context of {context} tokens");
-        foreach (var r in logitRows)
-            if ((uint)r >= (uint)tokens.Length) throw new LlmcException($"logit row {r} outside the step's {tokens.Length} rows");
+            if (start < 0 || (long)start + p / blockSize >= step.BlockTables.Length)
+                throw new LlmcException($"row {r} at position {p} needs block table entry {(long)start + p / blockSize}, outside the step's {step.BlockTables.Length}");
+            if (!slots.Add((long)step.BlockTables[start + p / blockSize] * blockSize + p % blockSize))
+                throw new LlmcException($"row {r} writes the KV slot of an earlier row of the step");
+            if (r > 0 && start == step.RowBlocks[r - 1] && p != step.Positions[r - 1] + 1)
+                throw new LlmcException($"rows {r - 1} and {r} of one sequence are at positions {step.Positions[r - 1]} and {p}, not consecutive");
+        }
+        var finished = new HashSet<int>();
+        for (var r = 1; r <= rows; r++)
+            if (r == rows || step.RowBlocks[r] != step.RowBlocks[r - 1])
+                if (!finished.Add(step.RowBlocks[r - 1]))
+                    throw new LlmcException($"the rows of the sequence whose table starts at entry {step.RowBlocks[r - 1]} are not adjacent in the step");
     }
 }

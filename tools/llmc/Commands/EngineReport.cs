@@ -56,7 +56,7 @@ public sealed record EngineReport(
             weightBytes,
             weightBytes,
             m.Plan.ActivationBytes,
-            KvBytesPerTokenOf(m.Plan),
+            PlanShapes.KvBytesPerPosition(m.Plan),
             // Engines from before --kv-cache existed stored f32.
             m.Build.Options.GetValueOrDefault("kv_cache", "f32"),
             // A decode step runs the whole plan once with one row: every step is one launch.
@@ -72,8 +72,4 @@ public sealed record EngineReport(
             m.Build.Sources);
     }
 
-    /// <summary>What the state buffers (the KV cache) hold per position: each state's first dimension is its positions.</summary>
-    private static long KvBytesPerTokenOf(ExecutionPlan plan) =>
-        plan.Buffers.Where(b => b.Kind == BufferKind.State)
-            .Sum(b => PlanShapes.Bytes(b, plan.MaxSeq) / long.Parse(b.Shape[0], NumberStyles.None, CultureInfo.InvariantCulture));
 }

@@ -29,7 +29,7 @@ public sealed class FuseQkvRope : IPass
             var weight = fusion.Stack([q.Inputs[1], k.Inputs[1], v.Inputs[1]], interleaveRows: false,
                 FusionGraph.FusedName(q.Inputs[1].Name, "q_proj", "qkv_proj"));
             var qkv = fusion.Editor.InsertBefore(attention, "linear", [x, weight], name: q.Output.Name + "kv");
-            fusion.Editor.Replace(attention, "attention_rope", [qkv, positions, invFreq, attention.Inputs[4], attention.Inputs[5]],
+            fusion.Editor.Replace(attention, "attention_rope", [qkv, positions, invFreq, .. attention.Inputs.Skip(4)],
                 new Attributes(attention.Attrs));
             fusion.Editor.Remove([qRope, kRope, q, k, v]);
             changed = true;
