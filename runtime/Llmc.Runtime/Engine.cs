@@ -6,6 +6,7 @@ using Llmc.Runtime.Devices.Cuda;
 using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Generation;
+using Llmc.Runtime.Plan;
 using Llmc.Runtime.Tokenization;
 
 namespace Llmc.Runtime;
@@ -138,11 +139,12 @@ public sealed class Engine : IDisposable
     private static IModelExecutor CreateExecutor(string path, EngineFile file, int threads, int? device)
     {
         var target = file.Manifest.Target;
-        if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file);
-        if (target == VulkanExecutor.Target) return new VulkanExecutor(file, device);
+        var pool = new KvPoolOptions();
+        if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file, pool);
+        if (target == VulkanExecutor.Target) return new VulkanExecutor(file, device, kvPool: pool);
         if (!target.StartsWith("cpu-", StringComparison.Ordinal))
             throw new ModelFileException(path, $"engine is for target '{target}', which this runtime cannot run (it runs cpu-avx2, cpu-avx512, cuda-sm*, vulkan)");
         if (CpuIsa.Missing(target) is string missing) throw new ModelFileException(path, missing);
-        return new CpuExecutor(file, threads);
+        return new CpuExecutor(file, threads, pool);
     }
 }

@@ -16,6 +16,9 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
     private readonly int[] _lastRow = new int[1];
     private readonly int[] _allRows = Enumerable.Range(0, executor.MaxSeq).ToArray();
     private readonly int[] _one = new int[1];
+    // One sequence held in pool blocks 0, 1, ...: its table, and every row's table start (0).
+    private readonly int[] _table = Enumerable.Range(0, executor.Context / executor.Pool.BlockSize).ToArray();
+    private readonly int[] _rowBlocks = new int[executor.MaxSeq];
 
     /// <param name="onPiece">Called with each piece of new text as soon as it is safe to show.</param>
     public GenerationResult Generate(int[] prompt, GenerationOptions options, Action<string>? onPiece, CancellationToken cancel)
@@ -77,9 +80,10 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
     /// <summary>One forward step and the token after row <paramref name="row"/>: sampled on the device where it can, else from the logits on the host.</summary>
     private int ForwardAndChoose(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int row, ReadOnlySpan<int> history, Sampler sampler, IDeviceSampler? device)
     {
-        if (device is not null) return device.ForwardAndSample(tokens, positions, row, sampler.Options, history, sampler.NextUniform());
         _lastRow[0] = row;
-        return sampler.Sample(executor.Forward(tokens, positions, _lastRow), history);
+        var step = new StepBatch(tokens, positions, _rowBlocks.AsSpan(0, tokens.Length), _table, _lastRow);
+        if (device is not null) return device.ForwardAndSample(step, sampler.Options, history, sampler.NextUniform());
+        return sampler.Sample(executor.Forward(step), history);
     }
 
     /// <summary>Runs <paramref name="tokens"/> from position 0 and writes every position's logits, row-major [tokens, vocab].</summary>
@@ -98,7 +102,7 @@ public sealed class TokenGenerator(IModelExecutor executor, Tokenizer tokenizer,
             for (var i = 0; i < count; i++) _positions[i] = start + i;
             _lastRow[0] = count - 1;
             ReadOnlySpan<int> rows = allLogits.IsEmpty ? _lastRow : _allRows.AsSpan(0, count);
-            var logits = executor.Forward(tokens.Slice(start, count), _positions.AsSpan(0, count), rows);
+            var logits = executor.Forward(new StepBatch(tokens.Slice(start, count), _positions.AsSpan(0, count), _rowBlocks.AsSpan(0, count), _table, rows));
             if (!allLogits.IsEmpty) logits.CopyTo(allLogits[(start * vocab)..]);
         }
     }

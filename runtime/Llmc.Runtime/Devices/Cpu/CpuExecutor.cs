@@ -6,7 +6,9 @@ namespace Llmc.Runtime.Devices.Cpu;
 
 /// <summary>
 /// Executes a plan with the engine's compiled CPU kernels: weights are used in place from the mapped file,
-/// activations share one arena, inputs and the KV cache are allocated once, and each step is a kernel launch on the worker pool.
+/// activations share one arena, inputs and the KV pool are allocated once, and each step is a kernel launch on the worker pool.
+/// The KV pool is not cleared: attention reads only positions a step has written, and the operating system commits its
+/// pages as they are first written, so resident memory grows with the tokens in flight rather than the pool's size.
 /// </summary>
 public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
 {
@@ -21,16 +23,18 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
     private readonly int[] _stepArgOffsets;
     private readonly nint* _args;
     private readonly int* _dims;
-    private readonly int _tokens, _positions, _logitRows, _logits;
+    private readonly int _tokens, _positions, _rowBlocks, _blockTables, _logitRows, _logits;
+    private readonly SymbolBounds _bounds;
     private readonly double[] _stepMilliseconds;
 
-    public CpuExecutor(EngineFile file, int threads)
+    public CpuExecutor(EngineFile file, int threads, KvPoolOptions pool)
     {
         var manifest = file.Manifest;
         _plan = manifest.Plan;
         MaxSeq = _plan.MaxSeq;
         Context = _plan.Context;
         VocabSize = manifest.Model.VocabSize;
+        _bounds = pool.Resolve(_plan);
 
         _library = CpuKernelLibrary.Load(file.Section(CpuKernelAbi.Section), manifest.Kernels.Select(k => (k.Name, k.Entry)));
         _pool = new WorkerPool(threads);
@@ -44,7 +48,8 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
             {
                 BufferKind.Weight => (nint)file.SectionPointer(tensors[b.Tensor!].Section),
                 BufferKind.Activation => arena + (nint)b.Offset,
-                _ => Allocate(PlanShapes.Bytes(b, MaxSeq)),
+                BufferKind.State => Allocate(PlanShapes.Bytes(b, _bounds), clear: false),
+                _ => Allocate(PlanShapes.Bytes(b, _bounds)),
             };
         }
 
@@ -60,6 +65,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
         }
         _dims = (int*)Allocate(PlanSymbols.Count * sizeof(int));
         (_tokens, _positions, _logitRows) = (_plan.Inputs[PlanRoles.Tokens], _plan.Inputs[PlanRoles.Positions], _plan.Inputs[PlanRoles.LogitRows]);
+        (_rowBlocks, _blockTables) = (_plan.Inputs[PlanRoles.RowBlocks], _plan.Inputs[PlanRoles.BlockTables]);
         _logits = _plan.Outputs[PlanRoles.Logits];
         _stepMilliseconds = new double[_plan.Steps.Count];
     }
@@ -70,25 +76,30 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
 
     public int VocabSize { get; }
 
+    public KvPoolSize Pool => _bounds.Pool;
+
     public bool CanProfileSteps => true;
 
     public bool ProfileSteps { get; set; }
 
     public ReadOnlySpan<double> StepMilliseconds => _stepMilliseconds;
 
-    public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    public ReadOnlySpan<float> Forward(StepBatch step)
     {
-        StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
-        tokens.CopyTo(new Span<int>((void*)_buffers[_tokens], tokens.Length));
-        positions.CopyTo(new Span<int>((void*)_buffers[_positions], positions.Length));
-        logitRows.CopyTo(new Span<int>((void*)_buffers[_logitRows], logitRows.Length));
-        _dims[PlanSymbols.Seq] = tokens.Length;
-        _dims[PlanSymbols.Out] = logitRows.Length;
+        StepInputs.Check(step, _bounds, Context, VocabSize);
+        Copy(step.Tokens, _tokens);
+        Copy(step.Positions, _positions);
+        Copy(step.RowBlocks, _rowBlocks);
+        Copy(step.BlockTables, _blockTables);
+        Copy(step.LogitRows, _logitRows);
+        _bounds.Write(new Span<int>(_dims, PlanSymbols.Count), step.Rows, step.LogitRows.Length, step.BlockTables.Length);
         if (ProfileSteps) RunTimed();
         else
             for (var i = 0; i < _stepKernels.Length; i++) _pool.Run(_stepKernels[i], _args + _stepArgOffsets[i], _dims);
-        return new ReadOnlySpan<float>((void*)_buffers[_logits], logitRows.Length * VocabSize);
+        return new ReadOnlySpan<float>((void*)_buffers[_logits], step.LogitRows.Length * VocabSize);
     }
+
+    private void Copy(ReadOnlySpan<int> values, int buffer) => values.CopyTo(new Span<int>((void*)_buffers[buffer], values.Length));
 
     // Each launch returns when all workers are done, so wall time per launch is the step's time.
     private void RunTimed()
@@ -108,10 +119,10 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
         _owned.Clear();
     }
 
-    private nint Allocate(long bytes)
+    private nint Allocate(long bytes, bool clear = true)
     {
         var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
-        NativeMemory.Clear((void*)p, (nuint)Math.Max(bytes, 1));
+        if (clear) NativeMemory.Clear((void*)p, (nuint)Math.Max(bytes, 1));
         _owned.Add(p);
         return p;
     }

@@ -28,7 +28,10 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     private readonly byte* _launchStorage;
     private readonly int* _hostInputs;
     private readonly float* _hostLogits;
-    private readonly int _tokens, _positions, _logitRows, _logits;
+    private readonly int _logits;
+    // Each step input's buffer and its page-locked staging, in PlanRoles.StepInputs order.
+    private readonly (int Buffer, nint Host)[] _inputs;
+    private readonly SymbolBounds _bounds;
     // The decode graphs, [0] ending with the logits copy, [1] with the sampling kernel and the token copy; captured on first use.
     private readonly nint[] _decodeGraphs = new nint[2], _decodeExecs = new nint[2];
     private readonly CudaStepLaunch? _sampling;
@@ -38,13 +41,15 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     private readonly SamplingParameterBlock _parameterBlock;
     private bool _disposed;
 
-    public CudaExecutor(EngineFile file)
+    /// <param name="pool">The KV pool's size; null for the default (<see cref="KvPoolOptions"/>).</param>
+    public CudaExecutor(EngineFile file, KvPoolOptions? pool = null)
     {
         var manifest = file.Manifest;
         var plan = manifest.Plan;
         MaxSeq = plan.MaxSeq;
         Context = plan.Context;
         VocabSize = manifest.Model.VocabSize;
+        _bounds = (pool ?? new KvPoolOptions()).Resolve(plan);
         _device = CudaDevice.Open();
         try
         {
@@ -66,9 +71,16 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
                 storage += CudaStepLaunch.StorageBytes(step.Args.Count);
             }
 
-            (_tokens, _positions, _logitRows) = (plan.Inputs[PlanRoles.Tokens], plan.Inputs[PlanRoles.Positions], plan.Inputs[PlanRoles.LogitRows]);
             _logits = plan.Outputs[PlanRoles.Logits];
-            _hostInputs = (int*)_device.AllocateHost(3L * MaxSeq * sizeof(int), "the step inputs");
+            var capacities = PlanRoles.StepInputs.Select(role => PlanShapes.Bytes(plan.Buffers[plan.Inputs[role]], _bounds) / sizeof(int)).ToArray();
+            _hostInputs = (int*)_device.AllocateHost(capacities.Sum() * sizeof(int), "the step inputs");
+            var at = _hostInputs;
+            _inputs = new (int, nint)[capacities.Length];
+            for (var i = 0; i < capacities.Length; i++)
+            {
+                _inputs[i] = (plan.Inputs[PlanRoles.StepInputs[i]], (nint)at);
+                at += capacities[i];
+            }
             _hostLogits = (float*)_device.AllocateHost((long)MaxSeq * VocabSize * sizeof(float), "the logits");
             _parameterBlock = new SamplingParameterBlock(VocabSize);
             if (kernels.Values.FirstOrDefault(k => k.Template == SamplingKernelAbi.Template && k.Launch is not null) is { } sampler)
@@ -93,36 +105,44 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
 
     public int VocabSize { get; }
 
+    public KvPoolSize Pool => _bounds.Pool;
+
     /// <summary>The memory bandwidth of the GPU the plan runs on (<see cref="CudaBandwidthProbe"/>).</summary>
     public BandwidthMeasurement MeasureDeviceBandwidth(int trials) => CudaBandwidthProbe.Measure(_device, trials);
 
-    public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    public ReadOnlySpan<float> Forward(StepBatch step)
     {
-        Run(tokens, positions, logitRows, sample: false);
-        return new ReadOnlySpan<float>(_hostLogits, logitRows.Length * VocabSize);
+        Run(step, sample: false);
+        return new ReadOnlySpan<float>(_hostLogits, step.LogitRows.Length * VocabSize);
     }
 
     /// <summary>Whether the engine has a sampling kernel and it can follow <paramref name="options"/>.</summary>
     public bool CanSample(SamplingOptions options) => _sampling is not null && SamplingParameterBlock.Fits(options);
 
-    public int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+    public int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
     {
         if (_sampling is null)
             throw new LlmcException(SamplingKernelAbi.MissingKernel);
+        if (step.LogitRows.Length != 1) throw new LlmcException($"device sampling takes one logit row, got {step.LogitRows.Length}");
         _parameterBlock.Write(new Span<uint>(_hostSampling, SamplingKernelAbi.ParameterWords), options, history, uniform);
-        Run(tokens, positions, [logitRow], sample: true);
+        Run(step, sample: true);
         return (int)_hostSampling[SamplingKernelAbi.ParameterWords];
     }
 
-    /// <summary>One step on the stream, from the decode graph when it is one token and one row; waits for it.</summary>
-    private void Run(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows, bool sample)
+    /// <summary>
+    /// One step on the stream, from the decode graph when it is one row of one sequence; waits for it. The graph uploads
+    /// one whole sequence's table (<see cref="SequenceTable"/> entries), so it serves every decode position.
+    /// </summary>
+    private void Run(StepBatch step, bool sample)
     {
-        StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
+        StepInputs.Check(step, _bounds, Context, VocabSize);
         _device.MakeCurrent();
-        tokens.CopyTo(new Span<int>(_hostInputs, MaxSeq));
-        positions.CopyTo(new Span<int>(_hostInputs + MaxSeq, MaxSeq));
-        logitRows.CopyTo(new Span<int>(_hostInputs + 2 * MaxSeq, MaxSeq));
-        if (tokens.Length == 1 && logitRows.Length == 1)
+        step.Tokens.CopyTo(new Span<int>((int*)_inputs[0].Host, step.Rows));
+        step.Positions.CopyTo(new Span<int>((int*)_inputs[1].Host, step.Rows));
+        step.BlockTables.CopyTo(new Span<int>((int*)_inputs[2].Host, step.BlockTables.Length));
+        step.RowBlocks.CopyTo(new Span<int>((int*)_inputs[3].Host, step.Rows));
+        step.LogitRows.CopyTo(new Span<int>((int*)_inputs[4].Host, step.LogitRows.Length));
+        if (step.Rows == 1 && step.LogitRows.Length == 1)
         {
             var graph = sample ? 1 : 0;
             if (_decodeExecs[graph] == 0) CaptureDecodeStep(sample);
@@ -130,10 +150,13 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         }
         else
         {
-            Enqueue(tokens.Length, logitRows.Length, sample);
+            Enqueue(step.Rows, step.LogitRows.Length, step.BlockTables.Length, sample);
         }
         Synchronize();
     }
+
+    /// <summary>Block table entries of one sequence of the whole context.</summary>
+    private int SequenceTable => Context / _bounds.Pool.BlockSize;
 
     public void Dispose()
     {
@@ -160,14 +183,15 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
 
     // One step: inputs up, every kernel, then logits down or the sampling parameters up, the sampling kernel and the token
     // down, all on the stream; the same calls are what the decode graphs record.
-    private void Enqueue(int seq, int outRows, bool sample)
+    private void Enqueue(int seq, int outRows, int tableEntries, bool sample)
     {
-        Upload(_tokens, _hostInputs, seq);
-        Upload(_positions, _hostInputs + MaxSeq, seq);
-        Upload(_logitRows, _hostInputs + 2 * MaxSeq, outRows);
+        Upload(0, seq);
+        Upload(1, seq);
+        Upload(2, tableEntries);
+        Upload(3, seq);
+        Upload(4, outRows);
         Span<int> dims = stackalloc int[PlanSymbols.Count];
-        dims[PlanSymbols.Seq] = seq;
-        dims[PlanSymbols.Out] = outRows;
+        _bounds.Write(dims, seq, outRows, tableEntries);
         foreach (var step in _steps) step.Enqueue(_stream, dims);
         if (sample)
         {
@@ -179,9 +203,11 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostLogits, _buffers[_logits], (nuint)((long)outRows * VocabSize * sizeof(float)), _stream), "cuMemcpyDtoHAsync");
     }
 
-    private void Upload(int buffer, int* host, int count)
+    /// <summary>Copies the first <paramref name="count"/> ints of step input <paramref name="input"/> (in PlanRoles.StepInputs order) up.</summary>
+    private void Upload(int input, int count)
     {
-        if (count > 0) CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_buffers[buffer], host, (nuint)(count * sizeof(int)), _stream), "cuMemcpyHtoDAsync");
+        var (buffer, host) = _inputs[input];
+        if (count > 0) CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_buffers[buffer], (void*)host, (nuint)(count * sizeof(int)), _stream), "cuMemcpyHtoDAsync");
     }
 
     private void CaptureDecodeStep(bool sample)
@@ -190,7 +216,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         CudaResult.Check(CudaNative.cuStreamBeginCapture(_stream, CaptureThreadLocal), "cuStreamBeginCapture");
         try
         {
-            Enqueue(1, 1, sample);
+            Enqueue(1, 1, SequenceTable, sample);
         }
         finally
         {
@@ -204,7 +230,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     private ulong[] AllocateBuffers(EngineFile file, ExecutionPlan plan)
     {
         var arena = Allocate(plan.ActivationBytes, "the activation arena");
-        return PlanBufferPlacement.Place(file,
+        return PlanBufferPlacement.Place(file, _bounds,
             b => arena + (ulong)b.Offset,
             (section, b) => Upload(file.Section(section), $"weight {b.Tensor}"),
             (b, bytes) =>

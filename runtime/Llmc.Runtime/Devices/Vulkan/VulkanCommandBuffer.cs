@@ -55,8 +55,11 @@ public sealed unsafe class VulkanCommandBuffer : IDisposable
     public void ToHost() => Barrier(Vk.PipelineStage.Transfer | Vk.PipelineStage.ComputeShader, Vk.Access.TransferWrite | Vk.Access.ShaderWrite,
         Vk.PipelineStage.Host, Vk.Access.HostRead);
 
-    /// <summary>Binds <paramref name="kernel"/> (unless already bound), its descriptor set and push constants, and dispatches it.</summary>
-    public void Dispatch(VulkanKernel kernel, ulong descriptorSet, int seq, int @out)
+    /// <summary>
+    /// Binds <paramref name="kernel"/> (unless already bound), its descriptor set and push constants (the step's symbols in
+    /// <see cref="Plan.PlanSymbols"/> order), and dispatches it.
+    /// </summary>
+    public void Dispatch(VulkanKernel kernel, ulong descriptorSet, ReadOnlySpan<int> dims)
     {
         if (_boundPipeline != kernel.Pipeline)
         {
@@ -64,9 +67,9 @@ public sealed unsafe class VulkanCommandBuffer : IDisposable
             _boundPipeline = kernel.Pipeline;
         }
         _api.CmdBindDescriptorSets(Handle, Vk.PipelineBindPointCompute, kernel.PipelineLayout, 0, 1, &descriptorSet, 0, null);
-        var symbols = stackalloc int[] { seq, @out };
-        _api.CmdPushConstants(Handle, kernel.PipelineLayout, Vk.ShaderStage.Compute, 0, VulkanKernel.PushConstantBytes, symbols);
-        _api.CmdDispatch(Handle, (uint)kernel.Launch.GroupsX, kernel.GroupsY(seq, @out), 1);
+        fixed (int* symbols = dims)
+            _api.CmdPushConstants(Handle, kernel.PipelineLayout, Vk.ShaderStage.Compute, 0, VulkanKernel.PushConstantBytes, symbols);
+        _api.CmdDispatch(Handle, (uint)kernel.Launch.GroupsX, kernel.GroupsY(dims), 1);
     }
 
     public void Dispose()

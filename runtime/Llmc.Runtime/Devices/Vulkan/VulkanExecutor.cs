@@ -36,17 +36,20 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     private readonly VulkanBuffer? _samplingParameters;
     private readonly VulkanBuffer? _sampledToken;
     private readonly SamplingParameterBlock _parameterBlock;
-    private readonly int[] _sampledRow = new int[1];
+    private readonly SymbolBounds _bounds;
+    private readonly int[] _dims = new int[PlanSymbols.Count];
 
     /// <param name="deviceIndex">The device's index in <c>llmc devices</c>; null chooses as <see cref="VulkanInstance.Select"/> does.</param>
     /// <param name="plainOnly">Whether every kernel runs its plain variant; null reads <see cref="VulkanKernelVariants.PlainVariable"/>.</param>
-    public VulkanExecutor(EngineFile file, int? deviceIndex = null, bool? plainOnly = null)
+    /// <param name="kvPool">The KV pool's size; null for the default (<see cref="KvPoolOptions"/>).</param>
+    public VulkanExecutor(EngineFile file, int? deviceIndex = null, bool? plainOnly = null, KvPoolOptions? kvPool = null)
     {
         var manifest = file.Manifest;
         var plan = manifest.Plan;
         MaxSeq = plan.MaxSeq;
         Context = plan.Context;
         VocabSize = manifest.Model.VocabSize;
+        _bounds = (kvPool ?? new KvPoolOptions()).Resolve(plan);
         try
         {
             var instance = Own(VulkanInstance.Create());
@@ -56,7 +59,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             var sampling = SamplingKernelOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
             var features = CheckDevice(file, sampling is null ? kernels : new(kernels) { [sampling.Name] = sampling }, physical);
             _device = Own(VulkanDevice.Create(physical, features));
-            CheckMemory(file, physical);
+            CheckMemory(file, physical, _bounds);
 
             _bindings = AllocateAndUpload(file);
             var pipelines = CreatePipelines(file, kernels.Values);
@@ -64,8 +67,14 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
             _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Template));
 
-            _inputs = [.. new[] { PlanRoles.Tokens, PlanRoles.Positions, PlanRoles.LogitRows }.Select((role, i) => (plan.Inputs[role], (long)i * ActivationArena.AlignUp(MaxSeq * sizeof(int))))];
-            _inputStaging = Own(VulkanBuffer.Create(_device, _inputs.Length * ActivationArena.AlignUp(MaxSeq * sizeof(int)), BufferPlacement.Upload, "the input staging buffer"));
+            var staged = 0L;
+            _inputs = [.. PlanRoles.StepInputs.Select(role =>
+            {
+                var at = staged;
+                staged += ActivationArena.AlignUp(PlanShapes.Bytes(plan.Buffers[plan.Inputs[role]], _bounds));
+                return (plan.Inputs[role], at);
+            })];
+            _inputStaging = Own(VulkanBuffer.Create(_device, staged, BufferPlacement.Upload, "the input staging buffer"));
             _logits = _bindings[plan.Outputs[PlanRoles.Logits]];
             _readback = Own(VulkanBuffer.Create(_device, (long)MaxSeq * VocabSize * sizeof(float), BufferPlacement.Readback, "the logits readback buffer"));
             _parameterBlock = new SamplingParameterBlock(VocabSize);
@@ -94,6 +103,8 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
 
     public int VocabSize { get; }
 
+    public KvPoolSize Pool => _bounds.Pool;
+
     /// <summary>The device the plan runs on.</summary>
     public VulkanPhysicalDevice Device => _device.Physical;
 
@@ -111,10 +122,10 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     /// <summary>The device-local memory bandwidth of the device the plan runs on (<see cref="VulkanBandwidthProbe"/>).</summary>
     public BandwidthMeasurement MeasureDeviceBandwidth(int trials) => VulkanBandwidthProbe.Measure(_device, trials);
 
-    public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    public ReadOnlySpan<float> Forward(StepBatch step)
     {
-        var rows = logitRows.Length;
-        RecordSteps(tokens, positions, logitRows);
+        var rows = step.LogitRows.Length;
+        RecordSteps(step);
         _commands.KernelsToCopies();
         _commands.Copy(_logits.Buffer, _logits.Offset, _readback, 0, (long)rows * VocabSize * sizeof(float));
         Submit();
@@ -124,36 +135,39 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     /// <summary>Whether the engine has a sampling kernel and it can follow <paramref name="options"/>.</summary>
     public bool CanSample(SamplingOptions options) => _sampling is not null && SamplingParameterBlock.Fits(options);
 
-    public int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+    public int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
     {
         if (_sampling is not { } sampling)
             throw new LlmcException(SamplingKernelAbi.MissingKernel);
+        if (step.LogitRows.Length != 1) throw new LlmcException($"device sampling takes one logit row, got {step.LogitRows.Length}");
         _parameterBlock.Write(new Span<uint>(_samplingParameters!.Mapped, SamplingKernelAbi.ParameterWords), options, history, uniform);
-        _sampledRow[0] = logitRow;
-        RecordSteps(tokens, positions, _sampledRow);
+        RecordSteps(step);
         _commands.BetweenKernels();
-        _commands.Dispatch(sampling.Kernel, sampling.Set, tokens.Length, 1);
+        _commands.Dispatch(sampling.Kernel, sampling.Set, _dims);
         Submit();
         return *(int*)_sampledToken!.Mapped;
     }
 
     /// <summary>Starts the command buffer: the inputs' copies, then every plan step with the barriers the plan needs.</summary>
-    private void RecordSteps(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+    private void RecordSteps(StepBatch step)
     {
-        StepInputs.Check(tokens, positions, logitRows, MaxSeq, Context, VocabSize);
-        int seq = tokens.Length, rows = logitRows.Length;
+        StepInputs.Check(step, _bounds, Context, VocabSize);
+        _bounds.Write(_dims, step.Rows, step.LogitRows.Length, step.BlockTables.Length);
         var profile = ProfileSteps && _timestamps is not null;
 
         _commands.Begin();
-        StageInput(0, tokens);
-        StageInput(1, positions);
-        StageInput(2, logitRows);
+        // In PlanRoles.StepInputs order.
+        StageInput(0, step.Tokens);
+        StageInput(1, step.Positions);
+        StageInput(2, step.BlockTables);
+        StageInput(3, step.RowBlocks);
+        StageInput(4, step.LogitRows);
         _commands.BeforeKernels();
         if (profile) _timestamps!.Start(_commands);
         for (var i = 0; i < _steps.Length; i++)
         {
             if (_barrierBefore[i]) _commands.BetweenKernels();
-            _commands.Dispatch(_steps[i].Kernel, _steps[i].Set, seq, rows);
+            _commands.Dispatch(_steps[i].Kernel, _steps[i].Set, _dims);
             if (profile) _timestamps!.AfterStep(_commands, i);
         }
     }
@@ -177,6 +191,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     private void StageInput(int input, ReadOnlySpan<int> values)
     {
         var (buffer, stagingOffset) = _inputs[input];
+        if (values.IsEmpty) return;
         values.CopyTo(new Span<int>(_inputStaging.Mapped + stagingOffset, values.Length));
         _commands.Copy(_inputStaging, stagingOffset, _bindings[buffer].Buffer, _bindings[buffer].Offset, values.Length * sizeof(int));
     }
@@ -237,12 +252,12 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             | ShaderFeatures.SubgroupShuffle | ShaderFeatures.SubgroupShuffleRelative | ShaderFeatures.SubgroupClustered | ShaderFeatures.SubgroupQuad);
     }
 
-    private static void CheckMemory(EngineFile file, VulkanPhysicalDevice device)
+    private static void CheckMemory(EngineFile file, VulkanPhysicalDevice device, SymbolBounds bounds)
     {
         var plan = file.Manifest.Plan;
         var sections = plan.Buffers.Where(b => b.Kind == BufferKind.Weight).Select(b => b.Tensor!).Distinct()
             .Sum(t => file.SectionLength(file.Manifest.Tensors.Single(e => e.Name == t).Section));
-        var needed = sections + plan.ActivationBytes + plan.Buffers.Where(b => b.Kind is BufferKind.State or BufferKind.Input).Sum(b => PlanShapes.Bytes(b, plan.MaxSeq));
+        var needed = sections + plan.ActivationBytes + plan.Buffers.Where(b => b.Kind is BufferKind.State or BufferKind.Input).Sum(b => PlanShapes.Bytes(b, bounds));
         if (device.DeviceLocalBytes > 0 && needed > device.DeviceLocalBytes)
             throw new LlmcException($"{file.Path}: out of device memory: the engine needs {needed >> 20} MiB on the device; Vulkan {device} has {device.DeviceLocalBytes >> 20} MiB");
     }
@@ -254,7 +269,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
         using var uploader = new VulkanUploader(_device, plan.Buffers.Where(b => b.Kind == BufferKind.Weight).Select(b => file.SectionLength(tensors[b.Tensor!].Section)).DefaultIfEmpty(4).Max());
         var arena = Own(VulkanBuffer.Create(_device, plan.ActivationBytes, BufferPlacement.Device, "the activation arena"));
         uploader.Zero(arena);
-        var bindings = PlanBufferPlacement.Place(file,
+        var bindings = PlanBufferPlacement.Place(file, _bounds,
             b => new VulkanBinding(arena, b.Offset, PlanShapes.Bytes(b, MaxSeq)),
             (section, b) =>
             {
@@ -279,11 +294,13 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     {
         var physical = _device.Physical;
         var pipelines = new Dictionary<string, VulkanKernel>(StringComparer.Ordinal);
+        Span<int> largest = stackalloc int[PlanSymbols.Count];
+        _bounds.Write(largest, MaxSeq, MaxSeq, _bounds.TableEntries);
         foreach (var k in kernels.DistinctBy(k => k.Name))
         {
             var kernel = pipelines[k.Name] = Own(VulkanKernel.Create(_device, k.Name, file.Section(k.Section), k.Launch!, ArgumentCount(file.Manifest.Plan, k.Name), k.Entry));
-            if (kernel.GroupsY(MaxSeq, MaxSeq) > physical.MaxWorkGroupCountY)
-                throw new LlmcException($"kernel '{k.Name}' launches up to {kernel.GroupsY(MaxSeq, MaxSeq)} workgroups along y; Vulkan {physical} allows at most {physical.MaxWorkGroupCountY}");
+            if (kernel.GroupsY(largest) > physical.MaxWorkGroupCountY)
+                throw new LlmcException($"kernel '{k.Name}' launches up to {kernel.GroupsY(largest)} workgroups along y; Vulkan {physical} allows at most {physical.MaxWorkGroupCountY}");
         }
         return pipelines;
     }

@@ -7,7 +7,7 @@ namespace Llmc.Runtime.Devices.Vulkan;
 
 /// <summary>
 /// One compute kernel ready to dispatch: its SPIR-V module, a descriptor-set layout of one storage buffer per argument
-/// (set 0, binding i = argument i), the push constants <c>{ int seq; int out; }</c> and the pipeline, created once.
+/// (set 0, binding i = argument i), the push constants (one int per <see cref="PlanSymbols"/> name) and the pipeline, created once.
 /// </summary>
 public sealed unsafe class VulkanKernel : IDisposable
 {
@@ -80,12 +80,7 @@ public sealed unsafe class VulkanKernel : IDisposable
     }
 
     /// <summary>Workgroups along y for a step with these symbol values (the launch's number, or the bound symbol).</summary>
-    public uint GroupsY(int seq, int @out) => _groupsYSymbol switch
-    {
-        PlanSymbols.Seq => (uint)seq,
-        PlanSymbols.Out => (uint)@out,
-        _ => _groupsYConstant,
-    };
+    public uint GroupsY(ReadOnlySpan<int> dims) => _groupsYSymbol >= 0 ? (uint)dims[_groupsYSymbol] : _groupsYConstant;
 
     public void Dispose()
     {
