@@ -7,6 +7,7 @@ using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Generation;
 using Llmc.Runtime.Plan;
+using Llmc.Runtime.Scheduling;
 using Llmc.Runtime.Tokenization;
 
 namespace Llmc.Runtime;
@@ -14,23 +15,23 @@ namespace Llmc.Runtime;
 /// <summary>
 /// A loaded engine file, ready to generate: <c>using var engine = Engine.Load(path);
 /// await foreach (var piece in engine.GenerateAsync(prompt, options, ct)) ...</c>.
-/// One generation runs at a time; concurrent calls wait their turn.
+/// Concurrent calls are batched: every running request's rows share each forward step (<see cref="BatchScheduler"/>),
+/// over a paged KV cache with prefix reuse.
 /// </summary>
 public sealed class Engine : IDisposable
 {
     private readonly EngineFile _file;
     private readonly IModelExecutor _executor;
-    private readonly TokenGenerator _generator;
-    private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly BatchScheduler _scheduler;
 
-    private Engine(string path, EngineFile file, IModelExecutor executor)
+    private Engine(string path, EngineFile file, IModelExecutor executor, EngineOptions options)
     {
         Path = path;
         _file = file;
         _executor = executor;
         Tokenizer = new Tokenizer(file.ReadTokenizer());
         var gen = file.Manifest.Generation;
-        _generator = new TokenGenerator(executor, Tokenizer, gen.EosIds, gen.StopStrings);
+        _scheduler = new BatchScheduler(executor, Tokenizer, gen.EosIds, gen.StopStrings, options.KvPool.MaxSequences, options.Scheduler);
     }
 
     public string Path { get; }
@@ -41,6 +42,12 @@ public sealed class Engine : IDisposable
 
     public int Context => _executor.Context;
 
+    /// <summary>The KV pool this engine was loaded with.</summary>
+    public KvPoolSize KvPool => _executor.Pool;
+
+    /// <summary>Running and waiting sequences, KV blocks and prefix-cache counts, now.</summary>
+    public SchedulerSnapshot Scheduler => _scheduler.Snapshot();
+
     /// <summary>Per-step device timing, where the executor offers it (GPU timestamps).</summary>
     public IStepProfiler? StepProfiler => _executor as IStepProfiler;
 
@@ -50,16 +57,23 @@ public sealed class Engine : IDisposable
     /// <summary>Opens, checks and prepares an engine for this machine.</summary>
     /// <param name="threads">CPU worker threads; defaults to all cores.</param>
     /// <param name="device">GPU index (as <c>llmc devices</c> lists them) for GPU engines; defaults to the best one.</param>
-    public static Engine Load(string path, int? threads = null, int? device = null)
+    public static Engine Load(string path, int? threads = null, int? device = null) =>
+        Load(path, new EngineOptions { Threads = threads, Device = device });
+
+    /// <summary>Opens, checks and prepares an engine for this machine with a KV pool and scheduling of <paramref name="options"/>.</summary>
+    public static Engine Load(string path, EngineOptions options)
     {
         var file = EngineFile.Open(path);
+        IModelExecutor? executor = null;
         try
         {
             TensorSectionCheck.Verify(file);
-            return new Engine(path, file, CreateExecutor(path, file, threads ?? Environment.ProcessorCount, device));
+            executor = CreateExecutor(path, file, options);
+            return new Engine(path, file, executor, options);
         }
         catch
         {
+            executor?.Dispose();
             file.Dispose();
             throw;
         }
@@ -75,76 +89,50 @@ public sealed class Engine : IDisposable
 
     public int[] Encode(string prompt, bool? addBos = null) => Tokenizer.Encode(prompt, addBos ?? Manifest.Generation.AddBos);
 
-    /// <summary>Generates from token ids, calling <paramref name="onPiece"/> with text as it is produced.</summary>
-    public GenerationResult Generate(int[] prompt, GenerationOptions options, Action<string>? onPiece = null, CancellationToken cancel = default)
-    {
-        _turn.Wait(cancel);
-        try
-        {
-            return _generator.Generate(prompt, options, onPiece, cancel);
-        }
-        finally
-        {
-            _turn.Release();
-        }
-    }
+    /// <summary>
+    /// Generates from token ids, calling <paramref name="onPiece"/> with text as it is produced (on the scheduler's
+    /// thread: keep it short, every running request waits for it).
+    /// </summary>
+    public GenerationResult Generate(int[] prompt, GenerationOptions options, Action<string>? onPiece = null, CancellationToken cancel = default) =>
+        GenerateTokensAsync(prompt, options, onPiece, cancel).GetAwaiter().GetResult();
 
     public GenerationResult Generate(string prompt, GenerationOptions options, Action<string>? onPiece = null, CancellationToken cancel = default) =>
         Generate(Encode(prompt, options.AddBos), options, onPiece, cancel);
 
-    /// <summary>Streams the generated text piece by piece; the model runs on a worker thread.</summary>
+    /// <summary>Queues a generation from token ids with the other running requests; the task ends with its result.</summary>
+    public Task<GenerationResult> GenerateTokensAsync(int[] prompt, GenerationOptions options, Action<string>? onPiece = null, CancellationToken cancel = default) =>
+        _scheduler.Submit(prompt, options, onPiece, cancel);
+
+    /// <summary>Streams the generated text piece by piece.</summary>
     public async IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancel = default)
     {
+        options ??= new GenerationOptions();
         var channel = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var run = Task.Run(() =>
-        {
-            try
-            {
-                Generate(prompt, options ?? new GenerationOptions(), piece => channel.Writer.TryWrite(piece), cancel);
-                channel.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                channel.Writer.Complete(e);
-            }
-        }, CancellationToken.None);
+        var run = GenerateTokensAsync(Encode(prompt, options.AddBos), options, piece => channel.Writer.TryWrite(piece), cancel);
+        _ = run.ContinueWith(t => channel.Writer.Complete(t.Exception?.InnerException), TaskScheduler.Default);
         await foreach (var piece in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             yield return piece;
         await run.ConfigureAwait(false);
     }
 
     /// <summary>Logits for every position of <paramref name="tokens"/> fed from position 0, row-major [tokens, vocab].</summary>
-    public float[] Logits(ReadOnlySpan<int> tokens)
-    {
-        var result = new float[tokens.Length * _executor.VocabSize];
-        _turn.Wait();
-        try
-        {
-            _generator.AllLogits(tokens, result);
-            return result;
-        }
-        finally
-        {
-            _turn.Release();
-        }
-    }
+    public float[] Logits(ReadOnlySpan<int> tokens) => _scheduler.Logits(tokens.ToArray()).GetAwaiter().GetResult();
 
     public void Dispose()
     {
+        _scheduler.Dispose();
         _executor.Dispose();
         _file.Dispose();
-        _turn.Dispose();
     }
 
-    private static IModelExecutor CreateExecutor(string path, EngineFile file, int threads, int? device)
+    private static IModelExecutor CreateExecutor(string path, EngineFile file, EngineOptions options)
     {
         var target = file.Manifest.Target;
-        var pool = new KvPoolOptions();
-        if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file, pool);
-        if (target == VulkanExecutor.Target) return new VulkanExecutor(file, device, kvPool: pool);
+        if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file, options.KvPool);
+        if (target == VulkanExecutor.Target) return new VulkanExecutor(file, options.Device, kvPool: options.KvPool);
         if (!target.StartsWith("cpu-", StringComparison.Ordinal))
             throw new ModelFileException(path, $"engine is for target '{target}', which this runtime cannot run (it runs cpu-avx2, cpu-avx512, cuda-sm*, vulkan)");
         if (CpuIsa.Missing(target) is string missing) throw new ModelFileException(path, missing);
-        return new CpuExecutor(file, threads, pool);
+        return new CpuExecutor(file, options.Threads ?? Environment.ProcessorCount, options.KvPool);
     }
 }

@@ -28,10 +28,22 @@ public enum FinishReason
     Cancelled,
 }
 
-/// <summary>Throughput of one generation.</summary>
+/// <summary>
+/// Throughput and latency of one generation: <paramref name="Prefill"/> runs from the request's first step to its first
+/// token, <paramref name="Decode"/> from then to its end.
+/// </summary>
 public sealed record GenerationStats(int PromptTokens, int GeneratedTokens, TimeSpan Prefill, TimeSpan Decode)
 {
-    public double PrefillTokensPerSecond => PromptTokens / Math.Max(Prefill.TotalSeconds, 1e-9);
+    /// <summary>Prompt tokens whose keys and values came from the prefix cache instead of a prefill.</summary>
+    public int CachedPromptTokens { get; init; }
+
+    /// <summary>From the request's arrival (queueing included) to its first generated token.</summary>
+    public TimeSpan TimeToFirstToken { get; init; }
+
+    /// <summary>Decode time per token after the first.</summary>
+    public TimeSpan TimePerOutputToken => GeneratedTokens > 1 ? Decode / (GeneratedTokens - 1) : TimeSpan.Zero;
+
+    public double PrefillTokensPerSecond => (PromptTokens - CachedPromptTokens) / Math.Max(Prefill.TotalSeconds, 1e-9);
 
     /// <summary>Tokens after the first per second of decode time (the first comes from the prefill's logits).</summary>
     public double DecodeTokensPerSecond => Math.Max(GeneratedTokens - 1, 0) / Math.Max(Decode.TotalSeconds, 1e-9);

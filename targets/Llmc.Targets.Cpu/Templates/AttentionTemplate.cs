@@ -4,13 +4,15 @@ using Llmc.Targets.Emit;
 namespace Llmc.Targets.Cpu.Templates;
 
 /// <summary>
-/// <c>attention(q, k, v, positions, k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale}</c>.
+/// <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context}</c>
+/// over a paged KV pool (<see cref="Ir.Quantization.KvBlockTable"/>): rows of any sequences at any positions.
 /// Tasks split the kv heads: a task writes its heads' cache columns for every row, then computes every query head
-/// of their groups, so no task reads cache columns another task writes. Query rows go in tiles of <see cref="RowTile"/>:
-/// each cache row is read (a kv8 row widened) once for every head of the group in all rows of the tile, so prefill
-/// reads the cache once per tile rather than once per row. Softmax is online over blocks of positions (no scratch that
-/// grows with the context), kept per query vector (row, head) of the tile.
-/// <para>With <paramref name="rotary"/> it renders <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c>:
+/// of their groups, so no task reads cache columns another task writes. Query rows go in tiles of up to
+/// <see cref="RowTile"/> adjacent rows of one sequence: each cache row is read (a kv8 row widened) once for every head
+/// of the group in all rows of the tile, so prefill reads the cache once per tile rather than once per row. Softmax is
+/// online over blocks of positions (no scratch that grows with the context), kept per query vector (row, head) of the
+/// tile; each block's pool rows are looked up once per tile, walking the sequence's block table.
+/// <para>With <paramref name="rotary"/> it renders <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache, v_cache)</c>:
 /// q, k and v are column ranges of one fused projection row, keys are rotated as they are written to the cache and
 /// a tile's queries are rotated into the query scratch before scoring, with cosines and sines computed once per
 /// (head, row) in double as <c>rope</c> does.</para>
@@ -29,8 +31,9 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         var attrs = kernel.Instance.Attrs;
         int heads = attrs.GetInt("n_heads"), kvHeads = attrs.GetInt("n_kv_heads"), headDim = attrs.GetInt("head_dim");
         var positionOperand = rotary ? 1 : 3;
-        var cacheOperand = rotary ? 3 : 4;
-        if (kernel.Instance.Operands.Where((_, i) => i != positionOperand && i < cacheOperand).Any(t => t.DType != DType.F32))
+        // Then block_tables and row_blocks, right before the caches.
+        var cacheOperand = rotary ? 5 : 6;
+        if (kernel.Instance.Operands.Take(positionOperand).Any(t => t.DType != DType.F32) || (rotary && kernel.Instance.Operands[2].DType != DType.F32))
             throw new TargetException($"{kernel.Name}: the CPU attention kernel reads f32 activations only");
         var cache = new KvCacheRows(kernel, cacheOperand);
         if (rotary)
@@ -45,6 +48,8 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             kernel.Operand("values", 2);
         }
         kernel.Operand("positions", positionOperand);
+        kernel.Operand("tables", cacheOperand - 2);
+        kernel.Operand("rowBlocks", cacheOperand - 1);
         kernel.Result("y");
         kernel.Constant("HeadDim", headDim);
         kernel.Constant("Half", headDim / 2);
@@ -54,7 +59,8 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         // Row strides of the q and k/v inputs: one fused row holds all three when rotary.
         kernel.Constant("QueryStride", rotary ? (heads + 2 * kvHeads) * headDim : heads * headDim);
         kernel.Constant("KvStride", rotary ? (heads + 2 * kvHeads) * headDim : kvHeads * headDim);
-        kernel.Constant("Context", kernel.Instance.Operands[cacheOperand][0].Size);
+        kernel.Constant("Context", attrs.GetInt("context"));
+        w.Line($"int BlockSize = {KernelSource.Size(Dim.KvBlock)};");
         if (rotary)
         {
             w.Line("float* keys = q + QueryWidth;");
@@ -72,6 +78,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         w.Line("float* maxima = stackalloc float[Vectors];");
         w.Line("double* sums = stackalloc double[Vectors];");
         w.Line("int* counts = stackalloc int[RowTile];");
+        w.Line("int* slots = stackalloc int[Block];");
         cache.Declare();
         if (rotary)
         {
@@ -81,9 +88,11 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         using (w.Block("for (int head = firstHead; head < lastHead; head++)"))
         {
             RenderCacheWrite(kernel, cache);
-            using (w.Block("for (int r0 = 0; r0 < rows; r0 += RowTile)"))
+            using (w.Block("for (int r0 = 0, tileRows; r0 < rows; r0 += tileRows)"))
             {
-                w.Line("int tileRows = Math.Min(RowTile, rows - r0), vectors = tileRows * Group, end = 0;");
+                w.Line("int table = rowBlocks[r0];");
+                w.Line("for (tileRows = 1; tileRows < RowTile && r0 + tileRows < rows && rowBlocks[r0 + tileRows] == table; tileRows++) { }");
+                w.Line("int vectors = tileRows * Group, end = 0;");
                 RenderQueryGather(kernel);
                 w.Line("new Span<float>(acc, vectors * HeadDim).Clear();");
                 w.Line("new Span<float>(maxima, vectors).Fill(float.NegativeInfinity);");
@@ -91,9 +100,10 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                 using (w.Block("for (int t0 = 0; t0 < end; t0 += Block)"))
                 {
                     w.Line("int length = Math.Min(Block, end - t0);");
+                    w.Line("Slots(tables + table, t0, length, BlockSize, slots);");
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
-                        cache.Row("key", "t0 + t", "keyRow");
+                        cache.Row("key", "slots[t]", "keyRow");
                         w.Line($"float factor = {cache.Scaled("keyRow", "Scale")};");
                         w.Line("int j = 0;");
                         w.Line("for (; j + 4 <= vectors; j += 4) Dot4(queries + j * HeadDim, keyRow, factor, scores + j * Block + t);");
@@ -102,7 +112,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                     using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim);
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
-                        cache.Row("value", "t0 + t", "valueRow");
+                        cache.Row("value", "slots[t]", "valueRow");
                         w.Line($"for (int j = 0; j < vectors; j++) AddScaled({cache.Scaled("valueRow", "scores[j * Block + t]")}, valueRow, acc + j * HeadDim);");
                     }
                 }
@@ -117,6 +127,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                 }
             }
         }
+        RenderSlots(kernel);
         RenderDot(kernel, headDim);
         RenderDot4(kernel, headDim);
         RenderAddScaled(kernel, headDim);
@@ -131,8 +142,9 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         {
             w.Line("int position = positions[r];");
             w.Line("if ((uint)position >= Context)");
-            w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: position \" + position + \" outside the KV cache of \" + Context);");
-            w.Line("long from = (long)r * KvStride + head * HeadDim, to = (long)position * KvWidth + head * HeadDim;");
+            w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: position \" + position + \" outside the context of \" + Context);");
+            w.Line("int slot = tables[rowBlocks[r] + position / BlockSize] * BlockSize + position % BlockSize;");
+            w.Line("long from = (long)r * KvStride + head * HeadDim, to = (long)slot * KvWidth + head * HeadDim;");
             if (rotary) w.Line("Angles(position, invFreq, cos, sin);");
             if (cache.IsInt8)
             {
@@ -211,6 +223,25 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             }
             else
                 w.Line("new Span<float>(from, Group * HeadDim).CopyTo(new Span<float>(to, Group * HeadDim));");
+        }
+    }
+
+    /// <summary>
+    /// The pool rows of positions first..first+count−1 of the sequence whose block table is <c>table</c>: one table
+    /// read per block crossed instead of a division per position.
+    /// </summary>
+    private static void RenderSlots(KernelSource kernel)
+    {
+        var w = kernel.Writer;
+        using (w.Block("static void Slots(int* table, int first, int count, int blockSize, int* slots)"))
+        {
+            w.Line("int entry = first / blockSize, offset = first % blockSize, row = table[entry] * blockSize;");
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("slots[t] = row + offset;");
+                // The last position may end a block that the table does not follow with another.
+                w.Line("if (++offset == blockSize && t + 1 < count) { offset = 0; row = table[++entry] * blockSize; }");
+            }
         }
     }
 

@@ -4,13 +4,13 @@ using Llmc.Ir.Quantization;
 namespace Llmc.Targets.Cpu.Templates;
 
 /// <summary>
-/// How the attention kernel stores and reads one kv head's part of a KV cache row. An f32 cache is read in place.
+/// How the attention kernel stores and reads one kv head's part of a KV pool row. An f32 cache is read in place.
 /// A kv8 cache (<see cref="KvCacheFormat"/>) is quantized as rows are written, term for term as
 /// <see cref="ActivationQuantization"/> rounds a group (so kernel and reference store the same codes). A row read is
 /// widened once to f32 codes in a scratch row that every query vector of the kernel's tile then shares; its scale
 /// multiplies the dot product or the softmax weight instead of every element.
 /// Expects the kernel's <c>HeadDim</c> and <c>KvWidth</c> constants, a loop variable <c>head</c> (the kv head) and, where
-/// rows are written, <c>position</c> (the cache row).
+/// rows are written, <c>slot</c> (the pool row).
 /// </summary>
 internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
 {
@@ -29,29 +29,30 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
             return;
         }
         var shape = kernel.Instance.Operands[keyOperand].Shape;
-        kernel.Constant("KvHeads", shape[1].Size);
-        var codes = KvCacheFormat.CodesOffset(checked((int)shape[0].Size), checked((int)shape[1].Size));
+        kernel.Constant("KvHeads", shape[2].Size);
+        // KvCacheFormat: the scales of every pool row, then the codes.
+        w.Line($"long codesOffset = (long){KernelSource.Size(shape[0])} * {KernelSource.Size(shape[1])} * KvHeads * sizeof(float);");
         for (var i = 0; i < Caches.Length; i++)
         {
             w.Line($"float* {Caches[i]}Scales = (float*)args[{keyOperand + i}];");
-            w.Line($"sbyte* {Caches[i]}Codes = (sbyte*)args[{keyOperand + i}] + {codes}L;");
+            w.Line($"sbyte* {Caches[i]}Codes = (sbyte*)args[{keyOperand + i}] + codesOffset;");
             w.Line($"float* {Caches[i]}Scratch = stackalloc float[HeadDim];");
         }
     }
 
     /// <summary>
-    /// Declares <paramref name="pointer"/> as head <c>head</c>'s f32 values of <paramref name="cache"/> (key or value) row
-    /// <paramref name="position"/>: in place (f32), or the row's codes widened into the scratch row and <c>{pointer}Scale</c> (kv8).
+    /// Declares <paramref name="pointer"/> as head <c>head</c>'s f32 values of <paramref name="cache"/> (key or value) pool row
+    /// <paramref name="slot"/>: in place (f32), or the row's codes widened into the scratch row and <c>{pointer}Scale</c> (kv8).
     /// </summary>
-    public void Row(string cache, string position, string pointer)
+    public void Row(string cache, string slot, string pointer)
     {
         var w = kernel.Writer;
         if (!IsInt8)
         {
-            w.Line($"float* {pointer} = {cache}Cache + (long)({position}) * KvWidth + head * HeadDim;");
+            w.Line($"float* {pointer} = {cache}Cache + (long)({slot}) * KvWidth + head * HeadDim;");
             return;
         }
-        w.Line($"long {pointer}At = (long)({position}) * KvHeads + head;");
+        w.Line($"long {pointer}At = (long)({slot}) * KvHeads + head;");
         w.Line($"Widen({cache}Codes + {pointer}At * HeadDim, {cache}Scratch);");
         w.Line($"float* {pointer} = {cache}Scratch;");
         w.Line($"float {pointer}Scale = {cache}Scales[{pointer}At];");
@@ -63,9 +64,9 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
     /// <summary>A kv8 kernel's key scratch row, free while rows are written: a rotated key's way into the cache (f32 caches are written in place).</summary>
     public string KeyScratch => "keyScratch";
 
-    /// <summary>Quantizes the head_dim values at <paramref name="source"/> into head <c>head</c> of kv8 <paramref name="cache"/> row <c>position</c>.</summary>
+    /// <summary>Quantizes the head_dim values at <paramref name="source"/> into head <c>head</c> of kv8 <paramref name="cache"/> pool row <c>slot</c>.</summary>
     public void Write(string cache, string source) =>
-        kernel.Writer.Line($"Quantize({source}, {cache}Scales, {cache}Codes, position, head);");
+        kernel.Writer.Line($"Quantize({source}, {cache}Scales, {cache}Codes, slot, head);");
 
     /// <summary>The quantize and widen helpers a kv8 kernel calls.</summary>
     public void RenderHelpers()
@@ -73,9 +74,9 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
         if (!IsInt8) return;
         var w = kernel.Writer;
         // ActivationQuantization.QuantizeGroup, in the same f32 operations and order.
-        using (w.Block("static void Quantize(float* row, float* scales, sbyte* codes, int position, int head)"))
+        using (w.Block("static void Quantize(float* row, float* scales, sbyte* codes, int slot, int head)"))
         {
-            w.Line("long at = (long)position * KvHeads + head;");
+            w.Line("long at = (long)slot * KvHeads + head;");
             w.Line("sbyte* to = codes + at * HeadDim;");
             w.Line("float max = 0f;");
             w.Line("for (int i = 0; i < HeadDim; i++) max = MathF.Max(max, MathF.Abs(row[i]));");
@@ -86,7 +87,7 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
         var d = kernel.Dialect;
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block("static void Widen(sbyte* codes, float* row)"))
-            kernel.ForLanes("i", "0", "HeadDim", checked((int)kernel.Instance.Operands[keyOperand].Shape[2].Size),
+            kernel.ForLanes("i", "0", "HeadDim", checked((int)kernel.Instance.Operands[keyOperand].Shape[3].Size),
                 () => w.Line(d.Store($"{d.VectorClass}.ConvertToSingle({WidenedCodes(d, "codes + i")})", "row + i")),
                 () => w.Line("row[i] = codes[i];"));
     }

@@ -1,0 +1,19 @@
+using Llmc.Runtime.Plan;
+using Llmc.Runtime.Scheduling;
+
+namespace Llmc.Runtime;
+
+/// <summary>How an engine is loaded: the device, its KV pool and how steps are filled.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>CPU worker threads; null uses all cores.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>GPU index (as <c>llmc devices</c> lists them) for GPU engines; null picks the best one.</summary>
+    public int? Device { get; init; }
+
+    /// <summary>The KV pool: block size, the most sequences at once, the KV memory.</summary>
+    public KvPoolOptions KvPool { get; init; } = new();
+
+    public SchedulerOptions Scheduler { get; init; } = new();
+}
