@@ -1,4 +1,5 @@
 using System.Globalization;
+using Llmc.Runtime.Plan;
 using Llmc.Targets.Emit;
 using Llmc.Targets.Gpu;
 
@@ -34,11 +35,10 @@ public sealed record CudaDialect(string Target) : GpuDialect(Target)
 
     public override string Word(int argument, string index) => $"a{argument}[{index}]";
 
-    public override string Symbol(string name) => name switch
-    {
-        "seq" or "out" => name,
-        _ => throw new TargetException($"unknown plan symbol '{name}'"),
-    };
+    /// <summary>The plan symbols are the kernel's int parameters of the same names (<see cref="WriteKernel"/>).</summary>
+    public override string Symbol(string name) => PlanSymbols.Names.Contains(name)
+        ? name
+        : throw new TargetException($"unknown plan symbol '{name}'");
 
     public override string Cast(string type, string value) => $"(({type})({value}))";
 
@@ -79,13 +79,14 @@ public sealed record CudaDialect(string Target) : GpuDialect(Target)
     };
 
     /// <summary>
-    /// <c>extern "C" __global__ void entry(args..., int seq, int out)</c> with the block size as its launch bound and
+    /// <c>extern "C" __global__ void entry(args..., int seq, int out, int kv_table, int kv_blocks, int kv_block)</c> (the
+    /// <see cref="PlanSymbols"/>, in order) with the block size as its launch bound and
     /// the shared arrays declared first in the body.
     /// </summary>
     public override void WriteKernel(SourceWriter writer, GpuKernelSignature signature, Action body)
     {
         var args = signature.Writes.Select((writes, i) => $"{(writes ? "" : "const ")}unsigned int* __restrict__ a{i}")
-            .Append("int seq").Append("int out");
+            .Concat(PlanSymbols.Names.Select(n => $"int {n}"));
         var localSize = signature.Shape.LocalSize.ToString(CultureInfo.InvariantCulture);
         using (writer.Block($"extern \"C\" __global__ void __launch_bounds__({localSize}) {signature.Entry}({string.Join(", ", args)})"))
         {

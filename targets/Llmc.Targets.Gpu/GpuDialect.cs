@@ -36,7 +36,7 @@ public abstract record GpuDialect(string Target) : Dialect(Target)
     /// <summary>Word <paramref name="index"/> of kernel argument <paramref name="argument"/>, readable and (for outputs) assignable.</summary>
     public abstract string Word(int argument, string index);
 
-    /// <summary>The run-time value of a plan symbol (<c>seq</c>, <c>out</c>).</summary>
+    /// <summary>The run-time value of a plan symbol (one of <see cref="Runtime.Plan.PlanSymbols.Names"/>).</summary>
     public abstract string Symbol(string name);
 
     /// <summary>The unsigned 32-bit integer type.</summary>

@@ -1,3 +1,4 @@
+using Llmc.Runtime.Plan;
 using Llmc.Targets.Emit;
 using Llmc.Targets.Gpu;
 
@@ -5,8 +6,8 @@ namespace Llmc.Targets.Vulkan;
 
 /// <summary>
 /// GLSL 4.50 compute shaders for Vulkan: one module per kernel with entry <c>main</c>; argument i is the std430
-/// storage buffer at set 0, binding i, an array of <c>uint</c>; the plan symbols are push constants
-/// <c>{ int seq; int out; }</c> at offset 0 (the second is spelled <c>outRows</c>: <c>out</c> is a GLSL keyword).
+/// storage buffer at set 0, binding i, an array of <c>uint</c>; the plan symbols are push constants, one int each in
+/// <see cref="PlanSymbols"/> order at offset 0, named as the symbols (but <c>out</c>, a GLSL keyword, is <c>outRows</c>).
 /// With <paramref name="Subgroups"/>, workgroup reductions use <c>GL_KHR_shader_subgroup_arithmetic</c> within each
 /// subgroup; such modules run only on devices reporting subgroup arithmetic in compute shaders.
 /// </summary>
@@ -34,12 +35,11 @@ public sealed record GlslDialect(bool Subgroups = false) : GpuDialect(VulkanTarg
 
     public override string Word(int argument, string index) => $"a{argument}.w[{index}]";
 
-    public override string Symbol(string name) => name switch
-    {
-        "seq" => "pc.seq",
-        "out" => "pc.outRows",
-        _ => throw new TargetException($"unknown plan symbol '{name}'"),
-    };
+    public override string Symbol(string name) => PlanSymbols.Names.Contains(name)
+        ? $"pc.{Member(name)}"
+        : throw new TargetException($"unknown plan symbol '{name}'");
+
+    private static string Member(string symbol) => symbol == "out" ? "outRows" : symbol;
 
     public override string BitsToFloat(string bits) => $"uintBitsToFloat({bits})";
 
@@ -86,7 +86,7 @@ public sealed record GlslDialect(bool Subgroups = false) : GpuDialect(VulkanTarg
             var access = signature.Writes[i] ? "" : "readonly ";
             w.Line($"layout(std430, set = 0, binding = {i}) {access}buffer Argument{i} {{ uint w[]; }} a{i};");
         }
-        w.Line("layout(push_constant) uniform Symbols { int seq; int outRows; } pc;");
+        w.Line($"layout(push_constant) uniform Symbols {{ {string.Concat(PlanSymbols.Names.Select(n => $"int {Member(n)}; "))}}} pc;");
         foreach (var array in signature.Shape.Shared) w.Line($"shared {array.Type} {array.Name}[{array.Count}];");
         w.Line();
         using (w.Block("void main()")) body();

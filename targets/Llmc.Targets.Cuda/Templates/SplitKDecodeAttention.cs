@@ -12,9 +12,11 @@ namespace Llmc.Targets.Cuda.Templates;
 /// in global memory; the last split of a head to finish (counted with an atomic) combines the partials, rescaling each by
 /// exp(max − overall max). A long context then keeps every multiprocessor busy where one workgroup per head would use a
 /// few. The scratch and counters are function-scope statics (global memory, zero at module load); the combining
-/// workgroup resets its head's counter for the next launch. The row's own position is read from the operands: the split
-/// holding it keeps the (rotated) key in shared memory and writes key and value into the caches (no other workgroup
-/// reads that position in this step).
+/// workgroup resets its head's counter for the next launch. Splits cover positions 0..context − 1 (the <c>context</c>
+/// attribute), read through row 0's block table (<see cref="AttentionOperands.PoolRow"/>), each split keeping its
+/// positions' pool rows in shared memory. The row's own position is read from the operands: the split holding it keeps
+/// the (rotated) key in shared memory and writes key and value into the caches at that position's pool row (no other
+/// workgroup reads that position in this step).
 /// </summary>
 public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
 {
@@ -27,7 +29,7 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
 
     /// <summary>f32 caches only; other cache formats take the shared template, which says whether it can store them.</summary>
     public bool AppliesTo(KernelInstance instance) =>
-        instance.Operands.Where((_, i) => i != _operands.Positions).All(t => t.DType == Ir.DType.F32);
+        instance.Operands.Where((_, i) => !_operands.IsIndex(i)).All(t => t.DType == Ir.DType.F32);
 
     public (int GroupsX, IReadOnlyList<SharedArray> Shared) Shape(KernelInstance instance, int localSize)
     {
@@ -38,6 +40,7 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
             new SharedArray("float", "splitQuery", headDim),
             new SharedArray("float", "splitKey", headDim),
             new SharedArray("float", "splitScores", Span),
+            new SharedArray("int", "splitRows", Span),
             new SharedArray("float", "splitWarps", localSize / 32),
             new SharedArray("int", "splitLast", 1),
         ]);
@@ -56,7 +59,7 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         w.Line($"static float partials[{heads * splits * (headDim + 2)}];");
         w.Line($"static unsigned int arrivals[{heads}];");
         w.Line($"int item = {d.GroupX}, h = item / Splits, split = item % Splits, kv = h / Group, lid = {d.LocalId};");
-        w.Line($"int position = {kernel.LoadInt(_operands.Positions, "0")}, start = split * {Span};");
+        w.Line($"int position = {kernel.LoadInt(_operands.Positions, "0")}, tableStart = {kernel.LoadInt(_operands.RowBlocks, "0")}, start = split * {Span};");
         w.Line($"if (h >= {heads} || start > position) return;");
         w.Line($"int length = {d.Min($"{Span}", "position + 1 - start")}, active = position / {Span} + 1;");
         w.Line($"bool holdsPosition = position < start + {Span};");
@@ -67,21 +70,23 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         w.Line(d.Barrier);
         using (w.Block("if (holdsPosition && h % Group == 0)"))
         {
-            cache.RenderStore(kernel, _operands.KeyCache, threads, i => $"splitKey[{i}]");
-            cache.RenderStore(kernel, _operands.ValueCache, threads, i => kernel.Load(_operands.Value, $"valueAt + {i}"));
+            w.Line($"int slot = {_operands.PoolRow(kernel, "tableStart", "position")};");
+            cache.RenderStore(kernel, _operands.KeyCache, "slot", threads, i => $"splitKey[{i}]");
+            cache.RenderStore(kernel, _operands.ValueCache, "slot", threads, i => kernel.Load(_operands.Value, $"valueAt + {i}"));
         }
 
         w.Line($"float localMax = {d.Float(double.NegativeInfinity)};");
         using (w.Block($"for (int t = lid; t < length; t += {threads})"))
         {
-            w.Line("int p = start + t;");
+            w.Line($"int p = start + t, at = {_operands.PoolRow(kernel, "tableStart", "p")};");
+            w.Line("splitRows[t] = at;");
             w.Line("float dot = 0.0f;");
             w.Line($"if (p == position) for (int i = 0; i < HeadDim; i++) dot = {d.Fma("splitQuery[i]", "splitKey[i]", "dot")};");
-            w.Line($"else for (int i = 0; i < HeadDim; i++) dot = {d.Fma("splitQuery[i]", cache.Element(kernel, _operands.KeyCache, "p", "i"), "dot")};");
+            w.Line($"else for (int i = 0; i < HeadDim; i++) dot = {d.Fma("splitQuery[i]", cache.Element(kernel, _operands.KeyCache, "at", "i"), "dot")};");
             w.Line("splitScores[t] = dot * Scale;");
             w.Line($"localMax = {d.Max("localMax", "splitScores[t]")};");
         }
-        // The barrier after each reduction: the next one reuses splitWarps, and the values below read every score.
+        // The barrier after each reduction: the next one reuses splitWarps, and the values below read every score and pool row.
         w.Line($"float spanMax = {kernel.Reduce("splitWarps", "localMax", threads, d.Max)};");
         w.Line(d.Barrier);
         w.Line($"float spanSum = {ChunkSoftmax.RenderExponentials(kernel, "splitScores", "spanMax", "splitWarps")};");
@@ -90,7 +95,7 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         using (w.Block($"for (int i = lid; i < HeadDim; i += {threads})"))
         {
             w.Line("float s = 0.0f;");
-            var value = $"(start + t == position ? {kernel.Load(_operands.Value, "valueAt + i")} : {cache.Element(kernel, _operands.ValueCache, "start + t", "i")})";
+            var value = $"(start + t == position ? {kernel.Load(_operands.Value, "valueAt + i")} : {cache.Element(kernel, _operands.ValueCache, "splitRows[t]", "i")})";
             w.Line($"for (int t = 0; t < length; t++) s = {d.Fma("splitScores[t]", value, "s")};");
             w.Line("mine[2 + i] = s;");
         }
@@ -123,5 +128,5 @@ public sealed class SplitKDecodeAttention(bool rotary) : ICudaVariant
         w.Line("if (lid == 0) arrivals[h] = 0u;");
     }
 
-    private int Splits(KernelInstance instance) => (instance.Operands[_operands.KeyCache][0].Size + Span - 1) / Span;
+    private static int Splits(KernelInstance instance) => (instance.Attrs.GetInt("context") + Span - 1) / Span;
 }

@@ -1,10 +1,11 @@
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// The operands of <c>attention(q, k, v, positions, k_cache, v_cache)</c> and, with <paramref name="WithRotary"/>,
-/// <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c> (q, k and v side by side in each qkv row, q and
-/// k rotated by <see cref="Rotary"/>), and what every attention kernel (the shared template and CUDA's split-K decode)
-/// declares and reads through them.
+/// The operands of <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache)</c> and, with
+/// <paramref name="WithRotary"/>, <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache,
+/// v_cache)</c> (q, k and v side by side in each qkv row, q and k rotated by <see cref="Rotary"/>), and what every
+/// attention kernel (the shared template and CUDA's split-K decode) declares and reads through them. The caches are
+/// pools of blocks; a row's sequence finds its positions through the block tables (<see cref="PoolRow"/>).
 /// </summary>
 public sealed record AttentionOperands(bool WithRotary)
 {
@@ -19,15 +20,33 @@ public sealed record AttentionOperands(bool WithRotary)
     /// <summary>inv_freq, with rotary only.</summary>
     public int Frequency => 2;
 
-    public int KeyCache => WithRotary ? 3 : 4;
+    public int BlockTables => WithRotary ? 3 : 4;
 
-    public int ValueCache => WithRotary ? 4 : 5;
+    public int RowBlocks => WithRotary ? 4 : 5;
+
+    public int KeyCache => WithRotary ? 5 : 6;
+
+    public int ValueCache => WithRotary ? 6 : 7;
+
+    /// <summary>Whether operand <paramref name="operand"/> is one of the i32 index operands (positions and the block tables).</summary>
+    public bool IsIndex(int operand) => operand == Positions || operand == BlockTables || operand == RowBlocks;
+
+    /// <summary>
+    /// The pool row (<see cref="Ir.Quantization.KvBlockTable"/>) holding position <paramref name="position"/> of the
+    /// sequence whose block table starts at entry <paramref name="tableStart"/> (a row's <c>row_blocks</c> value).
+    /// Both are int expressions, repeated, so keep them simple.
+    /// </summary>
+    public string PoolRow(GpuKernelSource kernel, string tableStart, string position)
+    {
+        var block = kernel.Size(kernel.Instance.Operands[KeyCache][1]);
+        return $"({kernel.LoadInt(BlockTables, $"{tableStart} + ({position}) / {block}")} * {block} + ({position}) % {block})";
+    }
 
     /// <summary>
     /// Declares the head geometry: <c>HeadDim</c>, <c>Half</c>, <c>Group</c> (query heads per kv head),
     /// <c>QueryWidth</c>, <c>KvWidth</c>, <c>KvHeads</c>, the row strides <c>QueryStride</c> and <c>KeyStride</c>, where
-    /// k and v start in a row (<c>KeyOffset</c>, <c>ValueOffset</c>), the cache length <c>Context</c> and the score
-    /// <c>Scale</c>.
+    /// k and v start in a row (<c>KeyOffset</c>, <c>ValueOffset</c>), the longest sequence <c>Context</c> (the
+    /// <c>context</c> attribute: the pool's size is a run-time symbol) and the score <c>Scale</c>.
     /// </summary>
     public void RenderConstants(GpuKernelSource kernel)
     {
@@ -44,7 +63,7 @@ public sealed record AttentionOperands(bool WithRotary)
         kernel.Constant("KeyStride", WithRotary ? queryWidth + 2 * kvWidth : kvWidth);
         kernel.Constant("KeyOffset", WithRotary ? queryWidth : 0);
         kernel.Constant("ValueOffset", WithRotary ? queryWidth + kvWidth : 0);
-        kernel.Constant("Context", kernel.Instance.Operands[KeyCache][0].Size);
+        kernel.Constant("Context", attrs.GetInt("context"));
         kernel.Constant("Scale", attrs.GetDouble("scale"));
     }
 

@@ -5,14 +5,17 @@ using Llmc.Targets.Emit;
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// <c>attention(q, k, v, positions, k_cache, v_cache)</c> and, with <paramref name="rotary"/>,
-/// <c>attention_rope(qkv, positions, inv_freq, k_cache, v_cache)</c> (<see cref="AttentionOperands"/>): one workgroup
-/// per (query head, row). The first query head of each kv group writes the row's k and v into the caches at its
-/// position. Workgroups cannot wait for each other within a dispatch, so positions this step writes are read from the
-/// operands instead of the caches: the runtime's rows of a step have consecutive positions, so position p is row
-/// p − positions[0] when that row's position is p. Softmax is online over chunks of positions: threads compute a
-/// chunk's scores (one position each), workgroup reductions give the chunk's maximum and sum, then each thread
-/// accumulates its own head dimensions over the chunk. Caches are f32 or kv8 (<see cref="KvCacheAccess"/>).
+/// <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache)</c> and, with <paramref name="rotary"/>,
+/// <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache, v_cache)</c>
+/// (<see cref="AttentionOperands"/>): one workgroup per (query head, row). The first query head of each kv group writes
+/// the row's k and v into the caches at the pool row of its position. Workgroups cannot wait for each other within a
+/// dispatch, so positions this step writes are read from the operands instead of the caches: the runtime puts the rows
+/// of one sequence next to each other with consecutive positions, so row r at position P finds position p of its
+/// sequence in row j = r − (P − p) when row j belongs to the same sequence (equal <c>row_blocks</c>) and is at p;
+/// other positions are read from the pool through the block table. Softmax is online over chunks of positions:
+/// threads find where a chunk's positions come from and compute their scores (one position each), workgroup
+/// reductions give the chunk's maximum and sum, then each thread accumulates its own head dimensions over the chunk.
+/// Caches are f32 or kv8 (<see cref="KvCacheAccess"/>).
 /// </summary>
 public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
 {
@@ -41,15 +44,14 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var operands = kernel.Instance.Operands;
-        if (operands.Where((_, i) => i != _operands.Positions && i != _operands.KeyCache && i != _operands.ValueCache).Any(t => t.DType != DType.F32))
+        if (operands.Where((_, i) => !_operands.IsIndex(i) && i != _operands.KeyCache && i != _operands.ValueCache).Any(t => t.DType != DType.F32))
             throw new TargetException("the GPU attention kernel reads f32 activations only");
         var cache = KvCacheAccess.For(operands[_operands.KeyCache]);
         _operands.RenderConstants(kernel);
         kernel.Constant("PerThread", (kernel.Instance.Attrs.GetInt("head_dim") + Threads - 1) / Threads);
         cache.RenderConstants(kernel);
         w.Line($"int h = {d.GroupX}, r = {d.GroupY}, kv = h / Group, lid = {d.LocalId};");
-        w.Line($"int rows = {kernel.Size(operands[_operands.Positions][0])};");
-        w.Line($"int first = {kernel.LoadInt(_operands.Positions, "0")}, position = {kernel.LoadInt(_operands.Positions, "r")};");
+        w.Line($"int position = {kernel.LoadInt(_operands.Positions, "r")}, tableStart = {kernel.LoadInt(_operands.RowBlocks, "r")};");
         RenderCacheWrite(kernel, cache);
         w.Line("int queryAt = r * QueryStride + h * HeadDim;");
         _operands.RenderHead(kernel, "query", _operands.Query, "queryAt", "position", Threads);
@@ -81,46 +83,50 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
 
     /// <summary>
     /// The first head of each group stages row r's k (rotated with rotary), then v, in shared memory and stores each
-    /// into its cache; the condition is the same for the whole workgroup, so its barriers are reached by all.
+    /// into its cache at the pool row of the row's position; the condition is the same for the whole workgroup, so its
+    /// barriers are reached by all.
     /// </summary>
     private void RenderCacheWrite(GpuKernelSource kernel, KvCacheAccess cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("if (h % Group == 0 && position >= 0 && position < Context)"))
         {
-            w.Line("int from = r * KeyStride + kv * HeadDim;");
+            w.Line($"int slot = {_operands.PoolRow(kernel, "tableStart", "position")}, from = r * KeyStride + kv * HeadDim;");
             _operands.RenderHead(kernel, "stage", _operands.Key, "KeyOffset + from", "position", Threads);
             w.Line(d.Barrier);
-            cache.RenderStore(kernel, _operands.KeyCache, Threads, i => $"stage[{i}]");
+            cache.RenderStore(kernel, _operands.KeyCache, "slot", Threads, i => $"stage[{i}]");
             w.Line(d.Barrier);
             w.Line($"for (int i = lid; i < HeadDim; i += {Threads}) stage[i] = {kernel.Load(_operands.Value, "ValueOffset + from + i")};");
             w.Line(d.Barrier);
-            cache.RenderStore(kernel, _operands.ValueCache, Threads, i => $"stage[{i}]");
+            cache.RenderStore(kernel, _operands.ValueCache, "slot", Threads, i => $"stage[{i}]");
             w.Line(d.Barrier);
         }
     }
 
-    /// <summary>Each thread's positions of the chunk: where the key comes from, its scaled score, and their maximum.</summary>
+    /// <summary>
+    /// Each thread's positions of the chunk: where the key comes from, its scaled score, and their maximum. Where
+    /// position t0 + t comes from is kept in <c>source[t]</c> for the values: its pool row (≥ 0), or −1 − the row of
+    /// this step that writes it.
+    /// </summary>
     private void RenderScores(GpuKernelSource kernel, KvCacheAccess cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line($"float localMax = {d.Float(double.NegativeInfinity)};");
         using (w.Block($"for (int t = lid; t < length; t += {Threads})"))
         {
-            w.Line("int p = t0 + t, fresh = p - first;");
-            w.Line("int from = -1;");
-            w.Line($"if (fresh >= 0 && fresh < rows && {kernel.LoadInt(_operands.Positions, "fresh")} == p) from = fresh;");
-            w.Line("source[t] = from;");
+            w.Line("int p = t0 + t, writer = r - (position - p);");
+            w.Line($"bool fresh = writer >= 0 && {kernel.LoadInt(_operands.RowBlocks, "writer")} == tableStart && {kernel.LoadInt(_operands.Positions, "writer")} == p;");
+            w.Line($"source[t] = fresh ? -1 - writer : {_operands.PoolRow(kernel, "tableStart", "p")};");
             w.Line("float dot = 0.0f;");
-            using (w.Block("if (from >= 0)"))
+            using (w.Block("if (fresh)"))
             {
-                w.Line("int keyAt = KeyOffset + from * KeyStride + kv * HeadDim;");
+                w.Line("int keyAt = KeyOffset + writer * KeyStride + kv * HeadDim;");
                 if (cache.Int8)
                 {
                     w.Line("float keyMax = 0.0f;");
                     RenderFreshKey(kernel, (key, _) => w.Line($"keyMax = {d.Max("keyMax", d.Abs(key))};"));
                     KvCacheAccess.RenderRounding(kernel, "keyMax", "keyScale", "keyInverse");
-                    w.Line("int valueAt = ValueOffset + from * KeyStride + kv * HeadDim;");
+                    w.Line("int valueAt = ValueOffset + writer * KeyStride + kv * HeadDim;");
                     w.Line("float valueMax = 0.0f;");
                     w.Line($"for (int i = 0; i < HeadDim; i++) valueMax = {d.Max("valueMax", d.Abs(kernel.Load(_operands.Value, "valueAt + i")))};");
                     KvCacheAccess.RenderRounding(kernel, "valueMax", "freshScale", "freshInverse");
@@ -130,7 +136,10 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
                 RenderFreshKey(kernel, (key, i) => w.Line($"dot = {d.Fma($"query[{i}]", cache.Fresh(kernel, key, "keyScale", "keyInverse"), "dot")};"));
             }
             using (w.Block("else"))
-                w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", cache.Element(kernel, _operands.KeyCache, "p", "i"), "dot")};");
+            {
+                w.Line("int at = source[t];");
+                w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", cache.Element(kernel, _operands.KeyCache, "at", "i"), "dot")};");
+            }
             w.Line("scores[t] = dot * Scale;");
             w.Line($"localMax = {d.Max("localMax", "scores[t]")};");
         }
@@ -171,9 +180,9 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
             w.Line("float s = acc[a] * correction;");
             using (w.Block("for (int t = 0; t < length; t++)"))
             {
-                w.Line("int from = source[t];");
-                var fresh = cache.Fresh(kernel, kernel.Load(_operands.Value, "ValueOffset + from * KeyStride + kv * HeadDim + i"), "valueScale[t]", "valueInverse[t]");
-                w.Line($"float value = from >= 0 ? {fresh} : {cache.Element(kernel, _operands.ValueCache, "t0 + t", "i")};");
+                w.Line("int at = source[t];");
+                var fresh = cache.Fresh(kernel, kernel.Load(_operands.Value, "ValueOffset + (-1 - at) * KeyStride + kv * HeadDim + i"), "valueScale[t]", "valueInverse[t]");
+                w.Line($"float value = at >= 0 ? {cache.Element(kernel, _operands.ValueCache, "at", "i")} : {fresh};");
                 w.Line($"s = {d.Fma("scores[t]", "value", "s")};");
             }
             w.Line("acc[a] = s;");

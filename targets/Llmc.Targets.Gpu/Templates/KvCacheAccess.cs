@@ -3,51 +3,56 @@ using Llmc.Ir;
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// How the attention kernels store and read a KV cache: f32 rows, or kv8 (<see cref="Ir.Quantization.KvCacheFormat"/>:
-/// one f32 scale per (position, kv head), then int8 codes, each head's row rounded as activation quantization rounds a
-/// group). kv8 rows of a head size that is not a multiple of 4 share words with their neighbours, which other
-/// workgroups write at the same time, so codes are stored byte by byte with atomics. Rows a step writes are read from
-/// the operands (see <see cref="AttentionTemplate"/>); with kv8 they are rounded the same way first, so they read as
-/// the cache would.
+/// How the attention kernels store and read a KV cache <paramref name="cache"/>, a pool addressed by pool row
+/// (<see cref="AttentionOperands.PoolRow"/>): f32 rows, or kv8 (<see cref="Ir.Quantization.KvCacheFormat"/>: one f32
+/// scale per (pool row, kv head), then int8 codes, each head's row rounded as activation quantization rounds a group).
+/// kv8 rows of a head size that is not a multiple of 4 share words with their neighbours, which other workgroups write
+/// at the same time, so codes are stored byte by byte with atomics. Rows a step writes are read from the operands (see
+/// <see cref="AttentionTemplate"/>); with kv8 they are rounded the same way first, so they read as the cache would.
 /// </summary>
-public sealed class KvCacheAccess(bool int8)
+public sealed class KvCacheAccess
 {
-    public static KvCacheAccess For(TensorType cache) => cache.DType switch
-    {
-        DType.F32 => new KvCacheAccess(false),
-        DType.KV8 => new KvCacheAccess(true),
-        var t => throw new TargetException($"the GPU attention kernel stores KV caches as f32 or kv8, not {t.Name()}"),
-    };
+    private readonly TensorType _cache;
 
-    public bool Int8 => int8;
+    private KvCacheAccess(TensorType cache) => _cache = cache;
 
-    /// <summary>Declares what the accessors use (kv8: where the codes start, in words).</summary>
+    public static KvCacheAccess For(TensorType cache) => cache.DType is DType.F32 or DType.KV8
+        ? new KvCacheAccess(cache)
+        : throw new TargetException($"the GPU attention kernel stores KV caches as f32 or kv8, not {cache.DType.Name()}");
+
+    public bool Int8 => _cache.DType == DType.KV8;
+
+    /// <summary>
+    /// Declares what the accessors use (kv8: <c>CodesWord</c>, where the codes start, in words: after a scale per pool
+    /// row and kv head, the pool's rows being run-time symbols).
+    /// </summary>
     public void RenderConstants(GpuKernelSource kernel)
     {
-        if (int8) kernel.Writer.Line("const int CodesWord = Context * KvHeads;");
+        if (Int8) kernel.Writer.Line($"int CodesWord = {kernel.Size(_cache[0])} * {kernel.Size(_cache[1])} * KvHeads;");
     }
 
-    /// <summary>Element i of kv head <c>kv</c> at <paramref name="position"/> of cache argument <paramref name="argument"/>, as f32.</summary>
-    public string Element(GpuKernelSource kernel, int argument, string position, string i)
+    /// <summary>Element i of kv head <c>kv</c> at pool row <paramref name="row"/> of cache argument <paramref name="argument"/>, as f32.</summary>
+    public string Element(GpuKernelSource kernel, int argument, string row, string i)
     {
-        if (!int8) return kernel.Load(argument, F32Index(position, i));
+        if (!Int8) return kernel.Load(argument, F32Index(row, i));
         var d = kernel.Dialect;
-        var at = $"(({position}) * KvHeads + kv) * HeadDim + {i}";
+        var at = $"(({row}) * KvHeads + kv) * HeadDim + {i}";
         var code = $"(({d.Cast("int", d.Word(argument, $"CodesWord + ({at} >> 2)"))} << (24 - 8 * ({at} & 3))) >> 24)";
-        return $"{d.BitsToFloat(d.Word(argument, $"({position}) * KvHeads + kv"))} * {d.Cast("float", code)}";
+        return $"{d.BitsToFloat(d.Word(argument, $"({row}) * KvHeads + kv"))} * {d.Cast("float", code)}";
     }
 
     /// <summary>
     /// Stores the head row whose element i is <paramref name="element"/>(i) (an f32 expression, read once per element
-    /// with f32 and twice with kv8, e.g. a row staged in shared memory) at (<c>position</c>, <c>kv</c>) of cache
-    /// argument <paramref name="argument"/>. Every thread of the workgroup must get here (kv8 reduces over the row).
+    /// with f32 and twice with kv8, e.g. a row staged in shared memory) at (pool row <paramref name="row"/>, <c>kv</c>)
+    /// of cache argument <paramref name="argument"/>. Every thread of the workgroup must get here (kv8 reduces over the
+    /// row).
     /// </summary>
-    public void RenderStore(GpuKernelSource kernel, int argument, int threads, Func<string, string> element)
+    public void RenderStore(GpuKernelSource kernel, int argument, string row, int threads, Func<string, string> element)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        if (!int8)
+        if (!Int8)
         {
-            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) {kernel.Store(argument, F32Index("position", "i"), element("i"))}");
+            w.Line($"for (int i = {d.LocalId}; i < HeadDim; i += {threads}) {kernel.Store(argument, F32Index(row, "i"), element("i"))}");
             return;
         }
         using (w.Block(""))
@@ -57,10 +62,10 @@ public sealed class KvCacheAccess(bool int8)
             w.Line($"float largest = {kernel.Reduce("partial", "rowMax", threads, d.Max)};");
             w.Line(d.Barrier);
             RenderRounding(kernel, "largest", "rowScale", "rowInverse");
-            w.Line($"if ({d.LocalId} == 0) {d.Word(argument, "position * KvHeads + kv")} = {d.FloatToBits("rowScale")};");
+            w.Line($"if ({d.LocalId} == 0) {d.Word(argument, $"({row}) * KvHeads + kv")} = {d.FloatToBits("rowScale")};");
             using (w.Block($"for (int i = {d.LocalId}; i < HeadDim; i += {threads})"))
             {
-                w.Line("int at = (position * KvHeads + kv) * HeadDim + i, shift = 8 * (at & 3);");
+                w.Line($"int at = (({row}) * KvHeads + kv) * HeadDim + i, shift = 8 * (at & 3);");
                 w.Line($"{d.Uint} code = {d.Cast(d.Uint, $"{d.Cast("int", d.RoundEven($"{element("i")} * rowInverse"))} & 255")};");
                 w.Line(d.AtomicAnd(d.Word(argument, "CodesWord + (at >> 2)"), $"~(255u << shift)"));
                 w.Line(d.AtomicOr(d.Word(argument, "CodesWord + (at >> 2)"), "code << shift"));
@@ -68,8 +73,8 @@ public sealed class KvCacheAccess(bool int8)
         }
     }
 
-    // Element i of kv head kv at a position of an f32 cache: rows of KvWidth, heads of HeadDim.
-    private static string F32Index(string position, string i) => $"({position}) * KvWidth + kv * HeadDim + {i}";
+    // Element i of kv head kv at a pool row of an f32 cache: rows of KvWidth, heads of HeadDim.
+    private static string F32Index(string row, string i) => $"({row}) * KvWidth + kv * HeadDim + {i}";
 
     /// <summary>
     /// Declares floats <paramref name="scale"/> and <paramref name="inverse"/> of a row whose largest magnitude is
@@ -90,5 +95,5 @@ public sealed class KvCacheAccess(bool int8)
 
     /// <summary>A fresh (operand) value as the cache would return it: rounded with kv8, itself with f32.</summary>
     public string Fresh(GpuKernelSource kernel, string value, string scale, string inverse) =>
-        int8 ? $"{scale} * {kernel.Dialect.RoundEven($"{value} * {inverse}")}" : value;
+        Int8 ? $"{scale} * {kernel.Dialect.RoundEven($"{value} * {inverse}")}" : value;
 }

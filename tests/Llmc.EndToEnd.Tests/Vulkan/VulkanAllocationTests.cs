@@ -16,6 +16,7 @@ public sealed class VulkanAllocationTests
             Llmc.Compiler.Build.EngineBuilder.Build(new Llmc.Compiler.Build.BuildOptions { Source = StoriesEngines.Source, Target = VulkanExecutor.Target, Output = path });
             using var file = EngineFile.Open(path);
             using var executor = new VulkanExecutor(file);
+            var sequence = new OneSequence(executor);
             var token = new int[] { 1 };
             var position = new int[1];
             int[] row = [0];
@@ -23,7 +24,7 @@ public sealed class VulkanAllocationTests
             void Step(int i)
             {
                 position[0] = i;
-                var logits = executor.Forward(token, position, row);
+                var logits = executor.Forward(sequence.Step(token, position, row));
                 token[0] = ArgMax(logits);
             }
 

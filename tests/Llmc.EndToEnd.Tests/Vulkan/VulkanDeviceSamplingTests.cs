@@ -3,11 +3,13 @@ using Llmc.Runtime.Devices;
 using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Generation;
+using Llmc.Runtime.Plan;
+using Llmc.Runtime.Scheduling;
 
 namespace Llmc.EndToEnd.Tests.Vulkan;
 
 /// <summary>
-/// stories260K on the Vulkan device with the engine's sampling kernel: generation takes token ids from the device
+/// stories260K on the Vulkan device with the engine's sampling kernel: the scheduler takes token ids from the device
 /// (never the logits), greedy reproduces the reference ids, a seeded sampled run matches the CPU engine's, and an engine
 /// built before device sampling (no sampling kernel) still generates, sampling on the host.
 /// </summary>
@@ -21,9 +23,9 @@ public sealed class VulkanDeviceSamplingTests(StoriesEngines engines)
         using var file = EngineFile.Open(engines.For(VulkanExecutor.Target));
         using var counting = new CountingExecutor(new VulkanExecutor(file));
         Assert.True(counting.CanSample(SamplingOptions.Greedy));
-        var generator = new TokenGenerator(counting, Tokenizer(file), [], []);
+        using var scheduler = new BatchScheduler(counting, Tokenizer(file), [], [], 1, new SchedulerOptions());
 
-        var result = generator.Generate(promptIds, new GenerationOptions { MaxTokens = 120, Sampling = SamplingOptions.Greedy }, null, default);
+        var result = scheduler.Submit(promptIds, new GenerationOptions { MaxTokens = 120, Sampling = SamplingOptions.Greedy }, null, default).GetAwaiter().GetResult();
 
         Assert.Equal(expected[..120], result.Tokens);
         Assert.Equal(0, counting.Forwards);
@@ -53,6 +55,7 @@ public sealed class VulkanDeviceSamplingTests(StoriesEngines engines)
     {
         using var file = EngineFile.Open(engines.For(VulkanExecutor.Target));
         using var executor = new VulkanExecutor(file);
+        var sequence = new OneSequence(executor);
         int[] tokens = [1, 403, 407, 261, 378];
         int[] positions = [0, 1, 2, 3, 4];
         var options = new SamplingOptions { Temperature = 1.3f, TopK = 0, TopP = 0.9f, MinP = 0, RepetitionPenalty = 1.3f };
@@ -61,9 +64,9 @@ public sealed class VulkanDeviceSamplingTests(StoriesEngines engines)
         for (var row = 0; row < tokens.Length; row++)
             foreach (var uniform in new[] { 0.0, 0.25, 0.5, 0.75, 0.999 })
             {
-                var logits = executor.Forward(tokens, positions, [row]).ToArray();
+                var logits = executor.Forward(sequence.Step(tokens, positions, [row])).ToArray();
                 var expected = host.Choose(logits, tokens, uniform);
-                Assert.Equal(expected, executor.ForwardAndSample(tokens, positions, row, options, tokens, uniform));
+                Assert.Equal(expected, executor.ForwardAndSample(sequence.Step(tokens, positions, [row]), options, tokens, uniform));
                 distinct.Add(expected);
             }
         Assert.True(distinct.Count > 5, $"{distinct.Count} distinct tokens");
@@ -86,7 +89,7 @@ public sealed class VulkanDeviceSamplingTests(StoriesEngines engines)
         using (var executor = new VulkanExecutor(file))
         {
             Assert.False(executor.CanSample(SamplingOptions.Greedy));
-            var e = Assert.Throws<LlmcException>(() => executor.ForwardAndSample([1], [0], 0, SamplingOptions.Greedy, [], 0));
+            var e = Assert.Throws<LlmcException>(() => executor.ForwardAndSample(new OneSequence(executor).Step([1], [0], [0]), SamplingOptions.Greedy, [], 0));
             Assert.Contains("no sampling kernel", e.Message);
         }
         var (_, expected) = ReferenceOutputs.Case("Once upon a time");
@@ -110,18 +113,20 @@ public sealed class VulkanDeviceSamplingTests(StoriesEngines engines)
 
         public int VocabSize => inner.VocabSize;
 
-        public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitRows)
+        public KvPoolSize Pool => inner.Pool;
+
+        public ReadOnlySpan<float> Forward(StepBatch step)
         {
             Forwards++;
-            return inner.Forward(tokens, positions, logitRows);
+            return inner.Forward(step);
         }
 
         public bool CanSample(SamplingOptions options) => inner.CanSample(options);
 
-        public int ForwardAndSample(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int logitRow, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+        public int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
         {
             DeviceSamples++;
-            return inner.ForwardAndSample(tokens, positions, logitRow, options, history, uniform);
+            return inner.ForwardAndSample(step, options, history, uniform);
         }
 
         public void Dispose() => inner.Dispose();

@@ -91,10 +91,10 @@ public sealed class VulkanGoldenOutputTests(StoriesEngines engines)
         using var subgroup = new VulkanExecutor(file, plainOnly: false);
         Assert.True(subgroup.Device.Features.HasFlag(ShaderFeatures.SubgroupArithmetic), "lavapipe reports subgroup arithmetic");
         Assert.Equal(kernels, subgroup.SubgroupKernels);
-        var expected = subgroup.Forward(tokens, [0, 1, 2, 3], [0, 1, 2, 3]).ToArray();
+        var expected = subgroup.Forward(new OneSequence(subgroup).Step(tokens, [0, 1, 2, 3], [0, 1, 2, 3])).ToArray();
         using var plain = new VulkanExecutor(file, plainOnly: true);
         Assert.Equal(0, plain.SubgroupKernels);
-        var actual = plain.Forward(tokens, [0, 1, 2, 3], [0, 1, 2, 3]).ToArray();
+        var actual = plain.Forward(new OneSequence(plain).Step(tokens, [0, 1, 2, 3], [0, 1, 2, 3])).ToArray();
         double diff = 0, norm = 0;
         for (var i = 0; i < expected.Length; i++)
         {
@@ -112,7 +112,7 @@ public sealed class VulkanGoldenOutputTests(StoriesEngines engines)
         using var executor = new VulkanExecutor(file);
         Assert.True(executor.CanProfileSteps, "lavapipe's compute queue writes timestamps");
         executor.ProfileSteps = true;
-        executor.Forward([1, 403, 407], [0, 1, 2], [2]);
+        executor.Forward(new OneSequence(executor).Step([1, 403, 407], [0, 1, 2], [2]));
         var times = executor.StepMilliseconds.ToArray();
         Assert.Equal(file.Manifest.Plan.Steps.Count, times.Length);
         Assert.All(times, t => Assert.True(double.IsFinite(t) && t >= 0, $"step time {t} ms"));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Llmc.Ir;
 using Llmc.Ir.Ops;
 using Llmc.Ir.Quantization;
@@ -19,21 +20,27 @@ public static class ConformanceCases
 
     /// <summary>
     /// Attention over int8 (kv8) KV caches, plain and with RoPE inside. Kept apart from <see cref="All"/> because only
-    /// targets whose attention kernels store kv8 run them (the CPU today).
+    /// targets whose attention kernels store kv8 run them (the CPU, Vulkan and CUDA's shared template).
     /// </summary>
     public static IReadOnlyList<ConformanceCase> Int8KvCache { get; } =
     [
-        Attention(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)], DType.KV8),
-        Attention(4, 1, 16, 48, [(0, 4), (4, 1), (5, 1), (6, 9)], DType.KV8),
-        Attention(2, 2, 7, 20, [(0, 3), (3, 1), (4, 2)], DType.KV8),
-        Attention(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150), (291, 1)], DType.KV8),
-        AttentionRope(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)], DType.KV8),
-        AttentionRope(6, 3, 34, 24, [(0, 1), (1, 1), (2, 2)], DType.KV8),
-        AttentionRope(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150)], DType.KV8),
+        Attention(8, 4, 8, 32, 4, "a0x5+a5x1+a6x1+a7x3", DType.KV8),
+        Attention(4, 1, 16, 48, 16, "a0x4+a4x1+a5x1+a6x9", DType.KV8),
+        Attention(2, 2, 7, 20, 4, "a0x3+a3x1+a4x2", DType.KV8),
+        Attention(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150+a291x1", DType.KV8),
+        AttentionRope(8, 4, 8, 32, 4, "a0x5+a5x1+a6x1+a7x3", DType.KV8),
+        AttentionRope(6, 3, 34, 24, 16, "a0x1+a1x1+a2x2", DType.KV8),
+        AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150", DType.KV8),
         // Query rows in tiles (the CPU takes 4 at a time): a group of 8 heads, a tile whose first rows end before the
         // 128-position block its last rows reach, a tail tile of one row, then of three.
-        Attention(16, 2, 16, 160, [(0, 2), (2, 133), (135, 3)], DType.KV8),
-        AttentionRope(16, 2, 16, 160, [(0, 2), (2, 133), (135, 3)], DType.KV8),
+        Attention(16, 2, 16, 160, 16, "a0x2+a2x133+a135x3", DType.KV8),
+        AttentionRope(16, 2, 16, 160, 16, "a0x2+a2x133+a135x3", DType.KV8),
+        // Several sequences: see the f32 cases in All. A head size of 7 packs rows of different sequences' pool rows
+        // into shared words, which their workgroups write at once.
+        Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8),
+        Attention(4, 4, 7, 24, 4, "a5x3,b9x2,c0x4+c4x1,a8x1,b11x1", DType.KV8),
+        AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8),
+        Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1", DType.KV8),
     ];
 
     /// <summary>
@@ -130,13 +137,25 @@ public static class ConformanceCases
             yield return Embedding(width == 172 ? 9 : 1, width);
             yield return GatherRows(9, width == 1 ? 1 : 3, width);
         }
-        // (heads, kv heads, head dim, context, steps as (first position, rows)).
-        yield return Attention(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)]);
-        yield return Attention(4, 1, 16, 48, [(0, 4), (4, 1), (5, 1), (6, 9)]);
-        yield return Attention(2, 2, 7, 20, [(0, 3), (3, 1), (4, 2)]);
-        yield return Attention(6, 3, 17, 24, [(0, 1), (1, 1), (2, 1)]);
-        yield return Attention(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150), (291, 1)]);
-        yield return Attention(2, 1, 65, 40, [(0, 7), (7, 1)]);
+        // (heads, kv heads, head dim, context, block size, steps as PagedSteps spells them). One sequence, prefill then
+        // decode, its rows crossing block boundaries:
+        yield return Attention(8, 4, 8, 32, 4, "a0x5+a5x1+a6x1+a7x3");
+        yield return Attention(4, 1, 16, 48, 16, "a0x4+a4x1+a5x1+a6x9");
+        yield return Attention(2, 2, 7, 20, 4, "a0x3+a3x1+a4x2");
+        yield return Attention(6, 3, 17, 24, 16, "a0x1+a1x1+a2x1");
+        yield return Attention(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150+a291x1");
+        yield return Attention(2, 1, 65, 40, 4, "a0x7+a7x1");
+        // Several sequences per step: prefill chunks next to decode rows of others, steps reading what earlier ones
+        // wrote, positions far apart across sequences.
+        yield return Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1");
+        // One row per sequence, every earlier position the cache's noise read through scattered blocks.
+        yield return Attention(8, 2, 8, 40, 16, "b17x1,a3x1,c30x1,d0x1");
+        // Chunks starting mid-sequence next to each other, an odd head size.
+        yield return Attention(4, 4, 7, 24, 4, "a5x3,b9x2,c0x4+c4x1,a8x1,b11x1");
+        // Long sequences: chunks of over 256 positions next to decode rows, one-row steps deep into a sequence (CUDA's
+        // split-K decode).
+        yield return Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1");
+        yield return Attention(2, 1, 32, 300, 16, "a250x1+a251x1");
         foreach (var c in FusedCases()) yield return c;
     }
 
@@ -147,11 +166,13 @@ public static class ConformanceCases
             foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128 })
                 foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (17, 64, 64), (5, 300, 2) })
                     yield return FusedLinear(op, dtype, rows, k, n);
-        // (heads, kv heads, head dim, context, steps as (first position, rows)).
-        yield return AttentionRope(8, 4, 8, 32, [(0, 5), (5, 1), (6, 1), (7, 3)]);
-        yield return AttentionRope(4, 1, 16, 48, [(0, 4), (4, 1), (5, 9)]);
-        yield return AttentionRope(6, 3, 34, 24, [(0, 1), (1, 1), (2, 2)]);
-        yield return AttentionRope(4, 2, 64, 300, [(0, 140), (140, 1), (141, 150)]);
+        // As the attention cases: (heads, kv heads, head dim, context, block size, steps).
+        yield return AttentionRope(8, 4, 8, 32, 4, "a0x5+a5x1+a6x1+a7x3");
+        yield return AttentionRope(4, 1, 16, 48, 16, "a0x4+a4x1+a5x9");
+        yield return AttentionRope(6, 3, 34, 24, 16, "a0x1+a1x1+a2x2");
+        yield return AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150");
+        yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1");
+        yield return AttentionRope(4, 2, 16, 300, 16, "b150x1,a20x1+a21x1");
         foreach (var expr in new[] { "silu(silu(a))", "mul(silu(a), b)", "add(mul(silu(a), b), c)", "add(mul(a, b), mul(c, add(d, a)))" })
             foreach (var (rows, width) in new[] { (1, 1), (1, 17), (7, 172), (3, 2000) })
                 yield return ElementwiseChain(expr, rows, width);
@@ -220,24 +241,20 @@ public static class ConformanceCases
         return Single(name, op.Name, [.. types], attrs, [.. data], rows);
     }
 
-    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, (int First, int Rows)[] steps, DType storage = DType.F32)
+    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32)
     {
-        var name = $"attention_rope{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} steps={string.Join("+", steps.Select(s => $"{s.First}x{s.Rows}"))}";
+        var name = $"attention_rope{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize} steps={steps}";
         var random = Seeded(name);
+        var paged = new PagedSteps(random, steps, blockSize, storage, kvHeads, headDim);
         int width = (heads + 2 * kvHeads) * headDim;
-        var keyCache = Cache(random, storage, context, kvHeads, headDim);
-        var valueCache = Cache(random, storage, context, kvHeads, headDim);
         var invFreq = new HostTensor([headDim / 2], [.. Enumerable.Range(0, headDim / 2).Select(i => (float)Math.Pow(10000, -2.0 * i / headDim))]);
-        var attrs = new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim));
-        var cache = KvCacheFormat.CacheType(storage, context, kvHeads, headDim);
         // The kernel rotates keys in f32, the reference in float64: a key an ulp apart may round to the neighbouring
         // kv8 code, one code step in one element of a cache row, which the f32 bound cannot absorb.
         var tolerance = storage == DType.KV8 ? Int8RotatedKeyTolerance : ConformanceChecker.F32Tolerance;
         return Case(name, "attention_rope",
-            [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2), cache, cache], attrs,
-            [.. steps.Select(s => new ConformanceStep(
-                [Floats(random, [s.Rows, width], 1), new HostTensor([s.Rows], [.. Enumerable.Range(s.First, s.Rows)]), invFreq, keyCache, valueCache],
-                new Dictionary<string, int> { ["seq"] = s.Rows }))], tolerance);
+            [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context),
+            [.. paged.Steps.Select(s => new ConformanceStep(
+                [Floats(random, [s.Rows, width], 1), s.Positions, invFreq, .. s.Paging], s.Symbols))], tolerance);
     }
 
     private static ConformanceCase ElementwiseChain(string expr, int rows, int width)
@@ -281,24 +298,81 @@ public static class ConformanceCases
         return Case(name, "gather_rows", [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Out)], new Attributes(), [step]);
     }
 
-    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, (int First, int Rows)[] steps, DType storage = DType.F32)
+    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32)
     {
-        var name = $"attention{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} steps={string.Join("+", steps.Select(s => $"{s.First}x{s.Rows}"))}";
+        var name = $"attention{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize} steps={steps}";
         var random = Seeded(name);
+        var paged = new PagedSteps(random, steps, blockSize, storage, kvHeads, headDim);
         int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
-        // The caches start as noise: a kernel that reads a row it should not have written shows up as an error.
-        var keyCache = Cache(random, storage, context, kvHeads, headDim);
-        var valueCache = Cache(random, storage, context, kvHeads, headDim);
-        var attrs = new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim));
         var row = new TensorType(DType.F32, Dim.Seq, kvWidth);
-        var cache = KvCacheFormat.CacheType(storage, context, kvHeads, headDim);
         return Case(name, "attention",
-            [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), cache, cache], attrs,
-            [.. steps.Select(s => new ConformanceStep(
-                [Floats(random, [s.Rows, queryWidth], 1), Floats(random, [s.Rows, kvWidth], 1), Floats(random, [s.Rows, kvWidth], 1),
-                 new HostTensor([s.Rows], [.. Enumerable.Range(s.First, s.Rows)]), keyCache, valueCache],
-                new Dictionary<string, int> { ["seq"] = s.Rows }))]);
+            [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context),
+            [.. paged.Steps.Select(s => new ConformanceStep(
+                [Floats(random, [s.Rows, queryWidth], 1), Floats(random, [s.Rows, kvWidth], 1), Floats(random, [s.Rows, kvWidth], 1), s.Positions, .. s.Paging],
+                s.Symbols))]);
     }
+
+    private static Attributes AttentionAttributes(int heads, int kvHeads, int headDim, int context) =>
+        new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim)).Set("context", context);
+
+    /// <summary>
+    /// The paged-KV operands of an attention case's steps, from a spec such as <c>a0x6,b0x3+b3x1,a6x1</c>: steps joined
+    /// by '+', each a list of runs of one sequence's rows (its letter, first position, 'x', row count), one run per
+    /// sequence, as the runtime lays out a step. Each sequence owns the blocks its positions reach, drawn at random from
+    /// a pool with two spare blocks, so tables are scattered (not 0, 1, 2, ...). The caches start as noise: a kernel
+    /// reading a pool row it should not (a spare block, another sequence's, a position not yet written) shows up as an
+    /// error. A step's <c>block_tables</c> holds its sequences' tables, the last run's first (so row_blocks start past 0),
+    /// each cut to the blocks the step's positions reach.
+    /// </summary>
+    private sealed class PagedSteps
+    {
+        public PagedSteps(Random random, string spec, int blockSize, DType storage, int kvHeads, int headDim)
+        {
+            var steps = spec.Split('+').Select(step => step.Split(',').Select(ParseRun).ToArray()).ToArray();
+            var reach = new int[steps.SelectMany(runs => runs).Max(run => run.Sequence) + 1];
+            foreach (var run in steps.SelectMany(runs => runs))
+                reach[run.Sequence] = Math.Max(reach[run.Sequence], BlocksReached(run, blockSize));
+            var blocks = reach.Sum() + 2;
+            var shuffled = Enumerable.Range(0, blocks).OrderBy(_ => random.Next()).ToArray();
+            var tables = reach.Select((n, sequence) => shuffled.AsSpan(reach[..sequence].Sum(), n).ToArray()).ToArray();
+            var cache = KvCacheFormat.PoolType(storage, kvHeads, headDim);
+            Types = [new TensorType(DType.I32, Dim.KvTable), new TensorType(DType.I32, Dim.Seq), cache, cache];
+            var (keyCache, valueCache) = (Cache(random, storage, blocks, blockSize, kvHeads, headDim), Cache(random, storage, blocks, blockSize, kvHeads, headDim));
+            Steps = [.. steps.Select(runs =>
+            {
+                if (runs.DistinctBy(run => run.Sequence).Count() != runs.Length) throw new ArgumentException($"'{spec}': a sequence has two runs in one step");
+                var (entries, starts) = (new List<int>(), new Dictionary<int, int>());
+                foreach (var run in Enumerable.Reverse(runs))
+                {
+                    starts[run.Sequence] = entries.Count;
+                    entries.AddRange(tables[run.Sequence][..BlocksReached(run, blockSize)]);
+                }
+                var rows = runs.Sum(run => run.Count);
+                return new PagedStep(rows, new HostTensor([rows], [.. runs.SelectMany(run => Enumerable.Range(run.First, run.Count))]),
+                    [new HostTensor([entries.Count], [.. entries]), new HostTensor([rows], [.. runs.SelectMany(run => Enumerable.Repeat(starts[run.Sequence], run.Count))]), keyCache, valueCache],
+                    new Dictionary<string, int>
+                    {
+                        [Dim.Seq.Symbol!] = rows, [Dim.KvTable.Symbol!] = entries.Count, [Dim.KvBlocks.Symbol!] = blocks, [Dim.KvBlock.Symbol!] = blockSize,
+                    });
+            })];
+        }
+
+        /// <summary>The types of block_tables, row_blocks, k_cache and v_cache.</summary>
+        public TensorType[] Types { get; }
+
+        public IReadOnlyList<PagedStep> Steps { get; }
+
+        private static (int Sequence, int First, int Count) ParseRun(string run)
+        {
+            var x = run.IndexOf('x', StringComparison.Ordinal);
+            return (run[0] - 'a', int.Parse(run[1..x], CultureInfo.InvariantCulture), int.Parse(run[(x + 1)..], CultureInfo.InvariantCulture));
+        }
+
+        private static int BlocksReached((int Sequence, int First, int Count) run, int blockSize) => (run.First + run.Count - 1) / blockSize + 1;
+    }
+
+    /// <summary>One step's rows, positions, paged operands (block_tables, row_blocks, k_cache, v_cache) and symbols.</summary>
+    private sealed record PagedStep(int Rows, HostTensor Positions, HostTensor[] Paging, IReadOnlyDictionary<string, int> Symbols);
 
     private static ConformanceCase Single(string name, string op, TensorType[] operands, Attributes attrs, HostTensor[] data, int rows) =>
         Case(name, op, operands, attrs, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })]);
@@ -315,15 +389,16 @@ public static class ConformanceCases
 
     private static string CacheSuffix(DType storage) => storage == DType.F32 ? "" : " " + storage.Name();
 
-    /// <summary>A cache of noise: f32 values, or kv8 codes over the whole int8 range with random scales.</summary>
-    private static HostTensor Cache(Random random, DType storage, int context, int kvHeads, int headDim)
+    /// <summary>A pool of noise: f32 values, or kv8 codes over the whole int8 range with random scales.</summary>
+    private static HostTensor Cache(Random random, DType storage, int blocks, int blockSize, int kvHeads, int headDim)
     {
-        if (storage == DType.F32) return Floats(random, [context, kvHeads * headDim], 1);
-        var packed = new byte[KvCacheFormat.Bytes([context, kvHeads, headDim])];
-        var scales = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(packed.AsSpan(0, (int)KvCacheFormat.CodesOffset(context, kvHeads)));
+        if (storage == DType.F32) return Floats(random, [blocks, blockSize, kvHeads * headDim], 1);
+        var codes = (int)KvCacheFormat.CodesOffset((long)blocks * blockSize, kvHeads);
+        var packed = new byte[KvCacheFormat.Bytes([blocks, blockSize, kvHeads, headDim])];
+        var scales = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(packed.AsSpan(0, codes));
         for (var i = 0; i < scales.Length; i++) scales[i] = (float)(random.NextDouble() / 127);
-        random.NextBytes(packed.AsSpan((int)KvCacheFormat.CodesOffset(context, kvHeads)));
-        return new HostTensor(DType.KV8, [context, kvHeads, headDim], packed);
+        random.NextBytes(packed.AsSpan(codes));
+        return new HostTensor(DType.KV8, [blocks, blockSize, kvHeads, headDim], packed);
     }
 
     private static HostTensor Floats(Random random, int[] shape, double magnitude) =>

@@ -56,11 +56,11 @@ public static class ConformanceChecker
     private static HostTensor AsFloats(HostTensor state)
     {
         if (state.DType != DType.KV8) return state;
-        var (positions, width) = (state.Dim(0), state.Dim(1) * state.Dim(2));
-        var view = KvCacheView.Of(state, state.Dim(1), state.Dim(2));
-        var values = new float[positions * width];
-        for (var p = 0; p < positions; p++)
+        var (rows, width) = (state.Dim(0) * state.Dim(1), state.Dim(2) * state.Dim(3));
+        var view = KvCacheView.Of(state, state.Dim(2), state.Dim(3));
+        var values = new float[rows * width];
+        for (var p = 0; p < rows; p++)
             for (var i = 0; i < width; i++) values[p * width + i] = (float)view[p, i];
-        return new HostTensor([positions, width], values);
+        return new HostTensor([rows, width], values);
     }
 }

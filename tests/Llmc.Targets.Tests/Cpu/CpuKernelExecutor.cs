@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Llmc.Ir;
 using Llmc.Runtime.Devices.Cpu;
-using Llmc.Runtime.Plan;
 using Llmc.Targets.Cpu;
 using Llmc.Targets.Tests.Conformance;
 
@@ -39,9 +38,8 @@ public sealed unsafe class CpuKernelExecutor : IKernelExecutor, IDisposable
             new Span<float>((void*)buffers[^1], result.Length).Fill(float.NaN);
             var args = stackalloc nint[buffers.Length];
             for (var i = 0; i < buffers.Length; i++) args[i] = buffers[i];
-            var dims = stackalloc int[PlanSymbols.Count];
-            for (var i = 0; i < PlanSymbols.Count; i++) dims[i] = symbols.TryGetValue(PlanSymbols.Names[i], out var v) ? v : 0;
-            lock (_launch) Pool(tasks).Run(_library[kernel.Name], args, dims);
+            fixed (int* dims = SymbolValues.Of(symbols))
+                lock (_launch) Pool(tasks).Run(_library[kernel.Name], args, dims);
             CopyBack(buffers[^1], result);
             foreach (var state in OpRegistry.Get(kernel.Template).StateOperands) CopyBack(buffers[state], operands[state]);
             return result;

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Llmc.Ir;
-using Llmc.Runtime.Plan;
 using Llmc.Targets.Tests.Conformance;
 
 namespace Llmc.Targets.Tests.Cuda;
@@ -26,10 +25,8 @@ public sealed class CudaKernelExecutor : IKernelExecutor, IDisposable
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
         var result = new HostTensor(DType.F32, [.. kernel.Result.Shape.Select(d => d.Resolve(symbols))]);
-        Span<int> dims = stackalloc int[PlanSymbols.Count];
-        for (var i = 0; i < PlanSymbols.Count; i++) dims[i] = symbols.TryGetValue(PlanSymbols.Names[i], out var v) ? v : 0;
         List<(byte[]? Data, long Bytes)> arguments = [.. operands.Select(Bytes).Select(b => ((byte[]?)b, b.LongLength)), (null, result.Length * 4L)];
-        var after = _runner.Run(kernel.Name, arguments, dims);
+        var after = _runner.Run(kernel.Name, arguments, SymbolValues.Of(symbols));
         after[^1].CopyTo(MemoryMarshal.AsBytes(result.Floats.AsSpan()));
         foreach (var state in OpRegistry.Get(kernel.Template).StateOperands)
             after[state].CopyTo(MemoryMarshal.AsBytes(operands[state].Floats.AsSpan()));

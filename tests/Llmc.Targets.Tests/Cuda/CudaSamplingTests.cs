@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Llmc.Runtime.Devices;
 using Llmc.Runtime.Devices.Cuda;
-using Llmc.Runtime.Plan;
 using Llmc.Targets.Cuda;
 using Llmc.Targets.Gpu.Templates;
 using Llmc.Targets.Tests.Sampling;
@@ -56,7 +55,7 @@ public sealed class CudaSamplingTests
     {
         var after = Runner.Value.Run(SamplingTemplate.KernelFor(vocab).Name,
             [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, 4)],
-            stackalloc int[PlanSymbols.Count] { 1, 1 });
+            SamplingCases.LaunchSymbols);
         return BitConverter.ToInt32(after[2]);
     }
 }

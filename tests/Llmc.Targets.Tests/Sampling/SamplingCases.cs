@@ -1,5 +1,6 @@
 using Llmc.Runtime.Devices;
 using Llmc.Runtime.Generation;
+using Llmc.Targets.Tests.Conformance;
 
 namespace Llmc.Targets.Tests.Sampling;
 
@@ -17,6 +18,9 @@ public static class SamplingCases
     public static readonly int[] VocabularySizes = [512, 1000, 128_256];
 
     public static TheoryData<int> Vocabularies => [.. VocabularySizes];
+
+    /// <summary>The symbols of a sampling launch (<see cref="SymbolValues"/>): one row, whose logits it samples.</summary>
+    public static readonly int[] LaunchSymbols = SymbolValues.Of(new Dictionary<string, int> { ["seq"] = 1, ["out"] = 1 });
 
     /// <summary>Option sets covering top-k 1/5/40/2000/all, top-p 0.5/0.9/1, min-p 0/0.05, temperature 0.7/1.3 and the penalty.</summary>
     public static readonly SamplingOptions[] OptionSets =

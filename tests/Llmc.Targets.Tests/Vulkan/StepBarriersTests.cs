@@ -60,9 +60,10 @@ public sealed class StepBarriersTests
     [Fact]
     public void State_operands_count_as_written()
     {
-        // attention(q, k, v, positions, key cache, value cache) writes the caches; the next attention reads them.
-        PlanBuffer[] buffers = [Activation(0, 0), Activation(1, 1024), Activation(2, 2048), Input(3), State(4), State(5), Activation(6, 3072), Activation(7, 4096)];
-        var plan = Plan(buffers, ("attention_k", [0, 1, 2, 3, 4, 5, 6]), ("attention_k", [0, 1, 2, 3, 4, 5, 7]));
+        // attention(q, k, v, positions, block tables, row blocks, key cache, value cache) writes the caches; the next
+        // attention reads them.
+        PlanBuffer[] buffers = [Activation(0, 0), Activation(1, 1024), Activation(2, 2048), Input(3), Input(4), Input(5), State(6), State(7), Activation(8, 3072), Activation(9, 4096)];
+        var plan = Plan(buffers, ("attention_k", [0, 1, 2, 3, 4, 5, 6, 7, 8]), ("attention_k", [0, 1, 2, 3, 4, 5, 6, 7, 9]));
         Assert.Equal([false, true], StepBarriers.Plan(plan, Templates));
     }
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Llmc.Runtime;
 using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Format;
+using Llmc.Targets.Tests.Conformance;
 using Llmc.Targets.Vulkan.ShaderCompilers;
 
 namespace Llmc.Targets.Tests.Vulkan;
@@ -48,7 +49,7 @@ public sealed class VulkanDeviceTests
         var b = Enumerable.Range(0, width).Select(_ => random.NextSingle() * 2 - 1).ToArray();
         using var kernel = Compile("scale_add", ScaleAddShader, new KernelLaunch { LocalSize = 64, GroupsX = 2, GroupsY = "seq" }, 3);
 
-        var after = VulkanKernelRunner.Run(Device, kernel, [(Bytes(a), a.Length * 4), (Bytes(b), b.Length * 4), (null, rows * width * 4)], rows, 1);
+        var after = VulkanKernelRunner.Run(Device, kernel, [(Bytes(a), a.Length * 4), (Bytes(b), b.Length * 4), (null, rows * width * 4)], SymbolValues.Of(new Dictionary<string, int> { ["seq"] = rows, ["out"] = 1 }));
 
         var o = MemoryMarshal.Cast<byte, float>(after[2]);
         for (var r = 0; r < rows; r++)
@@ -62,7 +63,7 @@ public sealed class VulkanDeviceTests
         using var kernel = Compile("scale_add", ScaleAddShader, new KernelLaunch { LocalSize = 64, GroupsX = 2, GroupsY = "seq" }, 3);
         var ones = Enumerable.Repeat(1f, 200).ToArray();
 
-        var after = VulkanKernelRunner.Run(Device, kernel, [(Bytes(ones), 800), (Bytes(ones), 400), (null, 800)], 1, 0);
+        var after = VulkanKernelRunner.Run(Device, kernel, [(Bytes(ones), 800), (Bytes(ones), 400), (null, 800)], SymbolValues.Of(new Dictionary<string, int> { ["seq"] = 1 }));
 
         var o = MemoryMarshal.Cast<byte, float>(after[2]);
         Assert.All(o[..100].ToArray(), v => Assert.Equal(4f, v));

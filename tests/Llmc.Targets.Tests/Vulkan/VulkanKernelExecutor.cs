@@ -55,8 +55,7 @@ public sealed class VulkanKernelExecutor : IKernelExecutor
         if (_failures.TryGetValue(kernel.Name, out var failure)) Assert.Fail(failure);
         var result = new HostTensor(DType.F32, [.. kernel.Result.Shape.Select(d => d.Resolve(symbols))]);
         var arguments = operands.Select(t => ((byte[]?)Bytes(t), (long)Bytes(t).Length)).Append((null, result.Length * sizeof(float))).ToList();
-        var after = VulkanKernelRunner.Run(_device, _kernels[kernel.Name], arguments,
-            symbols.GetValueOrDefault("seq"), symbols.GetValueOrDefault("out"));
+        var after = VulkanKernelRunner.Run(_device, _kernels[kernel.Name], arguments, SymbolValues.Of(symbols));
         MemoryMarshal.Cast<byte, float>(after[^1]).CopyTo(result.Floats);
         foreach (var state in OpRegistry.Get(kernel.Template).StateOperands)
             MemoryMarshal.Cast<byte, float>(after[state]).CopyTo(operands[state].Floats);

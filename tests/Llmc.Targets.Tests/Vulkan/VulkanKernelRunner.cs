@@ -7,11 +7,12 @@ namespace Llmc.Targets.Tests.Vulkan;
 /// <summary>
 /// Runs one kernel as the runtime does: every argument lives at its own 256-aligned offset in one device buffer (like the
 /// activation arena), bound by (buffer, offset, range); the bytes of every argument are read back afterwards.
-/// Arguments given as null are output buffers of that many bytes, poisoned with NaN before the launch.
+/// Arguments given as null are output buffers of that many bytes, poisoned with NaN before the launch; <c>dims</c> are the
+/// symbols' values in <see cref="PlanSymbols"/> order.
 /// </summary>
 public static unsafe class VulkanKernelRunner
 {
-    public static byte[][] Run(VulkanDevice device, VulkanKernel kernel, IReadOnlyList<(byte[]? Data, long Bytes)> arguments, int seq, int @out)
+    public static byte[][] Run(VulkanDevice device, VulkanKernel kernel, IReadOnlyList<(byte[]? Data, long Bytes)> arguments, ReadOnlySpan<int> dims)
     {
         var offsets = new long[arguments.Count];
         long total = 0;
@@ -37,7 +38,7 @@ public static unsafe class VulkanKernelRunner
         using var commands = device.CreateCommandBuffer();
         commands.Begin();
         commands.BeforeKernels();
-        commands.Dispatch(kernel, set, seq, @out);
+        commands.Dispatch(kernel, set, dims);
         commands.KernelsToCopies();
         commands.Copy(arena, 0, readback, 0, total);
         commands.ToHost();

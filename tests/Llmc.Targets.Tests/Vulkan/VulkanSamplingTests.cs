@@ -35,7 +35,7 @@ public sealed class VulkanSamplingTests
     private static int Run(int vocab, float[] logits, uint[] parameters)
     {
         var after = VulkanKernelRunner.Run(VulkanTestDevice.Device, Kernels.For(vocab),
-            [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, 4)], 1, 1);
+            [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, 4)], SamplingCases.LaunchSymbols);
         return BitConverter.ToInt32(after[2]);
     }
 

@@ -71,7 +71,7 @@ public sealed class VulkanCodegenTests(SpirvBatch batch) : IClassFixture<SpirvBa
         var text = batch.Target.Render(c.Kernel).Text;
         Assert.Contains("layout(std430, set = 0, binding = 0) readonly buffer", text);
         Assert.Contains("layout(std430, set = 0, binding = 2) buffer", text);
-        Assert.Contains("layout(push_constant) uniform Symbols { int seq; int outRows; } pc;", text);
+        Assert.Contains("layout(push_constant) uniform Symbols { int seq; int outRows; int kv_table; int kv_blocks; int kv_block; } pc;", text);
         Assert.Contains("void main()", text);
     }
 

@@ -51,12 +51,12 @@ public static class StepBarriers
 
     private readonly record struct Region(int Memory, long Start, long End)
     {
-        // Activations share memory -1 (the arena); every other buffer is memory of its own, its id.
-        public static Region Of(PlanBuffer b, int maxSeq)
-        {
-            var bytes = PlanShapes.Bytes(b, maxSeq);
-            return b.Kind == BufferKind.Activation ? new Region(-1, b.Offset, b.Offset + bytes) : new Region(b.Id, 0, bytes);
-        }
+        // Activations share memory -1 (the arena), sized by their rows; every other buffer is memory of its own, its id,
+        // taken whole (the block tables and KV pools are sized by symbols bound only when the engine is loaded).
+        public static Region Of(PlanBuffer b, int maxSeq) =>
+            b.Kind == BufferKind.Activation
+                ? new Region(-1, b.Offset, b.Offset + PlanShapes.Bytes(b, maxSeq))
+                : new Region(b.Id, 0, long.MaxValue);
 
         public bool Overlaps(Region other) => Memory == other.Memory && Start < other.End && other.Start < End;
     }
