@@ -2,16 +2,22 @@ using Llmc.Runtime.Plan;
 
 namespace Llmc.Runtime.Devices;
 
-/// <summary>Checks one forward step's inputs before any device sees them, so a bad call is an error, not memory corruption.</summary>
-public static class StepInputs
+/// <summary>
+/// Checks one forward step's inputs before any device sees them, so a bad call is an error, not memory corruption.
+/// One per executor: its scratch sets are reused, so a check allocates nothing.
+/// </summary>
+public sealed class StepInputs(SymbolBounds bounds, int context, int vocab)
 {
+    private readonly HashSet<long> _slots = new(bounds.MaxSeq);
+    private readonly HashSet<int> _finished = new(bounds.MaxSeq);
+
     /// <summary>
     /// Throws an <see cref="LlmcException"/> naming the first problem: row and table counts, ids, positions, block
     /// table entries outside the table or the pool, two rows writing one pool row, and a sequence's rows that are
     /// not adjacent with consecutive positions (GPU attention reads the rows a step writes from the step itself,
     /// finding them by that rule).
     /// </summary>
-    public static void Check(StepBatch step, SymbolBounds bounds, int context, int vocab)
+    public void Check(StepBatch step)
     {
         int rows = step.Rows, blockSize = bounds.Pool.BlockSize;
         if (rows == 0 || rows > bounds.MaxSeq)
@@ -28,7 +34,8 @@ public static class StepInputs
             if ((uint)b >= (uint)bounds.Pool.Blocks) throw new LlmcException($"block {b} outside the KV pool of {bounds.Pool.Blocks} blocks");
         foreach (var r in step.LogitRows)
             if ((uint)r >= (uint)rows) throw new LlmcException($"logit row {r} outside the step's {rows} rows");
-        var slots = new HashSet<long>();
+        var slots = _slots;
+        slots.Clear();
         for (var r = 0; r < rows; r++)
         {
             var (p, start) = (step.Positions[r], step.RowBlocks[r]);
@@ -40,7 +47,8 @@ public static class StepInputs
             if (r > 0 && start == step.RowBlocks[r - 1] && p != step.Positions[r - 1] + 1)
                 throw new LlmcException($"rows {r - 1} and {r} of one sequence are at positions {step.Positions[r - 1]} and {p}, not consecutive");
         }
-        var finished = new HashSet<int>();
+        var finished = _finished;
+        finished.Clear();
         for (var r = 1; r <= rows; r++)
             if (r == rows || step.RowBlocks[r] != step.RowBlocks[r - 1])
                 if (!finished.Add(step.RowBlocks[r - 1]))

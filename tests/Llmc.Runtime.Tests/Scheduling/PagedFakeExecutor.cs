@@ -16,6 +16,7 @@ internal sealed class PagedFakeExecutor(int maxSeq, int context, KvPoolSize pool
     public const int Vocab = 512;
 
     private readonly int[] _slots = new int[pool.Blocks * pool.BlockSize];
+    private readonly StepInputs _stepInputs = new(new SymbolBounds(maxSeq, int.MaxValue, pool), context, Vocab);
     private float[] _logits = [];
 
     public int Forwards { get; private set; }
@@ -55,7 +56,7 @@ internal sealed class PagedFakeExecutor(int maxSeq, int context, KvPoolSize pool
 
     private float[] Compute(StepBatch step)
     {
-        StepInputs.Check(step, new SymbolBounds(maxSeq, int.MaxValue, pool), context, Vocab);
+        _stepInputs.Check(step);
         WidestStep = Math.Max(WidestStep, step.Rows);
         MostSequencesInStep = Math.Max(MostSequencesInStep, step.RowBlocks.ToArray().Distinct().Count());
         for (var r = 0; r < step.Rows; r++) _slots[Slot(step, r, step.Positions[r])] = step.Tokens[r];

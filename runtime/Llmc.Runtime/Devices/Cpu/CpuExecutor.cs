@@ -25,6 +25,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
     private readonly int* _dims;
     private readonly int _tokens, _positions, _rowBlocks, _blockTables, _logitRows, _logits;
     private readonly SymbolBounds _bounds;
+    private readonly StepInputs _stepInputs;
     private readonly double[] _stepMilliseconds;
 
     public CpuExecutor(EngineFile file, int threads, KvPoolOptions pool)
@@ -35,6 +36,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
         Context = _plan.Context;
         VocabSize = manifest.Model.VocabSize;
         _bounds = pool.Resolve(_plan);
+        _stepInputs = new StepInputs(_bounds, Context, VocabSize);
 
         _library = CpuKernelLibrary.Load(file.Section(CpuKernelAbi.Section), manifest.Kernels.Select(k => (k.Name, k.Entry)));
         _pool = new WorkerPool(threads);
@@ -86,7 +88,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
 
     public ReadOnlySpan<float> Forward(StepBatch step)
     {
-        StepInputs.Check(step, _bounds, Context, VocabSize);
+        _stepInputs.Check(step);
         Copy(step.Tokens, _tokens);
         Copy(step.Positions, _positions);
         Copy(step.RowBlocks, _rowBlocks);

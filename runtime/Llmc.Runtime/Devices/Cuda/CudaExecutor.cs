@@ -32,6 +32,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     // Each step input's buffer and its page-locked staging, in PlanRoles.StepInputs order.
     private readonly (int Buffer, nint Host)[] _inputs;
     private readonly SymbolBounds _bounds;
+    private readonly StepInputs _stepInputs;
     // The decode graphs, [0] ending with the logits copy, [1] with the sampling kernel and the token copy; captured on first use.
     private readonly nint[] _decodeGraphs = new nint[2], _decodeExecs = new nint[2];
     private readonly CudaStepLaunch? _sampling;
@@ -50,6 +51,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         Context = plan.Context;
         VocabSize = manifest.Model.VocabSize;
         _bounds = (pool ?? new KvPoolOptions()).Resolve(plan);
+        _stepInputs = new StepInputs(_bounds, Context, VocabSize);
         _device = CudaDevice.Open();
         try
         {
@@ -135,7 +137,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     /// </summary>
     private void Run(StepBatch step, bool sample)
     {
-        StepInputs.Check(step, _bounds, Context, VocabSize);
+        _stepInputs.Check(step);
         _device.MakeCurrent();
         step.Tokens.CopyTo(new Span<int>((int*)_inputs[0].Host, step.Rows));
         step.Positions.CopyTo(new Span<int>((int*)_inputs[1].Host, step.Rows));

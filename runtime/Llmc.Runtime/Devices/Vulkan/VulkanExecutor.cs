@@ -37,6 +37,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     private readonly VulkanBuffer? _sampledToken;
     private readonly SamplingParameterBlock _parameterBlock;
     private readonly SymbolBounds _bounds;
+    private readonly StepInputs _stepInputs;
     private readonly int[] _dims = new int[PlanSymbols.Count];
 
     /// <param name="deviceIndex">The device's index in <c>llmc devices</c>; null chooses as <see cref="VulkanInstance.Select"/> does.</param>
@@ -50,6 +51,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
         Context = plan.Context;
         VocabSize = manifest.Model.VocabSize;
         _bounds = (kvPool ?? new KvPoolOptions()).Resolve(plan);
+        _stepInputs = new StepInputs(_bounds, Context, VocabSize);
         try
         {
             var instance = Own(VulkanInstance.Create());
@@ -151,7 +153,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     /// <summary>Starts the command buffer: the inputs' copies, then every plan step with the barriers the plan needs.</summary>
     private void RecordSteps(StepBatch step)
     {
-        StepInputs.Check(step, _bounds, Context, VocabSize);
+        _stepInputs.Check(step);
         _bounds.Write(_dims, step.Rows, step.LogitRows.Length, step.BlockTables.Length);
         var profile = ProfileSteps && _timestamps is not null;
 
