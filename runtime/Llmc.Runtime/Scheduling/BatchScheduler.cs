@@ -139,6 +139,7 @@ public sealed class BatchScheduler : IDisposable
     {
         _entries.Clear();
         var rows = 0;
+        var preempted = false;
         foreach (var s in _running.Where(s => s.Pending == 1).ToList())
         {
             if (rows == _budget) break;
@@ -148,6 +149,7 @@ public sealed class BatchScheduler : IDisposable
                 var victim = _running.LastOrDefault(v => v != s && !_entries.Exists(e => e.Sequence == v));
                 if (victim is null) break;
                 Preempt(victim);
+                preempted = true;
             }
             if (_running.Contains(s) && Reserve(s, 1) == 1) Add(s, 1, ref rows);
         }
@@ -156,7 +158,8 @@ public sealed class BatchScheduler : IDisposable
             var count = Reserve(s, Math.Min(s.Pending, _budget - rows));
             if (count > 0) Add(s, count, ref rows);
         }
-        while (_waiting.Count > 0 && _running.Count < _maxSequences && rows < _budget)
+        // After a preemption the pool is short: admitting now would only take back the blocks just freed.
+        while (!preempted && _waiting.Count > 0 && _running.Count < _maxSequences && rows < _budget)
         {
             var s = _waiting[0];
             if (_prefixCaching && s.AllLogits is null) TakeCachedPrefix(s);
