@@ -114,23 +114,23 @@ public sealed class CpuTargetTests
     }
 
     [CpuFact(CpuIsa.Avx2Target)]
-    public void A_position_outside_the_kv_cache_throws_to_the_caller()
+    public void A_position_outside_the_context_throws_to_the_caller()
     {
         var c = ConformanceCases.All.First(x => x.Kernel.Template == "attention");
         var step = c.Steps[0];
-        var context = c.Kernel.Operands[4][0].Size;
+        var context = c.Kernel.Attrs.GetInt("context");
         var positions = new HostTensor([step.Operands[3].Length], [.. Enumerable.Repeat(context, step.Operands[3].Length)]);
         // Fresh caches: the case's own are its initial state for every other run.
         var operands = step.Operands.Select((t, i) => i switch
         {
             3 => positions,
-            4 or 5 => new HostTensor([.. t.Shape], (float[])t.Floats.Clone()),
+            6 or 7 => new HostTensor([.. t.Shape], (float[])t.Floats.Clone()),
             _ => t,
         }).ToList();
 
         var error = Assert.Throws<IndexOutOfRangeException>(() =>
             CpuKernelExecutor.ForConformance(CpuIsa.Avx2Target).Run(c.Kernel, operands, step.Symbols, 2));
-        Assert.Contains($"position {context} outside the KV cache of {context}", error.Message);
+        Assert.Contains($"position {context} outside the context of {context}", error.Message);
     }
 
     private static KernelInstance Instance(string op, params TensorType[] operands) =>
