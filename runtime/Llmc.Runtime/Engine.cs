@@ -48,6 +48,9 @@ public sealed class Engine : IDisposable
     /// <summary>Running and waiting sequences, KV blocks and prefix-cache counts, now.</summary>
     public SchedulerSnapshot Scheduler => _scheduler.Snapshot();
 
+    /// <summary>Starts <see cref="SchedulerSnapshot.PeakBlocksInUse"/> again from the blocks held now (benchmarks report a peak per run).</summary>
+    public void ResetPeakKvBlocks() => _scheduler.ResetPeak();
+
     /// <summary>Per-step device timing, where the executor offers it (GPU timestamps).</summary>
     public IStepProfiler? StepProfiler => _executor as IStepProfiler;
 

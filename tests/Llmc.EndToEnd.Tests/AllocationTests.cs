@@ -1,7 +1,9 @@
 using Llmc.Compiler.Build;
+using Llmc.Runtime.Devices;
 using Llmc.Runtime.Devices.Cpu;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Generation;
+using Llmc.Runtime.Plan;
 
 namespace Llmc.EndToEnd.Tests;
 
@@ -23,19 +25,20 @@ public sealed class AllocationTests
         {
             EngineBuilder.Build(new BuildOptions { Source = StoriesEngines.Source, Target = "cpu-avx2", Output = path });
             using var file = EngineFile.Open(path);
-            using var executor = new CpuExecutor(file, Environment.ProcessorCount);
+            using var executor = new CpuExecutor(file, Environment.ProcessorCount, new KvPoolOptions());
             var sampler = new Sampler(executor.VocabSize, new SamplingOptions { Temperature = 0.9f, TopK = 40, TopP = 0.9f, RepetitionPenalty = 1.1f, Seed = 1 });
             const int warmUp = 8, window = 32, windows = 3;
             var history = new int[warmUp + window * windows + 1];
             var token = new int[1];
             var position = new int[1];
-            int[] row = [0];
+            int[] row = [0], rowBlocks = [0];
+            var table = Enumerable.Range(0, executor.Context / executor.Pool.BlockSize).ToArray();
             history[0] = token[0] = 1;
 
             void Step(int i)
             {
                 position[0] = i;
-                var logits = executor.Forward(token, position, row);
+                var logits = executor.Forward(new StepBatch(token, position, rowBlocks, table, row));
                 history[i + 1] = token[0] = sampler.Sample(logits, history.AsSpan(0, i + 1));
             }
 

@@ -4,6 +4,7 @@ using Llmc.Compiler.Build;
 using Llmc.Compiler.Frontends;
 using Llmc.Compiler.Models;
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 using Llmc.Runtime;
 using Llmc.Runtime.Devices.Cpu;
 using Llmc.Tests;
@@ -54,13 +55,13 @@ public sealed class KvCacheInt8Tests(StoriesEngines engines, Int8CacheEngine int
         var actual = engine.Logits(Tokens);
         using var model = HfModelFolder.Open(StoriesEngines.Source);
         var (graph, weights) = ModelImport.Import(model, engine.Context, DType.KV8);
-        var inputs = new Dictionary<string, HostTensor>
+        var inputs = KvBlockTable.AddOneBlock(new Dictionary<string, HostTensor>
         {
             ["tokens"] = new([Tokens.Length], Tokens),
             ["positions"] = new([Tokens.Length], Enumerable.Range(0, Tokens.Length).ToArray()),
             ["logit_rows"] = new([Tokens.Length], Enumerable.Range(0, Tokens.Length).ToArray()),
-        };
-        var expected = ReferenceInterpreter.Run(graph, inputs, weights.ReadHost, new Dictionary<string, HostTensor>())["logits"].Floats;
+        }, Tokens.Length);
+        var expected = ReferenceInterpreter.Run(graph, inputs, weights.ReadHost, new Dictionary<string, HostTensor>(), KvBlockTable.OneBlockPool(engine.Context))["logits"].Floats;
         Assert.Equal(expected.Length, actual.Length);
         double err = 0, norm = 0;
         for (var i = 0; i < expected.Length; i++)

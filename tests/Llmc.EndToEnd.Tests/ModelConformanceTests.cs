@@ -3,6 +3,7 @@ using Llmc.Compiler.Build;
 using Llmc.Compiler.Frontends;
 using Llmc.Compiler.Models;
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 using Llmc.Runtime;
 using Llmc.Tests;
 
@@ -92,13 +93,13 @@ public sealed class ModelConformanceTests(StoriesEngines engines) : IDisposable
     {
         using var model = HfModelFolder.Open(folder);
         var (graph, weights) = ModelImport.Import(model, context);
-        var inputs = new Dictionary<string, HostTensor>
+        var inputs = KvBlockTable.AddOneBlock(new Dictionary<string, HostTensor>
         {
             ["tokens"] = new([Tokens.Length], Tokens),
             ["positions"] = new([Tokens.Length], Enumerable.Range(0, Tokens.Length).ToArray()),
             ["logit_rows"] = new([Tokens.Length], Enumerable.Range(0, Tokens.Length).ToArray()),
-        };
-        var outputs = ReferenceInterpreter.Run(graph, inputs, weights.ReadHost, new Dictionary<string, HostTensor>());
+        }, Tokens.Length);
+        var outputs = ReferenceInterpreter.Run(graph, inputs, weights.ReadHost, new Dictionary<string, HostTensor>(), KvBlockTable.OneBlockPool(context));
         return outputs["logits"].Floats;
     }
 }

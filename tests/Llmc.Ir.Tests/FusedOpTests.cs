@@ -35,10 +35,11 @@ public sealed class FusedOpTests
         var x = new TensorType(DType.F32, Dim.Seq, new Dim(16));
         var odd = Assert.Throws<IrException>(() => OpRegistry.Get("linear_swiglu").InferType([x, new TensorType(DType.F32, 7, 16)], new Attributes()));
         Assert.Contains("even number of rows", odd.Message);
-        var attrs = new Attributes().Set("n_heads", 4).Set("n_kv_heads", 2).Set("head_dim", 4).Set("scale", 0.5);
-        var cache = new TensorType(DType.F32, 8, 8);
+        var attrs = new Attributes().Set("n_heads", 4).Set("n_kv_heads", 2).Set("head_dim", 4).Set("scale", 0.5).Set("context", 8);
+        var cache = new TensorType(DType.F32, Dim.KvBlocks, Dim.KvBlock, 8);
+        var rows = new TensorType(DType.I32, Dim.Seq);
         var narrow = Assert.Throws<IrException>(() => OpRegistry.Get("attention_rope").InferType(
-            [new TensorType(DType.F32, Dim.Seq, new Dim(24)), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, 2), cache, cache], attrs));
+            [new TensorType(DType.F32, Dim.Seq, new Dim(24)), rows, new TensorType(DType.F32, 2), new TensorType(DType.I32, Dim.KvTable), rows, cache, cache], attrs));
         Assert.Contains("qkv width must be", narrow.Message);
         var unread = Assert.Throws<IrException>(() => OpRegistry.Get("elementwise2").InferType([x, x], new Attributes().Set("expr", "silu(a)")));
         Assert.Contains("must read each of its 2 operands", unread.Message);

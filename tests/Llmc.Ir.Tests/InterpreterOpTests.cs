@@ -1,3 +1,5 @@
+using Llmc.Ir.Quantization;
+
 namespace Llmc.Ir.Tests;
 
 /// <summary>Single ops run through the interpreter against values worked out by hand.</summary>
@@ -9,9 +11,11 @@ public sealed class InterpreterOpTests
           input %k: f32[seq, 4]
           input %v: f32[seq, 4]
           input %positions: i32[seq]
-          state %k_cache: f32[4, 4]
-          state %v_cache: f32[4, 4]
-          %y: f32[seq, 8] = attention(%q, %k, %v, %positions, %k_cache, %v_cache) {head_dim = 2, n_heads = 4, n_kv_heads = 2, scale = 0.7071067811865476}
+          input %block_tables: i32[kv_table]
+          input %row_blocks: i32[seq]
+          state %k_cache: f32[1, 4, 4]
+          state %v_cache: f32[1, 4, 4]
+          %y: f32[seq, 8] = attention(%q, %k, %v, %positions, %block_tables, %row_blocks, %k_cache, %v_cache) {context = 4, head_dim = 2, n_heads = 4, n_kv_heads = 2, scale = 0.7071067811865476}
           output %y
         }
         """;
@@ -27,13 +31,13 @@ public sealed class InterpreterOpTests
     public void Attention_at_a_single_position_returns_its_v_for_every_query_head()
     {
         var states = new Dictionary<string, HostTensor>();
-        var inputs = new Dictionary<string, HostTensor>
+        var inputs = KvBlockTable.AddOneBlock(new Dictionary<string, HostTensor>
         {
             ["q"] = Tensors.Random("q", [1, 8]),
             ["k"] = Tensors.Random("k", [1, 4]),
             ["v"] = Tensors.F([1, 4], 1, 2, 3, 4),
             ["positions"] = Tensors.I(0),
-        };
+        }, rows: 1);
         var y = ReferenceInterpreter.Run(Parser.Parse(AttentionGraph), inputs, _ => throw new InvalidOperationException(), states)["y"];
 
         // Query heads 0 and 1 share kv head 0; heads 2 and 3 share kv head 1.
@@ -48,13 +52,13 @@ public sealed class InterpreterOpTests
     {
         var k = Tensors.F([3, 4], 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
         var v = Tensors.F([3, 4], 3, 0, 0, 6, 0, 3, 6, 0, 0, 0, 0, 0);
-        var y = RunSingle(AttentionGraph, new()
+        var y = RunSingle(AttentionGraph, KvBlockTable.AddOneBlock(new()
         {
             ["q"] = Tensors.Random("q", [3, 8]),
             ["k"] = k,
             ["v"] = v,
             ["positions"] = Tensors.I(0, 1, 2),
-        });
+        }, rows: 3));
         float[] expected =
         [
             3, 0, 3, 0, 0, 6, 0, 6,
@@ -63,6 +67,57 @@ public sealed class InterpreterOpTests
         ];
         Assert.Equal(expected, y.Floats, new FloatTolerance(1e-6f));
     }
+
+    [Fact]
+    public void Attention_rows_of_two_sequences_read_only_their_own_scattered_blocks()
+    {
+        // A pool of four blocks of two positions. Sequence A holds blocks 3, 0; sequence B holds block 2.
+        // One step: A's positions 1..3 (a prefill chunk crossing a block boundary), then B's position 1.
+        var graph = Parser.Parse(PagedAttentionGraph);
+        // Rows 0..3 of q, k and v are A's positions 0..3, rows 4 and 5 B's positions 0 and 1.
+        var (q, k, v) = (Tensors.Random("q", [6, 8]), Tensors.Random("k", [6, 4]), Tensors.Random("v", [6, 4]));
+        var pool = new Dictionary<string, int> { ["kv_blocks"] = 4, ["kv_block"] = 2 };
+        var states = new Dictionary<string, HostTensor>();
+        HostTensor Rows(HostTensor t, params int[] rows) =>
+            new([rows.Length, t.Shape[1]], [.. rows.SelectMany(r => t.Floats.Skip(r * t.Shape[1]).Take(t.Shape[1]))]);
+        Dictionary<string, HostTensor> Step(int[] rows, int[] positions, int[] tables, int[] rowBlocks) => new()
+        {
+            ["q"] = Rows(q, rows), ["k"] = Rows(k, rows), ["v"] = Rows(v, rows), ["positions"] = Tensors.I(positions),
+            ["block_tables"] = Tensors.I(tables), ["row_blocks"] = Tensors.I(rowBlocks),
+        };
+        // Position 0 of each sequence first, then the mixed step.
+        ReferenceInterpreter.Run(graph, Step([0, 4], [0, 0], [3, 0, 2], [0, 2]), _ => throw new InvalidOperationException(), states, pool);
+        var mixed = ReferenceInterpreter.Run(graph, Step([1, 2, 3, 5], [1, 2, 3, 1], [3, 0, 2], [0, 0, 0, 2]), _ => throw new InvalidOperationException(), states, pool)["y"];
+
+        // Each sequence alone, contiguous from block 0 of its own pool, gives the same rows.
+        HostTensor Alone(int[] rows)
+        {
+            var own = new Dictionary<string, HostTensor>();
+            var positions = Enumerable.Range(0, rows.Length).ToArray();
+            return ReferenceInterpreter.Run(graph, Step(rows, positions, [0, 1], new int[rows.Length]), _ => throw new InvalidOperationException(), own, pool)["y"];
+        }
+        var a = Alone([0, 1, 2, 3]).Floats;
+        var b = Alone([4, 5]).Floats;
+        Assert.Equal(a[8..32], mixed.Floats[..24]);
+        Assert.Equal(b[8..16], mixed.Floats[24..32]);
+        // Block 1 was never named: its rows are still zero.
+        Assert.All(states["k_cache"].Floats.Skip(2 * 4).Take(2 * 4), x => Assert.Equal(0f, x));
+    }
+
+    private const string PagedAttentionGraph = """
+        graph att {
+          input %q: f32[seq, 8]
+          input %k: f32[seq, 4]
+          input %v: f32[seq, 4]
+          input %positions: i32[seq]
+          input %block_tables: i32[kv_table]
+          input %row_blocks: i32[seq]
+          state %k_cache: f32[kv_blocks, kv_block, 4]
+          state %v_cache: f32[kv_blocks, kv_block, 4]
+          %y: f32[seq, 8] = attention(%q, %k, %v, %positions, %block_tables, %row_blocks, %k_cache, %v_cache) {context = 8, head_dim = 2, n_heads = 4, n_kv_heads = 2, scale = 0.7071067811865476}
+          output %y
+        }
+        """;
 
     [Fact]
     public void Rope_at_position_zero_is_identity_and_rotates_pairs_otherwise()

@@ -1,3 +1,5 @@
+using Llmc.Ir.Quantization;
+
 namespace Llmc.Ir.Tests;
 
 /// <summary>Whole-graph runs: symbol binding, argument checks and the KV cache across steps.</summary>
@@ -8,12 +10,12 @@ public sealed class InterpreterRunTests
     private static IReadOnlyDictionary<string, HostTensor> Step(Dictionary<string, HostTensor> states, int[] tokens, int[] positions, int[] rows) =>
         ReferenceInterpreter.Run(
             Llama,
-            new Dictionary<string, HostTensor>
+            KvBlockTable.AddOneBlock(new Dictionary<string, HostTensor>
             {
                 ["tokens"] = Tensors.I(tokens),
                 ["positions"] = Tensors.I(positions),
                 ["logit_rows"] = Tensors.I(rows),
-            },
+            }, tokens.Length),
             Tensors.RandomWeights(Llama),
             states);
 

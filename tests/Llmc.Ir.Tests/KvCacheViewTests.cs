@@ -5,12 +5,13 @@ namespace Llmc.Ir.Tests;
 /// <summary>The kv8 cache as attention's reference writes and reads it.</summary>
 public sealed class KvCacheViewTests
 {
+    // A pool of five blocks of one position each: pool row = block.
     private const int Positions = 5, KvHeads = 3, HeadDim = 7;
 
     [Fact]
     public void A_written_row_reads_back_within_half_a_code_step_per_head()
     {
-        var cache = new HostTensor(DType.KV8, [Positions, KvHeads, HeadDim]);
+        var cache = new HostTensor(DType.KV8, [Positions, 1, KvHeads, HeadDim]);
         var view = KvCacheView.Of(cache, KvHeads, HeadDim);
         var random = new Random(3);
         var row = Enumerable.Range(0, KvHeads * HeadDim).Select(i => (float)((random.NextDouble() * 2 - 1) * (i / HeadDim + 1))).ToArray();
@@ -27,7 +28,7 @@ public sealed class KvCacheViewTests
     [Fact]
     public void Codes_and_scales_are_the_activation_rounding_in_the_documented_layout()
     {
-        var cache = new HostTensor(DType.KV8, [Positions, KvHeads, HeadDim]);
+        var cache = new HostTensor(DType.KV8, [Positions, 1, KvHeads, HeadDim]);
         var row = Enumerable.Range(0, KvHeads * HeadDim).Select(i => MathF.Sin(i * 0.7f) * (i + 1)).ToArray();
         KvCacheView.Of(cache, KvHeads, HeadDim).Write(4, row);
         var scales = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(cache.Packed.AsSpan(0, (int)KvCacheFormat.CodesOffset(Positions, KvHeads)));
@@ -46,7 +47,7 @@ public sealed class KvCacheViewTests
     [Fact]
     public void A_zero_row_overwrites_with_zero_codes_and_scale()
     {
-        var cache = new HostTensor(DType.KV8, [Positions, KvHeads, HeadDim]);
+        var cache = new HostTensor(DType.KV8, [Positions, 1, KvHeads, HeadDim]);
         var view = KvCacheView.Of(cache, KvHeads, HeadDim);
         view.Write(0, [.. Enumerable.Range(1, KvHeads * HeadDim).Select(i => (float)i)]);
         Assert.NotEqual(0.0, view[0, 0]);
@@ -57,9 +58,9 @@ public sealed class KvCacheViewTests
     [Fact]
     public void Kv8_is_a_packed_type_of_codes_and_scales()
     {
-        Assert.Equal(Positions * KvHeads * (HeadDim + 4L), DType.KV8.PackedBytes([Positions, KvHeads, HeadDim]));
+        Assert.Equal(Positions * KvHeads * (HeadDim + 4L), DType.KV8.PackedBytes([Positions, 1, KvHeads, HeadDim]));
         Assert.Equal(DType.KV8, DTypes.Parse("kv8"));
         Assert.Throws<IrException>(() => DType.KV8.PackedBytes([Positions, KvHeads * HeadDim]));
-        Assert.Equal(new TensorType(DType.KV8, Positions, KvHeads, HeadDim), KvCacheFormat.CacheType(DType.KV8, Positions, KvHeads, HeadDim));
+        Assert.Equal(new TensorType(DType.KV8, Positions, 1, KvHeads, HeadDim), KvCacheFormat.CacheType(DType.KV8, Positions, 1, KvHeads, HeadDim));
     }
 }

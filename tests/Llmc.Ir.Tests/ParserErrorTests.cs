@@ -38,10 +38,10 @@ public sealed class ParserErrorTests
     [Fact]
     public void Operand_of_an_unexpected_rank_is_a_located_type_error()
     {
-        const string text = "graph g {\n  input %x: f32[1, 4]\n  input %p: i32[]\n  state %c: f32[2, 4]\n"
-            + "  %y: f32[1, 4] = attention(%x, %x, %x, %p, %c, %c) {head_dim = 4, n_heads = 1, n_kv_heads = 1, scale = 0.5}\n  output %y\n}\n";
+        const string text = "graph g {\n  input %x: f32[1, 4]\n  input %p: i32[]\n  state %c: f32[1, 2, 4]\n"
+            + "  %y: f32[1, 4] = attention(%x, %x, %x, %p, %p, %p, %c, %c) {context = 2, head_dim = 4, n_heads = 1, n_kv_heads = 1, scale = 0.5}\n  output %y\n}\n";
         var message = ErrorOf(text);
-        Assert.StartsWith("test.ir:5:19: attention: operands of types f32[1, 4], f32[1, 4], f32[1, 4], i32[], f32[2, 4], f32[2, 4] do not fit", message);
+        Assert.StartsWith("test.ir:5:19: attention: operands of types f32[1, 4], f32[1, 4], f32[1, 4], i32[], i32[], i32[], f32[1, 2, 4], f32[1, 2, 4] do not fit", message);
     }
 
     [Fact]

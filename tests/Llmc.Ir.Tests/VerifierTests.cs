@@ -6,14 +6,16 @@ public sealed class VerifierTests
         graph small {
           input %tokens: i32[seq]
           input %positions: i32[seq]
+          input %block_tables: i32[kv_table]
+          input %row_blocks: i32[seq]
           weight %embed: f32[16, 8]
           weight %w: f32[8, 8]
           weight %w_narrow: f32[4, 8]
-          state %k_cache: f32[6, 8]
-          state %v_cache: f32[6, 8]
+          state %k_cache: f32[1, 6, 8]
+          state %v_cache: f32[1, 6, 8]
           %x: f32[seq, 8] = embedding(%embed, %tokens)
           %q: f32[seq, 8] = linear(%x, %w)
-          %a: f32[seq, 8] = attention(%q, %q, %q, %positions, %k_cache, %v_cache) {head_dim = 4, n_heads = 2, n_kv_heads = 2, scale = 0.5}
+          %a: f32[seq, 8] = attention(%q, %q, %q, %positions, %block_tables, %row_blocks, %k_cache, %v_cache) {context = 6, head_dim = 4, n_heads = 2, n_kv_heads = 2, scale = 0.5}
           %y: f32[seq, 8] = add(%a, %x)
           output %y
         }
@@ -83,8 +85,8 @@ public sealed class VerifierTests
     public void Non_state_value_in_a_state_operand()
     {
         var g = SmallGraph();
-        NodeOf(g, "a").Inputs[5] = g.Find("w");
-        AssertViolation(g, "%a = attention: operand 5 (%w) is updated in place and must be a state value");
+        NodeOf(g, "a").Inputs[7] = g.Find("w");
+        AssertViolation(g, "%a = attention: operand 7 (%w) is updated in place and must be a state value");
     }
 
     [Fact]
@@ -130,7 +132,7 @@ public sealed class VerifierTests
     public void Unknown_symbol()
     {
         var g = Parser.Parse("graph g {\n  input %x: f32[batch, 4]\n  %y: f32[batch, 4] = silu(%x)\n  output %y\n}\n");
-        AssertViolation(g, "%x: f32[batch, 4] uses unknown symbol 'batch' (known: seq, out)");
+        AssertViolation(g, "%x: f32[batch, 4] uses unknown symbol 'batch' (known: seq, out, kv_table, kv_blocks, kv_block)");
     }
 
     [Fact]
@@ -161,7 +163,7 @@ public sealed class VerifierTests
     public void Symbolic_weight()
     {
         var g = Parser.Parse("graph g {\n  weight %w: f32[seq]\n  %y: f32[seq] = silu(%w)\n  output %y\n}\n");
-        AssertViolation(g, "weight %w has type f32[seq]; weights and states need static shapes");
+        AssertViolation(g, "weight %w has type f32[seq]; weights need static shapes");
     }
 
     [Fact]

@@ -23,10 +23,11 @@ public static class EngineBenchmark
         if (promptTokens + generatedTokens > engine.Context)
             throw new LlmcException($"{promptTokens} prompt + {generatedTokens} generated tokens exceed this engine's context of {engine.Context}");
 
-        // A fixed seed: every run and every machine benchmarks the same prompt.
+        // A fixed seed: every machine benchmarks the same prompts. Each run has its own, so none finds the previous
+        // one's blocks in the prefix cache and every prefill is measured whole.
         var random = new Random(1234);
         var vocab = Math.Min(engine.Tokenizer.VocabSize, engine.Manifest.Model.VocabSize);
-        var prompt = Enumerable.Range(0, promptTokens).Select(_ => random.Next(vocab)).ToArray();
+        int[] Prompt() => [.. Enumerable.Range(0, promptTokens).Select(_ => random.Next(vocab))];
         var options = new GenerationOptions
         {
             MaxTokens = generatedTokens,
@@ -36,14 +37,14 @@ public static class EngineBenchmark
 
         // Decode step k (1 .. generated - 1) attends over promptTokens + k cached positions.
         var bytesPerToken = DecodeTraffic.Of(engine.Manifest).BytesPerToken(promptTokens + generatedTokens / 2.0);
-        engine.Generate(prompt, options);
+        engine.Generate(Prompt(), options);
         var prefill = new List<double>();
         var decode = new List<double>();
         var fractions = new List<double>();
         var before = bracket();
         for (var i = 0; i < repeats; i++)
         {
-            var stats = engine.Generate(prompt, options).Stats;
+            var stats = engine.Generate(Prompt(), options).Stats;
             var after = bracket();
             prefill.Add(stats.PrefillTokensPerSecond);
             decode.Add(stats.DecodeTokensPerSecond);

@@ -82,6 +82,9 @@ public sealed class BatchScheduler : IDisposable
     public SchedulerSnapshot Snapshot() => new(_running.Count, _waiting.Count + _arrivals.Count, _pool.InUse, _pool.PeakInUse, _pool.Cached,
         _pool.Blocks, _pool.Hits, _pool.Misses, Interlocked.Read(ref _preemptions), Interlocked.Read(ref _steps));
 
+    /// <summary>Starts the pool's peak of blocks held again from the blocks held now.</summary>
+    public void ResetPeak() => _pool.ResetPeak();
+
     public void Dispose()
     {
         _stopping = true;

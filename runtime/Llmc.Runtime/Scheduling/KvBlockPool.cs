@@ -34,6 +34,8 @@ public sealed class KvBlockPool
     /// <summary>The most blocks held at once since the pool was made.</summary>
     public int PeakInUse { get; private set; }
 
+    public void ResetPeak() => PeakInUse = InUse;
+
     /// <summary>Blocks no sequence holds that still serve the prefix cache.</summary>
     public int Cached => _evictable.Count;
 

@@ -136,12 +136,12 @@ public sealed class FusionPassTests
     private static float[] Logits(Graph graph, PassContext context)
     {
         var tokens = new[] { 3, 17, 5, 30, 1 };
-        var inputs = new Dictionary<string, HostTensor>
+        var inputs = KvBlockTable.AddOneBlock(new Dictionary<string, HostTensor>
         {
             ["tokens"] = new([tokens.Length], tokens),
             ["positions"] = new([tokens.Length], [.. Enumerable.Range(0, tokens.Length)]),
             ["logit_rows"] = new([tokens.Length], [.. Enumerable.Range(0, tokens.Length)]),
-        };
+        }, tokens.Length);
         return ReferenceInterpreter.Run(graph, inputs, context.Weights.ReadHost, new Dictionary<string, HostTensor>())["logits"].Floats;
     }
 

@@ -39,15 +39,17 @@ public sealed class PassTests
         var graph = Parser.Parse("""
             graph keep {
               input %positions: i32[seq]
+              input %tables: i32[kv_table]
               input %q: f32[seq, 8]
-              state %kc: f32[16, 8]
-              state %vc: f32[16, 8]
+              state %kc: f32[kv_blocks, kv_block, 8]
+              state %vc: f32[kv_blocks, kv_block, 8]
               output %positions
             }
             """, "keep.ir");
         var editor = new GraphEditor(graph);
-        var attrs = new Attributes().Set("n_heads", 1).Set("n_kv_heads", 1).Set("head_dim", 8).Set("scale", 0.35);
-        editor.InsertBefore(null, "attention", [graph.Find("q"), graph.Find("q"), graph.Find("q"), graph.Find("positions"), graph.Find("kc"), graph.Find("vc")], attrs, "attn");
+        var attrs = new Attributes().Set("n_heads", 1).Set("n_kv_heads", 1).Set("head_dim", 8).Set("scale", 0.35).Set("context", 16);
+        var (q, positions) = (graph.Find("q"), graph.Find("positions"));
+        editor.InsertBefore(null, "attention", [q, q, q, positions, graph.Find("tables"), positions, graph.Find("kc"), graph.Find("vc")], attrs, "attn");
         Assert.False(new DeadCodeElimination().Run(graph, Context));
         Assert.Single(graph.Nodes);
     }

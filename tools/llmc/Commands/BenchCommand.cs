@@ -18,14 +18,26 @@ public static class BenchCommand
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
         var device = new Option<int?>("--device") { Description = "GPU to run on, by its index in llmc devices (default: LLMC_VULKAN_DEVICE, else the best one)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var concurrency = new Option<string?>("--concurrency") { Description = "Also serve this many requests at once, per level, e.g. 1,4,16,64: throughput and latency through the scheduler" };
+        var sharedPrefix = new Option<int>("--shared-prefix") { Description = "With --concurrency: tokens every request's prompt starts with (before its --prompt-tokens own ones)", DefaultValueFactory = _ => 0 };
+        var pool = new KvPoolCliOptions();
         var command = new Command("bench", "Measure prefill and decode speed against the memory bandwidth of the engine's device (host DRAM, or the GPU's memory)")
         {
-            engine, promptTokens, genTokens, repeat, threads, device, json,
+            engine, promptTokens, genTokens, repeat, threads, device, json, concurrency, sharedPrefix,
         };
+        pool.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var threadCount = parse.GetValue(threads);
-            using var loaded = Engine.Load(parse.GetRequiredValue(engine), threadCount, parse.GetValue(device));
+            var levels = Levels(parse.GetValue(concurrency));
+            var path = parse.GetRequiredValue(engine);
+            var positions = parse.GetValue(sharedPrefix) + parse.GetValue(promptTokens) + parse.GetValue(genTokens);
+            using var loaded = Engine.Load(path, new EngineOptions
+            {
+                Threads = threadCount,
+                Device = parse.GetValue(device),
+                KvPool = pool.Read(parse, sequences: levels.Count > 0 ? levels.Max() : null, memory: KvFor(path, levels.DefaultIfEmpty(1).Max(), positions)),
+            });
             var result = Progress.Show("benchmarking", p =>
             {
                 p.Report(loaded.BandwidthProbe is null ? "measuring memory bandwidth" : "measuring device memory bandwidth");
@@ -35,15 +47,76 @@ public static class BenchCommand
                     () => RooflineBandwidth.Measure(loaded, threadCount, RooflineBandwidth.BracketTrials));
             });
             var steps = StepProfile.Measure(loaded);
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(WithSteps(JsonReport(result), steps), CliJson.Options));
+            var served = levels.Count == 0 ? null : Progress.Show("serving concurrent requests", _ =>
+                ConcurrencyBenchmark.Run(loaded, levels, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(sharedPrefix)));
+            if (parse.GetValue(json))
+            {
+                var report = WithSteps(JsonReport(result), steps);
+                if (served is not null) report["concurrency"] = served.Select(ConcurrencyReport).ToList();
+                Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            }
             else
             {
                 PrintTable(result);
                 PrintSteps(steps);
+                if (served is not null) PrintConcurrency(served);
             }
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The concurrency levels of <c>--concurrency</c>; none when it is not given.</summary>
+    private static List<int> Levels(string? text)
+    {
+        if (text is null) return [];
+        var levels = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+            levels.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n : throw new LlmcException($"--concurrency '{text}': '{part}' is not a positive request count"));
+        return levels;
+    }
+
+    /// <summary>KV memory for <paramref name="sequences"/> requests of <paramref name="positions"/> positions each: what the benchmark needs, not whole contexts.</summary>
+    private static long KvFor(string path, int sequences, int positions)
+    {
+        using var file = Runtime.Format.EngineFile.Open(path);
+        var plan = file.Manifest.Plan;
+        var block = new Runtime.Plan.KvPoolOptions().Resolve(plan).Pool.BlockSize;
+        return (long)sequences * ((Math.Min(positions, plan.Context) + block - 1) / block) * block * Runtime.Plan.PlanShapes.KvBytesPerPosition(plan);
+    }
+
+    private static Dictionary<string, object> ConcurrencyReport(ConcurrencyLevel level)
+    {
+        var report = new Dictionary<string, object>
+        {
+            ["sequences"] = level.Sequences,
+            ["output_tokens_per_s"] = Math.Round(level.OutputTokensPerSecond, 2),
+            ["requests_per_s"] = Math.Round(level.RequestsPerSecond, 3),
+            ["ttft_ms_median"] = Math.Round(level.TimeToFirstTokenMs.Median, 2),
+            ["ttft_ms_p99"] = Math.Round(level.TimeToFirstTokenMs.P99, 2),
+            ["tpot_ms_median"] = Math.Round(level.TimePerOutputTokenMs.Median, 3),
+            ["tpot_ms_p99"] = Math.Round(level.TimePerOutputTokenMs.P99, 3),
+            ["kv_blocks_peak"] = level.PeakKvBlocks,
+            ["prefix_cache_hits"] = level.PrefixHits,
+        };
+        if (level.ColdTimeToFirstTokenMs is { } cold)
+        {
+            report["ttft_ms_median_cold_prefix"] = Math.Round(cold.Median, 2);
+            report["ttft_ms_p99_cold_prefix"] = Math.Round(cold.P99, 2);
+        }
+        return report;
+    }
+
+    private static void PrintConcurrency(IReadOnlyList<ConcurrencyLevel> levels)
+    {
+        Console.WriteLine("concurrent requests: output tok/s, requests/s, time to first token and per output token (median / p99), peak KV blocks, prefix-cache hits");
+        foreach (var l in levels)
+        {
+            var cold = l.ColdTimeToFirstTokenMs is { } c ? string.Create(CultureInfo.InvariantCulture, $"  (prefix not cached: ttft {c.Median:F1} / {c.P99:F1} ms)") : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {l.Sequences,4} seq {l.OutputTokensPerSecond,10:F1} tok/s {l.RequestsPerSecond,8:F3} req/s  ttft {l.TimeToFirstTokenMs.Median,8:F1} / {l.TimeToFirstTokenMs.P99,8:F1} ms  tpot {l.TimePerOutputTokenMs.Median,7:F2} / {l.TimePerOutputTokenMs.P99,7:F2} ms  kv blocks {l.PeakKvBlocks,6}  hits {l.PrefixHits}{cold}"));
+        }
     }
 
     private static Dictionary<string, object> JsonReport(BenchmarkResult r)

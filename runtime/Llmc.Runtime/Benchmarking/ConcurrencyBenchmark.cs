@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Llmc.Runtime.Generation;
+
+namespace Llmc.Runtime.Benchmarking;
+
+/// <summary>One concurrency level of <see cref="ConcurrencyBenchmark"/>.</summary>
+/// <param name="Sequences">Requests submitted at once.</param>
+/// <param name="OutputTokensPerSecond">Generated tokens of all requests over the wall time from submission to the last one's end.</param>
+/// <param name="RequestsPerSecond">Requests over that wall time.</param>
+/// <param name="TimeToFirstTokenMs">From submission to each request's first token.</param>
+/// <param name="TimePerOutputTokenMs">Each request's decode time per token after its first.</param>
+/// <param name="PeakKvBlocks">The most KV blocks held at once during the level.</param>
+/// <param name="PrefixHits">Full KV blocks the level's requests took from the prefix cache.</param>
+/// <param name="ColdTimeToFirstTokenMs">With a shared prefix: the same level's time to first token when the prefix was not cached yet.</param>
+public sealed record ConcurrencyLevel(int Sequences, double OutputTokensPerSecond, double RequestsPerSecond, Percentiles TimeToFirstTokenMs,
+    Percentiles TimePerOutputTokenMs, int PeakKvBlocks, long PrefixHits, Percentiles? ColdTimeToFirstTokenMs);
+
+/// <summary>
+/// Serving throughput of one engine through its scheduler: for each concurrency level N, N requests with random
+/// prompts of P tokens (after a shared prefix of S tokens, if one is asked for) generate G tokens each (greedily, EOS
+/// does not stop them), all submitted at once. Every request's own tokens differ from every other's, so the prefix
+/// cache helps only where a prefix is shared on purpose. With a shared prefix each level runs twice: first with a
+/// prefix nobody has seen (cold), then with the same prefix and new own tokens (the prefix cached).
+/// </summary>
+public static class ConcurrencyBenchmark
+{
+    public static IReadOnlyList<ConcurrencyLevel> Run(Engine engine, IReadOnlyList<int> levels, int promptTokens, int generatedTokens, int sharedPrefix)
+    {
+        if (levels.Count == 0 || levels.Any(n => n < 1)) throw new LlmcException($"--concurrency takes positive request counts, got {string.Join(",", levels)}");
+        if (promptTokens < 1) throw new LlmcException($"--prompt-tokens must be at least 1, got {promptTokens}");
+        if (generatedTokens < 2) throw new LlmcException($"--gen-tokens must be at least 2 (the first comes from the prefill), got {generatedTokens}");
+        if (sharedPrefix < 0) throw new LlmcException($"--shared-prefix must be at least 0, got {sharedPrefix}");
+        if (sharedPrefix + promptTokens + generatedTokens > engine.Context)
+            throw new LlmcException($"{sharedPrefix} shared + {promptTokens} prompt + {generatedTokens} generated tokens exceed this engine's context of {engine.Context}");
+
+        // Not EngineBenchmark's seed: its prompts would be found in the prefix cache.
+        var random = new Random(5678);
+        var vocab = Math.Min(engine.Tokenizer.VocabSize, engine.Manifest.Model.VocabSize);
+        int[] Tokens(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(vocab))];
+        var options = new GenerationOptions { MaxTokens = generatedTokens, StopOnEos = false, Sampling = SamplingOptions.Greedy };
+        // Warm-up: JIT, worker threads, weights paged in.
+        Submit(engine, [[.. Tokens(sharedPrefix), .. Tokens(promptTokens)]], options);
+
+        var results = new List<ConcurrencyLevel>();
+        foreach (var n in levels)
+        {
+            Percentiles? cold = null;
+            var prefix = Tokens(sharedPrefix);
+            if (sharedPrefix > 0) cold = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options).TimeToFirstTokenMs;
+            var hitsBefore = engine.Scheduler.PrefixHits;
+            engine.ResetPeakKvBlocks();
+            var level = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options);
+            results.Add(level with { PeakKvBlocks = engine.Scheduler.PeakBlocksInUse, PrefixHits = engine.Scheduler.PrefixHits - hitsBefore, ColdTimeToFirstTokenMs = cold });
+        }
+        return results;
+    }
+
+    private static ConcurrencyLevel Submit(Engine engine, IReadOnlyList<int[]> prompts, GenerationOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var results = Task.WhenAll(prompts.Select(p => engine.GenerateTokensAsync(p, options))).GetAwaiter().GetResult();
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new ConcurrencyLevel(prompts.Count, results.Sum(r => r.Tokens.Length) / seconds, prompts.Count / seconds,
+            Percentiles.Of([.. results.Select(r => r.Stats.TimeToFirstToken.TotalMilliseconds)]),
+            Percentiles.Of([.. results.Select(r => r.Stats.TimePerOutputToken.TotalMilliseconds)]), 0, 0, null);
+    }
+}

@@ -1,0 +1,14 @@
+namespace Llmc.EndToEnd.Tests.Vulkan;
+
+/// <summary><see cref="BatchingChecks"/> on Vulkan (lavapipe where no GPU is present).</summary>
+[Collection(StoriesCollection.Name)]
+public sealed class VulkanBatchingTests(StoriesEngines engines)
+{
+    [VulkanFact]
+    public void Concurrent_greedy_requests_get_the_ids_they_get_alone() =>
+        BatchingChecks.ConcurrentRequestsGetTheirSoloIds(engines.For("vulkan"));
+
+    [VulkanFact]
+    public void A_kv_pool_of_a_few_blocks_completes_sixteen_requests_through_preemption() =>
+        BatchingChecks.AFewBlocksCompleteSixteenRequests(engines.For("vulkan"));
+}
