@@ -48,6 +48,13 @@ public sealed class Engine : IDisposable
     /// <summary>Running and waiting sequences, KV blocks and prefix-cache counts, now.</summary>
     public SchedulerSnapshot Scheduler => _scheduler.Snapshot();
 
+    /// <summary>Whether new requests reuse and fill the prefix cache (on unless the engine was loaded without it).</summary>
+    public bool PrefixCaching
+    {
+        get => _scheduler.PrefixCaching;
+        set => _scheduler.PrefixCaching = value;
+    }
+
     /// <summary>Starts <see cref="SchedulerSnapshot.PeakBlocksInUse"/> again from the blocks held now (benchmarks report a peak per run).</summary>
     public void ResetPeakKvBlocks() => _scheduler.ResetPeak();
 

@@ -11,7 +11,7 @@ namespace Llmc.Runtime.Benchmarking;
 /// <param name="TimePerOutputTokenMs">Each request's decode time per token after its first.</param>
 /// <param name="PeakKvBlocks">The most KV blocks held at once during the level.</param>
 /// <param name="PrefixHits">Full KV blocks the level's requests took from the prefix cache.</param>
-/// <param name="ColdTimeToFirstTokenMs">With a shared prefix: the same level's time to first token when the prefix was not cached yet.</param>
+/// <param name="ColdTimeToFirstTokenMs">With a shared prefix: the same level's time to first token with the prefix cache off.</param>
 public sealed record ConcurrencyLevel(int Sequences, double OutputTokensPerSecond, double RequestsPerSecond, Percentiles TimeToFirstTokenMs,
     Percentiles TimePerOutputTokenMs, int PeakKvBlocks, long PrefixHits, Percentiles? ColdTimeToFirstTokenMs);
 
@@ -19,8 +19,9 @@ public sealed record ConcurrencyLevel(int Sequences, double OutputTokensPerSecon
 /// Serving throughput of one engine through its scheduler: for each concurrency level N, N requests with random
 /// prompts of P tokens (after a shared prefix of S tokens, if one is asked for) generate G tokens each (greedily, EOS
 /// does not stop them), all submitted at once. Every request's own tokens differ from every other's, so the prefix
-/// cache helps only where a prefix is shared on purpose. With a shared prefix each level runs twice: first with a
-/// prefix nobody has seen (cold), then with the same prefix and new own tokens (the prefix cached).
+/// cache helps only where a prefix is shared on purpose. With a shared prefix each level runs twice: first with the
+/// prefix cache switched off (cold: every request prefills its whole prompt), then, once one request has put the prefix
+/// in the cache, with new own tokens (the prefix cached).
 /// </summary>
 public static class ConcurrencyBenchmark
 {
@@ -46,7 +47,19 @@ public static class ConcurrencyBenchmark
         {
             Percentiles? cold = null;
             var prefix = Tokens(sharedPrefix);
-            if (sharedPrefix > 0) cold = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options).TimeToFirstTokenMs;
+            if (sharedPrefix > 0)
+            {
+                engine.PrefixCaching = false;
+                try
+                {
+                    cold = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options).TimeToFirstTokenMs;
+                }
+                finally
+                {
+                    engine.PrefixCaching = true;
+                }
+                Submit(engine, [[.. prefix, .. Tokens(promptTokens)]], options);
+            }
             var hitsBefore = engine.Scheduler.PrefixHits;
             engine.ResetPeakKvBlocks();
             var level = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options);

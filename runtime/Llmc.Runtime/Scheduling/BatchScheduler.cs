@@ -22,7 +22,7 @@ public sealed class BatchScheduler : IDisposable
     private readonly IReadOnlyList<string> _engineStops;
     private readonly KvBlockPool _pool;
     private readonly int _blockSize, _maxSequences, _budget, _longest;
-    private readonly bool _prefixCaching;
+    private volatile bool _prefixCaching;
     private readonly ConcurrentQueue<ScheduledSequence> _arrivals = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly List<ScheduledSequence> _running = [], _waiting = [];
@@ -81,6 +81,16 @@ public sealed class BatchScheduler : IDisposable
 
     public SchedulerSnapshot Snapshot() => new(_running.Count, _waiting.Count + _arrivals.Count, _pool.InUse, _pool.PeakInUse, _pool.Cached,
         _pool.Blocks, _pool.Hits, _pool.Misses, Interlocked.Read(ref _preemptions), Interlocked.Read(ref _steps));
+
+    /// <summary>
+    /// Whether admitted sequences look for their prefix in the cache and publish the blocks they fill; switching it
+    /// off leaves what is cached in place (a benchmark measures cold prefills with it).
+    /// </summary>
+    public bool PrefixCaching
+    {
+        get => _prefixCaching;
+        set => _prefixCaching = value;
+    }
 
     /// <summary>Starts the pool's peak of blocks held again from the blocks held now.</summary>
     public void ResetPeak() => _pool.ResetPeak();

@@ -113,7 +113,7 @@ public static class BenchCommand
         Console.WriteLine("concurrent requests: output tok/s, requests/s, time to first token and per output token (median / p99), peak KV blocks, prefix-cache hits");
         foreach (var l in levels)
         {
-            var cold = l.ColdTimeToFirstTokenMs is { } c ? string.Create(CultureInfo.InvariantCulture, $"  (prefix not cached: ttft {c.Median:F1} / {c.P99:F1} ms)") : "";
+            var cold = l.ColdTimeToFirstTokenMs is { } c ? string.Create(CultureInfo.InvariantCulture, $"  (prefix cache off: ttft {c.Median:F1} / {c.P99:F1} ms)") : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {l.Sequences,4} seq {l.OutputTokensPerSecond,10:F1} tok/s {l.RequestsPerSecond,8:F3} req/s  ttft {l.TimeToFirstTokenMs.Median,8:F1} / {l.TimeToFirstTokenMs.P99,8:F1} ms  tpot {l.TimePerOutputTokenMs.Median,7:F2} / {l.TimePerOutputTokenMs.P99,7:F2} ms  kv blocks {l.PeakKvBlocks,6}  hits {l.PrefixHits}{cold}"));
         }
