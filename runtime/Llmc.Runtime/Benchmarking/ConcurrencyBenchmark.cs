@@ -12,8 +12,9 @@ namespace Llmc.Runtime.Benchmarking;
 /// <param name="PeakKvBlocks">The most KV blocks held at once during the level.</param>
 /// <param name="PrefixHits">Full KV blocks the level's requests took from the prefix cache.</param>
 /// <param name="ColdTimeToFirstTokenMs">With a shared prefix: the same level's time to first token with the prefix cache off.</param>
+/// <param name="DifferentAlone">With verification: how many of the level's requests got other ids when run again alone (0: batching changed nothing).</param>
 public sealed record ConcurrencyLevel(int Sequences, double OutputTokensPerSecond, double RequestsPerSecond, Percentiles TimeToFirstTokenMs,
-    Percentiles TimePerOutputTokenMs, int PeakKvBlocks, long PrefixHits, Percentiles? ColdTimeToFirstTokenMs);
+    Percentiles TimePerOutputTokenMs, int PeakKvBlocks, long PrefixHits, Percentiles? ColdTimeToFirstTokenMs, int? DifferentAlone);
 
 /// <summary>
 /// Serving throughput of one engine through its scheduler: for each concurrency level N, N requests with random
@@ -21,11 +22,13 @@ public sealed record ConcurrencyLevel(int Sequences, double OutputTokensPerSecon
 /// does not stop them), all submitted at once. Every request's own tokens differ from every other's, so the prefix
 /// cache helps only where a prefix is shared on purpose. With a shared prefix each level runs twice: first with the
 /// prefix cache switched off (cold: every request prefills its whole prompt), then, once one request has put the prefix
-/// in the cache, with new own tokens (the prefix cached).
+/// in the cache, with new own tokens (the prefix cached). With <c>verify</c>, every request of a level then runs again
+/// alone with the prefix cache off, and the level reports how many got other ids: a check that batching, paging and
+/// prefix reuse leave each request's greedy output as it is on this device.
 /// </summary>
 public static class ConcurrencyBenchmark
 {
-    public static IReadOnlyList<ConcurrencyLevel> Run(Engine engine, IReadOnlyList<int> levels, int promptTokens, int generatedTokens, int sharedPrefix)
+    public static IReadOnlyList<ConcurrencyLevel> Run(Engine engine, IReadOnlyList<int> levels, int promptTokens, int generatedTokens, int sharedPrefix, bool verify = false)
     {
         if (levels.Count == 0 || levels.Any(n => n < 1)) throw new LlmcException($"--concurrency takes positive request counts, got {string.Join(",", levels)}");
         if (promptTokens < 1) throw new LlmcException($"--prompt-tokens must be at least 1, got {promptTokens}");
@@ -52,7 +55,7 @@ public static class ConcurrencyBenchmark
                 engine.PrefixCaching = false;
                 try
                 {
-                    cold = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options).TimeToFirstTokenMs;
+                    cold = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options).Level.TimeToFirstTokenMs;
                 }
                 finally
                 {
@@ -62,19 +65,40 @@ public static class ConcurrencyBenchmark
             }
             var hitsBefore = engine.Scheduler.PrefixHits;
             engine.ResetPeakKvBlocks();
-            var level = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options);
-            results.Add(level with { PeakKvBlocks = engine.Scheduler.PeakBlocksInUse, PrefixHits = engine.Scheduler.PrefixHits - hitsBefore, ColdTimeToFirstTokenMs = cold });
+            int[][] prompts = [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])];
+            var (level, batched) = Submit(engine, prompts, options);
+            results.Add(level with
+            {
+                PeakKvBlocks = engine.Scheduler.PeakBlocksInUse,
+                PrefixHits = engine.Scheduler.PrefixHits - hitsBefore,
+                ColdTimeToFirstTokenMs = cold,
+                DifferentAlone = verify ? DifferentAlone(engine, prompts, batched, options) : null,
+            });
         }
         return results;
     }
 
-    private static ConcurrencyLevel Submit(Engine engine, IReadOnlyList<int[]> prompts, GenerationOptions options)
+    /// <summary>How many of <paramref name="prompts"/> give other ids than <paramref name="batched"/> when each runs alone, computed afresh.</summary>
+    private static int DifferentAlone(Engine engine, IReadOnlyList<int[]> prompts, GenerationResult[] batched, GenerationOptions options)
+    {
+        engine.PrefixCaching = false;
+        try
+        {
+            return prompts.Where((p, i) => !engine.Generate(p, options).Tokens.SequenceEqual(batched[i].Tokens)).Count();
+        }
+        finally
+        {
+            engine.PrefixCaching = true;
+        }
+    }
+
+    private static (ConcurrencyLevel Level, GenerationResult[] Results) Submit(Engine engine, IReadOnlyList<int[]> prompts, GenerationOptions options)
     {
         var clock = Stopwatch.StartNew();
         var results = Task.WhenAll(prompts.Select(p => engine.GenerateTokensAsync(p, options))).GetAwaiter().GetResult();
         var seconds = clock.Elapsed.TotalSeconds;
-        return new ConcurrencyLevel(prompts.Count, results.Sum(r => r.Tokens.Length) / seconds, prompts.Count / seconds,
+        return (new ConcurrencyLevel(prompts.Count, results.Sum(r => r.Tokens.Length) / seconds, prompts.Count / seconds,
             Percentiles.Of([.. results.Select(r => r.Stats.TimeToFirstToken.TotalMilliseconds)]),
-            Percentiles.Of([.. results.Select(r => r.Stats.TimePerOutputToken.TotalMilliseconds)]), 0, 0, null);
+            Percentiles.Of([.. results.Select(r => r.Stats.TimePerOutputToken.TotalMilliseconds)]), 0, 0, null, null), results);
     }
 }

@@ -20,10 +20,11 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var concurrency = new Option<string?>("--concurrency") { Description = "Also serve this many requests at once, per level, e.g. 1,4,16,64: throughput and latency through the scheduler" };
         var sharedPrefix = new Option<int>("--shared-prefix") { Description = "With --concurrency: tokens every request's prompt starts with (before its --prompt-tokens own ones)", DefaultValueFactory = _ => 0 };
+        var verify = new Option<bool>("--verify") { Description = "With --concurrency: run every request again alone and count those whose ids differ from the batched run" };
         var pool = new KvPoolCliOptions();
         var command = new Command("bench", "Measure prefill and decode speed against the memory bandwidth of the engine's device (host DRAM, or the GPU's memory)")
         {
-            engine, promptTokens, genTokens, repeat, threads, device, json, concurrency, sharedPrefix,
+            engine, promptTokens, genTokens, repeat, threads, device, json, concurrency, sharedPrefix, verify,
         };
         pool.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
@@ -48,7 +49,7 @@ public static class BenchCommand
             });
             var steps = StepProfile.Measure(loaded);
             var served = levels.Count == 0 ? null : Progress.Show("serving concurrent requests", _ =>
-                ConcurrencyBenchmark.Run(loaded, levels, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(sharedPrefix)));
+                ConcurrencyBenchmark.Run(loaded, levels, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(sharedPrefix), parse.GetValue(verify)));
             if (parse.GetValue(json))
             {
                 var report = WithSteps(JsonReport(result), steps);
@@ -100,6 +101,7 @@ public static class BenchCommand
             ["kv_blocks_peak"] = level.PeakKvBlocks,
             ["prefix_cache_hits"] = level.PrefixHits,
         };
+        if (level.DifferentAlone is { } different) report["requests_different_alone"] = different;
         if (level.ColdTimeToFirstTokenMs is { } cold)
         {
             report["ttft_ms_median_cold_prefix"] = Math.Round(cold.Median, 2);
@@ -114,6 +116,7 @@ public static class BenchCommand
         foreach (var l in levels)
         {
             var cold = l.ColdTimeToFirstTokenMs is { } c ? string.Create(CultureInfo.InvariantCulture, $"  (prefix cache off: ttft {c.Median:F1} / {c.P99:F1} ms)") : "";
+            if (l.DifferentAlone is { } different) cold += $"  {different} of {l.Sequences} differ alone";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {l.Sequences,4} seq {l.OutputTokensPerSecond,10:F1} tok/s {l.RequestsPerSecond,8:F3} req/s  ttft {l.TimeToFirstTokenMs.Median,8:F1} / {l.TimeToFirstTokenMs.P99,8:F1} ms  tpot {l.TimePerOutputTokenMs.Median,7:F2} / {l.TimePerOutputTokenMs.P99,7:F2} ms  kv blocks {l.PeakKvBlocks,6}  hits {l.PrefixHits}{cold}"));
         }
