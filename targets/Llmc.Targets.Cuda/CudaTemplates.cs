@@ -7,7 +7,9 @@ namespace Llmc.Targets.Cuda;
 
 /// <summary>
 /// The CUDA target's templates: the shared GPU templates, with CUDA-only variants switched in at run time where CUDA
-/// has a faster path: tensor cores for prefill in the linear family on f16/bf16 weights, split-K decode attention.
+/// has a faster path: tensor cores for prefill in the linear family on f16/bf16 weights. Attention is the shared
+/// template for every step: a split-K decode variant for lone rows rounded differently from the same row computed with
+/// others, so batching changed greedy ids (docs/cuda.md).
 /// </summary>
 public static class CudaTemplates
 {
@@ -21,8 +23,6 @@ public static class CudaTemplates
     private static ICudaVariant? Variant(OpDef op) => op switch
     {
         _ when FusedLinearOp.IsLinearFamily(op) => new TensorCoreLinear(op),
-        AttentionOp => new SplitKDecodeAttention(rotary: false),
-        AttentionRopeOp => new SplitKDecodeAttention(rotary: true),
         _ => null,
     };
 }

@@ -4,7 +4,7 @@ namespace Llmc.Targets.Cuda.Templates;
 
 /// <summary>
 /// A CUDA-only kernel body for some steps of an op whose shared template serves the others (see <see cref="SeqSwitchTemplate"/>):
-/// the tensor-core GEMM for prefill, split-K attention for decode.
+/// the tensor-core GEMM for prefill.
 /// </summary>
 public interface ICudaVariant
 {

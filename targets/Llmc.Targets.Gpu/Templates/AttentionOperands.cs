@@ -4,7 +4,7 @@ namespace Llmc.Targets.Gpu.Templates;
 /// The operands of <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache)</c> and, with
 /// <paramref name="WithRotary"/>, <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache,
 /// v_cache)</c> (q, k and v side by side in each qkv row, q and k rotated by <see cref="Rotary"/>), and what every
-/// attention kernel (the shared template and CUDA's split-K decode) declares and reads through them. The caches are
+/// attention kernel declares and reads through them. The caches are
 /// pools of blocks; a row's sequence finds its positions through the block tables (<see cref="PoolRow"/>).
 /// </summary>
 public sealed record AttentionOperands(bool WithRotary)

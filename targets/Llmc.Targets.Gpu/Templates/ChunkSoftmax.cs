@@ -3,7 +3,7 @@ using Llmc.Targets.Emit;
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// The softmax step the attention kernels (the shared template and CUDA's split-K decode) take over a chunk of scores
+/// The softmax step the attention template takes over a chunk of scores
 /// in shared memory, thread <c>lid</c> holding positions lid, lid + block, ... below <c>length</c>.
 /// </summary>
 public static class ChunkSoftmax

@@ -152,8 +152,8 @@ public static class ConformanceCases
         yield return Attention(8, 2, 8, 40, 16, "b17x1,a3x1,c30x1,d0x1");
         // Chunks starting mid-sequence next to each other, an odd head size.
         yield return Attention(4, 4, 7, 24, 4, "a5x3,b9x2,c0x4+c4x1,a8x1,b11x1");
-        // Long sequences: chunks of over 256 positions next to decode rows, one-row steps deep into a sequence (CUDA's
-        // split-K decode).
+        // Long sequences: chunks of over 256 positions next to decode rows, one-row steps deep into a sequence (a row
+        // reading several of the template's chunks).
         yield return Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1");
         yield return Attention(2, 1, 32, 300, 16, "a250x1+a251x1");
         foreach (var c in FusedCases()) yield return c;

@@ -38,35 +38,15 @@ public sealed class CudaVariantTests
     }
 
     [Fact]
-    public void Decode_attention_grid_has_a_workgroup_per_head_and_split()
+    public void Attention_is_the_shared_kernel_for_every_step_so_a_row_rounds_alike_alone_and_batched()
     {
-        var kernel = ConformanceCases.All.First(c => c.Name.StartsWith("attention heads=4 kv_heads=2 head_dim=64 context=300", StringComparison.Ordinal)).Kernel;
-        var cuda = GpuKernels.Render(Dialect, CudaTemplates.Default, kernel);
-        Assert.Contains("if (seq == 1)", cuda.Text);
-        Assert.Equal(4 * 3, cuda.Launch.GroupsX); // 300 positions in splits of 128
-        Assert.Equal("seq", cuda.Launch.GroupsY);
-    }
-
-    [Fact]
-    public void Int8_cache_attention_is_left_to_the_shared_template()
-    {
-        var kernel = ConformanceCases.Int8KvCache.First(c => c.Kernel.Template == "attention").Kernel;
-        var cuda = Render(CudaTemplates.Default, kernel);
-        var shared = Render(GpuTemplates.Default, kernel);
-        Assert.Equal(shared, cuda);
-        Assert.DoesNotContain("seq == 1", cuda);
-    }
-
-    // The kernel text, or the refusal's message: the shared GPU template may not store kv8 caches (yet).
-    private static string Render(IReadOnlyDictionary<string, IGpuKernelTemplate> templates, KernelInstance kernel)
-    {
-        try
+        // Every attention case, the kv8 ones too.
+        foreach (var kernel in ConformanceCases.Every.Where(c => c.Kernel.Template is "attention" or "attention_rope").Select(c => c.Kernel))
         {
-            return GpuKernels.Render(Dialect, templates, kernel).Text;
-        }
-        catch (TargetException e)
-        {
-            return e.Message;
+            var cuda = GpuKernels.Render(Dialect, CudaTemplates.Default, kernel);
+            var shared = GpuKernels.Render(Dialect, GpuTemplates.Default, kernel);
+            Assert.Equal(shared.Text, cuda.Text);
+            Assert.Equal(shared.Launch, cuda.Launch);
         }
     }
 }
