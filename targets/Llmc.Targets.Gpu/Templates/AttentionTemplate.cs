@@ -147,7 +147,7 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
 
     /// <summary>
     /// Runs <paramref name="body"/>(name, index) over the fresh key row at <c>keyAt</c> (rotated for position
-    /// <c>p</c> with rotary, a pair at a time).
+    /// <c>p</c> with rotary), in index order.
     /// </summary>
     private void RenderFreshKey(GpuKernelSource kernel, Action<string, string> body)
     {
@@ -161,12 +161,15 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
             }
             return;
         }
-        using (w.Block("for (int i = 0; i < Half; i++)"))
-        {
-            _operands.RenderRotatedPair(kernel, "p", _operands.Key, "keyAt", "k0", "k1");
-            body("k0", "i");
-            body("k1", "i + Half");
-        }
+        // Dimensions in index order, as a cached key is read: the first of each rotated pair, then the second. A
+        // score summed in another order rounds differently, and whether a position is fresh depends on how the
+        // scheduler chunked its sequence, so batching would change results.
+        foreach (var (name, index) in new[] { ("k0", "i"), ("k1", "i + Half") })
+            using (w.Block("for (int i = 0; i < Half; i++)"))
+            {
+                _operands.RenderRotatedPair(kernel, "p", _operands.Key, "keyAt", "k0", "k1");
+                body(name, index);
+            }
     }
 
     /// <summary>Each thread's head dimensions: rescaled by the correction, plus the chunk's weighted values.</summary>
