@@ -75,6 +75,29 @@ public static class BatchingChecks
         Assert.True(engine.Scheduler.PrefixHits > 0);
     }
 
+    /// <summary>
+    /// Every position's logits of three prompts run at once equal, bit for bit, their logits run alone. With a step
+    /// budget of 48 rows the prompts are cut into chunks at other places when they share steps than alone, so a row's
+    /// keys are sometimes read back from the cache and sometimes from the step being computed: both must round alike.
+    /// Ids alone would hide an ulp; logits do not.
+    /// </summary>
+    public static void ConcurrentLogitsAreBitwiseTheLogitsAlone(string enginePath)
+    {
+        using var engine = Engine.Load(enginePath, new EngineOptions { Scheduler = new Runtime.Scheduling.SchedulerOptions { MaxBatchTokens = 48 } });
+        int[][] prompts = [.. Prompts.Take(3).Select(p => engine.Encode(string.Concat(Enumerable.Repeat(p + ". ", 30))).Take(200).ToArray())];
+        var alone = prompts.Select(p => engine.Logits(p)).ToList();
+        var aloneSteps = engine.Scheduler.Steps;
+        var together = Task.WhenAll(prompts.Select(p => Task.Run(() => engine.Logits(p)))).GetAwaiter().GetResult();
+        var togetherSteps = engine.Scheduler.Steps - aloneSteps;
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            var first = Enumerable.Range(0, alone[i].Length).FirstOrDefault(j => BitConverter.SingleToInt32Bits(alone[i][j]) != BitConverter.SingleToInt32Bits(together[i][j]), -1);
+            Assert.True(first < 0, $"prompt {i} ({prompts[i].Length} tokens): logit {first} is {(first < 0 ? 0 : together[i][first]):R} batched, {(first < 0 ? 0 : alone[i][first]):R} alone");
+        }
+        // Sharing steps, the prompts fill the partial chunks they leave alone.
+        Assert.True(togetherSteps < aloneSteps, $"{togetherSteps} steps together, {aloneSteps} alone");
+    }
+
     /// <summary>Greedy requests over <see cref="Prompts"/>, each with its own token limit.</summary>
     private static List<(int[] Prompt, GenerationOptions Options)> Requests(Engine engine, int count, Func<int, int> maxTokens) =>
         [.. Enumerable.Range(0, count).Select(i => (

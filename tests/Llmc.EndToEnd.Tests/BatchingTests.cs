@@ -19,4 +19,10 @@ public sealed class BatchingTests(StoriesEngines engines)
     [CpuTarget("cpu-avx2")]
     public void A_shared_prefix_is_prefilled_once(string target) =>
         BatchingChecks.ASharedPrefixIsPrefilledOnce(engines.For(target));
+
+    [Theory]
+    [CpuTarget("cpu-avx2")]
+    [CpuTarget("cpu-avx512")]
+    public void Concurrent_logits_are_bitwise_the_logits_alone(string target) =>
+        BatchingChecks.ConcurrentLogitsAreBitwiseTheLogitsAlone(engines.For(target));
 }

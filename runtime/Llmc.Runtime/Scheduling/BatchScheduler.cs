@@ -225,7 +225,8 @@ public sealed class BatchScheduler : IDisposable
             for (var i = 0; i < count; i++, rows++)
             {
                 (_tokens[rows], _positions[rows], _rowBlocks[rows]) = (s.Tokens[start + i], start + i, table);
-                if (ends && (s.AllLogits is not null || i == count - 1)) _logitRows[logitRows++] = rows;
+                // A logits request wants every row of every chunk; a generation, the last row once its tokens are all in.
+                if (s.AllLogits is not null || (ends && i == count - 1)) _logitRows[logitRows++] = rows;
             }
         }
         var step = new StepBatch(_tokens.AsSpan(0, rows), _positions.AsSpan(0, rows), _rowBlocks.AsSpan(0, rows), _tables.AsSpan(0, tables), _logitRows.AsSpan(0, logitRows));
@@ -246,7 +247,6 @@ public sealed class BatchScheduler : IDisposable
             var row = 0;
             foreach (var (s, start, count) in _entries)
             {
-                if (start + count != s.Tokens.Count) continue;
                 if (s.AllLogits is { } all)
                 {
                     logits.Slice(row * vocab, count * vocab).CopyTo(all.AsSpan(start * vocab));
@@ -254,6 +254,7 @@ public sealed class BatchScheduler : IDisposable
                     if (s.Computed == s.Tokens.Count) Finish(s, FinishReason.Length);
                     continue;
                 }
+                if (start + count != s.Tokens.Count) continue;
                 var token = s.Sampler.Sample(logits.Slice(row++ * vocab, vocab), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Tokens));
                 Accept(s, token);
             }

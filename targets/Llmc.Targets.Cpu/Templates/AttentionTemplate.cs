@@ -245,20 +245,38 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         }
     }
 
-    /// <summary>A query vector dotted with a cache row (for kv8, the widened codes: the caller applies the row scale).</summary>
+    /// <summary>
+    /// A query vector dotted with a cache row (for kv8, the widened codes: the caller applies the row scale), rounded
+    /// exactly as <see cref="RenderDot4"/> rounds each of its four: which of the two computes a score depends on how many
+    /// rows share the tile, and so on the batch, which must not change a row's result.
+    /// </summary>
     private static void RenderDot(KernelSource kernel, int headDim)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block("static float Dot(float* a, float* b)"))
         {
-            w.Line($"{d.Vector} products = {d.Zero};");
+            w.Line($"{d.Vector} p0 = {d.Zero};");
             w.Line("float tail = 0f;");
             kernel.ForLanes("i", "0", "HeadDim", headDim,
-                () => w.Line($"products = {d.Fma(d.Load("a + i"), d.Load("b + i"), "products")};"),
-                () => w.Line("tail = MathF.FusedMultiplyAdd(a[i], b[i], tail);"));
-            w.Line($"return {d.Sum("products")} + tail;");
+                () => w.Line($"p0 = {d.Fma(d.Load("a + i"), d.Load("b + i"), "p0")};"),
+                () => w.Line("tail += a[i] * b[i];"));
+            var q = HalveTo128(w, d, 1)[0];
+            w.Line($"Vector128<float> pairs = Sse3.HorizontalAdd({q}, {q});");
+            w.Line("return Sse3.HorizontalAdd(pairs, pairs).ToScalar() + tail;");
         }
+    }
+
+    /// <summary>
+    /// Declares the 128-bit halves-summed forms of the vectors <c>p0</c> … <c>p{count−1}</c> (lower plus upper half, until
+    /// 128 bits are left) and returns their names: the first step of every horizontal sum of a score.
+    /// </summary>
+    private static string[] HalveTo128(SourceWriter w, CpuDialect d, int count)
+    {
+        var (name, bits) = ("p", d.Lanes * 32);
+        for (; bits > 128; bits /= 2, name += "h")
+            w.Line($"Vector{bits / 2}<float> {string.Join(", ", Enumerable.Range(0, count).Select(v => $"{name}h{v} = {name}{v}.GetLower() + {name}{v}.GetUpper()"))};");
+        return [.. Enumerable.Range(0, count).Select(v => $"{name}{v}")];
     }
 
     /// <summary>
@@ -281,10 +299,8 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                 },
                 () => w.Line("tail += Vector128.Create(a[i], a[HeadDim + i], a[2 * HeadDim + i], a[3 * HeadDim + i]) * b[i];"));
             // Halve each vector to 128 bits, then two rounds of pairwise adds leave the four sums in order.
-            var (name, bits) = ("p", d.Lanes * 32);
-            for (; bits > 128; bits /= 2, name += "h")
-                w.Line($"Vector{bits / 2}<float> {string.Join(", ", Enumerable.Range(0, 4).Select(v => $"{name}h{v} = {name}{v}.GetLower() + {name}{v}.GetUpper()"))};");
-            w.Line($"Vector128<float> dots = (Sse3.HorizontalAdd(Sse3.HorizontalAdd({name}0, {name}1), Sse3.HorizontalAdd({name}2, {name}3)) + tail) * factor;");
+            var q = HalveTo128(w, d, 4);
+            w.Line($"Vector128<float> dots = (Sse3.HorizontalAdd(Sse3.HorizontalAdd({q[0]}, {q[1]}), Sse3.HorizontalAdd({q[2]}, {q[3]})) + tail) * factor;");
             w.Line("scores[0] = dots.ToScalar();");
             for (var v = 1; v < 4; v++) w.Line($"scores[{v} * Block] = dots.GetElement({v});");
         }

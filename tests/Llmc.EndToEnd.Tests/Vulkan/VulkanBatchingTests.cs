@@ -11,4 +11,8 @@ public sealed class VulkanBatchingTests(StoriesEngines engines)
     [VulkanFact]
     public void A_kv_pool_of_a_few_blocks_completes_sixteen_requests_through_preemption() =>
         BatchingChecks.AFewBlocksCompleteSixteenRequests(engines.For("vulkan"));
+
+    [VulkanFact]
+    public void Concurrent_logits_are_bitwise_the_logits_alone() =>
+        BatchingChecks.ConcurrentLogitsAreBitwiseTheLogitsAlone(engines.For("vulkan"));
 }

@@ -111,6 +111,17 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public async Task Logits_of_a_prompt_longer_than_a_step_come_from_every_chunk()
+    {
+        var tokens = Enumerable.Range(0, 11).Select(t => 1 + t * 13 % 500).ToArray();
+        using var chunked = Scheduler(new PagedFakeExecutor(3, Context, new KvPoolSize(8, 4)), maxSequences: 2);
+        using var whole = Scheduler(new PagedFakeExecutor(16, Context, new KvPoolSize(8, 4)), maxSequences: 2);
+        var expected = await whole.Logits(tokens);
+        Assert.Equal(expected, await chunked.Logits(tokens));
+        Assert.DoesNotContain(Enumerable.Range(0, tokens.Length), r => expected.AsSpan(r * PagedFakeExecutor.Vocab, PagedFakeExecutor.Vocab).IndexOfAnyExcept(0f) < 0);
+    }
+
+    [Fact]
     public void Bad_requests_are_refused_before_they_queue()
     {
         using var scheduler = Scheduler(new PagedFakeExecutor(16, Context, new KvPoolSize(4, 16)), maxSequences: 4);
