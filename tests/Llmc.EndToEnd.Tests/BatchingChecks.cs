@@ -87,15 +87,21 @@ public static class BatchingChecks
         int[][] prompts = [.. Prompts.Take(3).Select(p => engine.Encode(string.Concat(Enumerable.Repeat(p + ". ", 30))).Take(200).ToArray())];
         var alone = prompts.Select(p => engine.Logits(p)).ToList();
         var aloneSteps = engine.Scheduler.Steps;
-        var together = Task.WhenAll(prompts.Select(p => Task.Run(() => engine.Logits(p)))).GetAwaiter().GetResult();
-        var togetherSteps = engine.Scheduler.Steps - aloneSteps;
-        for (var i = 0; i < prompts.Length; i++)
+        // Whether the three arrive together is up to the threads; every attempt must match, and one must share steps.
+        var shared = false;
+        for (var attempt = 0; attempt < 5 && !shared; attempt++)
         {
-            var first = Enumerable.Range(0, alone[i].Length).FirstOrDefault(j => BitConverter.SingleToInt32Bits(alone[i][j]) != BitConverter.SingleToInt32Bits(together[i][j]), -1);
-            Assert.True(first < 0, $"prompt {i} ({prompts[i].Length} tokens): logit {first} is {(first < 0 ? 0 : together[i][first]):R} batched, {(first < 0 ? 0 : alone[i][first]):R} alone");
+            var before = engine.Scheduler.Steps;
+            var together = Task.WhenAll(prompts.Select(p => Task.Run(() => engine.Logits(p)))).GetAwaiter().GetResult();
+            for (var i = 0; i < prompts.Length; i++)
+            {
+                var first = Enumerable.Range(0, alone[i].Length).FirstOrDefault(j => BitConverter.SingleToInt32Bits(alone[i][j]) != BitConverter.SingleToInt32Bits(together[i][j]), -1);
+                Assert.True(first < 0, $"prompt {i} ({prompts[i].Length} tokens): logit {first} is {(first < 0 ? 0 : together[i][first]):R} batched, {(first < 0 ? 0 : alone[i][first]):R} alone");
+            }
+            // Sharing steps, the prompts fill the partial chunks they leave alone.
+            shared = engine.Scheduler.Steps - before < aloneSteps;
         }
-        // Sharing steps, the prompts fill the partial chunks they leave alone.
-        Assert.True(togetherSteps < aloneSteps, $"{togetherSteps} steps together, {aloneSteps} alone");
+        Assert.True(shared, "in five attempts the prompts never shared a step");
     }
 
     /// <summary>Greedy requests over <see cref="Prompts"/>, each with its own token limit.</summary>

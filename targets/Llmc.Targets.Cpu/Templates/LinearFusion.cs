@@ -98,11 +98,12 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
     }
 
     /// <summary>
-    /// A load of x (or, with <paramref name="weight"/>, of w) in a <paramref name="rows"/> × <paramref name="columns"/>
-    /// tile as the product sees it: times the norm weight when that operand has the fewer loads per k step.
+    /// A load of x (or, with <paramref name="weight"/>, of w) as the product sees it: the weight times the norm weight.
+    /// Always the weight, whatever the tile's shape: which tile computes a row depends on how many rows share the step,
+    /// and x·(w·g) and (x·g)·w round differently, so scaling the side with fewer loads would let batching change a
+    /// row's result. The weight side is the cheaper one for the many-row tiles of prefill and batched decode.
     /// </summary>
-    public string Scale(string load, bool weight, int rows, int columns) =>
-        Normalizes && weight == rows > columns ? $"{load} * normK" : load;
+    public string Scale(string load, bool weight) => Normalizes && weight ? $"{load} * normK" : load;
 
     /// <summary>The factor of tile row <paramref name="row"/>'s products, if any.</summary>
     public string? TileRowScale(int row) => Normalizes ? $"inverseRms[{row}]" : null;

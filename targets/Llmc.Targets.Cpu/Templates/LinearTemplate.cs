@@ -76,10 +76,10 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
             using (w.Block($"for (; k + {d.Lanes} <= K; k += {d.Lanes})"))
             {
                 _fusion.BeginTileStep(w, d, vector: true);
-                for (var j = 0; j < columns; j++) w.Line($"{d.Vector} w{j} = {_fusion.Scale(wf.LoadVector(d, "w", $"{j} * K + k"), weight: true, rows, columns)};");
+                for (var j = 0; j < columns; j++) w.Line($"{d.Vector} w{j} = {_fusion.Scale(wf.LoadVector(d, "w", $"{j} * K + k"), weight: true)};");
                 for (var i = 0; i < rows; i++)
                 {
-                    w.Line($"{d.Vector} x{i} = {_fusion.Scale(xf.LoadVector(d, "x", $"{i} * K + k"), weight: false, rows, columns)};");
+                    w.Line($"{d.Vector} x{i} = {_fusion.Scale(xf.LoadVector(d, "x", $"{i} * K + k"), weight: false)};");
                     for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
                 }
             }
@@ -89,10 +89,10 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                 using (w.Block("for (; k < K; k++)"))
                 {
                     _fusion.BeginTileStep(w, d, vector: false);
-                    for (var j = 0; j < columns; j++) w.Line($"float w{j} = {_fusion.Scale(wf.LoadScalar("w", $"{j} * K + k"), weight: true, rows, columns)};");
+                    for (var j = 0; j < columns; j++) w.Line($"float w{j} = {_fusion.Scale(wf.LoadScalar("w", $"{j} * K + k"), weight: true)};");
                     for (var i = 0; i < rows; i++)
                     {
-                        w.Line($"float x{i} = {_fusion.Scale(xf.LoadScalar("x", $"{i} * K + k"), weight: false, rows, columns)};");
+                        w.Line($"float x{i} = {_fusion.Scale(xf.LoadScalar("x", $"{i} * K + k"), weight: false)};");
                         for (var j = 0; j < columns; j++) w.Line($"sum{i}_{j} = MathF.FusedMultiplyAdd(x{i}, w{j}, sum{i}_{j});");
                     }
                 }
