@@ -25,7 +25,7 @@ public sealed class BatchScheduler : IDisposable
     private volatile bool _prefixCaching;
     private readonly ConcurrentQueue<ScheduledSequence> _arrivals = new();
     private readonly SemaphoreSlim _signal = new(0);
-    private readonly List<ScheduledSequence> _running = [], _waiting = [];
+    private readonly List<ScheduledSequence> _running = [], _waiting = [], _decoding = [];
     private readonly List<(ScheduledSequence Sequence, int Start, int Count)> _entries = [];
     private readonly int[] _tokens, _positions, _rowBlocks, _logitRows, _tables;
     private readonly Thread _loop;
@@ -129,8 +129,8 @@ public sealed class BatchScheduler : IDisposable
         while (!_stopping)
         {
             while (_arrivals.TryDequeue(out var arrived)) _waiting.Add(arrived);
-            foreach (var cancelled in _running.Concat(_waiting).Where(s => s.Cancel.IsCancellationRequested).ToList())
-                Finish(cancelled, FinishReason.Cancelled);
+            FinishCancelled(_running);
+            FinishCancelled(_waiting);
             if (_running.Count == 0 && _waiting.Count == 0)
             {
                 _signal.Wait();
@@ -150,7 +150,11 @@ public sealed class BatchScheduler : IDisposable
         _entries.Clear();
         var rows = 0;
         var preempted = false;
-        foreach (var s in _running.Where(s => s.Pending == 1).ToList())
+        // A step allocates nothing: the decode rows' sequences go through a reused list (preemption changes _running).
+        _decoding.Clear();
+        foreach (var s in _running)
+            if (s.Pending == 1) _decoding.Add(s);
+        foreach (var s in _decoding)
         {
             if (rows == _budget) break;
             while (Reserve(s, 1) == 0)
@@ -163,8 +167,9 @@ public sealed class BatchScheduler : IDisposable
             }
             if (_running.Contains(s) && Reserve(s, 1) == 1) Add(s, 1, ref rows);
         }
-        foreach (var s in _running.Where(s => s.Pending > 1))
+        foreach (var s in _running)
         {
+            if (s.Pending == 1) continue;
             var count = Reserve(s, Math.Min(s.Pending, _budget - rows));
             if (count > 0) Add(s, count, ref rows);
         }
@@ -233,12 +238,12 @@ public sealed class BatchScheduler : IDisposable
         try
         {
             Interlocked.Increment(ref _steps);
-            if (logitRows == 1 && DeviceSampler() is { } device)
+            if (OnDevice(logitRows) is { } sampled)
             {
-                var (s, start, count) = _entries.Single(e => e.Start + e.Count == e.Sequence.Tokens.Count);
-                var token = device.ForwardAndSample(step, s.Sampler.Options, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Tokens), s.Sampler.NextUniform());
+                var token = ((IDeviceSampler)_executor).ForwardAndSample(step, sampled.Sampler.Options,
+                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sampled.Tokens), sampled.Sampler.NextUniform());
                 Computed();
-                Accept(s, token);
+                Accept(sampled, token);
                 return;
             }
             var logits = _executor.Forward(step);
@@ -270,12 +275,23 @@ public sealed class BatchScheduler : IDisposable
         }
     }
 
-    /// <summary>The executor's device sampler when the step's only sampled sequence can use it (one logit row, options it follows).</summary>
-    private IDeviceSampler? DeviceSampler()
+    /// <summary>
+    /// The step's only sampled sequence when the executor can sample it on its device (one logit row, options the kernel
+    /// follows); null to sample on the host.
+    /// </summary>
+    private ScheduledSequence? OnDevice(int logitRows)
     {
-        if (_executor is not IDeviceSampler device) return null;
-        var sampled = _entries.Where(e => e.Start + e.Count == e.Sequence.Tokens.Count).ToList();
-        return sampled is [var only] && only.Sequence.AllLogits is null && device.CanSample(only.Sequence.Sampler.Options) ? device : null;
+        if (logitRows != 1 || _executor is not IDeviceSampler device) return null;
+        // With one logit row, a generation that ends in this step is the step's only sampled sequence.
+        foreach (var (s, start, count) in _entries)
+            if (s.AllLogits is null && start + count == s.Tokens.Count) return device.CanSample(s.Sampler.Options) ? s : null;
+        return null;
+    }
+
+    private void FinishCancelled(List<ScheduledSequence> sequences)
+    {
+        for (var i = sequences.Count - 1; i >= 0; i--)
+            if (sequences[i].Cancel.IsCancellationRequested) Finish(sequences[i], FinishReason.Cancelled);
     }
 
     /// <summary>Counts the step's rows as computed and publishes the blocks they filled to the prefix cache.</summary>
