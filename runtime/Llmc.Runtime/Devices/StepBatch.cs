@@ -20,4 +20,15 @@ public readonly ref struct StepBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int>
     public ReadOnlySpan<int> LogitRows { get; } = logitRows;
 
     public int Rows => Tokens.Length;
+
+    /// <summary>The values of step input <paramref name="role"/> (one of <see cref="Plan.PlanRoles.StepInputs"/>), as executors upload them.</summary>
+    public ReadOnlySpan<int> Input(string role) => role switch
+    {
+        Plan.PlanRoles.Tokens => Tokens,
+        Plan.PlanRoles.Positions => Positions,
+        Plan.PlanRoles.BlockTables => BlockTables,
+        Plan.PlanRoles.RowBlocks => RowBlocks,
+        Plan.PlanRoles.LogitRows => LogitRows,
+        _ => throw new ArgumentException($"'{role}' is not a step input", nameof(role)),
+    };
 }

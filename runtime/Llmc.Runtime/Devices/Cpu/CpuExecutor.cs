@@ -23,7 +23,9 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
     private readonly int[] _stepArgOffsets;
     private readonly nint* _args;
     private readonly int* _dims;
-    private readonly int _tokens, _positions, _rowBlocks, _blockTables, _logitRows, _logits;
+    private readonly int _logits;
+    // The buffer of each step input, in PlanRoles.StepInputs order.
+    private readonly int[] _inputs;
     private readonly SymbolBounds _bounds;
     private readonly StepInputs _stepInputs;
     private readonly double[] _stepMilliseconds;
@@ -66,8 +68,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
             foreach (var a in _plan.Steps[i].Args) _args[offset++] = _buffers[a];
         }
         _dims = (int*)Allocate(PlanSymbols.Count * sizeof(int));
-        (_tokens, _positions, _logitRows) = (_plan.Inputs[PlanRoles.Tokens], _plan.Inputs[PlanRoles.Positions], _plan.Inputs[PlanRoles.LogitRows]);
-        (_rowBlocks, _blockTables) = (_plan.Inputs[PlanRoles.RowBlocks], _plan.Inputs[PlanRoles.BlockTables]);
+        _inputs = [.. PlanRoles.StepInputs.Select(role => _plan.Inputs[role])];
         _logits = _plan.Outputs[PlanRoles.Logits];
         _stepMilliseconds = new double[_plan.Steps.Count];
     }
@@ -89,19 +90,17 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
     public ReadOnlySpan<float> Forward(StepBatch step)
     {
         _stepInputs.Check(step);
-        Copy(step.Tokens, _tokens);
-        Copy(step.Positions, _positions);
-        Copy(step.RowBlocks, _rowBlocks);
-        Copy(step.BlockTables, _blockTables);
-        Copy(step.LogitRows, _logitRows);
+        for (var i = 0; i < _inputs.Length; i++)
+        {
+            var values = step.Input(PlanRoles.StepInputs[i]);
+            values.CopyTo(new Span<int>((void*)_buffers[_inputs[i]], values.Length));
+        }
         _bounds.Write(new Span<int>(_dims, PlanSymbols.Count), step.Rows, step.LogitRows.Length, step.BlockTables.Length);
         if (ProfileSteps) RunTimed();
         else
             for (var i = 0; i < _stepKernels.Length; i++) _pool.Run(_stepKernels[i], _args + _stepArgOffsets[i], _dims);
         return new ReadOnlySpan<float>((void*)_buffers[_logits], step.LogitRows.Length * VocabSize);
     }
-
-    private void Copy(ReadOnlySpan<int> values, int buffer) => values.CopyTo(new Span<int>((void*)_buffers[buffer], values.Length));
 
     // Each launch returns when all workers are done, so wall time per launch is the step's time.
     private void RunTimed()

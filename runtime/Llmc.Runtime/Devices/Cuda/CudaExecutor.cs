@@ -31,6 +31,8 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     private readonly int _logits;
     // Each step input's buffer and its page-locked staging, in PlanRoles.StepInputs order.
     private readonly (int Buffer, nint Host)[] _inputs;
+    // The plan symbol (PlanSymbols index) that counts each step input's values.
+    private readonly int[] _inputCounts;
     private readonly SymbolBounds _bounds;
     private readonly StepInputs _stepInputs;
     // The decode graphs, [0] ending with the logits copy, [1] with the sampling kernel and the token copy; captured on first use.
@@ -77,6 +79,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             var capacities = PlanRoles.StepInputs.Select(role => PlanShapes.Bytes(plan.Buffers[plan.Inputs[role]], _bounds) / sizeof(int)).ToArray();
             _hostInputs = (int*)_device.AllocateHost(capacities.Sum() * sizeof(int), "the step inputs");
             var at = _hostInputs;
+            _inputCounts = [.. PlanRoles.StepInputs.Select(role => PlanSymbols.IndexOf(plan.Buffers[plan.Inputs[role]].Shape.Single()))];
             _inputs = new (int, nint)[capacities.Length];
             for (var i = 0; i < capacities.Length; i++)
             {
@@ -139,11 +142,11 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     {
         _stepInputs.Check(step);
         _device.MakeCurrent();
-        step.Tokens.CopyTo(new Span<int>((int*)_inputs[0].Host, step.Rows));
-        step.Positions.CopyTo(new Span<int>((int*)_inputs[1].Host, step.Rows));
-        step.BlockTables.CopyTo(new Span<int>((int*)_inputs[2].Host, step.BlockTables.Length));
-        step.RowBlocks.CopyTo(new Span<int>((int*)_inputs[3].Host, step.Rows));
-        step.LogitRows.CopyTo(new Span<int>((int*)_inputs[4].Host, step.LogitRows.Length));
+        for (var i = 0; i < _inputs.Length; i++)
+        {
+            var values = step.Input(PlanRoles.StepInputs[i]);
+            values.CopyTo(new Span<int>((int*)_inputs[i].Host, values.Length));
+        }
         if (step.Rows == 1 && step.LogitRows.Length == 1)
         {
             var graph = sample ? 1 : 0;
@@ -187,13 +190,10 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     // down, all on the stream; the same calls are what the decode graphs record.
     private void Enqueue(int seq, int outRows, int tableEntries, bool sample)
     {
-        Upload(0, seq);
-        Upload(1, seq);
-        Upload(2, tableEntries);
-        Upload(3, seq);
-        Upload(4, outRows);
         Span<int> dims = stackalloc int[PlanSymbols.Count];
         _bounds.Write(dims, seq, outRows, tableEntries);
+        // Each input's count is the symbol its shape is sized by: seq, out or kv_table.
+        for (var i = 0; i < _inputs.Length; i++) Upload(i, dims[_inputCounts[i]]);
         foreach (var step in _steps) step.Enqueue(_stream, dims);
         if (sample)
         {

@@ -158,12 +158,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
         var profile = ProfileSteps && _timestamps is not null;
 
         _commands.Begin();
-        // In PlanRoles.StepInputs order.
-        StageInput(0, step.Tokens);
-        StageInput(1, step.Positions);
-        StageInput(2, step.BlockTables);
-        StageInput(3, step.RowBlocks);
-        StageInput(4, step.LogitRows);
+        for (var i = 0; i < _inputs.Length; i++) StageInput(i, step.Input(PlanRoles.StepInputs[i]));
         _commands.BeforeKernels();
         if (profile) _timestamps!.Start(_commands);
         for (var i = 0; i < _steps.Length; i++)
