@@ -11,5 +11,6 @@ var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
     SynthCommand.Create(),
     BenchCommand.Create(),
     DevicesCommand.Create(),
+    SelftestCommand.Create(),
 };
 return root.Parse(args).Invoke();

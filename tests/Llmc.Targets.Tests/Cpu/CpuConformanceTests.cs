@@ -1,5 +1,5 @@
 using Llmc.Runtime.Devices.Cpu;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 
 namespace Llmc.Targets.Tests.Cpu;
 
@@ -21,7 +21,7 @@ public sealed class CpuConformanceTests
 
     private static void Check(string target, string name)
     {
-        var executor = CpuKernelExecutor.ForConformance(target);
-        foreach (var tasks in TaskCounts) ConformanceChecker.Check(ConformanceCases.Get(name), executor, tasks);
+        var executor = ConformanceExecutors.Cpu(target);
+        foreach (var tasks in TaskCounts) ConformanceAssert.Passes(ConformanceCases.Get(name), executor, tasks);
     }
 }

@@ -2,7 +2,7 @@ using Llmc.Ir;
 using Llmc.Runtime;
 using Llmc.Runtime.Devices.Cpu;
 using Llmc.Targets.Cpu;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 
 namespace Llmc.Targets.Tests.Cpu;
 
@@ -129,7 +129,7 @@ public sealed class CpuTargetTests
         }).ToList();
 
         var error = Assert.Throws<IndexOutOfRangeException>(() =>
-            CpuKernelExecutor.ForConformance(CpuIsa.Avx2Target).Run(c.Kernel, operands, step.Symbols, 2));
+            ConformanceExecutors.Cpu(CpuIsa.Avx2Target).Run(c.Kernel, operands, step.Symbols, 2));
         Assert.Contains($"position {context} outside the context of {context}", error.Message);
     }
 

@@ -3,7 +3,7 @@ using Llmc.Ir;
 using Llmc.Ir.Ops;
 using Llmc.Runtime.Devices.Cuda;
 using Llmc.Targets.Cuda;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 
 namespace Llmc.Targets.Tests.Cuda;
 

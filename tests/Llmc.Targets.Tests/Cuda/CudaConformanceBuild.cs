@@ -1,7 +1,7 @@
 using System.Text;
 using Llmc.Runtime.Devices.Cuda;
 using Llmc.Targets.Cuda;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 
 namespace Llmc.Targets.Tests.Cuda;
 

@@ -1,4 +1,4 @@
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 
 namespace Llmc.Targets.Tests.Cuda;
 
@@ -14,9 +14,9 @@ public sealed class CudaConformanceTests
 
     [CudaDeviceTheory]
     [MemberData(nameof(Cases))]
-    public void Kernel(string name) => ConformanceChecker.Check(ConformanceCases.Get(name), CudaKernelExecutor.ForConformance, tasks: 1);
+    public void Kernel(string name) => ConformanceAssert.Passes(ConformanceCases.Get(name), ConformanceExecutors.Cuda, tasks: 1);
 
     [CudaDeviceTheory]
     [MemberData(nameof(HalfCases))]
-    public void HalfWeightLinear(string name) => ConformanceChecker.Check(CudaOnlyCases.Get(name), CudaKernelExecutor.ForConformance, tasks: 1);
+    public void HalfWeightLinear(string name) => ConformanceAssert.Passes(CudaOnlyCases.Get(name), ConformanceExecutors.Cuda, tasks: 1);
 }

@@ -2,7 +2,7 @@ using Llmc.Ir;
 using Llmc.Targets.Cuda;
 using Llmc.Targets.Emit;
 using Llmc.Targets.Gpu;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 using Llmc.Targets.Vulkan;
 
 namespace Llmc.Targets.Tests.Cuda;

@@ -1,7 +1,7 @@
 using Llmc.Ir;
 using Llmc.Targets.Cuda;
 using Llmc.Targets.Gpu;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 
 namespace Llmc.Targets.Tests.Cuda;
 

@@ -1,6 +1,6 @@
 using Llmc.Runtime.Devices;
 using Llmc.Runtime.Generation;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 
 namespace Llmc.Targets.Tests.Sampling;
 

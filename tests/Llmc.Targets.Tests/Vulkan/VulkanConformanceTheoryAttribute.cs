@@ -1,4 +1,4 @@
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 using Llmc.Targets.Vulkan;
 using Xunit.Abstractions;
 using Xunit.Sdk;

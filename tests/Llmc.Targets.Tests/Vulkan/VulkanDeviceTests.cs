@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Llmc.Runtime;
 using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Format;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 using Llmc.Targets.Vulkan.ShaderCompilers;
 
 namespace Llmc.Targets.Tests.Vulkan;

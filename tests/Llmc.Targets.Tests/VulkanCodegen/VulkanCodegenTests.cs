@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Llmc.Ir;
 using Llmc.Targets.Gpu;
-using Llmc.Targets.Tests.Conformance;
+using Llmc.Targets.Conformance;
 using Llmc.Targets.Vulkan;
 using Llmc.Targets.Vulkan.ShaderCompilers;
 

@@ -17,12 +17,13 @@ public sealed unsafe class CudaDevice : IDisposable
     private readonly int _device;
     private bool _released;
 
-    private CudaDevice(int device, nint context, string name, int architecture)
+    private CudaDevice(int device, nint context, string name, int architecture, long totalBytes)
     {
         _device = device;
         Context = context;
         Name = name;
         Architecture = architecture;
+        TotalBytes = totalBytes;
     }
 
     public nint Context { get; }
@@ -32,9 +33,31 @@ public sealed unsafe class CudaDevice : IDisposable
     /// <summary>Compute capability as major × 10 + minor, e.g. 89.</summary>
     public int Architecture { get; }
 
-    /// <summary>Initialises the driver and opens GPU 0 (choose another with <c>CUDA_VISIBLE_DEVICES</c>).</summary>
+    /// <summary>The GPU's memory in bytes.</summary>
+    public long TotalBytes { get; }
+
+    /// <summary>Initialises the driver and opens GPU <paramref name="ordinal"/> (0 unless asked; <c>CUDA_VISIBLE_DEVICES</c> renumbers them).</summary>
     /// <exception cref="LlmcException">No driver, no GPU, or the driver refuses to start; one line starting with <see cref="NoDevice"/>.</exception>
-    public static CudaDevice Open()
+    public static CudaDevice Open(int ordinal = 0)
+    {
+        var count = Count();
+        if (ordinal < 0 || ordinal >= count) throw new LlmcException($"{NoDevice}: there is no CUDA device {ordinal}; the driver reports {count} (0 to {count - 1})");
+
+        CudaResult.Check(CudaNative.cuDeviceGet(out var device, ordinal), "cuDeviceGet");
+        var name = new byte[256];
+        fixed (byte* p = name) CudaResult.Check(CudaNative.cuDeviceGetName(p, name.Length, device), "cuDeviceGetName");
+        CudaResult.Check(CudaNative.cuDeviceGetAttribute(out var major, ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
+        CudaResult.Check(CudaNative.cuDeviceGetAttribute(out var minor, ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
+        CudaResult.Check(CudaNative.cuDeviceTotalMem(out var bytes, device), "cuDeviceTotalMem");
+        CudaResult.Check(CudaNative.cuDevicePrimaryCtxRetain(out var context, device), "cuDevicePrimaryCtxRetain");
+        var opened = new CudaDevice(device, context, Encoding.UTF8.GetString(name).TrimEnd('\0'), major * 10 + minor, (long)bytes);
+        opened.MakeCurrent();
+        return opened;
+    }
+
+    /// <summary>Initialises the driver and counts its GPUs (at least one).</summary>
+    /// <exception cref="LlmcException">No driver, no GPU, or the driver refuses to start; one line starting with <see cref="NoDevice"/>.</exception>
+    public static int Count()
     {
         int result;
         try
@@ -49,16 +72,7 @@ public sealed unsafe class CudaDevice : IDisposable
         if (result != CudaResult.Success) throw new LlmcException($"{NoDevice}: cuInit failed: {CudaResult.Describe(result)}");
         CudaResult.Check(CudaNative.cuDeviceGetCount(out var count), "cuDeviceGetCount");
         if (count == 0) throw new LlmcException($"{NoDevice}: the NVIDIA driver reports no GPU");
-
-        CudaResult.Check(CudaNative.cuDeviceGet(out var device, 0), "cuDeviceGet");
-        var name = new byte[256];
-        fixed (byte* p = name) CudaResult.Check(CudaNative.cuDeviceGetName(p, name.Length, device), "cuDeviceGetName");
-        CudaResult.Check(CudaNative.cuDeviceGetAttribute(out var major, ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
-        CudaResult.Check(CudaNative.cuDeviceGetAttribute(out var minor, ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
-        CudaResult.Check(CudaNative.cuDevicePrimaryCtxRetain(out var context, device), "cuDevicePrimaryCtxRetain");
-        var opened = new CudaDevice(device, context, Encoding.UTF8.GetString(name).TrimEnd('\0'), major * 10 + minor);
-        opened.MakeCurrent();
-        return opened;
+        return count;
     }
 
     /// <summary>Why no GPU can be opened here (the message <see cref="Open"/> would throw), or null when one can.</summary>

@@ -1,7 +1,7 @@
 using Llmc.Ir;
 using Llmc.Ir.Quantization;
 
-namespace Llmc.Targets.Tests.Conformance;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// Quantized weights with random scales, offsets and codes over each scheme's whole code range: kernels are checked on

@@ -4,7 +4,7 @@ using Llmc.Ir.Ops;
 using Llmc.Ir.Quantization;
 using Llmc.Targets;
 
-namespace Llmc.Targets.Tests.Conformance;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// The cases every target runs: each op over awkward sizes (1, odd, just under and over a vector multiple,
@@ -411,7 +411,7 @@ public static class ConformanceCases
         if (dtype == DType.F32) return values;
         var tensor = new HostTensor(dtype, shape);
         for (var i = 0; i < values.Floats.Length; i++)
-            tensor.Floats[i] = dtype == DType.F16 ? (float)(Half)values.Floats[i] : BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(values.Floats[i]) & ~0xFFFF);
+            tensor.Floats[i] = HalfFloats.Representable(dtype, values.Floats[i]);
         return tensor;
     }
 

@@ -1,6 +1,6 @@
 using Llmc.Runtime.Plan;
 
-namespace Llmc.Targets.Tests.Conformance;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>Bound symbols as every target's kernels receive them: one int per <see cref="PlanSymbols"/> entry, in order, 0 where unbound.</summary>
 public static class SymbolValues

@@ -1,7 +1,7 @@
 using Llmc.Ir;
 using Llmc.Targets;
 
-namespace Llmc.Targets.Tests.Conformance;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// Runs compiled kernels of one target on host tensors: what a target must provide to be checked by

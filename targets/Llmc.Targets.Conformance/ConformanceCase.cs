@@ -1,7 +1,7 @@
 using Llmc.Ir;
 using Llmc.Targets;
 
-namespace Llmc.Targets.Tests.Conformance;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// One kernel checked against its op's reference over one or more steps. State operands (the KV caches) carry

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Llmc.Runtime.Devices.Vulkan;
 using Llmc.Runtime.Plan;
 
-namespace Llmc.Targets.Tests.Vulkan;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// Runs one kernel as the runtime does: every argument lives at its own 256-aligned offset in one device buffer (like the

@@ -1,27 +1,31 @@
-using System.Runtime.InteropServices;
 using Llmc.Ir;
 using Llmc.Runtime.Devices.Vulkan;
-using Llmc.Targets.Tests.Conformance;
 using Llmc.Targets.Vulkan;
 
-namespace Llmc.Targets.Tests.Vulkan;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// Runs kernels of the <c>vulkan</c> target on a Vulkan device: compiled once by <see cref="VulkanTarget"/>, a pipeline per
 /// kernel built as the runtime builds it from one variant's section (plain or subgroup, <see cref="VulkanTarget.Variants"/>), each run through <see cref="VulkanKernelRunner"/>. Launches are whole-device,
-/// so the task count of the conformance harness does not apply.
+/// so the task count of the conformance harness does not apply. A kernel that fails to compile fails its own cases only.
 /// </summary>
-public sealed class VulkanKernelExecutor : IKernelExecutor
+public sealed class VulkanKernelExecutor : IKernelExecutor, IDisposable
 {
     private readonly VulkanDevice _device;
     private readonly Dictionary<string, VulkanKernel> _kernels = [];
     private readonly Dictionary<string, string> _failures = [];
     private readonly GlslDialect _variant;
+    private readonly uint _subgroupSize;
 
-    public VulkanKernelExecutor(VulkanDevice device, VulkanTarget target, IReadOnlyList<KernelInstance> kernels, GlslDialect? variant = null)
+    /// <param name="subgroupSize">
+    /// With the subgroup variant: the device's subgroup size, so that only kernels whose workgroups are whole subgroups
+    /// are built, as the runtime chooses (<see cref="Runtime.Devices.Vulkan.VulkanKernelVariants"/>); 0 builds them all.
+    /// </param>
+    public VulkanKernelExecutor(VulkanDevice device, VulkanTarget target, IReadOnlyList<KernelInstance> kernels, GlslDialect? variant = null, uint subgroupSize = 0)
     {
         _device = device;
         _variant = variant ?? GlslDialect.Instance;
+        _subgroupSize = _variant.Subgroups ? subgroupSize : 0;
         var supported = kernels.Where(k => target.Supports(k.Template)).Distinct().ToList();
         try
         {
@@ -44,22 +48,25 @@ public sealed class VulkanKernelExecutor : IKernelExecutor
         }
     }
 
-    /// <summary>The executor running one variant of every conformance case's kernel the target supports, built once per process.</summary>
-    public static VulkanKernelExecutor ForConformance(GlslDialect variant) => Shared[variant.Subgroups ? 1 : 0].Value;
-
-    private static readonly Lazy<VulkanKernelExecutor>[] Shared = [.. VulkanTarget.Variants.Select(v => new Lazy<VulkanKernelExecutor>(() =>
-        new VulkanKernelExecutor(VulkanTestDevice.Device, new VulkanTarget(), [.. ConformanceCases.All.Select(c => c.Kernel)], v)))];
+    /// <summary>Whether <paramref name="kernel"/> runs here in this variant (or failed to compile, which its cases report).</summary>
+    public bool Runs(KernelInstance kernel) => _kernels.ContainsKey(kernel.Name) || _failures.ContainsKey(kernel.Name);
 
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
-        if (_failures.TryGetValue(kernel.Name, out var failure)) Assert.Fail(failure);
+        if (_failures.TryGetValue(kernel.Name, out var failure)) throw new TargetException(failure);
         var result = new HostTensor(DType.F32, [.. kernel.Result.Shape.Select(d => d.Resolve(symbols))]);
-        var arguments = operands.Select(t => ((byte[]?)Bytes(t), (long)Bytes(t).Length)).Append((null, result.Length * sizeof(float))).ToList();
+        var arguments = operands.Select(KernelOperandBytes.Of).Select(b => ((byte[]?)b, b.LongLength)).Append((null, result.Length * sizeof(float))).ToList();
         var after = VulkanKernelRunner.Run(_device, _kernels[kernel.Name], arguments, SymbolValues.Of(symbols));
-        MemoryMarshal.Cast<byte, float>(after[^1]).CopyTo(result.Floats);
-        foreach (var state in OpRegistry.Get(kernel.Template).StateOperands)
-            MemoryMarshal.Cast<byte, float>(after[state]).CopyTo(operands[state].Floats);
+        KernelOperandBytes.CopyBack(after[^1], result);
+        foreach (var state in OpRegistry.Get(kernel.Template).StateOperands) KernelOperandBytes.CopyBack(after[state], operands[state]);
         return result;
+    }
+
+    /// <summary>Destroys the pipelines (before the device they were built on).</summary>
+    public void Dispose()
+    {
+        foreach (var kernel in _kernels.Values) kernel.Dispose();
+        _kernels.Clear();
     }
 
     private void Build(CompiledKernels compiled)
@@ -67,11 +74,9 @@ public sealed class VulkanKernelExecutor : IKernelExecutor
         foreach (var k in compiled.Kernels)
         {
             if (_kernels.ContainsKey(k.Instance.Name) || k.Section != VulkanTarget.SectionOf(k.Instance, _variant)) continue;
+            if (_subgroupSize > 0 && k.Launch!.LocalSize % _subgroupSize != 0) continue;
             _kernels[k.Instance.Name] = VulkanKernel.Create(_device, k.Instance.Name, compiled.Sections[k.Section], k.Launch!,
                 k.Instance.Operands.Count + 1, k.Entry);
         }
     }
-
-    private static byte[] Bytes(HostTensor t) =>
-        t.P ?? (t.F is { } f ? MemoryMarshal.AsBytes(f.AsSpan()).ToArray() : MemoryMarshal.AsBytes(t.Ints.AsSpan()).ToArray());
 }

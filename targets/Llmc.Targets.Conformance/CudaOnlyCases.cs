@@ -1,8 +1,7 @@
 using Llmc.Ir;
 using Llmc.Ir.Ops;
-using Llmc.Targets.Tests.Conformance;
 
-namespace Llmc.Targets.Tests.Cuda;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// Cases for the CUDA-only kernel variants beyond the shared conformance set: the linear family on f16 and bf16
@@ -43,7 +42,7 @@ public static class CudaOnlyCases
         HostTensor Floats(int[] shape, double magnitude) =>
             new(shape, [.. Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)((random.NextDouble() * 2 - 1) * magnitude))]);
         var w = new HostTensor(dtype, [n, k]);
-        for (var i = 0; i < w.Length; i++) w.Floats[i] = Representable(dtype, (float)((random.NextDouble() * 2 - 1) * 0.5));
+        for (var i = 0; i < w.Length; i++) w.Floats[i] = HalfFloats.Representable(dtype, (float)((random.NextDouble() * 2 - 1) * 0.5));
         var types = new List<TensorType> { new(DType.F32, Dim.Seq, k), new(dtype, n, k) };
         var data = new List<HostTensor> { Floats([rows, k], 1), w };
         var attrs = new Attributes();
@@ -62,17 +61,4 @@ public static class CudaOnlyCases
         var instance = new KernelInstance(op.Name, types, op.InferType(types, attrs), attrs);
         return new ConformanceCase(name, instance, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })], Tolerance);
     }
-
-    /// <summary>The value nearest <paramref name="v"/> that <paramref name="dtype"/> holds exactly.</summary>
-    public static float Representable(DType dtype, float v) => dtype switch
-    {
-        DType.F16 => (float)(Half)v,
-        DType.BF16 => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) & unchecked((int)0xffff0000)),
-        _ => v,
-    };
-
-    /// <summary>The 16-bit pattern of <paramref name="v"/> (already representable) in <paramref name="dtype"/>.</summary>
-    public static ushort Bits(DType dtype, float v) => dtype == DType.F16
-        ? BitConverter.HalfToUInt16Bits((Half)v)
-        : (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16);
 }

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Llmc.Runtime.Devices.Cuda;
 
-namespace Llmc.Targets.Tests.Cuda;
+namespace Llmc.Targets.Conformance;
 
 /// <summary>
 /// Runs compiled kernels on the GPU as the runtime does: the code section <see cref="CudaCodeChoice"/> picks for the
@@ -16,16 +16,20 @@ public sealed unsafe class CudaKernelRunner : IDisposable
     private readonly Dictionary<string, CompiledKernel> _kernels;
     private readonly Lock _launch = new();
 
-    /// <summary>Opens the GPU and loads the code of <paramref name="compiled"/> that the runtime would pick for it.</summary>
-    public CudaKernelRunner(CompiledKernels compiled)
+    /// <summary>Opens GPU <paramref name="device"/> and loads the code of <paramref name="compiled"/> that the runtime would pick for it.</summary>
+    public CudaKernelRunner(CompiledKernels compiled, int device = 0)
     {
-        _device = CudaDevice.Open();
+        _device = CudaDevice.Open(device);
         var available = compiled.Kernels.Select(k => (k.Section, k.Format)).Distinct()
             .Select(s => new CudaCodeChoice.Code(s.Section, s.Format, CudaKernelAbi.ArchitectureOf(s.Section)!.Value)).ToList();
         var code = CudaCodeChoice.Pick(available, _device.Architecture, _device.Name);
         _module = CudaModule.Load(compiled.Sections[code.Section], code.Format, code.Section);
         _kernels = compiled.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Instance.Name);
+        Device = $"{_device.Name} (sm_{_device.Architecture}, running {code.Section})";
     }
+
+    /// <summary>The GPU and the code section it runs.</summary>
+    public string Device { get; }
 
     /// <summary>Runs kernel <paramref name="name"/> once with the plan symbols <paramref name="dims"/>; the bytes of every argument after it.</summary>
     public byte[][] Run(string name, IReadOnlyList<(byte[]? Data, long Bytes)> arguments, ReadOnlySpan<int> dims)
