@@ -37,11 +37,13 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
         w.Line($"for (int a = 0; a < {layout.Rows * Rows.Count}; a++) acc[a] = 0.0f;");
         if (Prologue != LinearPrologue.RmsNorm) return;
         w.Line($"float norm[{layout.Rows}];");
-        using (w.Block("for (int m = 0; m < valid; m++)"))
+        // Constant-trip loops (here and in the store): a runtime bound would index norm and acc dynamically, which
+        // puts them in local memory instead of registers.
+        layout.ForRows(kernel, () =>
         {
             w.Line($"norm[m] = {RmsNormTemplate.InverseRms(kernel, "(r0 + m) * K", "K")};");
             w.Line(d.Barrier);
-        }
+        });
     }
 
     /// <summary>Activation <c>i</c> of tile row <c>m</c> as the product reads it (normalized with the prologue).</summary>
@@ -60,7 +62,7 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
     public void RenderStore(GpuKernelSource kernel, MatVecLayout layout)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        using (w.Block("for (int m = 0; m < valid; m++)"))
+        layout.ForRows(kernel, () =>
         {
             for (var j = 0; j < Rows.Count; j++)
             {
@@ -69,7 +71,7 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
                 if (!kernel.ReducesInRegisters(layout.Lanes)) w.Line(d.Barrier);
             }
             w.Line($"if (lane == 0 && c < N) {Store(kernel, "r0 + m", "c", [.. Rows.Select((_, j) => $"sum{j}")])}");
-        }
+        });
     }
 
     /// <summary>

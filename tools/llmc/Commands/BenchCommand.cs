@@ -47,7 +47,7 @@ public static class BenchCommand
                 return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), peak,
                     () => RooflineBandwidth.Measure(loaded, threadCount, RooflineBandwidth.BracketTrials));
             });
-            var steps = StepProfile.Measure(loaded);
+            StepProfile?[] steps = [StepProfile.Measure(loaded), StepProfile.Measure(loaded, parse.GetValue(promptTokens))];
             var served = levels.Count == 0 ? null : Progress.Show("serving concurrent requests", _ =>
                 ConcurrencyBenchmark.Run(loaded, levels, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(sharedPrefix), parse.GetValue(verify)));
             if (parse.GetValue(json))
@@ -150,21 +150,29 @@ public static class BenchCommand
         return report;
     }
 
-    // Where the executor times its steps (GPU timestamps, CPU wall clock per launch): one decode step's device time, in all and per kernel template.
-    private static Dictionary<string, object> WithSteps(Dictionary<string, object> report, StepProfile? steps)
+    // Where the executor times its steps (GPU timestamps, CPU wall clock per launch): the device time of one decode step
+    // and of one prefill step, in all and per kernel template.
+    private static Dictionary<string, object> WithSteps(Dictionary<string, object> report, StepProfile?[] steps)
     {
-        if (steps is null) return report;
-        report["decode_step_ms"] = Math.Round(steps.TotalMilliseconds, 4);
-        report["step_ms_by_template"] = steps.ByTemplate.ToDictionary(t => t.Template, t => Math.Round(t.Milliseconds, 4));
+        if (steps is not [{ } decode, { } prefill]) return report;
+        report["decode_step_ms"] = Math.Round(decode.TotalMilliseconds, 4);
+        report["step_ms_by_template"] = decode.ByTemplate.ToDictionary(t => t.Template, t => Math.Round(t.Milliseconds, 4));
+        report["prefill_step_tokens"] = prefill.Tokens;
+        report["prefill_step_ms"] = Math.Round(prefill.TotalMilliseconds, 4);
+        report["prefill_step_ms_by_template"] = prefill.ByTemplate.ToDictionary(t => t.Template, t => Math.Round(t.Milliseconds, 4));
         return report;
     }
 
-    private static void PrintSteps(StepProfile? steps)
+    private static void PrintSteps(StepProfile?[] steps)
     {
-        if (steps is null) return;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"device time of one decode step: {steps.TotalMilliseconds:F3} ms"));
-        foreach (var (template, launches, ms) in steps.ByTemplate)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {template,-28} {launches,4} launches {ms,10:F3} ms"));
+        foreach (var profile in steps)
+        {
+            if (profile is null) continue;
+            var what = profile.Tokens == 1 ? "one decode step" : $"one prefill step of {profile.Tokens} tokens";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"device time of {what}: {profile.TotalMilliseconds:F3} ms"));
+            foreach (var (template, launches, ms) in profile.ByTemplate)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {template,-28} {launches,4} launches {ms,10:F3} ms"));
+        }
     }
 
     private static void PrintTable(BenchmarkResult r)

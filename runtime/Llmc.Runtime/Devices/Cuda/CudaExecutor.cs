@@ -14,7 +14,7 @@ namespace Llmc.Runtime.Devices.Cuda;
 /// costs one graph launch instead of one launch per kernel. With the engine's sampling kernel (<see cref="IDeviceSampler"/>)
 /// the step ends with it on the same stream (in its own decode graph) and only the token id comes down.
 /// </summary>
-public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe, IDeviceSampler
+public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe, IDeviceSampler, IStepProfiler
 {
     private const uint NonBlockingStream = 1;
     private const int CaptureThreadLocal = 1;
@@ -42,6 +42,8 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     // Page-locked: the sampling parameter words, then the sampled token.
     private readonly uint* _hostSampling;
     private readonly SamplingParameterBlock _parameterBlock;
+    private readonly double[] _stepMilliseconds;
+    private CudaStepTimer? _timer;
     private bool _disposed;
 
     /// <param name="pool">The KV pool's size; null for the default (<see cref="KvPoolOptions"/>).</param>
@@ -65,6 +67,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             var kernels = manifest.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Name, StringComparer.Ordinal);
             _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)(plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count)) + CudaStepLaunch.StorageBytes(SamplingKernelAbi.Arguments)));
             _steps = new CudaStepLaunch[plan.Steps.Count];
+            _stepMilliseconds = new double[plan.Steps.Count];
             var storage = _launchStorage;
             for (var i = 0; i < _steps.Length; i++)
             {
@@ -115,6 +118,13 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     /// <summary>The memory bandwidth of the GPU the plan runs on (<see cref="CudaBandwidthProbe"/>).</summary>
     public BandwidthMeasurement MeasureDeviceBandwidth(int trials) => CudaBandwidthProbe.Measure(_device, trials);
 
+    public bool CanProfileSteps => true;
+
+    /// <summary>Whether forward runs time each plan step with events (bypassing the decode graphs, so each launch is seen).</summary>
+    public bool ProfileSteps { get; set; }
+
+    public ReadOnlySpan<double> StepMilliseconds => _stepMilliseconds;
+
     public ReadOnlySpan<float> Forward(StepBatch step)
     {
         Run(step, sample: false);
@@ -147,7 +157,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             var values = step.Input(PlanRoles.StepInputs[i]);
             values.CopyTo(new Span<int>((int*)_inputs[i].Host, values.Length));
         }
-        if (step.Rows == 1 && step.LogitRows.Length == 1)
+        if (step.Rows == 1 && step.LogitRows.Length == 1 && !ProfileSteps)
         {
             var graph = sample ? 1 : 0;
             if (_decodeExecs[graph] == 0) CaptureDecodeStep(sample);
@@ -158,6 +168,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             Enqueue(step.Rows, step.LogitRows.Length, step.BlockTables.Length, sample);
         }
         Synchronize();
+        if (ProfileSteps) _timer!.Read(_stepMilliseconds);
     }
 
     /// <summary>Block table entries of one sequence of the whole context.</summary>
@@ -175,6 +186,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             if (_decodeGraphs[g] != 0) CudaNative.cuGraphDestroy(_decodeGraphs[g]);
             (_decodeExecs[g], _decodeGraphs[g]) = (0, 0);
         }
+        _timer?.Dispose();
         if (_stream != 0) CudaNative.cuStreamDestroy(_stream);
         foreach (var pointer in _allocations) CudaNative.cuMemFree(pointer);
         _allocations.Clear();
@@ -194,7 +206,18 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         _bounds.Write(dims, seq, outRows, tableEntries);
         // Each input's count is the symbol its shape is sized by: seq, out or kv_table.
         for (var i = 0; i < _inputs.Length; i++) Upload(i, dims[_inputCounts[i]]);
-        foreach (var step in _steps) step.Enqueue(_stream, dims);
+        if (ProfileSteps)
+        {
+            _timer ??= new CudaStepTimer(_steps.Length);
+            for (var i = 0; i < _steps.Length; i++)
+            {
+                _timer.Mark(i, _stream);
+                _steps[i].Enqueue(_stream, dims);
+            }
+            _timer.Mark(_steps.Length, _stream);
+        }
+        else
+            foreach (var step in _steps) step.Enqueue(_stream, dims);
         if (sample)
         {
             CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_samplingParameters, _hostSampling, SamplingKernelAbi.ParameterWords * sizeof(uint), _stream), "cuMemcpyHtoDAsync");
