@@ -43,17 +43,22 @@ public sealed class VulkanCliTests(StoriesEngines engines)
     }
 
     [VulkanFact]
-    public void Bench_reports_the_device_time_of_a_decode_step_per_kernel_template()
+    public void Bench_reports_the_device_time_of_a_decode_and_a_prefill_step_per_kernel_template()
     {
         var engine = engines.For("vulkan");
-        var result = LlmcCli.Run("bench", engine, "--prompt-tokens", "4", "--gen-tokens", "4", "--repeat", "1", "--json");
+        var result = LlmcCli.Run("bench", engine, "--prompt-tokens", "24", "--gen-tokens", "4", "--repeat", "1", "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var doc = JsonDocument.Parse(result.Stdout);
-        var total = doc.RootElement.GetProperty("decode_step_ms").GetDouble();
-        var byTemplate = doc.RootElement.GetProperty("step_ms_by_template").EnumerateObject().ToList();
-        Assert.True(total > 0, $"{total} ms");
-        Assert.Contains(byTemplate, t => t.Name == "embedding");
-        Assert.All(byTemplate, t => Assert.True(t.Value.GetDouble() >= 0, $"{t.Name}: {t.Value} ms"));
-        Assert.InRange(byTemplate.Sum(t => t.Value.GetDouble()), total * 0.99, total * 1.01 + 1e-3);
+        var root = doc.RootElement;
+        Assert.Equal(24, root.GetProperty("prefill_step_tokens").GetInt32());
+        foreach (var (totalKey, templatesKey) in new[] { ("decode_step_ms", "step_ms_by_template"), ("prefill_step_ms", "prefill_step_ms_by_template") })
+        {
+            var total = root.GetProperty(totalKey).GetDouble();
+            var byTemplate = root.GetProperty(templatesKey).EnumerateObject().ToList();
+            Assert.True(total > 0, $"{totalKey}: {total} ms");
+            Assert.Contains(byTemplate, t => t.Name == "embedding");
+            Assert.All(byTemplate, t => Assert.True(t.Value.GetDouble() >= 0, $"{t.Name}: {t.Value} ms"));
+            Assert.InRange(byTemplate.Sum(t => t.Value.GetDouble()), total * 0.99, total * 1.01 + 1e-3);
+        }
     }
 }
