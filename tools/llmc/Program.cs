@@ -12,5 +12,6 @@ var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
     BenchCommand.Create(),
     DevicesCommand.Create(),
     SelftestCommand.Create(),
+    TemplateCommand.Create(),
 };
 return root.Parse(args).Invoke();

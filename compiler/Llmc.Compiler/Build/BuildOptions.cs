@@ -28,5 +28,8 @@ public sealed record BuildOptions
     /// <summary>How the KV cache is stored: one of <see cref="KvCacheStorage.Names"/>.</summary>
     public string KvCache { get; init; } = KvCacheStorage.Default;
 
+    /// <summary>A Jinja chat template file that sets or replaces the model's own (checked to parse at build time).</summary>
+    public string? ChatTemplate { get; init; }
+
     public const int DefaultContextCap = 4096;
 }

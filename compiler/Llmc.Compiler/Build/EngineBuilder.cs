@@ -26,6 +26,7 @@ public static class EngineBuilder
         var kvCache = KvCacheStorage.Parse(options.KvCache);
         var halfWeights = WeightQuantization.HalfType(options.Quant);
         var pipeline = quantization is null && halfWeights is null ? options.Pipeline : options.Pipeline.WithQuantization();
+        var chatTemplate = options.ChatTemplate is { } templatePath ? ReadChatTemplate(templatePath) : null;
         progress?.Report($"reading {options.Source}");
         using var model = HfModelFolder.Open(options.Source);
         var config = model.Config;
@@ -83,13 +84,29 @@ public static class EngineBuilder
             },
             Target = target.Name,
             TokenizerSection = TokenizerSection,
-            ChatTemplate = model.ChatTemplate,
+            ChatTemplate = chatTemplate ?? model.ChatTemplate,
             Generation = GenerationDefaultsFor(model),
             Tensors = tensors,
             Kernels = compiled.Kernels.Select(KernelEntryOf).ToList(),
             Plan = lowered.Plan,
             Sections = [],
         });
+    }
+
+    /// <summary>A chat template file's text, refused (naming the file) when it is missing or does not parse.</summary>
+    private static string ReadChatTemplate(string path)
+    {
+        if (!File.Exists(path)) throw new Runtime.ModelFileException(path, "no such chat template file");
+        var text = File.ReadAllText(path);
+        try
+        {
+            Runtime.Templates.ChatTemplate.Parse(text);
+        }
+        catch (Runtime.Templates.TemplateException e)
+        {
+            throw new Runtime.ModelFileException(path, e.Message, e);
+        }
+        return text;
     }
 
     private static List<TensorEntry> WriteWeights(EngineWriter writer, Graph graph, WeightStore weights, IProgress<string>? progress)

@@ -42,7 +42,8 @@ public static class BuildCommand
             Description = $"How the KV cache is stored: {string.Join(", ", KvCacheStorage.Names)} (default {KvCacheStorage.Default}; int8 keeps one f32 scale per position and kv head)",
             DefaultValueFactory = _ => KvCacheStorage.Default,
         };
-        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch, passes, noFuse, quant, groupSize, kvCache };
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "A Jinja chat template file that sets or replaces the model's own" };
+        var command = new Command("build", "Compile a model into an engine file") { model, target, output, context, batch, passes, noFuse, quant, groupSize, kvCache, chatTemplate };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var passList = parse.GetValue(passes);
@@ -63,6 +64,7 @@ public static class BuildCommand
                 Quant = parse.GetValue(quant)!,
                 GroupSize = parse.GetValue(groupSize),
                 KvCache = parse.GetValue(kvCache)!,
+                ChatTemplate = parse.GetValue(chatTemplate),
             };
             WeightQuantization.Parse(options.Quant, options.GroupSize); // bad values fail here, before any work
             KvCacheStorage.Parse(options.KvCache);
