@@ -117,12 +117,22 @@ public sealed class Engine : IDisposable
     public async IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancel = default)
     {
         options ??= new GenerationOptions();
+        await foreach (var update in StreamAsync(Encode(prompt, options.AddBos), options, cancel).ConfigureAwait(false))
+            if (update.Piece is { } piece) yield return piece;
+    }
+
+    /// <summary>
+    /// Generates from token ids with the other running requests, streaming each piece of text as it is produced and,
+    /// last, the result (finish reason, token counts, timings).
+    /// </summary>
+    public async IAsyncEnumerable<GenerationUpdate> StreamAsync(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancel = default)
+    {
         var channel = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var run = GenerateTokensAsync(Encode(prompt, options.AddBos), options, piece => channel.Writer.TryWrite(piece), cancel);
+        var run = GenerateTokensAsync(prompt, options, piece => channel.Writer.TryWrite(piece), cancel);
         _ = run.ContinueWith(t => channel.Writer.Complete(t.Exception?.InnerException), TaskScheduler.Default);
         await foreach (var piece in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-            yield return piece;
-        await run.ConfigureAwait(false);
+            yield return new GenerationUpdate(piece, null);
+        yield return new GenerationUpdate(null, await run.ConfigureAwait(false));
     }
 
     /// <summary>Logits for every position of <paramref name="tokens"/> fed from position 0, row-major [tokens, vocab].</summary>

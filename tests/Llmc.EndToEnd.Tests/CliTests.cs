@@ -84,6 +84,18 @@ public sealed class CliTests(StoriesEngines engines)
     }
 
     [Theory]
+    [InlineData("--temperature", "-1")]
+    [InlineData("--top-k", "-3")]
+    [InlineData("--top-p", "2")]
+    public void Run_refuses_bad_sampling_before_printing_anything(string option, string value)
+    {
+        var result = LlmcCli.Run("run", engines.For("cpu-avx2"), "--prompt", "Once upon a time", option, value);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: ", Assert.Single(result.StderrLines));
+        Assert.Equal("", result.Stdout);
+    }
+
+    [Theory]
     [InlineData("build")]
     [InlineData("run")]
     [InlineData("tokenize")]

@@ -14,18 +14,29 @@ public static class LlmcCli
     public static Result Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
 
     /// <summary>Runs with extra environment variables, e.g. to hide an instruction set from the runtime.</summary>
-    public static Result RunWith(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Result RunWith(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(environment, null, args);
+
+    /// <summary>Runs with <paramref name="input"/> on standard input, then end of input.</summary>
+    public static Result RunWithInput(string input, params string[] args) => Start(new Dictionary<string, string>(), input, args);
+
+    private static Result Start(IReadOnlyDictionary<string, string> environment, string? input, string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
             WorkingDirectory = TestPaths.RepoRoot,
         };
         foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "llmc.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))

@@ -13,5 +13,6 @@ var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
     DevicesCommand.Create(),
     SelftestCommand.Create(),
     TemplateCommand.Create(),
+    ChatCommand.Create(),
 };
 return root.Parse(args).Invoke();

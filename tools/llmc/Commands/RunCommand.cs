@@ -49,8 +49,19 @@ public static class RunCommand
             };
             var asJson = parse.GetValue(json);
             var text = parse.GetValue(prompt) ?? "";
-            if (!asJson) Console.Write(text);
-            var result = loaded.Generate(text, options, asJson ? null : piece => Console.Write(piece));
+            // The prompt is echoed with the first piece, so a request refused before generating prints nothing.
+            var echoed = asJson;
+            void Echo()
+            {
+                if (!echoed) Console.Write(text);
+                echoed = true;
+            }
+            var result = loaded.Generate(text, options, asJson ? null : piece =>
+            {
+                Echo();
+                Console.Write(piece);
+            });
+            Echo();
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(JsonReport(result), CliJson.Options));
             else Console.WriteLine();
             return 0;

@@ -1,0 +1,4 @@
+namespace Llmc.Runtime.Generation;
+
+/// <summary>One item of a streamed generation: a piece of text as it is produced, or, last, the finished result.</summary>
+public sealed record GenerationUpdate(string? Piece, GenerationResult? Result);
