@@ -38,8 +38,6 @@ public sealed class Attributes : SortedDictionary<string, object>
 
     public string GetString(string name) => Get<string>(name);
 
-    public long[] GetLongs(string name) => Get<long[]>(name);
-
     private T Get<T>(string name) =>
         TryGetValue(name, out var v) ? v is T t ? t : throw new IrException($"attribute '{name}' is {v.GetType().Name}, expected {typeof(T).Name}")
         : throw new IrException($"missing attribute '{name}'");

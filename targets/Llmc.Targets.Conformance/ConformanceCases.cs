@@ -45,7 +45,7 @@ public static class ConformanceCases
 
     /// <summary>
     /// Linear (plain and fused) and embedding over f16 and bf16 weights. Kept apart from <see cref="All"/> because only
-    /// targets that read half weights run them (the CPU today).
+    /// targets that read half weights run them (the CPU, Vulkan, and CUDA within <see cref="CudaOnlyCases"/>).
     /// </summary>
     public static IReadOnlyList<ConformanceCase> HalfWeights { get; } = [.. BuildHalfWeights()];
 

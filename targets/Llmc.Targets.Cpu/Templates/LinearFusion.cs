@@ -23,9 +23,6 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
     /// <summary>Consecutive weight rows stored together: SwiGLU combines each gate row with the up row after it.</summary>
     public int ColumnMultiple => epilogue == LinearEpilogue.SwiGlu ? 2 : 1;
 
-    /// <summary><paramref name="columns"/> rounded down to a whole number of <see cref="ColumnMultiple"/>s (at least one).</summary>
-    public int RoundColumns(int columns) => Math.Max(ColumnMultiple, columns / ColumnMultiple * ColumnMultiple);
-
     /// <summary>Declares the fusion's operands and constants; the templates call it after x, w, y and N.</summary>
     public void Declare(KernelSource kernel)
     {

@@ -13,7 +13,7 @@ public abstract record Dialect(string Target)
     /// <summary>The expression for the number of parallel workers.</summary>
     public abstract string TaskCount { get; }
 
-    /// <summary>A double-precision scalar call of <paramref name="function"/> on <paramref name="argument"/>.</summary>
+    /// <summary>A scalar call of <paramref name="function"/> on <paramref name="argument"/> (double on the CPU, f32 on the GPUs).</summary>
     public abstract string Call(MathFunction function, string argument);
 }
 

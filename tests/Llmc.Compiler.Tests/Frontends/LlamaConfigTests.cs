@@ -31,7 +31,6 @@ public sealed class LlamaConfigTests : IDisposable
         Assert.Equal(1, config.BosTokenId);
         Assert.Equal([2], config.EosTokenIds);
         Assert.Equal("float32", config.TorchDType);
-        Assert.Null(config.SlidingWindow);
         Assert.Equal("llama", (string?)config.Raw["model_type"]);
     }
 
@@ -67,18 +66,28 @@ public sealed class LlamaConfigTests : IDisposable
     }
 
     [Fact]
-    public void MistralWithSlidingWindowAndSeveralEosIds()
+    public void MistralWhoseWindowCoversEveryPositionAndSeveralEosIds()
     {
         var json = MinimalConfig();
         json["architectures"] = new JsonArray("MistralForCausalLM");
-        json["sliding_window"] = 4096;
+        json["sliding_window"] = 256;
         json["eos_token_id"] = new JsonArray(2, 32000);
         json["head_dim"] = null;
         var config = Load(json);
         Assert.Equal("MistralForCausalLM", config.Architecture);
-        Assert.Equal(4096, config.SlidingWindow);
         Assert.Equal([2, 32000], config.EosTokenIds);
         Assert.Equal(16, config.HeadDim);
+    }
+
+    [Fact]
+    public void A_sliding_window_shorter_than_the_positions_is_refused_by_name()
+    {
+        var json = MinimalConfig();
+        json["sliding_window"] = 128;
+        Assert.Equal("field 'sliding_window' is 128, shorter than max_position_embeddings; llmc has no sliding-window attention yet", Refusal(json));
+        // Qwen2-style configs carry a window they do not use.
+        json["use_sliding_window"] = false;
+        Assert.Equal(256, Load(json).MaxPositionEmbeddings);
     }
 
     [Fact]

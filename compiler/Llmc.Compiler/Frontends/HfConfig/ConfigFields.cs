@@ -18,8 +18,6 @@ internal sealed class ConfigFields(string path, JsonObject json, string prefix =
 
     public ModelFileException Error(string name, string problem) => new(path, $"field '{prefix}{name}' {problem}");
 
-    public bool Has(string name) => json[name] is not null;
-
     public int PositiveInt(string name) =>
         OptionalPositiveInt(name) ?? throw Error(name, "is missing");
 

@@ -55,9 +55,6 @@ public sealed record LlamaConfig
     /// <summary><c>torch_dtype</c> (or <c>dtype</c> in newer transformers), e.g. <c>bfloat16</c>.</summary>
     public string? TorchDType { get; init; }
 
-    /// <summary>Mistral's attention window; null means full attention.</summary>
-    public int? SlidingWindow { get; init; }
-
     /// <summary>The whole config.json as read, to store verbatim in the engine.</summary>
     public required JsonObject Raw { get; init; }
 
@@ -114,7 +111,6 @@ public sealed record LlamaConfig
             BosTokenId = fields.OptionalInt("bos_token_id"),
             EosTokenIds = fields.IntOrIntList("eos_token_id"),
             TorchDType = fields.OptionalString("torch_dtype") ?? fields.OptionalString("dtype"),
-            SlidingWindow = fields.OptionalPositiveInt("sliding_window"),
             Raw = json,
         };
     }
@@ -145,6 +141,11 @@ public sealed record LlamaConfig
         }
         if (fields.OptionalString("hidden_act") is { } activation && activation != "silu")
             throw fields.Error("hidden_act", $"is '{activation}', but llmc's Llama MLP is SwiGLU (silu)");
+        // Sliding-window attention is not implemented yet: a window shorter than the positions the model takes would
+        // change its output on long prompts, so such a config is refused rather than built with full attention.
+        if (fields.OptionalPositiveInt("sliding_window") is { } window && fields.Bool("use_sliding_window", defaultValue: true)
+            && window < fields.PositiveInt("max_position_embeddings"))
+            throw fields.Error("sliding_window", $"is {window}, shorter than max_position_embeddings; llmc has no sliding-window attention yet");
     }
 
     private static int DefaultHeadDim(ConfigFields fields, int hidden, int heads) =>
