@@ -13,18 +13,14 @@ namespace Llmc.Runtime.AI;
 public sealed class EngineChatClient : IChatClient
 {
     private readonly Engine _engine;
-    private readonly ChatTemplate _template;
-    private readonly Dictionary<string, string?> _specialTokens;
+    private readonly ChatPrompt _prompt;
     private readonly ChatClientMetadata _metadata;
 
     /// <exception cref="LlmcException">The engine has no chat template.</exception>
     public EngineChatClient(Engine engine)
     {
         _engine = engine;
-        var text = engine.Manifest.ChatTemplate
-            ?? throw new LlmcException($"{engine.Path}: the engine has no chat template (build it with --chat-template FILE)");
-        _template = ChatTemplate.Parse(text);
-        _specialTokens = SpecialTokens.Of(engine.Tokenizer.Model);
+        _prompt = new ChatPrompt(engine);
         _metadata = new ChatClientMetadata("llmc", defaultModelId: engine.Manifest.Model.Name);
     }
 
@@ -78,18 +74,11 @@ public sealed class EngineChatClient : IChatClient
         if (options?.ModelId is { } model && model != _metadata.DefaultModelId)
             throw new ArgumentException($"this client serves model '{_metadata.DefaultModelId}', not '{model}'");
         var generation = ChatOptionsMapping.ToGeneration(options, _engine);
-        var conversation = new List<object?>();
-        if (options?.Instructions is { Length: > 0 } instructions) conversation.Add(Message("system", instructions));
-        foreach (var message in messages) conversation.Add(Message(message.Role.Value, TextOf(message)));
-        if (conversation.Count == 0) throw new ArgumentException("a chat request needs at least one message");
-        var variables = new Dictionary<string, object?>(StringComparer.Ordinal) { ["messages"] = conversation, ["add_generation_prompt"] = true };
-        foreach (var (name, value) in ChatOptionsMapping.TemplateVariables(options)) variables[name] = value;
-        var text = _template.Render(variables, _specialTokens, DateTime.Now);
-        return (_engine.Encode(text, addBos: false), generation);
+        var conversation = new List<(string, string)>();
+        if (options?.Instructions is { Length: > 0 } instructions) conversation.Add(("system", instructions));
+        foreach (var message in messages) conversation.Add((message.Role.Value, TextOf(message)));
+        return (_prompt.Encode(conversation, ChatOptionsMapping.TemplateVariables(options)), generation);
     }
-
-    private static OrderedDictionary<string, object?> Message(string role, string content) =>
-        TemplateJson.Dict([("role", role), ("content", content)]);
 
     private static string TextOf(ChatMessage message)
     {

@@ -14,5 +14,6 @@ var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
     SelftestCommand.Create(),
     TemplateCommand.Create(),
     ChatCommand.Create(),
+    ServeCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -30,7 +30,8 @@ internal sealed class ScheduledSequence
         AllLogits = allLogits;
         Cancel = cancel;
         _onPiece = onPiece;
-        _decoder = tokenizer.CreateStreamDecoder();
+        // A continuation of text keeps its first space (" upon" after "Once"); only text from the start drops it.
+        _decoder = tokenizer.CreateStreamDecoder(continuesText: prompt.Any(id => !tokenizer.IsSpecial(id)));
         _stops = new StopStringMatcher([.. engineStops, .. options.StopStrings]);
     }
 

@@ -11,12 +11,13 @@ public sealed class TokenStreamDecoder
     private readonly Tokenizer _tokenizer;
     private readonly bool _skipSpecial;
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
-    private bool _atStart = true;
+    private bool _atStart;
 
-    internal TokenStreamDecoder(Tokenizer tokenizer, bool skipSpecial)
+    internal TokenStreamDecoder(Tokenizer tokenizer, bool skipSpecial, bool continuesText)
     {
         _tokenizer = tokenizer;
         _skipSpecial = skipSpecial;
+        _atStart = !continuesText;
     }
 
     /// <summary>Adds one token and returns the text it completes (possibly empty).</summary>

@@ -79,7 +79,8 @@ public sealed class Tokenizer
     }
 
     /// <summary>A decoder for tokens arriving one at a time (generation), whose pieces concatenate to <see cref="Decode"/>.</summary>
-    public TokenStreamDecoder CreateStreamDecoder(bool skipSpecial = true) => new(this, skipSpecial);
+    /// <param name="continuesText">Whether the stream continues text already there (a prompt), so its first space is kept.</param>
+    public TokenStreamDecoder CreateStreamDecoder(bool skipSpecial = true, bool continuesText = false) => new(this, skipSpecial, continuesText);
 
     internal byte[] BytesOf(int id) => _pieceBytes[id];
 }

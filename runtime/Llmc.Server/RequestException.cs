@@ -1,0 +1,16 @@
+namespace Llmc.Server;
+
+/// <summary>A request the server refuses: its HTTP status and OpenAI's error fields (message, type, param, code).</summary>
+public sealed class RequestException(int status, string message, string? param = null, string type = "invalid_request_error", string? code = null)
+    : Exception(message)
+{
+    public int Status { get; } = status;
+
+    public string Type { get; } = type;
+
+    public string? Param { get; } = param;
+
+    public string? Code { get; } = code;
+
+    public static RequestException BadParameter(string param, string message) => new(400, message, param);
+}

@@ -1,0 +1,190 @@
+using System.ClientModel;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Llmc.Runtime.AI;
+using Llmc.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using OpenAI.Chat;
+using ChatMessage = OpenAI.Chat.ChatMessage;
+
+namespace Llmc.EndToEnd.Tests.Chat;
+
+/// <summary>
+/// <c>llmc serve</c>'s server on loopback, driven by the official OpenAI .NET client and by raw HTTP: models, chat and
+/// completions whole and streamed with greedy output equal to the engine's, usage, stop strings, and OpenAI errors
+/// with their statuses for bad requests, keys and models.
+/// </summary>
+[Collection(ChatEngineCollection.Name)]
+public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
+{
+    private const string Key = "test-key";
+    private WebApplication _app = null!;
+    private string _url = "";
+    private readonly HttpClient _http = new();
+
+    public async Task InitializeAsync()
+    {
+        _app = LlmcServer.Create([new ServedModel("chat", chat.Engine)], "http://127.0.0.1:0", Key);
+        await _app.StartAsync();
+        _url = _app.Urls.Single();
+        _http.DefaultRequestHeaders.Authorization = new("Bearer", Key);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private ChatClient Client(string key = Key) =>
+        new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(_url + "/v1") }).GetChatClient("chat");
+
+    private static readonly ChatCompletionOptions Greedy = new() { Temperature = 0, MaxOutputTokenCount = 20 };
+
+    private string InProcess(string question) =>
+        chat.Engine.AsChatClient().GetResponseAsync(question, new ChatOptions { Temperature = 0, MaxOutputTokens = 20 }).GetAwaiter().GetResult().Text;
+
+    [Fact]
+    public async Task Chat_through_the_openai_client_equals_the_engine_in_process()
+    {
+        ChatCompletion completion = await Client().CompleteChatAsync([ChatMessage.CreateUserMessage("Tell me a story.")], Greedy);
+        Assert.Equal(InProcess("Tell me a story."), completion.Content.Single().Text);
+        Assert.Equal("chat", completion.Model);
+        Assert.True(completion.Usage.InputTokenCount > 0);
+        Assert.Equal(completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount, completion.Usage.TotalTokenCount);
+    }
+
+    [Fact]
+    public async Task A_streamed_chat_adds_up_to_the_same_reply_with_usage_last()
+    {
+        var text = new StringBuilder();
+        ChatTokenUsage? usage = null;
+        OpenAI.Chat.ChatFinishReason? finish = null;
+        await foreach (var update in Client().CompleteChatStreamingAsync([ChatMessage.CreateUserMessage("Tell me a story.")], Greedy))
+        {
+            foreach (var part in update.ContentUpdate) text.Append(part.Text);
+            usage ??= update.Usage;
+            finish ??= update.FinishReason;
+        }
+        Assert.Equal(InProcess("Tell me a story."), text.ToString());
+        Assert.NotNull(usage);
+        Assert.NotNull(finish);
+    }
+
+    [Fact]
+    public async Task Completions_continue_the_prompt_as_the_engine_does_and_stop_at_a_stop_string()
+    {
+        var expected = chat.Engine.Generate("Once upon a time", new Runtime.Generation.GenerationOptions { MaxTokens = 20, Sampling = Runtime.Generation.SamplingOptions.Greedy }).Text;
+        using var doc = await Post("/v1/completions", """{"model": "chat", "prompt": "Once upon a time", "max_tokens": 20, "temperature": 0}""", HttpStatusCode.OK);
+        Assert.Equal(expected, doc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+
+        var stop = expected.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        using var stopped = await Post("/v1/completions", $$"""{"model": "chat", "prompt": "Once upon a time", "max_tokens": 20, "temperature": 0, "stop": ["{{stop}}"]}""", HttpStatusCode.OK);
+        var choice = stopped.RootElement.GetProperty("choices")[0];
+        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+        Assert.Equal(expected[..expected.IndexOf(stop, StringComparison.Ordinal)], choice.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_mid_stream_frees_its_sequence_at_once()
+    {
+        const string body = """{"model": "chat", "prompt": "Once upon a time", "max_tokens": 400, "temperature": 0, "stream": true}""";
+        var stepsBefore = chat.Engine.Scheduler.Steps;
+        // No draining: disposing the response drops the connection, as a client that vanishes does.
+        using var vanishing = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 });
+        vanishing.DefaultRequestHeaders.Authorization = new("Bearer", Key);
+        using (var request = new HttpRequestMessage(HttpMethod.Post, _url + "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") })
+        using (var response = await vanishing.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (chat.Engine.Scheduler is { } s && (s.Running > 0 || s.BlocksInUse > 0) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(0, chat.Engine.Scheduler.Running);
+        Assert.Equal(0, chat.Engine.Scheduler.BlocksInUse);
+        // Cancelled, not finished: far fewer steps ran than the 400 tokens asked for.
+        var steps = chat.Engine.Scheduler.Steps - stepsBefore;
+        Assert.True(steps < 300, $"{steps} steps ran after the client left");
+    }
+
+    [Fact]
+    public async Task Models_and_health()
+    {
+        var client = new OpenAIClient(new ApiKeyCredential(Key), new OpenAIClientOptions { Endpoint = new Uri(_url + "/v1") });
+        var models = await client.GetOpenAIModelClient().GetModelsAsync();
+        Assert.Equal(["chat"], models.Value.Select(m => m.Id));
+        using var health = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await health.GetAsync(_url + "/health")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"model": "chat", "prompt": "x", "bogus": 1}""", "bogus", "unrecognized request argument supplied: bogus")]
+    [InlineData("""{"model": "chat", "prompt": "x", "max_tokens": -5}""", "max_tokens", "'max_tokens' must be between 1 and")]
+    [InlineData("""{"model": "chat", "prompt": "x", "max_tokens": "ten"}""", "max_tokens", "'max_tokens' must be an integer")]
+    [InlineData("""{"model": "chat", "prompt": "x", "n": 3}""", "n", "'n' above 1 is not supported yet")]
+    [InlineData("""{"model": "chat", "prompt": "x", "temperature": 7}""", "temperature", "'temperature' must be between 0 and 2")]
+    [InlineData("""{"model": "chat", "prompt": 5}""", "prompt", "'prompt' must be a string")]
+    public async Task Bad_completion_parameters_are_400_naming_the_parameter(string body, string param, string message)
+    {
+        using var doc = await Post("/v1/completions", body, HttpStatusCode.BadRequest);
+        var error = doc.RootElement.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Contains(message, error.GetProperty("message").GetString());
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"model": "chat", "messages": []}""", "messages", "'messages' must not be empty")]
+    [InlineData("""{"model": "chat", "messages": [{"role": "wizard", "content": "x"}]}""", "messages[0].role", "must be system, developer, user or assistant")]
+    [InlineData("""{"model": "chat", "messages": [{"role": "user", "content": "x"}], "tools": []}""", "tools", "unrecognized request argument supplied: tools")]
+    public async Task Bad_chat_requests_are_400_naming_the_parameter(string body, string param, string message)
+    {
+        using var doc = await Post("/v1/chat/completions", body, HttpStatusCode.BadRequest);
+        Assert.Equal(param, doc.RootElement.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains(message, doc.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Malformed_json_unknown_models_wrong_keys_and_huge_bodies_get_their_statuses()
+    {
+        (await Post("/v1/completions", "{not json", HttpStatusCode.BadRequest)).Dispose();
+        using var missing = await Post("/v1/completions", """{"model": "gpt-4o", "prompt": "x"}""", HttpStatusCode.NotFound);
+        Assert.Equal("model_not_found", missing.RootElement.GetProperty("error").GetProperty("code").GetString());
+        var wrong = await Assert.ThrowsAsync<ClientResultException>(() => Client("wrong-key").CompleteChatAsync([ChatMessage.CreateUserMessage("hi")]));
+        Assert.Equal(401, wrong.Status);
+        Assert.StartsWith("HTTP/1.1 413", await StatusLineForHugeBody());
+        // The server still serves everyone else.
+        ChatCompletion after = await Client().CompleteChatAsync([ChatMessage.CreateUserMessage("Tell me a story.")], Greedy);
+        Assert.Equal(InProcess("Tell me a story."), after.Content.Single().Text);
+    }
+
+    /// <summary>
+    /// The status line of a POST that declares a body over the limit (sent over a raw socket: an HTTP client would still
+    /// be writing the body when the server answers and closes).
+    /// </summary>
+    private async Task<string> StatusLineForHugeBody()
+    {
+        var uri = new Uri(_url);
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(uri.Host, uri.Port);
+        var stream = socket.GetStream();
+        var head = $"POST /v1/completions HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {Key}\r\nContent-Type: application/json\r\n"
+            + $"Content-Length: {LlmcServer.MaxBodyBytes + 1}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        return await reader.ReadLineAsync() ?? "";
+    }
+
+    private async Task<JsonDocument> Post(string path, string body, HttpStatusCode expected)
+    {
+        using var response = await _http.PostAsync(_url + path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text);
+    }
+}
