@@ -113,6 +113,44 @@ public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Microsoft_extensions_ai_over_http_equals_the_chat_client_in_process()
+    {
+        var client = new OpenAIClient(new ApiKeyCredential(Key), new OpenAIClientOptions { Endpoint = new Uri(_url + "/v1") }).GetChatClient("chat").AsIChatClient();
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 20 };
+        var overHttp = await client.GetResponseAsync("Tell me a story.", options);
+        Assert.Equal(InProcess("Tell me a story."), overHttp.Text);
+        Assert.True(overHttp.Usage!.OutputTokenCount > 0);
+        var streamed = new StringBuilder();
+        await foreach (var update in client.GetStreamingResponseAsync("Tell me a story.", options)) streamed.Append(update.Text);
+        Assert.Equal(overHttp.Text, streamed.ToString());
+    }
+
+    [Fact]
+    public async Task Sixty_four_concurrent_streams_each_equal_their_single_run()
+    {
+        var prompts = Enumerable.Range(0, 64).Select(i => $"Story {i}: once").ToList();
+        var alone = new List<string>();
+        foreach (var p in prompts) alone.Add(chat.Engine.Generate(p, new Runtime.Generation.GenerationOptions { MaxTokens = 12, Sampling = Runtime.Generation.SamplingOptions.Greedy }).Text);
+        var together = await Task.WhenAll(prompts.Select(async p =>
+        {
+            var body = JsonSerializer.Serialize(new { model = "chat", prompt = p, max_tokens = 12, temperature = 0, stream = true });
+            using var request = new HttpRequestMessage(HttpMethod.Post, _url + "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var text = new StringBuilder();
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith("data: {", StringComparison.Ordinal)) continue;
+                using var chunk = JsonDocument.Parse(line["data: ".Length..]);
+                foreach (var choice in chunk.RootElement.GetProperty("choices").EnumerateArray()) text.Append(choice.GetProperty("text").GetString());
+            }
+            return text.ToString();
+        }));
+        Assert.Equal(alone, together);
+    }
+
+    [Fact]
     public async Task Models_and_health()
     {
         var client = new OpenAIClient(new ApiKeyCredential(Key), new OpenAIClientOptions { Endpoint = new Uri(_url + "/v1") });
