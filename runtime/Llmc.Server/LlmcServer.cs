@@ -13,7 +13,8 @@ namespace Llmc.Server;
 
 /// <summary>
 /// The OpenAI-compatible server: <c>GET /health</c>, <c>GET /v1/models</c>, <c>POST /v1/chat/completions</c> and
-/// <c>POST /v1/completions</c> (whole or streamed as server-sent events ending <c>data: [DONE]</c>) over engines whose
+/// <c>POST /v1/completions</c> (whole or streamed as server-sent events ending <c>data: [DONE]</c>) and <c>GET /metrics</c>
+/// (Prometheus, <see cref="ServerMetrics"/>) over engines whose
 /// schedulers batch every request. Errors are OpenAI's error JSON with their status; a client that disconnects
 /// cancels its sequence, which frees its KV blocks.
 /// </summary>
@@ -34,6 +35,7 @@ public static class LlmcServer
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        var metrics = new ServerMetrics(models);
         app.Use(async (context, next) =>
         {
             try
@@ -44,10 +46,12 @@ public static class LlmcServer
             }
             catch (RequestException e) when (!context.Response.HasStarted)
             {
+                metrics.Refused(e.Status);
                 await WriteError(context, e);
             }
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
+                metrics.Refused(e.StatusCode);
                 await WriteError(context, new RequestException(e.StatusCode, e.Message));
             }
         });
@@ -57,8 +61,13 @@ public static class LlmcServer
             @object = "list",
             data = models.Select(m => new { id = m.Name, @object = "model", created = 0, owned_by = "llmc" }),
         }));
-        app.MapPost("/v1/chat/completions", context => Complete(context, byName, chat: true));
-        app.MapPost("/v1/completions", context => Complete(context, byName, chat: false));
+        app.MapGet("/metrics", async context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await metrics.WriteAsync(context.Response.Body, context.RequestAborted);
+        });
+        app.MapPost("/v1/chat/completions", context => Complete(context, byName, metrics, chat: true));
+        app.MapPost("/v1/completions", context => Complete(context, byName, metrics, chat: false));
         return app;
     }
 
@@ -70,7 +79,7 @@ public static class LlmcServer
         return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[bearer.Length..]), Encoding.UTF8.GetBytes(apiKey));
     }
 
-    private static async Task Complete(HttpContext context, Dictionary<string, ServedModel> models, bool chat)
+    private static async Task Complete(HttpContext context, Dictionary<string, ServedModel> models, ServerMetrics metrics, bool chat)
     {
         JsonDocument body;
         try
@@ -103,17 +112,29 @@ public static class LlmcServer
             if (prompt.Length >= model.Engine.Manifest.Plan.Context)
                 throw RequestException.BadParameter(chat ? "messages" : "prompt", $"the prompt is {prompt.Length} tokens; model '{model.Name}' holds at most {model.Engine.Manifest.Plan.Context - 1}");
             var (id, created) = ((chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-            if (!request.Stream)
+            var endpoint = chat ? "chat" : "completions";
+            try
             {
-                var result = await model.Engine.GenerateTokensAsync(prompt, request.Generation, null, context.RequestAborted);
-                await context.Response.WriteAsJsonAsync(OpenAiResponses.Completion(id, created, model.Name, chat, result), Json, context.RequestAborted);
-                return;
+                if (!request.Stream)
+                {
+                    var result = await model.Engine.GenerateTokensAsync(prompt, request.Generation, null, context.RequestAborted);
+                    metrics.Finished(model.Name, endpoint, result);
+                    await context.Response.WriteAsJsonAsync(OpenAiResponses.Completion(id, created, model.Name, chat, result), Json, context.RequestAborted);
+                    return;
+                }
+                if (await Stream(context, model, prompt, request, id, created, chat) is { } streamed) metrics.Finished(model.Name, endpoint, streamed);
+                else metrics.Cancelled(model.Name, endpoint);
             }
-            await Stream(context, model, prompt, request, id, created, chat);
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away: its sequence was cancelled with it, and its KV blocks are free.
+                metrics.Cancelled(model.Name, endpoint);
+            }
         }
     }
 
-    private static async Task Stream(HttpContext context, ServedModel model, int[] prompt, OpenAiRequest request, string id, long created, bool chat)
+    /// <summary>Streams the generation as server-sent events; its result, or null when the client went away.</summary>
+    private static async Task<GenerationResult?> Stream(HttpContext context, ServedModel model, int[] prompt, OpenAiRequest request, string id, long created, bool chat)
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
@@ -123,12 +144,14 @@ public static class LlmcServer
             await context.Response.WriteAsync($"data: {JsonSerializer.Serialize(payload, Json)}\n\n", context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
         }
+        GenerationResult? finished = null;
         try
         {
             await foreach (var update in model.Engine.StreamAsync(prompt, request.Generation, context.RequestAborted))
             {
                 if (update.Result is { } result)
                 {
+                    finished = result;
                     await Send(OpenAiResponses.Chunk(id, created, model.Name, chat, null, OpenAiResponses.FinishReason(result), first));
                     if (request.IncludeUsage) await Send(OpenAiResponses.Chunk(id, created, model.Name, chat, null, null, false, OpenAiResponses.Usage(result)));
                 }
@@ -139,10 +162,11 @@ public static class LlmcServer
                 }
             }
             await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
+            return finished;
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away: its sequence was cancelled with it, and its KV blocks are free.
+            return null;
         }
     }
 

@@ -107,6 +107,16 @@ public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
         while (chat.Engine.Scheduler is { } s && (s.Running > 0 || s.BlocksInUse > 0) && DateTime.UtcNow < deadline) await Task.Delay(20);
         Assert.Equal(0, chat.Engine.Scheduler.Running);
         Assert.Equal(0, chat.Engine.Scheduler.BlocksInUse);
+        // The server counts the request once its handler has seen the cancellation, a moment after the scheduler.
+        const string cancelled = "llmc_requests_total{model=\"chat\",endpoint=\"completions\",outcome=\"cancelled\"}";
+        var metrics = await _http.GetStringAsync(_url + "/metrics");
+        while (!metrics.Contains(cancelled, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            metrics = await _http.GetStringAsync(_url + "/metrics");
+        }
+        Assert.Equal(0, Metric(metrics, "llmc_kv_blocks_used{model=\"chat\"}"));
+        Assert.Equal(1, Metric(metrics, cancelled));
         // Cancelled, not finished: far fewer steps ran than the 400 tokens asked for.
         var steps = chat.Engine.Scheduler.Steps - stepsBefore;
         Assert.True(steps < 300, $"{steps} steps ran after the client left");
@@ -148,6 +158,32 @@ public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
             return text.ToString();
         }));
         Assert.Equal(alone, together);
+    }
+
+    [Fact]
+    public async Task Metrics_count_requests_tokens_and_latencies_and_show_the_kv_pool()
+    {
+        using var done = await Post("/v1/completions", """{"model": "chat", "prompt": "Once upon a time", "max_tokens": 12, "temperature": 0}""", HttpStatusCode.OK);
+        var usage = done.RootElement.GetProperty("usage");
+        (await Post("/v1/completions", """{"model": "gpt-4o", "prompt": "x"}""", HttpStatusCode.NotFound)).Dispose();
+        var metrics = await _http.GetStringAsync(_url + "/metrics");
+        Assert.Equal(1, Metric(metrics, "llmc_requests_total{model=\"chat\",endpoint=\"completions\",outcome=\"length\"}"));
+        Assert.Equal(usage.GetProperty("completion_tokens").GetInt32(), Metric(metrics, "llmc_generated_tokens_total{model=\"chat\"}"));
+        Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32(), Metric(metrics, "llmc_prompt_tokens_total{model=\"chat\"}"));
+        Assert.Equal(1, Metric(metrics, "llmc_time_to_first_token_seconds_count{model=\"chat\"}"));
+        Assert.Equal(1, Metric(metrics, "llmc_requests_refused_total{status=\"404\"}"));
+        Assert.Equal(0, Metric(metrics, "llmc_sequences_running{model=\"chat\"}"));
+        Assert.Equal(0, Metric(metrics, "llmc_kv_blocks_used{model=\"chat\"}"));
+        var pool = Metric(metrics, "llmc_kv_blocks_free{model=\"chat\"}") + Metric(metrics, "llmc_kv_blocks_cached{model=\"chat\"}");
+        Assert.Equal(chat.Engine.Scheduler.BlocksTotal, pool);
+    }
+
+    /// <summary>The value of one series in Prometheus' text format.</summary>
+    private static double Metric(string text, string series)
+    {
+        var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+            ?? throw new Xunit.Sdk.XunitException($"no series {series} in:\n{text}");
+        return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
