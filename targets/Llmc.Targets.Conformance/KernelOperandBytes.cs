@@ -12,7 +12,8 @@ public static class KernelOperandBytes
 {
     public static byte[] Of(HostTensor tensor)
     {
-        if (tensor.P is { } packed) return (byte[])packed.Clone();
+        // Executors only read these bytes (they copy them to the device), so packed weights go as they are.
+        if (tensor.P is { } packed) return packed;
         if (tensor.I is { } ints) return MemoryMarshal.AsBytes(ints.AsSpan()).ToArray();
         if (tensor.DType == DType.F32) return MemoryMarshal.AsBytes(tensor.Floats.AsSpan()).ToArray();
         var halves = tensor.Floats.Select(v => HalfFloats.Bits(tensor.DType, v)).ToArray();

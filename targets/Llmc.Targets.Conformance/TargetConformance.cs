@@ -45,21 +45,30 @@ public sealed class TargetConformance : IDisposable
         _ => throw new LlmcException($"selftest: no conformance suite for target '{target.Name}'"),
     };
 
+    /// <summary>The distinct kernels of the target's cases that it has templates for, as the tests and selftest compile them.</summary>
+    public static List<KernelInstance> SupportedKernels(ITarget target, IEnumerable<ConformanceCase> cases) =>
+        [.. cases.Where(c => target.Supports(c.Kernel.Template)).Select(c => c.Kernel).Distinct()];
+
     /// <summary>
     /// Compiles the cases of <paramref name="target"/> whose names contain <paramref name="filter"/> and readies a
-    /// device to run them on (<paramref name="device"/>: a GPU's index; null for the default).
+    /// device to run them on (<paramref name="device"/>: a GPU's index; null for the default). Cases whose template the
+    /// target lacks are <see cref="Skipped"/>.
     /// </summary>
     /// <exception cref="LlmcException">This machine cannot run the target, in one line saying why.</exception>
     public static TargetConformance Open(ITarget target, int? device, string? filter)
     {
         var listed = CasesFor(target).Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
-        return target switch
+        var supported = listed.Where(c => target.Supports(c.Kernel.Template)).ToList();
+        var skipped = listed.Except(supported).Select(c => (c.Name, $"the {target.Name} target has no '{c.Kernel.Template}' template yet")).ToList();
+        var kernels = SupportedKernels(target, supported);
+        var (name, runs, owned) = target switch
         {
-            CpuTarget cpu => OpenCpu(cpu, device, listed),
-            VulkanTarget vulkan => OpenVulkan(vulkan, device, listed),
-            CudaTarget cuda => OpenCuda(cuda, device, listed),
+            CpuTarget cpu => OpenCpu(cpu, device, kernels),
+            VulkanTarget vulkan => OpenVulkan(vulkan, device, kernels),
+            CudaTarget cuda => OpenCuda(cuda, device, kernels),
             _ => throw new LlmcException($"selftest: no conformance suite for target '{target.Name}'"),
         };
+        return new TargetConformance(name, supported, skipped, runs, owned);
     }
 
     /// <summary>Runs every case (a row per variant) and reports each as it finishes.</summary>
@@ -84,24 +93,24 @@ public sealed class TargetConformance : IDisposable
         foreach (var owned in Enumerable.Reverse(_owned)) owned.Dispose();
     }
 
-    private static TargetConformance OpenCpu(CpuTarget target, int? device, List<ConformanceCase> cases)
+    /// <summary>What the cases run on: the device's description, an executor per variant (with the kernels it runs), what to dispose.</summary>
+    private sealed record Opened(string Device, List<(string, IKernelExecutor, Func<KernelInstance, bool>)> Runs, List<IDisposable> Owned);
+
+    private static Opened OpenCpu(CpuTarget target, int? device, List<KernelInstance> kernels)
     {
         if (device is not null) throw new LlmcException($"selftest: --device selects a GPU; target '{target.Name}' runs on this machine's processor");
         if (CpuIsa.Missing(target.Name) is { } missing) throw new LlmcException(missing);
-        var executor = new CpuKernelExecutor(target, [.. cases.Select(c => c.Kernel).Distinct()]);
-        return new TargetConformance($"this machine's processor ({Environment.ProcessorCount} logical processors)", cases, [], [("", executor, _ => true)], [executor]);
+        var executor = new CpuKernelExecutor(target, kernels);
+        return new Opened($"this machine's processor ({Environment.ProcessorCount} logical processors)", [("", executor, _ => true)], [executor]);
     }
 
-    private static TargetConformance OpenVulkan(VulkanTarget target, int? device, List<ConformanceCase> cases)
+    private static Opened OpenVulkan(VulkanTarget target, int? device, List<KernelInstance> kernels)
     {
         if (VulkanInstance.Unavailable() is { } missing) throw new LlmcException(missing);
         if (ShaderCompilerProbe.Problem(target.Compiler) is { } noCompiler) throw new LlmcException(noCompiler);
-        var supported = cases.Where(c => target.Supports(c.Kernel.Template)).ToList();
-        var skipped = cases.Except(supported).Select(c => (c.Name, $"the vulkan target has no '{c.Kernel.Template}' template yet")).ToList();
         var instance = VulkanInstance.Create();
         var physical = instance.Select(device);
         var opened = VulkanDevice.Create(physical);
-        var kernels = supported.Select(c => c.Kernel).Distinct().ToList();
         var plain = new VulkanKernelExecutor(opened, target, kernels);
         var runs = new List<(string, IKernelExecutor, Func<KernelInstance, bool>)> { ("", plain, plain.Runs) };
         // Disposed last to first: pipelines, then the device, then the instance.
@@ -112,24 +121,22 @@ public sealed class TargetConformance : IDisposable
             runs.Add((" (subgroups)", subgroup, subgroup.Runs));
             owned.Add(subgroup);
         }
-        return new TargetConformance($"Vulkan {physical} {physical.Type}, subgroup size {physical.SubgroupSize}", supported, skipped, runs, owned);
+        return new Opened($"Vulkan {physical} {physical.Type}, subgroup size {physical.SubgroupSize}", runs, owned);
     }
 
-    private static TargetConformance OpenCuda(CudaTarget target, int? device, List<ConformanceCase> cases)
+    private static Opened OpenCuda(CudaTarget target, int? device, List<KernelInstance> kernels)
     {
         if (CudaDevice.Unavailable() is { } missing) throw new LlmcException(missing);
-        var supported = cases.Where(c => target.Supports(c.Kernel.Template)).ToList();
-        var skipped = cases.Except(supported).Select(c => (c.Name, $"the cuda target has no '{c.Kernel.Template}' template yet")).ToList();
         CudaKernelExecutor executor;
         try
         {
-            executor = new CudaKernelExecutor(target.Compile([.. supported.Select(c => c.Kernel).Distinct()]), device ?? 0);
+            executor = new CudaKernelExecutor(target.Compile(kernels), device ?? 0);
         }
         catch (LlmcException e)
         {
             // The code the target holds does not run on this GPU (an older architecture than it was compiled for).
             throw new LlmcException($"selftest: target '{target.Name}' cannot run here: {e.Message}", e);
         }
-        return new TargetConformance(executor.Device, supported, skipped, [("", executor, _ => true)], [executor]);
+        return new Opened(executor.Device, [("", executor, _ => true)], [executor]);
     }
 }

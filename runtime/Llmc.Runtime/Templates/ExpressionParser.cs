@@ -332,5 +332,5 @@ public sealed class ExpressionParser(string text, int line)
         return (arguments, keywords);
     }
 
-    private TemplateException Error(string what) => new($"line {line}: {what} in '{text}'");
+    private TemplateException Error(string what) => TemplateException.At(line, $"{what} in '{text}'");
 }

@@ -69,7 +69,7 @@ public static class ExpressionTokens
             else
             {
                 var op = Operators.FirstOrDefault(o => string.CompareOrdinal(text, i, o, 0, o.Length) == 0)
-                    ?? throw new TemplateException($"line {line}: unexpected character '{c}' in '{text}'");
+                    ?? throw TemplateException.At(line, $"unexpected character '{c}' in '{text}'");
                 tokens.Add(new Token(TokenKind.Operator, op));
                 i += op.Length;
             }
@@ -116,6 +116,6 @@ public static class ExpressionTokens
                     break;
             }
         }
-        throw new TemplateException($"line {line}: a string literal is never closed in '{text}'");
+        throw TemplateException.At(line, $"a string literal is never closed in '{text}'");
     }
 }

@@ -45,7 +45,7 @@ public static class TemplateLexer
             var close = kind switch { '{' => "}}", '%' => "%}", _ => "#}" };
             var end = kind == '#' ? source.IndexOf(close, open + 2, StringComparison.Ordinal) : CloseOf(source, open + 2, close);
             var tagLine = line + Count(source, at, open, '\n');
-            if (end < 0) throw new TemplateException($"line {tagLine}: '{source.Substring(open, 2)}' is never closed with '{close}'");
+            if (end < 0) throw TemplateException.At(tagLine, $"'{source.Substring(open, 2)}' is never closed with '{close}'");
             var inner = source[(open + 2)..end];
             var leftMarker = inner.Length > 0 ? inner[0] : ' ';
             var rightMarker = inner.Length > 0 ? inner[^1] : ' ';

@@ -16,7 +16,7 @@ public sealed class TemplateParser
     {
         var parser = new TemplateParser(TemplateLexer.Split(source));
         var (body, end) = parser.Block([]);
-        if (end is not null) throw new TemplateException($"line {end.Value.Line}: unexpected '{end.Value.Keyword}'");
+        if (end is not null) throw TemplateException.At(end.Value.Line, $"unexpected '{end.Value.Keyword}'");
         return body;
     }
 
@@ -77,7 +77,7 @@ public sealed class TemplateParser
                 rest.ExpectEnd();
                 return new ContinueStatement(line);
             default:
-                throw new TemplateException($"line {line}: unsupported template statement '{keyword}'");
+                throw TemplateException.At(line, $"unsupported template statement '{keyword}'");
         }
     }
 
@@ -111,7 +111,7 @@ public sealed class TemplateParser
         rest.ExpectName("in");
         var items = rest.ParseNoConditional();
         var filter = rest.SkipName("if") ? rest.ParseNoConditional() : null;
-        if (rest.SkipName("recursive")) throw new TemplateException($"line {line}: recursive for loops are not supported");
+        if (rest.SkipName("recursive")) throw TemplateException.At(line, $"recursive for loops are not supported");
         rest.ExpectEnd();
         var (body, end) = Block(["else", "endfor"]);
         if (end!.Value.Keyword == "endfor") return new ForStatement(targets, items, filter, body, [], line);
@@ -126,7 +126,7 @@ public sealed class TemplateParser
         if (targets.Count == 1 && rest.SkipOperator(".")) attribute = rest.Name();
         if (rest.AtEnd)
         {
-            if (targets.Count != 1 || attribute is not null) throw new TemplateException($"line {line}: a block set takes one plain name");
+            if (targets.Count != 1 || attribute is not null) throw TemplateException.At(line, $"a block set takes one plain name");
             var (body, _) = Block(["endset"]);
             return new SetBlockStatement(targets[0], body, line);
         }

@@ -36,9 +36,10 @@ public sealed class TemplateRenderer
                 var flow = Execute(statement, scope, output);
                 if (flow != Flow.Normal) return flow;
             }
-            catch (TemplateException e) when (!e.Raised && !e.Message.StartsWith("line ", StringComparison.Ordinal) && statement is not (IfStatement or ForStatement or MacroStatement or FilterBlockStatement or SetBlockStatement))
+            catch (TemplateException e) when (!e.Raised && e.Line is null)
             {
-                throw new TemplateException($"line {statement.Line}: {e.Message}");
+                // The innermost statement names the line; the ones around it pass the error on as it is.
+                throw TemplateException.At(statement.Line, e.Message);
             }
         }
         return Flow.Normal;
@@ -77,7 +78,7 @@ public sealed class TemplateRenderer
             case ContinueStatement:
                 return Flow.Continue;
             default:
-                throw new TemplateException($"line {statement.Line}: cannot render {statement.GetType().Name}");
+                throw TemplateException.At(statement.Line, $"cannot render {statement.GetType().Name}");
         }
     }
 

@@ -17,6 +17,7 @@ public sealed class VulkanKernelExecutor : IKernelExecutor, IDisposable
     private readonly GlslDialect _variant;
     private readonly uint _subgroupSize;
 
+    /// <param name="kernels">Distinct kernels the target has templates for (<see cref="TargetConformance.SupportedKernels"/>).</param>
     /// <param name="subgroupSize">
     /// With the subgroup variant: the device's subgroup size, so that only kernels whose workgroups are whole subgroups
     /// are built, as the runtime chooses (<see cref="Runtime.Devices.Vulkan.VulkanKernelVariants"/>); 0 builds them all.
@@ -26,15 +27,14 @@ public sealed class VulkanKernelExecutor : IKernelExecutor, IDisposable
         _device = device;
         _variant = variant ?? GlslDialect.Instance;
         _subgroupSize = _variant.Subgroups ? subgroupSize : 0;
-        var supported = kernels.Where(k => target.Supports(k.Template)).Distinct().ToList();
         try
         {
-            Build(target.Compile(supported));
+            Build(target.Compile(kernels));
         }
         catch (TargetException)
         {
             // One kernel failing to compile must fail its own cases only: compile one at a time to tell which.
-            foreach (var k in supported)
+            foreach (var k in kernels)
             {
                 try
                 {

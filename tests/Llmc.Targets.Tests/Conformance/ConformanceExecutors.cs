@@ -27,6 +27,5 @@ public static class ConformanceExecutors
     /// <summary>The GPU executor of <see cref="CudaConformanceBuild"/>'s fat build.</summary>
     public static CudaKernelExecutor Cuda => CudaExecutor.Value;
 
-    private static List<KernelInstance> Kernels(ITarget target) =>
-        [.. TargetConformance.CasesFor(target).Select(c => c.Kernel).Where(k => target is not VulkanTarget v || v.Supports(k.Template)).Distinct()];
+    private static List<KernelInstance> Kernels(ITarget target) => TargetConformance.SupportedKernels(target, TargetConformance.CasesFor(target));
 }

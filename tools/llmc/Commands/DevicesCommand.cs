@@ -53,7 +53,8 @@ public static class DevicesCommand
         try
         {
             var devices = new List<(string, int, long)>();
-            for (var i = 0; i < CudaDevice.Count(); i++)
+            var count = CudaDevice.Count();
+            for (var i = 0; i < count; i++)
             {
                 using var device = CudaDevice.Open(i);
                 devices.Add((device.Name, device.Architecture, device.TotalBytes));
