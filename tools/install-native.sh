@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the native pieces the targets and tests use, from Debian, when any is missing (a no-op otherwise):
 # NVRTC (Debian's non-free component) compiles CUDA kernels without a GPU; glslc compiles Vulkan shaders; Mesa's
-# lavapipe is a Vulkan device on the CPU, so Vulkan kernels run on any machine.
+# lavapipe is a Vulkan device on the CPU, so Vulkan kernels run on any machine; Chromium runs the chat page's browser test
+# (Playwright drives it by path: Playwright's own browser download does not work on these machines).
 set -euo pipefail
-packages=(libnvrtc11.2 libnvrtc-builtins11.8 glslc libvulkan1 mesa-vulkan-drivers)
+packages=(libnvrtc11.2 libnvrtc-builtins11.8 glslc libvulkan1 mesa-vulkan-drivers chromium)
 
 missing=()
 for p in "${packages[@]}"; do

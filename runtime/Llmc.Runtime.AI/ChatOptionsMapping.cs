@@ -4,10 +4,10 @@ using Microsoft.Extensions.AI;
 namespace Llmc.Runtime.AI;
 
 /// <summary>
-/// <see cref="ChatOptions"/> as llmc generation options: temperature, top-p, top-k, max output tokens, seed and stop
-/// sequences map to sampling; additional properties become chat-template variables (e.g. <c>enable_thinking</c>). An
-/// option llmc does not implement (tools, penalties, response formats, conversations, reasoning) is refused by name,
-/// never dropped.
+/// <see cref="ChatOptions"/> as llmc generation options: temperature, top-p, top-k, presence and frequency penalties,
+/// max output tokens, seed and stop sequences map to sampling; additional properties become chat-template variables
+/// (e.g. <c>enable_thinking</c>). An option llmc does not implement (tools, response formats, conversations,
+/// reasoning) is refused by name, never dropped.
 /// </summary>
 public static class ChatOptionsMapping
 {
@@ -21,6 +21,8 @@ public static class ChatOptionsMapping
             Temperature = options.Temperature ?? defaults.Temperature,
             TopP = options.TopP ?? defaults.TopP,
             TopK = options.TopK ?? defaults.TopK,
+            PresencePenalty = options.PresencePenalty ?? defaults.PresencePenalty,
+            FrequencyPenalty = options.FrequencyPenalty ?? defaults.FrequencyPenalty,
             Seed = options.Seed is { } seed ? checked((int)seed) : defaults.Seed,
         };
         sampling.Validate();
@@ -59,8 +61,6 @@ public static class ChatOptionsMapping
         No(options.Tools is { Count: > 0 }, nameof(options.Tools));
         No(options.ToolMode is not null && options.ToolMode is not NoneChatToolMode, nameof(options.ToolMode));
         No(options.AllowMultipleToolCalls is not null, nameof(options.AllowMultipleToolCalls));
-        No(options.FrequencyPenalty is not null, nameof(options.FrequencyPenalty));
-        No(options.PresencePenalty is not null, nameof(options.PresencePenalty));
         No(options.ResponseFormat is not null and not ChatResponseFormatText, nameof(options.ResponseFormat));
         No(options.ConversationId is not null, nameof(options.ConversationId));
         No(options.ContinuationToken is not null, nameof(options.ContinuationToken));

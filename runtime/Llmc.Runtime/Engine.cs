@@ -31,7 +31,8 @@ public sealed class Engine : IDisposable
         _executor = executor;
         Tokenizer = new Tokenizer(file.ReadTokenizer());
         var gen = file.Manifest.Generation;
-        _scheduler = new BatchScheduler(executor, Tokenizer, gen.EosIds, gen.StopStrings, options.KvPool.MaxSequences, options.Scheduler);
+        MaxSequences = options.KvPool.MaxSequences;
+        _scheduler = new BatchScheduler(executor, Tokenizer, gen.EosIds, gen.StopStrings, MaxSequences, options.Scheduler);
     }
 
     public string Path { get; }
@@ -41,6 +42,9 @@ public sealed class Engine : IDisposable
     public Tokenizer Tokenizer { get; }
 
     public int Context => _executor.Context;
+
+    /// <summary>The most sequences that run at once; more wait in the scheduler's queue.</summary>
+    public int MaxSequences { get; }
 
     /// <summary>The KV pool this engine was loaded with.</summary>
     public KvPoolSize KvPool => _executor.Pool;
@@ -111,7 +115,15 @@ public sealed class Engine : IDisposable
 
     /// <summary>Queues a generation from token ids with the other running requests; the task ends with its result.</summary>
     public Task<GenerationResult> GenerateTokensAsync(int[] prompt, GenerationOptions options, Action<string>? onPiece = null, CancellationToken cancel = default) =>
-        _scheduler.Submit(prompt, options, onPiece, cancel);
+        Submit(prompt, options, onPiece is null ? null : update => onPiece(update.Piece!), cancel);
+
+    /// <summary>
+    /// Queues a generation from token ids, calling <paramref name="onUpdate"/> with each piece of text and its tokens'
+    /// log-probabilities (when the options ask for them) on the scheduler's thread. A request the engine cannot run
+    /// (an empty or too long prompt, ids outside the vocabulary) throws <see cref="LlmcException"/> here, before it queues.
+    /// </summary>
+    public Task<GenerationResult> Submit(int[] prompt, GenerationOptions options, Action<GenerationUpdate>? onUpdate, CancellationToken cancel = default) =>
+        _scheduler.Submit(prompt, options, onUpdate, cancel);
 
     /// <summary>Streams the generated text piece by piece.</summary>
     public async IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancel = default)
@@ -122,16 +134,17 @@ public sealed class Engine : IDisposable
     }
 
     /// <summary>
-    /// Generates from token ids with the other running requests, streaming each piece of text as it is produced and,
-    /// last, the result (finish reason, token counts, timings).
+    /// Generates from token ids with the other running requests, streaming each piece of text (with its tokens'
+    /// log-probabilities when the options ask for them) as it is produced and, last, the result (finish reason, token
+    /// counts, timings).
     /// </summary>
     public async IAsyncEnumerable<GenerationUpdate> StreamAsync(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancel = default)
     {
-        var channel = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var run = GenerateTokensAsync(prompt, options, piece => channel.Writer.TryWrite(piece), cancel);
+        var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var run = Submit(prompt, options, update => channel.Writer.TryWrite(update), cancel);
         _ = run.ContinueWith(t => channel.Writer.Complete(t.Exception?.InnerException), TaskScheduler.Default);
-        await foreach (var piece in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-            yield return new GenerationUpdate(piece, null);
+        await foreach (var update in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            yield return update;
         yield return new GenerationUpdate(null, await run.ConfigureAwait(false));
     }
 

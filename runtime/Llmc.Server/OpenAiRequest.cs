@@ -7,21 +7,31 @@ namespace Llmc.Server;
 /// A <c>/v1/chat/completions</c> or <c>/v1/completions</c> request, checked field by field: each known field must have its
 /// type and range; a field llmc does not implement, or does not know, is refused by name (400), never dropped.
 /// </summary>
+/// <param name="Prompt">A completion's prompt as text, or null when it came as token ids (<paramref name="PromptTokens"/>).</param>
+/// <param name="Choices">How many completions to generate for the prompt (OpenAI's <c>n</c>).</param>
 public sealed record OpenAiRequest(
     string Model,
     IReadOnlyList<(string Role, string Content)>? Messages,
     string? Prompt,
+    int[]? PromptTokens,
     GenerationOptions Generation,
+    int Choices,
     bool Stream,
     bool IncludeUsage)
 {
     /// <summary>The most tokens one request may ask for.</summary>
     public const int MaxTokensLimit = 1 << 20;
 
+    /// <summary>The most completions one request may ask for (<c>n</c>).</summary>
+    public const int MaxChoices = 16;
+
+    /// <summary>The most alternatives per token a completion (not chat) request may ask for, as OpenAI's legacy API allows.</summary>
+    public const int MaxCompletionLogprobs = 5;
+
     private static readonly HashSet<string> Common =
     [
         "model", "max_tokens", "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed", "stop", "stream", "stream_options", "n",
-        "presence_penalty", "frequency_penalty", "logprobs", "user",
+        "presence_penalty", "frequency_penalty", "logprobs", "user", "ignore_eos",
     ];
 
     public static OpenAiRequest Parse(JsonElement body, bool chat, SamplingOptions defaults)
@@ -29,11 +39,12 @@ public sealed record OpenAiRequest(
         if (body.ValueKind != JsonValueKind.Object) throw new RequestException(400, "the request body must be a JSON object");
         foreach (var field in body.EnumerateObject())
         {
-            var known = Common.Contains(field.Name) || (chat ? field.Name is "messages" or "max_completion_tokens" : field.Name == "prompt");
+            var known = Common.Contains(field.Name) || (chat ? field.Name is "messages" or "max_completion_tokens" or "top_logprobs" : field.Name == "prompt");
             if (!known) throw RequestException.BadParameter(field.Name, $"unrecognized request argument supplied: {field.Name}");
         }
         var model = String(body, "model") ?? throw RequestException.BadParameter("model", "'model' is required");
-        RefuseUnimplemented(body);
+        if (body.TryGetProperty("user", out var user) && user.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            throw RequestException.BadParameter("user", "'user' must be a string");
         var maxTokens = Int(body, chat && body.TryGetProperty("max_completion_tokens", out _) ? "max_completion_tokens" : "max_tokens", 1, MaxTokensLimit);
         var sampling = defaults with
         {
@@ -42,6 +53,8 @@ public sealed record OpenAiRequest(
             TopK = Int(body, "top_k", 0, int.MaxValue) ?? defaults.TopK,
             MinP = Number(body, "min_p", 0, 0.9999f) ?? defaults.MinP,
             RepetitionPenalty = Number(body, "repetition_penalty", 0.01f, 10) ?? defaults.RepetitionPenalty,
+            PresencePenalty = Number(body, "presence_penalty", -2, 2) ?? defaults.PresencePenalty,
+            FrequencyPenalty = Number(body, "frequency_penalty", -2, 2) ?? defaults.FrequencyPenalty,
             Seed = Int(body, "seed", int.MinValue, int.MaxValue) ?? defaults.Seed,
         };
         var stream = Bool(body, "stream") ?? false;
@@ -60,20 +73,42 @@ public sealed record OpenAiRequest(
             Sampling = sampling,
             StopStrings = Stops(body),
             AddBos = chat ? false : null,
+            StopOnEos = !(Bool(body, "ignore_eos") ?? false),
+            Logprobs = chat ? ChatLogprobs(body) : Int(body, "logprobs", 0, MaxCompletionLogprobs),
         };
-        return chat
-            ? new OpenAiRequest(model, ParseMessages(body), null, generation, stream, includeUsage)
-            : new OpenAiRequest(model, null, String(body, "prompt") ?? throw RequestException.BadParameter("prompt", "'prompt' is required (a string)"), generation, stream, includeUsage);
+        var choices = Int(body, "n", 1, MaxChoices) ?? 1;
+        if (chat) return new OpenAiRequest(model, ParseMessages(body), null, null, generation, choices, stream, includeUsage);
+        var (prompt, tokens) = CompletionPrompt(body);
+        return new OpenAiRequest(model, null, prompt, tokens, generation, choices, stream, includeUsage);
     }
 
-    private static void RefuseUnimplemented(JsonElement body)
+    /// <summary>
+    /// The options of completion <paramref name="choice"/> of <see cref="Choices"/>: with a seed, choice i draws from
+    /// seed + i, so the choices differ and each is reproducible.
+    /// </summary>
+    public GenerationOptions GenerationFor(int choice) =>
+        choice == 0 || Generation.Sampling.Seed is not { } seed ? Generation : Generation with { Sampling = Generation.Sampling with { Seed = unchecked(seed + choice) } };
+
+    /// <summary>Chat's <c>logprobs</c> (a boolean) and <c>top_logprobs</c> (0 to 20, only with logprobs).</summary>
+    private static int? ChatLogprobs(JsonElement body)
     {
-        if (Int(body, "n", 1, 128) is > 1) throw RequestException.BadParameter("n", "'n' above 1 is not supported yet");
-        foreach (var penalty in new[] { "presence_penalty", "frequency_penalty" })
-            if (Number(body, penalty, -2, 2) is { } p && p != 0) throw RequestException.BadParameter(penalty, $"'{penalty}' is not supported yet (use repetition_penalty)");
-        if (Bool(body, "logprobs") is true) throw RequestException.BadParameter("logprobs", "'logprobs' is not supported yet");
-        if (body.TryGetProperty("user", out var user) && user.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
-            throw RequestException.BadParameter("user", "'user' must be a string");
+        var top = Int(body, "top_logprobs", 0, TokenLogprob.MaxTop);
+        if (Bool(body, "logprobs") is true) return top ?? 0;
+        return top is null ? null : throw RequestException.BadParameter("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
+    }
+
+    /// <summary>A completion's prompt: a string, or an array of token ids (an array of prompts is refused).</summary>
+    private static (string? Text, int[]? Tokens) CompletionPrompt(JsonElement body)
+    {
+        if (!body.TryGetProperty("prompt", out var prompt) || prompt.ValueKind == JsonValueKind.Null)
+            throw RequestException.BadParameter("prompt", "'prompt' is required (a string or an array of token ids)");
+        if (prompt.ValueKind == JsonValueKind.String) return (prompt.GetString(), null);
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() > 0 && prompt.EnumerateArray().All(t => t.ValueKind == JsonValueKind.Number))
+            return (null, [.. prompt.EnumerateArray().Select(t => t.TryGetInt32(out var id) && id >= 0 ? id
+                : throw RequestException.BadParameter("prompt", $"'prompt' token ids must be non-negative integers, got {t.GetRawText()}"))]);
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() > 0)
+            throw RequestException.BadParameter("prompt", "'prompt' as a batch of several prompts is not supported yet (send one request per prompt)");
+        throw RequestException.BadParameter("prompt", "'prompt' must be a string or a non-empty array of token ids");
     }
 
     private static List<(string, string)> ParseMessages(JsonElement body)

@@ -12,5 +12,8 @@ public sealed class RequestException(int status, string message, string? param =
 
     public string? Code { get; } = code;
 
+    /// <summary>Seconds the client should wait before retrying (the Retry-After header), for a request refused for load.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static RequestException BadParameter(string param, string message) => new(400, message, param);
 }

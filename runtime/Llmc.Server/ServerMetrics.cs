@@ -48,14 +48,18 @@ public sealed class ServerMetrics
         });
     }
 
-    public void Finished(string model, string endpoint, GenerationResult result)
+    /// <summary>Counts a finished request once (its outcome is its first choice's) and each of its choices' tokens and latencies.</summary>
+    public void Finished(string model, string endpoint, IReadOnlyList<GenerationResult> choices)
     {
-        _requests.WithLabels(model, endpoint, result.FinishReason.ToString().ToLowerInvariant()).Inc();
-        _promptTokens.WithLabels(model).Inc(result.Stats.PromptTokens);
-        _cachedTokens.WithLabels(model).Inc(result.Stats.CachedPromptTokens);
-        _generatedTokens.WithLabels(model).Inc(result.Stats.GeneratedTokens);
-        if (result.Stats.GeneratedTokens > 0) _timeToFirstToken.WithLabels(model).Observe(result.Stats.TimeToFirstToken.TotalSeconds);
-        if (result.Stats.GeneratedTokens > 1) _timePerOutputToken.WithLabels(model).Observe(result.Stats.TimePerOutputToken.TotalSeconds);
+        _requests.WithLabels(model, endpoint, choices[0].FinishReason.ToString().ToLowerInvariant()).Inc();
+        foreach (var result in choices)
+        {
+            _promptTokens.WithLabels(model).Inc(result.Stats.PromptTokens);
+            _cachedTokens.WithLabels(model).Inc(result.Stats.CachedPromptTokens);
+            _generatedTokens.WithLabels(model).Inc(result.Stats.GeneratedTokens);
+            if (result.Stats.GeneratedTokens > 0) _timeToFirstToken.WithLabels(model).Observe(result.Stats.TimeToFirstToken.TotalSeconds);
+            if (result.Stats.GeneratedTokens > 1) _timePerOutputToken.WithLabels(model).Observe(result.Stats.TimePerOutputToken.TotalSeconds);
+        }
     }
 
     public void Cancelled(string model, string endpoint) => _requests.WithLabels(model, endpoint, "cancelled").Inc();

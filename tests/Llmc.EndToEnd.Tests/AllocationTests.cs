@@ -39,7 +39,7 @@ public sealed class AllocationTests
             {
                 position[0] = i;
                 var logits = executor.Forward(new StepBatch(token, position, rowBlocks, table, row));
-                history[i + 1] = token[0] = sampler.Sample(logits, history.AsSpan(0, i + 1));
+                history[i + 1] = token[0] = sampler.Sample(logits, history.AsSpan(0, i + 1), 1);
             }
 
             for (var i = 0; i < warmUp; i++) Step(i); // warm up: tiered JIT, worker threads started

@@ -15,5 +15,6 @@ var root = new RootCommand("llmc: an ahead-of-time LLM compiler and runtime")
     TemplateCommand.Create(),
     ChatCommand.Create(),
     ServeCommand.Create(),
+    BenchServeCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -15,6 +15,12 @@ public sealed record GenerationOptions
 
     /// <summary>Stop when the model emits one of the engine's EOS ids.</summary>
     public bool StopOnEos { get; init; } = true;
+
+    /// <summary>
+    /// Report each generated token's log-probability with this many of the most likely tokens at its position (0 to
+    /// <see cref="TokenLogprob.MaxTop"/>); null reports none. The logits then come back to the host for every token.
+    /// </summary>
+    public int? Logprobs { get; init; }
 }
 
 public enum FinishReason
@@ -50,4 +56,8 @@ public sealed record GenerationStats(int PromptTokens, int GeneratedTokens, Time
 }
 
 /// <summary>The whole outcome of a generation.</summary>
-public sealed record GenerationResult(int[] PromptTokens, int[] Tokens, string Text, FinishReason FinishReason, GenerationStats Stats);
+public sealed record GenerationResult(int[] PromptTokens, int[] Tokens, string Text, FinishReason FinishReason, GenerationStats Stats)
+{
+    /// <summary>Each generated token's log-probability, when the options asked for them (<see cref="GenerationOptions.Logprobs"/>).</summary>
+    public IReadOnlyList<TokenLogprob>? Logprobs { get; init; }
+}

@@ -1,7 +1,8 @@
 namespace Llmc.Runtime.Generation;
 
 /// <summary>
-/// Picks the next token from logits: repetition penalty, then greedy, or temperature → top-k → softmax → min-p → top-p → draw.
+/// Picks the next token from logits: repetition, presence and frequency penalties, then greedy, or
+/// temperature → top-k → softmax → min-p → top-p → draw.
 /// All scratch space is allocated once per vocabulary, so sampling a token allocates nothing.
 /// </summary>
 public sealed class Sampler
@@ -12,6 +13,7 @@ public sealed class Sampler
     private readonly float[] _keys;
     private readonly int[] _ids;
     private readonly bool[] _seen;
+    private readonly int[]? _counts;
 
     public Sampler(int vocabSize, SamplingOptions options)
     {
@@ -22,12 +24,14 @@ public sealed class Sampler
         _keys = new float[vocabSize];
         _ids = new int[vocabSize];
         _seen = new bool[vocabSize];
+        if (options.PenalizesGenerated) _counts = new int[vocabSize];
     }
 
     public SamplingOptions Options => _options;
 
-    /// <param name="history">Tokens so far (prompt and generated), for the repetition penalty.</param>
-    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history) => Choose(logits, history, NextUniform());
+    /// <param name="history">Tokens so far (prompt and generated), for the penalties.</param>
+    /// <param name="promptLength">How many leading tokens of <paramref name="history"/> are the prompt, which the presence and frequency penalties do not count.</param>
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, int promptLength) => Choose(logits, history, promptLength, NextUniform());
 
     /// <summary>
     /// The uniform in [0, 1) for the next token from this sampler's (seeded) generator, a multiple of 2⁻³² so a device
@@ -41,11 +45,12 @@ public sealed class Sampler
     /// logit, at which the cumulative kept mass reaches <paramref name="uniform"/> times the whole kept mass. The reference
     /// for device samplers.
     /// </summary>
-    public int Choose(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, double uniform)
+    public int Choose(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, int promptLength, double uniform)
     {
         var v = _logits.Length;
         logits[..v].CopyTo(_logits);
         if (_options.RepetitionPenalty != 1f) ApplyRepetitionPenalty(history);
+        if (_counts is not null) ApplyGeneratedPenalties(history[Math.Min(promptLength, history.Length)..]);
         if (_options.Temperature == 0) return ArgMax(_logits);
 
         // Sort candidates by descending logit (keys negated so Array.Sort's ascending order serves).
@@ -92,6 +97,20 @@ public sealed class Sampler
         }
         foreach (var t in recent)
             if ((uint)t < (uint)_seen.Length) _seen[t] = false;
+    }
+
+    /// <summary>OpenAI's presence and frequency penalties: logit − presence·[count &gt; 0] − frequency·count over the generated tokens.</summary>
+    private void ApplyGeneratedPenalties(ReadOnlySpan<int> generated)
+    {
+        var counts = _counts!;
+        foreach (var t in generated)
+            if ((uint)t < (uint)counts.Length) counts[t]++;
+        foreach (var t in generated)
+        {
+            if ((uint)t >= (uint)counts.Length || counts[t] == 0) continue;
+            _logits[t] -= _options.PresencePenalty + _options.FrequencyPenalty * counts[t];
+            counts[t] = 0;
+        }
     }
 
     private static int ArgMax(ReadOnlySpan<float> x)

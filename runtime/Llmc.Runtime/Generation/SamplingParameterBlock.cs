@@ -11,14 +11,17 @@ public sealed class SamplingParameterBlock(int vocabSize)
 {
     private readonly bool[] _seen = new bool[vocabSize];
 
-    /// <summary>Whether the kernel can follow these options: its penalty covers at most <see cref="SamplingKernelAbi.MaxHistory"/> ids.</summary>
+    /// <summary>
+    /// Whether the kernel can follow these options: its penalty covers at most <see cref="SamplingKernelAbi.MaxHistory"/>
+    /// ids, and it has no presence or frequency penalty.
+    /// </summary>
     public static bool Fits(SamplingOptions options) =>
-        options.RepetitionPenalty == 1f || options.RepetitionWindow <= SamplingKernelAbi.MaxHistory;
+        (options.RepetitionPenalty == 1f || options.RepetitionWindow <= SamplingKernelAbi.MaxHistory) && !options.PenalizesGenerated;
 
     public void Write(Span<uint> words, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
     {
         if (!Fits(options))
-            throw new LlmcException($"the device sampler covers a repetition window of at most {SamplingKernelAbi.MaxHistory} tokens, got {options.RepetitionWindow}");
+            throw new LlmcException($"the device sampler covers a repetition window of at most {SamplingKernelAbi.MaxHistory} tokens (got {options.RepetitionWindow}) and no presence or frequency penalty");
         words[SamplingKernelAbi.TemperatureWord] = BitConverter.SingleToUInt32Bits(options.Temperature);
         words[SamplingKernelAbi.TopKWord] = (uint)options.TopK;
         words[SamplingKernelAbi.TopPWord] = options.TopP >= 1f ? 0u : SamplingKernelAbi.Fraction(options.TopP);

@@ -56,13 +56,15 @@ public sealed class BatchScheduler : IDisposable
     }
 
     /// <summary>Queues a generation; the task ends with its result (finish reason Cancelled once <paramref name="cancel"/> fires).</summary>
-    /// <param name="onPiece">Called on the scheduler's thread with each piece of new text; it holds up every sequence while it runs.</param>
-    public Task<GenerationResult> Submit(int[] prompt, GenerationOptions options, Action<string>? onPiece, CancellationToken cancel)
+    /// <param name="onUpdate">Called on the scheduler's thread with each piece of new text; it holds up every sequence while it runs.</param>
+    public Task<GenerationResult> Submit(int[] prompt, GenerationOptions options, Action<GenerationUpdate>? onUpdate, CancellationToken cancel)
     {
         if (options.MaxTokens < 0) throw new LlmcException($"max tokens must be >= 0, got {options.MaxTokens}");
+        if (options.Logprobs is < 0 or > TokenLogprob.MaxTop)
+            throw new LlmcException($"logprobs must be 0 to {TokenLogprob.MaxTop} alternatives, got {options.Logprobs}");
         Check(prompt, prompt.Length + 1);
         var sequence = new ScheduledSequence(Interlocked.Increment(ref _order), prompt, options, new Sampler(_executor.VocabSize, options.Sampling),
-            _tokenizer, _engineStops, onPiece, allLogits: null, cancel);
+            _tokenizer, _engineStops, onUpdate, allLogits: null, cancel);
         if (options.MaxTokens == 0) return Task.FromResult(sequence.Result(FinishReason.Length));
         return Enqueue(sequence);
     }
@@ -73,7 +75,7 @@ public sealed class BatchScheduler : IDisposable
         Check(tokens, tokens.Length);
         var logits = new float[(long)tokens.Length * _executor.VocabSize];
         var sequence = new ScheduledSequence(Interlocked.Increment(ref _order), tokens, new GenerationOptions { MaxTokens = 0 },
-            new Sampler(_executor.VocabSize, SamplingOptions.Greedy), _tokenizer, _engineStops, onPiece: null, logits, cancel);
+            new Sampler(_executor.VocabSize, SamplingOptions.Greedy), _tokenizer, _engineStops, onUpdate: null, logits, cancel);
         var result = await Enqueue(sequence).ConfigureAwait(false);
         if (result.FinishReason == FinishReason.Cancelled) throw new OperationCanceledException(cancel);
         return logits;
@@ -243,7 +245,7 @@ public sealed class BatchScheduler : IDisposable
                 var token = ((IDeviceSampler)_executor).ForwardAndSample(step, sampled.Sampler.Options,
                     System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sampled.Tokens), sampled.Sampler.NextUniform());
                 Computed();
-                Accept(sampled, token);
+                Accept(sampled, token, null);
                 return;
             }
             var logits = _executor.Forward(step);
@@ -260,8 +262,9 @@ public sealed class BatchScheduler : IDisposable
                     continue;
                 }
                 if (start + count != s.Tokens.Count) continue;
-                var token = s.Sampler.Sample(logits.Slice(row++ * vocab, vocab), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Tokens));
-                Accept(s, token);
+                var rowLogits = logits.Slice(row++ * vocab, vocab);
+                var token = s.Sampler.Sample(rowLogits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Tokens), s.PromptLength);
+                Accept(s, token, s.Options.Logprobs is { } top ? TokenLogprob.Of(rowLogits, token, top) : null);
             }
         }
         catch (Exception failure)
@@ -277,14 +280,14 @@ public sealed class BatchScheduler : IDisposable
 
     /// <summary>
     /// The step's only sampled sequence when the executor can sample it on its device (one logit row, options the kernel
-    /// follows); null to sample on the host.
+    /// follows, no log-probabilities wanted); null to sample on the host.
     /// </summary>
     private ScheduledSequence? OnDevice(int logitRows)
     {
         if (logitRows != 1 || _executor is not IDeviceSampler device) return null;
         // With one logit row, a generation that ends in this step is the step's only sampled sequence.
         foreach (var (s, start, count) in _entries)
-            if (s.AllLogits is null && start + count == s.Tokens.Count) return device.CanSample(s.Sampler.Options) ? s : null;
+            if (s.AllLogits is null && start + count == s.Tokens.Count) return device.CanSample(s.Sampler.Options) && s.Options.Logprobs is null ? s : null;
         return null;
     }
 
@@ -314,9 +317,9 @@ public sealed class BatchScheduler : IDisposable
         }
     }
 
-    private void Accept(ScheduledSequence s, int token)
+    private void Accept(ScheduledSequence s, int token, TokenLogprob? logprob)
     {
-        if (s.Accept(token, _eosIds, _longest) is { } finish) Finish(s, finish);
+        if (s.Accept(token, logprob, _eosIds, _longest) is { } finish) Finish(s, finish);
     }
 
     private void Finish(ScheduledSequence s, FinishReason reason)

@@ -15,12 +15,14 @@ internal sealed class ScheduledSequence
     private readonly StopStringMatcher _stops;
     private readonly TokenStreamDecoder _decoder;
     private readonly StringBuilder _text = new();
-    private readonly Action<string>? _onPiece;
+    private readonly Action<GenerationUpdate>? _onUpdate;
+    private readonly List<TokenLogprob>? _logprobs;
+    private int _logprobsSent;
     private readonly long _enqueued = Stopwatch.GetTimestamp();
     private long _started, _firstToken;
 
     public ScheduledSequence(long order, int[] prompt, GenerationOptions options, Sampler sampler, Tokenizer tokenizer,
-        IReadOnlyList<string> engineStops, Action<string>? onPiece, float[]? allLogits, CancellationToken cancel)
+        IReadOnlyList<string> engineStops, Action<GenerationUpdate>? onUpdate, float[]? allLogits, CancellationToken cancel)
     {
         Order = order;
         Tokens = [.. prompt];
@@ -29,7 +31,8 @@ internal sealed class ScheduledSequence
         Sampler = sampler;
         AllLogits = allLogits;
         Cancel = cancel;
-        _onPiece = onPiece;
+        _onUpdate = onUpdate;
+        if (options.Logprobs is not null) _logprobs = [];
         // A continuation of text keeps its first space (" upon" after "Once"); only text from the start drops it.
         _decoder = tokenizer.CreateStreamDecoder(continuesText: prompt.Any(id => !tokenizer.IsSpecial(id)));
         _stops = new StopStringMatcher([.. engineStops, .. options.StopStrings]);
@@ -83,11 +86,15 @@ internal sealed class ScheduledSequence
         CachedPromptTokens = Math.Min(Computed, PromptLength);
     }
 
-    /// <summary>Appends a sampled token and reports new text; returns why the sequence ends now, or null to go on.</summary>
-    public FinishReason? Accept(int token, IReadOnlyCollection<int> eosIds, int context)
+    /// <summary>
+    /// Appends a sampled token (with its log-probability when the options ask for them) and reports new text; returns
+    /// why the sequence ends now, or null to go on.
+    /// </summary>
+    public FinishReason? Accept(int token, TokenLogprob? logprob, IReadOnlyCollection<int> eosIds, int context)
     {
         if (_firstToken == 0) _firstToken = Stopwatch.GetTimestamp();
         Tokens.Add(token);
+        if (logprob is not null) _logprobs?.Add(logprob);
         if (Options.StopOnEos && eosIds.Contains(token)) return FinishReason.Stop;
         Emit(_stops.Push(_decoder.Append(token)));
         if (_stops.Stopped) return FinishReason.Stop;
@@ -97,7 +104,8 @@ internal sealed class ScheduledSequence
     /// <summary>The outcome, once the sequence has ended; the text held back for stop strings is flushed unless one matched.</summary>
     public GenerationResult Result(FinishReason finish)
     {
-        if (!_stops.Stopped) Emit(_stops.Push(_decoder.Flush()) + _stops.Flush());
+        // Log-probabilities of tokens whose text was held back go out with the last piece, even an empty one.
+        Emit(_stops.Stopped ? "" : _stops.Push(_decoder.Flush()) + _stops.Flush(), last: true);
         var end = Stopwatch.GetTimestamp();
         var started = _started == 0 ? end : _started;
         var first = _firstToken == 0 ? end : _firstToken;
@@ -107,13 +115,15 @@ internal sealed class ScheduledSequence
             TimeToFirstToken = Stopwatch.GetElapsedTime(_enqueued, first),
         };
         // The EOS that ended a sequence is part of its tokens, as the model produced it; a stop string's text is not.
-        return new GenerationResult([.. Tokens.Take(PromptLength)], [.. Tokens.Skip(PromptLength)], _text.ToString(), finish, stats);
+        return new GenerationResult([.. Tokens.Take(PromptLength)], [.. Tokens.Skip(PromptLength)], _text.ToString(), finish, stats) { Logprobs = _logprobs?.ToArray() };
     }
 
-    private void Emit(string piece)
+    private void Emit(string piece, bool last = false)
     {
-        if (piece.Length == 0) return;
+        var unsent = (_logprobs?.Count ?? 0) - _logprobsSent;
+        if (piece.Length == 0 && !(last && unsent > 0)) return;
         _text.Append(piece);
-        _onPiece?.Invoke(piece);
+        _onUpdate?.Invoke(new GenerationUpdate(piece, null) { Logprobs = _logprobs?.GetRange(_logprobsSent, unsent) });
+        _logprobsSent += unsent;
     }
 }

@@ -31,7 +31,7 @@ public sealed class TokenStreamDecoder
     /// <summary>Ends the stream: bytes still waiting for the rest of a character come out as U+FFFD.</summary>
     public string Flush() => Emit([], flush: true);
 
-    private string Emit(byte[] bytes, bool flush)
+    private string Emit(ReadOnlySpan<byte> bytes, bool flush)
     {
         var chars = new char[_utf8.GetCharCount(bytes, flush)];
         var count = _utf8.GetChars(bytes, chars, flush);

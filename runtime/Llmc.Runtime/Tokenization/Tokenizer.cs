@@ -82,5 +82,6 @@ public sealed class Tokenizer
     /// <param name="continuesText">Whether the stream continues text already there (a prompt), so its first space is kept.</param>
     public TokenStreamDecoder CreateStreamDecoder(bool skipSpecial = true, bool continuesText = false) => new(this, skipSpecial, continuesText);
 
-    internal byte[] BytesOf(int id) => _pieceBytes[id];
+    /// <summary>The bytes token <paramref name="id"/> contributes to decoded text (a byte token's one byte, say).</summary>
+    public ReadOnlySpan<byte> BytesOf(int id) => _pieceBytes[id];
 }

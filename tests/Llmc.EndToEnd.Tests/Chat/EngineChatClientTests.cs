@@ -81,10 +81,19 @@ public sealed class EngineChatClientTests(ChatEngine chat)
         Assert.True(instructed.Usage!.InputTokenCount > plain.Usage!.InputTokenCount);
     }
 
+    [Fact]
+    public async Task Presence_and_frequency_penalties_reach_the_sampler()
+    {
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 24, PresencePenalty = 1.5f, FrequencyPenalty = 0.5f };
+        var reply = await chat.Engine.AsChatClient().GetResponseAsync(Conversation, options);
+        var expected = chat.Engine.Generate(new Runtime.Templates.ChatPrompt(chat.Engine).Encode(Conversation.Select(m => (m.Role.Value, m.Text)).ToList(), []),
+            new Runtime.Generation.GenerationOptions { MaxTokens = 24, Sampling = Runtime.Generation.SamplingOptions.Greedy with { PresencePenalty = 1.5f, FrequencyPenalty = 0.5f } });
+        Assert.Equal(expected.Text, reply.Text);
+        Assert.NotEqual((await chat.Engine.AsChatClient().GetResponseAsync(Conversation, Greedy)).Text, reply.Text);
+    }
+
     [Theory]
     [InlineData("Tools")]
-    [InlineData("FrequencyPenalty")]
-    [InlineData("PresencePenalty")]
     [InlineData("ResponseFormat")]
     [InlineData("ConversationId")]
     public async Task Options_llmc_does_not_implement_are_refused_by_name(string option)
@@ -93,8 +102,6 @@ public sealed class EngineChatClientTests(ChatEngine chat)
         switch (option)
         {
             case "Tools": options.Tools = [AIFunctionFactory.Create(() => 1, "one")]; break;
-            case "FrequencyPenalty": options.FrequencyPenalty = 0.5f; break;
-            case "PresencePenalty": options.PresencePenalty = 0.5f; break;
             case "ResponseFormat": options.ResponseFormat = ChatResponseFormat.Json; break;
             case "ConversationId": options.ConversationId = "c1"; break;
         }

@@ -20,25 +20,18 @@ namespace Llmc.EndToEnd.Tests.Chat;
 [Collection(ChatEngineCollection.Name)]
 public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
 {
-    private const string Key = "test-key";
-    private WebApplication _app = null!;
+    private const string Key = LoopbackServer.Key;
+    private LoopbackServer _server = null!;
     private string _url = "";
-    private readonly HttpClient _http = new();
+    private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        _app = LlmcServer.Create([new ServedModel("chat", chat.Engine)], "http://127.0.0.1:0", Key);
-        await _app.StartAsync();
-        _url = _app.Urls.Single();
-        _http.DefaultRequestHeaders.Authorization = new("Bearer", Key);
+        _server = await LoopbackServer.Start([new ServedModel("chat", chat.Engine)]);
+        (_url, _http) = (_server.Url, _server.Http);
     }
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     private ChatClient Client(string key = Key) =>
         new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(_url + "/v1") }).GetChatClient("chat");
@@ -200,9 +193,15 @@ public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
     [InlineData("""{"model": "chat", "prompt": "x", "bogus": 1}""", "bogus", "unrecognized request argument supplied: bogus")]
     [InlineData("""{"model": "chat", "prompt": "x", "max_tokens": -5}""", "max_tokens", "'max_tokens' must be between 1 and")]
     [InlineData("""{"model": "chat", "prompt": "x", "max_tokens": "ten"}""", "max_tokens", "'max_tokens' must be an integer")]
-    [InlineData("""{"model": "chat", "prompt": "x", "n": 3}""", "n", "'n' above 1 is not supported yet")]
+    [InlineData("""{"model": "chat", "prompt": "x", "n": 17}""", "n", "'n' must be between 1 and 16")]
+    [InlineData("""{"model": "chat", "prompt": "x", "logprobs": 6}""", "logprobs", "'logprobs' must be between 0 and 5")]
+    [InlineData("""{"model": "chat", "prompt": "x", "presence_penalty": 2.5}""", "presence_penalty", "'presence_penalty' must be between -2 and 2")]
+    [InlineData("""{"model": "chat", "prompt": [1, -3]}""", "prompt", "token ids must be non-negative integers")]
+    [InlineData("""{"model": "chat", "prompt": [1, 99999]}""", "prompt", "token id 99999 is outside model 'chat''s vocabulary")]
+    [InlineData("""{"model": "chat", "prompt": ["a", "b"]}""", "prompt", "a batch of several prompts is not supported yet")]
+    [InlineData("""{"model": "chat", "prompt": "x", "ignore_eos": "yes"}""", "ignore_eos", "'ignore_eos' must be a boolean")]
     [InlineData("""{"model": "chat", "prompt": "x", "temperature": 7}""", "temperature", "'temperature' must be between 0 and 2")]
-    [InlineData("""{"model": "chat", "prompt": 5}""", "prompt", "'prompt' must be a string")]
+    [InlineData("""{"model": "chat", "prompt": 5}""", "prompt", "'prompt' must be a string or a non-empty array of token ids")]
     public async Task Bad_completion_parameters_are_400_naming_the_parameter(string body, string param, string message)
     {
         using var doc = await Post("/v1/completions", body, HttpStatusCode.BadRequest);
@@ -216,6 +215,8 @@ public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
     [InlineData("""{"model": "chat", "messages": []}""", "messages", "'messages' must not be empty")]
     [InlineData("""{"model": "chat", "messages": [{"role": "wizard", "content": "x"}]}""", "messages[0].role", "must be system, developer, user or assistant")]
     [InlineData("""{"model": "chat", "messages": [{"role": "user", "content": "x"}], "tools": []}""", "tools", "unrecognized request argument supplied: tools")]
+    [InlineData("""{"model": "chat", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2}""", "top_logprobs", "'top_logprobs' requires 'logprobs' to be true")]
+    [InlineData("""{"model": "chat", "messages": [{"role": "user", "content": "x"}], "logprobs": 3}""", "logprobs", "'logprobs' must be a boolean")]
     public async Task Bad_chat_requests_are_400_naming_the_parameter(string body, string param, string message)
     {
         using var doc = await Post("/v1/chat/completions", body, HttpStatusCode.BadRequest);
@@ -254,11 +255,5 @@ public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
         return await reader.ReadLineAsync() ?? "";
     }
 
-    private async Task<JsonDocument> Post(string path, string body, HttpStatusCode expected)
-    {
-        using var response = await _http.PostAsync(_url + path, new StringContent(body, Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text);
-    }
+    private Task<JsonDocument> Post(string path, string body, HttpStatusCode expected) => _server.Post(path, body, expected);
 }

@@ -65,7 +65,7 @@ public sealed class VulkanDeviceSamplingTests(StoriesEngines engines)
             foreach (var uniform in new[] { 0.0, 0.25, 0.5, 0.75, 0.999 })
             {
                 var logits = executor.Forward(sequence.Step(tokens, positions, [row])).ToArray();
-                var expected = host.Choose(logits, tokens, uniform);
+                var expected = host.Choose(logits, tokens, tokens.Length, uniform);
                 Assert.Equal(expected, executor.ForwardAndSample(sequence.Step(tokens, positions, [row]), options, tokens, uniform));
                 distinct.Add(expected);
             }

@@ -21,11 +21,11 @@ public sealed class SamplerChooseTests
             var start = cumulative;
             cumulative += Math.Exp(Logits[id]) / z;
             // Just inside both ends of each token's interval.
-            Assert.Equal(id, sampler.Choose(Logits, [], start + 1e-6));
-            Assert.Equal(id, sampler.Choose(Logits, [], cumulative - 1e-6));
+            Assert.Equal(id, sampler.Choose(Logits, [], 0, start + 1e-6));
+            Assert.Equal(id, sampler.Choose(Logits, [], 0, cumulative - 1e-6));
         }
-        Assert.Equal(1, sampler.Choose(Logits, [], 0));
-        Assert.Equal(5, sampler.Choose(Logits, [], 1 - 1e-12));
+        Assert.Equal(1, sampler.Choose(Logits, [], 0, 0));
+        Assert.Equal(5, sampler.Choose(Logits, [], 0, 1 - 1e-12));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class SamplerChooseTests
     {
         var a = new Sampler(Logits.Length, Full);
         var b = new Sampler(Logits.Length, Full);
-        for (var i = 0; i < 200; i++) Assert.Equal(a.Sample(Logits, []), b.Choose(Logits, [], b.NextUniform()));
+        for (var i = 0; i < 200; i++) Assert.Equal(a.Sample(Logits, [], 0), b.Choose(Logits, [], 0, b.NextUniform()));
     }
 
     [Fact]
@@ -54,6 +54,6 @@ public sealed class SamplerChooseTests
     {
         var sampler = new Sampler(Logits.Length, SamplingOptions.Greedy with { Seed = 1 });
         Assert.All(Enumerable.Range(0, 10), _ => Assert.Equal(0, sampler.NextUniform()));
-        Assert.Equal(1, sampler.Choose(Logits, [], 0.99));
+        Assert.Equal(1, sampler.Choose(Logits, [], 0, 0.99));
     }
 }

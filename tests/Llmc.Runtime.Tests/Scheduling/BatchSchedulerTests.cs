@@ -37,14 +37,50 @@ public sealed class BatchSchedulerTests
         Assert.True(host.Distinct().Count() > 5, "the run samples");
     }
 
-    [Fact]
-    public void Options_the_device_cannot_follow_are_sampled_on_the_host()
+    [Theory]
+    [InlineData("repetition window")]
+    [InlineData("presence penalty")]
+    [InlineData("frequency penalty")]
+    public void Options_the_device_cannot_follow_are_sampled_on_the_host(string option)
     {
         var executor = new PagedFakeExecutor(3, Context, new KvPoolSize(16, 16), deviceSampling: true);
-        var wide = Sampled with { Sampling = Sampled.Sampling with { RepetitionWindow = SamplingKernelAbi.MaxHistory + 1 } };
-        Alone(executor, Prompt, wide);
+        var sampling = option switch
+        {
+            "repetition window" => Sampled.Sampling with { RepetitionWindow = SamplingKernelAbi.MaxHistory + 1 },
+            "presence penalty" => Sampled.Sampling with { PresencePenalty = 0.5f },
+            _ => Sampled.Sampling with { FrequencyPenalty = -0.5f },
+        };
+        Alone(executor, Prompt, Sampled with { Sampling = sampling });
         Assert.Equal(0, executor.DeviceSamples);
         Assert.True(executor.Forwards > 30);
+    }
+
+    [Fact]
+    public async Task Logprobs_are_the_log_softmax_of_each_sampled_row_and_stream_with_the_text()
+    {
+        var executor = new PagedFakeExecutor(3, Context, new KvPoolSize(16, 16), deviceSampling: true);
+        using var scheduler = Scheduler(executor, maxSequences: 2);
+        var updates = new List<GenerationUpdate>();
+        var result = await scheduler.Submit(Prompt, Sampled with { Logprobs = 3 }, updates.Add, default);
+        // Log-probabilities need the logits on the host: nothing is sampled on the device, and the tokens do not change.
+        Assert.Equal(0, executor.DeviceSamples);
+        Assert.Equal(Alone(new PagedFakeExecutor(3, Context, new KvPoolSize(16, 16)), Prompt, Sampled), result.Tokens);
+        var logprobs = result.Logprobs!;
+        Assert.Equal(result.Tokens.Length, logprobs.Count);
+        var logits = await scheduler.Logits([.. Prompt, .. result.Tokens[..^1]]);
+        const int v = PagedFakeExecutor.Vocab;
+        for (var i = 0; i < logprobs.Count; i++)
+        {
+            var row = logits.AsSpan((Prompt.Length - 1 + i) * v, v).ToArray();
+            var logZ = Math.Log(row.Sum(x => Math.Exp(x)));
+            Assert.Equal(result.Tokens[i], logprobs[i].Token);
+            Assert.Equal(row[result.Tokens[i]] - logZ, logprobs[i].Logprob, 1e-4);
+            var best = Enumerable.Range(0, v).OrderByDescending(t => row[t]).ThenBy(t => t).Take(3).ToArray();
+            Assert.Equal(best, logprobs[i].Top.Select(a => a.Token));
+            foreach (var alternative in logprobs[i].Top) Assert.Equal(row[alternative.Token] - logZ, alternative.Logprob, 1e-4);
+        }
+        Assert.Equal(logprobs, updates.SelectMany(u => u.Logprobs ?? []));
+        Assert.Equal(result.Text, string.Concat(updates.Select(u => u.Piece)));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ internal sealed class PagedFakeExecutor(int maxSeq, int context, KvPoolSize pool
     public int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
     {
         DeviceSamples++;
-        return new Sampler(Vocab, options).Choose(Compute(step), history, uniform);
+        return new Sampler(Vocab, options).Choose(Compute(step), history, history.Length, uniform);
     }
 
     public void Dispose()

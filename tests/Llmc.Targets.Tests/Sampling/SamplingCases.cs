@@ -56,7 +56,7 @@ public static class SamplingCases
             }
             int[] history = trial == 2 ? [vocab / 3 + trial, vocab / 2, 7, 7] : [];
             var options = SamplingOptions.Greedy with { RepetitionPenalty = trial == 2 ? 1.5f : 1f };
-            var expected = new Sampler(vocab, options).Choose(logits, history, 0);
+            var expected = new Sampler(vocab, options).Choose(logits, history, history.Length, 0);
             Assert.Equal(expected, device(logits, Parameters(vocab, options, history, 0)));
         }
     }
@@ -74,7 +74,7 @@ public static class SamplingCases
             var chosen = new HashSet<int>();
             foreach (var u in uniforms)
             {
-                var expected = sampler.Choose(logits, history, u);
+                var expected = sampler.Choose(logits, history, history.Length, u);
                 var actual = device(logits, Parameters(vocab, options, history, u));
                 Assert.True(expected == actual, $"{options} u={u}: host {expected}, device {actual}");
                 chosen.Add(expected);

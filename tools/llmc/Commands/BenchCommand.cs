@@ -30,7 +30,7 @@ public static class BenchCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var threadCount = parse.GetValue(threads);
-            var levels = Levels(parse.GetValue(concurrency));
+            var levels = ConcurrencyLevels.Parse(parse.GetValue(concurrency));
             var path = parse.GetRequiredValue(engine);
             var positions = parse.GetValue(sharedPrefix) + parse.GetValue(promptTokens) + parse.GetValue(genTokens);
             using var loaded = Engine.Load(path, new EngineOptions
@@ -65,17 +65,6 @@ public static class BenchCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>The concurrency levels of <c>--concurrency</c>; none when it is not given.</summary>
-    private static List<int> Levels(string? text)
-    {
-        if (text is null) return [];
-        var levels = new List<int>();
-        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
-            levels.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
-                ? n : throw new LlmcException($"--concurrency '{text}': '{part}' is not a positive request count"));
-        return levels;
     }
 
     /// <summary>KV memory for <paramref name="sequences"/> requests of <paramref name="positions"/> positions each: what the benchmark needs, not whole contexts.</summary>

@@ -7,8 +7,9 @@ namespace Llmc.Runtime.Devices.Cpu;
 /// <list type="bullet">
 /// <item><c>args</c>: one pointer per plan-step argument, operands in IR order then the result.</item>
 /// <item><c>dims</c>: run-time symbols in <see cref="Plan.PlanSymbols"/> order (<c>seq</c>, <c>out</c>).</item>
-/// <item>The runtime calls the entry once for each <c>task</c> in 0..tasks-1, concurrently; the kernel takes its
-/// own share of the work, so each task must write a disjoint part of the result.</item>
+/// <item>The runtime calls the entry once for each <c>task</c> in 0..tasks-1, concurrently and in any order (tasks are
+/// shares of the work, more than there are threads: <see cref="WorkerPool"/>); the kernel takes its own share of the
+/// work, so each task must write a disjoint part of the result.</item>
 /// </list>
 /// </summary>
 public static class CpuKernelAbi

@@ -3,13 +3,18 @@ using System.Runtime.ExceptionServices;
 namespace Llmc.Runtime.Devices.Cpu;
 
 /// <summary>
-/// Runs a CPU kernel as <see cref="Tasks"/> concurrent tasks: the calling thread runs task 0 and one dedicated
-/// thread per other task runs the rest. Workers spin briefly between launches (kernels come in quick succession
-/// during a step) and then block, so an idle engine costs no CPU. A launch allocates nothing; the first exception
-/// a task throws is rethrown to the caller once every task has finished.
+/// Runs a CPU kernel as <see cref="Tasks"/> shares of its work on <see cref="Threads"/> threads: the calling thread and
+/// one dedicated thread per other core. The shares outnumber the threads and each thread takes the next share as it
+/// comes free, so a thread the OS delays (a server's network threads, another process) holds up only the share it
+/// runs, not a fixed half of every kernel. Workers spin briefly between launches (kernels come in quick succession
+/// during a step) and then block, so an idle engine costs no CPU. A launch allocates nothing; the first exception a
+/// share throws is rethrown to the caller once every share has finished.
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
+    /// <summary>Shares per thread when there is more than one thread: enough that a late thread's work spreads out, few enough that each share stays large.</summary>
+    public const int SharesPerThread = 4;
+
     // Spin iterations before a waiting thread blocks; SpinWait yields its time slice after the first few,
     // so spinning stays cheap when there are more threads than cores.
     private const int SpinIterations = 2000;
@@ -23,30 +28,35 @@ public sealed unsafe class WorkerPool : IDisposable
     private int* _dims;
     private int _generation;
     private int _sleepers;
-    private int _pending;
+    private int _nextShare;
+    private int _unfinished;
     private int _running;
     private Exception? _failure;
     private volatile bool _disposed;
 
-    /// <param name="tasks">Tasks per launch (threads including the caller); 0 means <see cref="Environment.ProcessorCount"/>.</param>
-    public WorkerPool(int tasks = 0)
+    /// <param name="threads">Threads per launch, the caller's included; 0 means <see cref="Environment.ProcessorCount"/>.</param>
+    public WorkerPool(int threads = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(tasks);
-        Tasks = tasks == 0 ? Environment.ProcessorCount : tasks;
-        _workers = new Thread[Tasks - 1];
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        Threads = threads == 0 ? Environment.ProcessorCount : threads;
+        Tasks = Threads == 1 ? 1 : Threads * SharesPerThread;
+        _nextShare = Tasks;
+        _workers = new Thread[Threads - 1];
         for (var i = 0; i < _workers.Length; i++)
         {
-            var task = i + 1;
-            _workers[i] = new Thread(() => Work(task)) { IsBackground = true, Name = $"llmc-cpu-{task}" };
+            _workers[i] = new Thread(Work) { IsBackground = true, Name = $"llmc-cpu-{i + 1}" };
             _workers[i].Start();
         }
     }
 
-    /// <summary>How many tasks each launch runs.</summary>
+    /// <summary>Threads that run each launch, the caller's included.</summary>
+    public int Threads { get; }
+
+    /// <summary>Shares each launch is cut into: the kernel's <c>tasks</c> (<see cref="CpuKernelAbi"/>).</summary>
     public int Tasks { get; }
 
     /// <summary>
-    /// Runs <paramref name="kernel"/> (a <c>delegate* managed&lt;int, int, nint*, int*, void&gt;</c>) for every task and
+    /// Runs <paramref name="kernel"/> (a <c>delegate* managed&lt;int, int, nint*, int*, void&gt;</c>) for every share and
     /// returns when all have finished. One launch at a time.
     /// </summary>
     public void Run(nint kernel, nint* args, int* dims)
@@ -60,14 +70,16 @@ public sealed unsafe class WorkerPool : IDisposable
             _args = args;
             _dims = dims;
             _failure = null;
-            _pending = _workers.Length;
-            // The full fence of Interlocked.Increment publishes the launch before any worker can see the new generation.
+            _unfinished = Tasks;
+            // Opening the shares with a full fence publishes the launch first: a worker that takes a share sees its kernel.
+            // A worker still looking for shares of the previous launch can take one of these; it runs it with this launch's kernel.
+            Interlocked.Exchange(ref _nextShare, 0);
             Interlocked.Increment(ref _generation);
             if (Volatile.Read(ref _sleepers) > 0)
                 lock (_gate) Monitor.PulseAll(_gate);
 
-            RunTask(0);
-            if (_workers.Length > 0) AwaitWorkers();
+            RunShares();
+            if (Volatile.Read(ref _unfinished) > 0) AwaitShares();
 
             if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
         }
@@ -87,39 +99,44 @@ public sealed unsafe class WorkerPool : IDisposable
         _finished.Dispose();
     }
 
-    private void RunTask(int task)
+    /// <summary>Takes shares until none are left; whoever finishes the launch's last share wakes the caller.</summary>
+    private void RunShares()
     {
-        try
+        int share;
+        while ((share = Interlocked.Increment(ref _nextShare) - 1) < Tasks)
         {
-            ((delegate* managed<int, int, nint*, int*, void>)_kernel)(task, Tasks, _args, _dims);
-        }
-        catch (Exception e)
-        {
-            Interlocked.CompareExchange(ref _failure, e, null);
+            try
+            {
+                ((delegate* managed<int, int, nint*, int*, void>)_kernel)(share, Tasks, _args, _dims);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+            if (Interlocked.Decrement(ref _unfinished) == 0) _finished.Set();
         }
     }
 
-    private void AwaitWorkers()
+    private void AwaitShares()
     {
         var spinner = new SpinWait();
-        for (var i = 0; i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
-        // A worker of the previous launch may set the event late, so a wake-up is trusted only once the count says so.
-        while (Volatile.Read(ref _pending) > 0)
+        for (var i = 0; i < SpinIterations && Volatile.Read(ref _unfinished) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
+        // A share of the previous launch may set the event late, so a wake-up is trusted only once the count says so.
+        while (Volatile.Read(ref _unfinished) > 0)
         {
             _finished.Wait();
             _finished.Reset();
         }
     }
 
-    private void Work(int task)
+    private void Work()
     {
         var seen = 0;
         while (true)
         {
             seen = AwaitLaunch(seen);
             if (_disposed) return;
-            RunTask(task);
-            if (Interlocked.Decrement(ref _pending) == 0) _finished.Set();
+            RunShares();
         }
     }
 
