@@ -67,8 +67,8 @@ public static class HfTokenizerImport
             if (StringProperty(bpe, affix) is { Length: > 0 } value)
                 throw new ModelFileException(path, $"BPE {affix} '{value}' is not supported");
 
-        var (prependMarker, escapeSpaces) = ReadNormalizer(path, Property(root, "normalizer"));
-        var (preTokenizer, addPrefixSpace) = ReadPreTokenizer(path, Property(root, "pre_tokenizer"));
+        var (prependMarker, escapeSpaces, nfc) = ReadNormalizer(path, Property(root, "normalizer"));
+        var (preTokenizer, addPrefixSpace) = ReadPreTokenizer(path, Property(root, "pre_tokenizer"), escapeSpaces);
         var byteLevel = preTokenizer != PreTokenizerKind.None;
         if (byteLevel && (prependMarker || escapeSpaces))
             throw new ModelFileException(path, "a ▁ normalizer together with a ByteLevel pre-tokenizer is not supported");
@@ -112,6 +112,8 @@ public static class HfTokenizerImport
             FuseUnknown = BoolProperty(bpe, "fuse_unk") ?? false,
             IgnoreMerges = BoolProperty(bpe, "ignore_merges") ?? false,
             StripLeadingSpace = !byteLevel && DecoderStripsLeadingSpace(Property(root, "decoder")),
+            NormalizeNfc = nfc,
+            CleanUpSpaces = ConfigBool(config, "clean_up_tokenization_spaces") ?? false,
             BosId = bosId,
             EosId = eosId,
             UnknownId = unknownId,
@@ -191,28 +193,34 @@ public static class HfTokenizerImport
         return merges;
     }
 
-    /// <summary>Accepts only the SentencePiece pair Prepend("▁") and Replace(" " → "▁"), or no normalizer.</summary>
-    private static (bool PrependMarker, bool EscapeSpaces) ReadNormalizer(string path, JsonElement? normalizer)
+    /// <summary>Accepts the SentencePiece pair Prepend("▁") and Replace(" " → "▁"), and NFC, or no normalizer.</summary>
+    private static (bool PrependMarker, bool EscapeSpaces, bool Nfc) ReadNormalizer(string path, JsonElement? normalizer)
     {
-        var prepend = false;
-        var escape = false;
+        var (prepend, escape, nfc) = (false, false, false);
         foreach (var step in Flatten(normalizer, "normalizers"))
         {
             var type = StringProperty(step, "type");
             if (type == "Prepend" && StringProperty(step, "prepend") == SpaceMarker)
                 prepend = true;
-            else if (type == "Replace" && ReplacePattern(step) == " " && StringProperty(step, "content") == SpaceMarker)
+            else if (type == "Replace" && StringPattern(step) == " " && StringProperty(step, "content") == SpaceMarker)
                 escape = true;
+            else if (type == "NFC")
+                nfc = true;
             else
                 throw new ModelFileException(path, $"normalizer '{type}' ({step.GetRawText()}) is not supported");
         }
-        return (prepend, escape);
+        return (prepend, escape, nfc);
     }
 
-    private static (PreTokenizerKind Kind, bool AddPrefixSpace) ReadPreTokenizer(string path, JsonElement? preTokenizer)
+    /// <param name="spacesEscaped">Whether the normalizer already wrote every space as ▁, so a split at spaces finds none.</param>
+    private static (PreTokenizerKind Kind, bool AddPrefixSpace) ReadPreTokenizer(string path, JsonElement? preTokenizer, bool spacesEscaped)
     {
         var steps = Flatten(preTokenizer, "pretokenizers").ToList();
         if (steps.Count == 0)
+            return (PreTokenizerKind.None, false);
+        // Gemma 3 splits at " " after its normalizer turned every space into ▁: the split never fires, BPE sees the whole text.
+        if (steps.Count == 1 && spacesEscaped && StringProperty(steps[0], "type") == "Split" && StringPattern(steps[0]) == " "
+            && StringProperty(steps[0], "behavior") == "MergedWithPrevious" && BoolProperty(steps[0], "invert") != true)
             return (PreTokenizerKind.None, false);
 
         var last = steps[^1];
@@ -304,7 +312,8 @@ public static class HfTokenizerImport
         return [single];
     }
 
-    private static string? ReplacePattern(JsonElement step) =>
+    /// <summary>A Replace or Split step's literal pattern ({"String": ...}); null for a regex.</summary>
+    private static string? StringPattern(JsonElement step) =>
         Property(step, "pattern") is { } pattern ? StringProperty(pattern, "String") : null;
 
     private static string? RegexPattern(JsonElement step) =>

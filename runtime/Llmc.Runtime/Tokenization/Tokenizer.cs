@@ -61,7 +61,7 @@ public sealed class Tokenizer
             if (segment.AddedTokenId is { } addedId)
                 ids.Add(addedId);
             else
-                _encoder.Encode(segment.Text, ids);
+                _encoder.Encode(Model.NormalizeNfc ? UnicodeNfc.Normalize(segment.Text) : segment.Text, ids);
         }
         if (Model.AddEos && Model.EosId is { } eos)
             ids.Add(eos);
@@ -75,8 +75,17 @@ public sealed class Tokenizer
             if (!(skipSpecial && IsSpecial(id)))
                 bytes.AddRange(BytesOf(id));
         var text = Encoding.UTF8.GetString(bytes.ToArray());
-        return Model.StripLeadingSpace && text.StartsWith(' ') ? text[1..] : text;
+        if (Model.StripLeadingSpace && text.StartsWith(' ')) text = text[1..];
+        return Model.CleanUpSpaces ? CleanUpSpaces(text) : text;
     }
+
+    /// <summary>transformers' clean_up_tokenization: the space before punctuation and English contractions goes.</summary>
+    private static string CleanUpSpaces(string text) => text
+        .Replace(" .", ".", StringComparison.Ordinal).Replace(" ?", "?", StringComparison.Ordinal)
+        .Replace(" !", "!", StringComparison.Ordinal).Replace(" ,", ",", StringComparison.Ordinal)
+        .Replace(" ' ", "'", StringComparison.Ordinal).Replace(" n't", "n't", StringComparison.Ordinal)
+        .Replace(" 'm", "'m", StringComparison.Ordinal).Replace(" 's", "'s", StringComparison.Ordinal)
+        .Replace(" 've", "'ve", StringComparison.Ordinal).Replace(" 're", "'re", StringComparison.Ordinal);
 
     /// <summary>A decoder for tokens arriving one at a time (generation), whose pieces concatenate to <see cref="Decode"/>.</summary>
     /// <param name="continuesText">Whether the stream continues text already there (a prompt), so its first space is kept.</param>

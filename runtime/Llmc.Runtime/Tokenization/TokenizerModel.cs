@@ -51,6 +51,15 @@ public sealed record TokenizerModel
     /// <summary>Decoding drops one leading space from the text (the space <see cref="AddPrefixSpace"/> added).</summary>
     public bool StripLeadingSpace { get; init; }
 
+    /// <summary>Text outside added tokens is put in Unicode normalization form C before BPE (HF NFC normalizer: Qwen).</summary>
+    public bool NormalizeNfc { get; init; }
+
+    /// <summary>
+    /// Decoding removes the space before . , ? ! and English contractions (transformers' clean_up_tokenization_spaces,
+    /// from tokenizer_config.json: Llama 3). Only <see cref="Tokenizer.Decode"/>; streamed generation stays raw, as in vLLM and llama.cpp.
+    /// </summary>
+    public bool CleanUpSpaces { get; init; }
+
     public int? BosId { get; init; }
 
     public int? EosId { get; init; }

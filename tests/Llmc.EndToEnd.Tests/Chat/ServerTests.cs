@@ -225,6 +225,34 @@ public sealed class ServerTests(ChatEngine chat) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_role_the_template_rejects_and_a_prompt_longer_than_the_context_are_400()
+    {
+        var gemmaPath = Path.Combine(chat.Folder, "gemma.llmc");
+        Compiler.Build.EngineBuilder.Build(new Compiler.Build.BuildOptions
+        {
+            Source = StoriesEngines.Source,
+            Target = Runtime.Devices.Cpu.CpuIsa.Avx2Target,
+            Output = gemmaPath,
+            ChatTemplate = Llmc.Tests.TestPaths.Model("chat-templates", "google-gemma-2-2b-it.jinja"),
+        });
+        using var gemma = Runtime.Engine.Load(gemmaPath);
+        await using var server = await LoopbackServer.Start([new ServedModel("gemma", gemma)]);
+        using var system = await server.Post("/v1/chat/completions", """{"model": "gemma", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]}""", HttpStatusCode.BadRequest);
+        Assert.Equal("the chat template refused the messages: System role not supported", system.RootElement.GetProperty("error").GetProperty("message").GetString());
+        using var twice = await server.Post("/v1/chat/completions", """{"model": "gemma", "messages": [{"role": "user", "content": "Hi"}, {"role": "user", "content": "Hi"}]}""", HttpStatusCode.BadRequest);
+        Assert.Contains("Conversation roles must alternate user/assistant/user/assistant/...", twice.RootElement.GetProperty("error").GetProperty("message").GetString());
+
+        var context = chat.Engine.Context;
+        var tooLong = JsonSerializer.Serialize(new { model = "chat", prompt = Enumerable.Repeat(5, context).ToArray() });
+        using var completion = await Post("/v1/completions", tooLong, HttpStatusCode.BadRequest);
+        Assert.Equal($"the prompt is {context} tokens; model 'chat' holds at most {context - 1}", completion.RootElement.GetProperty("error").GetProperty("message").GetString());
+        var longChat = JsonSerializer.Serialize(new { model = "chat", messages = new[] { new { role = "user", content = string.Concat(Enumerable.Repeat("Once upon a time ", context)) } } });
+        using var chatTooLong = await Post("/v1/chat/completions", longChat, HttpStatusCode.BadRequest);
+        Assert.Equal("messages", chatTooLong.RootElement.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains($"model 'chat' holds at most {context - 1}", chatTooLong.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Malformed_json_unknown_models_wrong_keys_and_huge_bodies_get_their_statuses()
     {
         (await Post("/v1/completions", "{not json", HttpStatusCode.BadRequest)).Dispose();

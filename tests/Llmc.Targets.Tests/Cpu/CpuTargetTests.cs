@@ -95,24 +95,6 @@ public sealed class CpuTargetTests
         Assert.Contains("NoSuchEntry", missing.Message);
     }
 
-    [Fact]
-    public void The_rendered_source_is_dumped_when_asked()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "llmc-dump-" + Guid.NewGuid().ToString("N"));
-        Environment.SetEnvironmentVariable(KernelDump.Variable, folder);
-        try
-        {
-            var target = new CpuTarget(CpuIsa.Avx2Target);
-            target.Compile([Add]);
-            Assert.Equal(target.Render([Add]), File.ReadAllText(Path.Combine(folder, "cpu.cs")));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(KernelDump.Variable, null);
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
-    }
-
     [CpuFact(CpuIsa.Avx2Target)]
     public void A_position_outside_the_context_throws_to_the_caller()
     {
@@ -133,6 +115,6 @@ public sealed class CpuTargetTests
         Assert.Contains($"position {context} outside the context of {context}", error.Message);
     }
 
-    private static KernelInstance Instance(string op, params TensorType[] operands) =>
+    internal static KernelInstance Instance(string op, params TensorType[] operands) =>
         new(op, operands, OpRegistry.Get(op).InferType(operands, new Attributes()), new Attributes());
 }
