@@ -11,7 +11,7 @@ using Llmc.Targets;
 namespace Llmc.Compiler.Build;
 
 /// <summary>
-/// The build pipeline: model folder → IR graph → verified → lowered to a plan → kernels compiled for the target → one engine file.
+/// The build pipeline: model folder or GGUF file → IR graph → verified → lowered to a plan → kernels compiled for the target → one engine file.
 /// </summary>
 public static class EngineBuilder
 {
@@ -28,7 +28,7 @@ public static class EngineBuilder
         var pipeline = quantization is null && halfWeights is null ? options.Pipeline : options.Pipeline.WithQuantization();
         var chatTemplate = options.ChatTemplate is { } templatePath ? ReadChatTemplate(templatePath) : null;
         progress?.Report($"reading {options.Source}");
-        using var model = HfModelFolder.Open(options.Source);
+        using var model = IModelSource.Open(options.Source);
         var config = model.Config;
         var context = options.Context ?? Math.Min(config.MaxPositionEmbeddings, BuildOptions.DefaultContextCap);
         var maxSeq = options.MaxBatchTokens ?? Math.Min(context, 512);
@@ -127,7 +127,7 @@ public static class EngineBuilder
         return entries;
     }
 
-    private static GenerationDefaults GenerationDefaultsFor(HfModelFolder model)
+    private static GenerationDefaults GenerationDefaultsFor(IModelSource model)
     {
         var eos = model.Config.EosTokenIds.Concat(model.GenerationEosIds);
         if (model.Tokenizer.EosId is int tokEos) eos = eos.Append(tokEos);

@@ -8,8 +8,9 @@ public static class SourceHashes
 {
     private static readonly string[] Patterns = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"];
 
-    public static List<SourceFile> Of(string folder) =>
-        Patterns.SelectMany(p => Directory.EnumerateFiles(folder, p))
+    /// <param name="source">A model folder, or one model file (GGUF).</param>
+    public static List<SourceFile> Of(string source) =>
+        (File.Exists(source) ? [source] : Patterns.SelectMany(p => Directory.EnumerateFiles(source, p)))
             .Distinct()
             .Order(StringComparer.Ordinal)
             .Select(path =>

@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
 using Llmc.Compiler.Frontends.HfConfig;
 using Llmc.Compiler.Frontends.Safetensors;
+using Llmc.Compiler.Weights;
 using Llmc.Runtime;
 using Llmc.Runtime.Tokenization;
 
 namespace Llmc.Compiler.Frontends;
 
 /// <summary>A HuggingFace model folder opened for building: config, weights (mapped, read lazily), tokenizer and chat template.</summary>
-public sealed class HfModelFolder : IDisposable
+public sealed class HfModelFolder : IModelSource
 {
     private HfModelFolder(string path, LlamaConfig config, SafetensorsModel weights, TokenizerModel tokenizer, string? chatTemplate, List<int> generationEos)
     {
@@ -30,16 +31,19 @@ public sealed class HfModelFolder : IDisposable
     public string? ChatTemplate { get; }
 
     /// <summary>EOS ids from generation_config.json, when it has any.</summary>
-    public List<int> GenerationEosIds { get; }
+    public IReadOnlyList<int> GenerationEosIds { get; }
+
+    public string WeightsPath => Weights.Files.Count == 1 ? Weights.Files[0].Path : Path;
+
+    public void AddWeights(WeightStore store)
+    {
+        foreach (var t in Weights.Tensors.Values) store.Add(t.Name, new SafetensorsWeight(t));
+    }
 
     public static HfModelFolder Open(string path)
     {
         if (File.Exists(path))
-        {
-            throw path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)
-                ? new ModelFileException(path, "building from GGUF weights is not supported yet; use a HuggingFace folder")
-                : new ModelFileException(path, "not a model folder: expected a HuggingFace folder with config.json and *.safetensors");
-        }
+            throw new ModelFileException(path, "not a model: expected a HuggingFace folder with config.json and *.safetensors, or a .gguf file");
         if (!Directory.Exists(path)) throw new ModelFileException(path, "no such file or folder");
         var config = LlamaConfig.Load(path);
         var weights = SafetensorsModel.Open(path);

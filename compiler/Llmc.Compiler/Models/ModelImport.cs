@@ -4,19 +4,18 @@ using Llmc.Ir;
 
 namespace Llmc.Compiler.Models;
 
-/// <summary>A model folder's graph and the weights it names, as the builder and the reference checks both need them.</summary>
+/// <summary>A model's graph and the weights it names, as the builder and the reference checks both need them.</summary>
 public sealed record ImportedModel(Graph Graph, WeightStore Weights);
 
 public static class ModelImport
 {
     /// <param name="context">KV cache length in positions.</param>
     /// <param name="kvCache">How the KV cache is stored: f32 or kv8.</param>
-    public static ImportedModel Import(HfModelFolder model, int context, DType kvCache = DType.F32)
+    public static ImportedModel Import(IModelSource model, int context, DType kvCache = DType.F32)
     {
         var weights = new WeightStore();
-        foreach (var t in model.Weights.Tensors.Values) weights.Add(t.Name, new SafetensorsWeight(t));
-        var source = model.Weights.Files.Count == 1 ? model.Weights.Files[0].Path : model.Path;
-        var graph = LlamaModelBuilder.Build(model.Config, weights, context, source, kvCache);
+        model.AddWeights(weights);
+        var graph = LlamaModelBuilder.Build(model.Config, weights, context, model.WeightsPath, kvCache);
         Verifier.Verify(graph);
         return new ImportedModel(graph, weights);
     }

@@ -21,6 +21,12 @@ public static class RopeFrequencies
             case Llama3RopeScaling llama3:
                 ApplyLlama3(inverse, llama3);
                 break;
+            case FrequencyFactorsRopeScaling factors:
+                if (factors.Factors.Length != inverse.Length)
+                    throw new ArgumentException($"{factors.Factors.Length} rope frequency factors for {inverse.Length} frequencies");
+                for (var i = 0; i < inverse.Length; i++)
+                    inverse[i] /= factors.Factors[i];
+                break;
         }
         return inverse;
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Llmc.Ir;
 using Llmc.Runtime;
 
@@ -57,25 +56,6 @@ public sealed class SafetensorsTensor
         if (destination.Length != ElementCount)
             throw new ArgumentException($"tensor '{Name}' has {ElementCount} elements, the destination {destination.Length}", nameof(destination));
         // Safetensors is little-endian, like every platform llmc runs on, so the bytes are reinterpreted in place.
-        var bytes = Bytes;
-        switch (DType)
-        {
-            case DType.F32:
-                bytes.CopyTo(MemoryMarshal.AsBytes(destination));
-                break;
-            case DType.F16:
-                var halves = MemoryMarshal.Cast<byte, Half>(bytes);
-                for (var i = 0; i < destination.Length; i++)
-                    destination[i] = (float)halves[i];
-                break;
-            case DType.BF16:
-                // bfloat16 is the upper half of an IEEE float32, so widening is a 16-bit shift.
-                var upperHalves = MemoryMarshal.Cast<byte, ushort>(bytes);
-                for (var i = 0; i < destination.Length; i++)
-                    destination[i] = BitConverter.UInt32BitsToSingle((uint)upperHalves[i] << 16);
-                break;
-            default:
-                throw new InvalidOperationException($"tensor '{Name}' has dtype {DType}, which the header parser does not admit");
-        }
+        Weights.FloatWidening.Widen(DType, Bytes, destination);
     }
 }

@@ -1,0 +1,199 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Llmc.Compiler.Frontends.HfConfig;
+using Llmc.Compiler.Weights;
+using Llmc.Runtime;
+using Llmc.Runtime.Tokenization;
+
+namespace Llmc.Compiler.Frontends.Gguf;
+
+/// <summary>
+/// A GGUF file opened for building, in Hugging Face terms: the <c>llama.*</c> metadata becomes the config.json it was
+/// converted from (and goes through the same checks), tensors get their Hugging Face names and layouts back
+/// (<see cref="GgufWeight"/>), the tokenizer and chat template come from <c>tokenizer.*</c>, and <c>rope_freqs.weight</c>
+/// (Llama 3.1+ scaling) divides the RoPE frequencies. A key or tensor llmc does not use is refused by name, never
+/// dropped; only <c>general.*</c> metadata (name, author, licence, file type) is descriptive.
+/// </summary>
+public sealed partial class GgufModel : IModelSource
+{
+    private const string RopeFactorsTensor = "rope_freqs.weight";
+
+    // What each llama.* key means for the config; a key not here is refused.
+    private static readonly Dictionary<string, string> LlamaKeys = new(StringComparer.Ordinal)
+    {
+        ["context_length"] = "max_position_embeddings",
+        ["embedding_length"] = "hidden_size",
+        ["block_count"] = "num_hidden_layers",
+        ["feed_forward_length"] = "intermediate_size",
+        ["attention.head_count"] = "num_attention_heads",
+        ["attention.head_count_kv"] = "num_key_value_heads",
+        ["attention.layer_norm_rms_epsilon"] = "rms_norm_eps",
+        ["rope.freq_base"] = "rope_theta",
+        ["vocab_size"] = "vocab_size",
+        ["attention.key_length"] = "head_dim",
+        // Checked against head_dim below rather than copied.
+        ["attention.value_length"] = "",
+        ["rope.dimension_count"] = "",
+        ["rope.scaling.type"] = "",
+        ["rope.scaling.factor"] = "",
+        // The trained context a linear scaling stretched: informational for linear scaling, which is all we take.
+        ["rope.scaling.original_context_length"] = "",
+    };
+
+    // Tokenizer keys GgufTokenizerImport reads, the end-of-turn ids that also end generation, and the chat template.
+    private static readonly HashSet<string> TokenizerKeys =
+    [
+        "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type",
+        "tokenizer.ggml.merges", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id",
+        "tokenizer.ggml.padding_token_id", "tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token", "tokenizer.ggml.add_space_prefix",
+        "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id", "tokenizer.chat_template",
+    ];
+
+    // GGUF block tensors and the Hugging Face names of the llama layers they were converted from.
+    private static readonly Dictionary<string, string> BlockTensors = new(StringComparer.Ordinal)
+    {
+        ["attn_norm"] = "input_layernorm",
+        ["attn_q"] = "self_attn.q_proj",
+        ["attn_k"] = "self_attn.k_proj",
+        ["attn_v"] = "self_attn.v_proj",
+        ["attn_output"] = "self_attn.o_proj",
+        ["ffn_norm"] = "post_attention_layernorm",
+        ["ffn_gate"] = "mlp.gate_proj",
+        ["ffn_up"] = "mlp.up_proj",
+        ["ffn_down"] = "mlp.down_proj",
+    };
+
+    private readonly GgufFile _file;
+
+    private GgufModel(GgufFile file, LlamaConfig config, TokenizerModel tokenizer, IReadOnlyList<int> generationEos)
+    {
+        _file = file;
+        Config = config;
+        Tokenizer = tokenizer;
+        GenerationEosIds = generationEos;
+    }
+
+    public string Path => _file.Path;
+
+    public string WeightsPath => _file.Path;
+
+    public LlamaConfig Config { get; }
+
+    public TokenizerModel Tokenizer { get; }
+
+    public string? ChatTemplate => Tokenizer.ChatTemplate;
+
+    public IReadOnlyList<int> GenerationEosIds { get; }
+
+    public static GgufModel Open(string path)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            var architecture = file.GetString("general.architecture");
+            if (architecture != "llama")
+                throw new ModelFileException(path, $"general.architecture '{architecture}' is not supported (supported: llama)");
+            RefuseUnknownKeys(file, architecture);
+            var tokenizer = GgufTokenizerImport.Load(file);
+            var config = LlamaConfig.Parse(ConfigJson(file, tokenizer), path);
+            if (file.TryGetTensor(RopeFactorsTensor, out var factors))
+            {
+                if (config.RopeScaling is not null)
+                    throw new ModelFileException(path, $"has both llama.rope.scaling.type and {RopeFactorsTensor}; llmc takes one RoPE scaling");
+                config = config with { RopeScaling = new FrequencyFactorsRopeScaling(new GgufWeight(file, factors).ReadFloat32()) };
+            }
+            int[] endOfTurn = [.. new[] { "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" }.Where(file.Contains).Select(k => (int)file.GetInt64(k))];
+            var model = new GgufModel(file, config, tokenizer, endOfTurn);
+            model.RefuseUnknownTensors();
+            return model;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public void AddWeights(WeightStore store)
+    {
+        foreach (var tensor in _file.Tensors)
+        {
+            if (tensor.Name == RopeFactorsTensor) continue;
+            var (name, ropeHeads) = HfName(tensor.Name)!.Value;
+            store.Add(name, new GgufWeight(_file, tensor, ropeHeads));
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    private static void RefuseUnknownKeys(GgufFile file, string architecture)
+    {
+        foreach (var key in file.Metadata.Keys)
+        {
+            if (key.StartsWith("general.", StringComparison.Ordinal) || TokenizerKeys.Contains(key)) continue;
+            if (key.StartsWith(architecture + ".", StringComparison.Ordinal) && LlamaKeys.ContainsKey(key[(architecture.Length + 1)..])) continue;
+            throw new ModelFileException(file.Path, $"metadata key '{key}' is not supported by llmc's {architecture} import");
+        }
+    }
+
+    /// <summary>The config.json a Hugging Face llama with this metadata has.</summary>
+    private static JsonObject ConfigJson(GgufFile file, TokenizerModel tokenizer)
+    {
+        var json = new JsonObject { ["architectures"] = new JsonArray("LlamaForCausalLM"), ["hidden_act"] = "silu" };
+        foreach (var (key, field) in LlamaKeys.Where(k => k.Value.Length > 0))
+        {
+            var name = "llama." + key;
+            if (!file.Contains(name)) continue;
+            json[field] = field is "rms_norm_eps" or "rope_theta" ? JsonValue.Create(file.GetFloat64(name)) : JsonValue.Create(checked((int)file.GetInt64(name)));
+        }
+        json["vocab_size"] ??= tokenizer.Pieces.Length;
+        json["tie_word_embeddings"] = !file.TryGetTensor("output.weight", out _);
+        if (tokenizer.BosId is { } bos) json["bos_token_id"] = bos;
+        if (tokenizer.EosId is { } eos) json["eos_token_id"] = eos;
+
+        var headDim = json["head_dim"]?.GetValue<int>()
+            ?? file.GetInt64("llama.embedding_length") / Math.Max(1, file.GetInt64("llama.attention.head_count"));
+        foreach (var key in new[] { "llama.attention.value_length", "llama.rope.dimension_count" })
+            if (file.Contains(key) && file.GetInt64(key) != headDim)
+                throw new ModelFileException(file.Path, $"{key} is {file.GetInt64(key)}, not the head size {headDim}: llmc's llama rotates and attends whole heads");
+        json["rope_scaling"] = file.GetString("llama.rope.scaling.type", "none") switch
+        {
+            "none" => null,
+            "linear" => new JsonObject { ["rope_type"] = "linear", ["factor"] = file.GetFloat64("llama.rope.scaling.factor") },
+            var other => throw new ModelFileException(file.Path, $"llama.rope.scaling.type '{other}' is not supported (none, linear, or rope_freqs.weight)"),
+        };
+        return json;
+    }
+
+    private void RefuseUnknownTensors()
+    {
+        foreach (var tensor in _file.Tensors)
+            if (tensor.Name != RopeFactorsTensor && HfName(tensor.Name) is null)
+                throw new ModelFileException(_file.Path, $"tensor '{tensor.Name}' is not part of llmc's llama model");
+    }
+
+    /// <summary>The Hugging Face name of a GGUF tensor and, for q and k projections, the heads whose rows to reorder; null when llama has none.</summary>
+    private (string Name, int? RopeHeads)? HfName(string gguf)
+    {
+        switch (gguf)
+        {
+            case "token_embd.weight": return ("model.embed_tokens.weight", null);
+            case "output_norm.weight": return ("model.norm.weight", null);
+            case "output.weight": return ("lm_head.weight", null);
+        }
+        var block = BlockTensor().Match(gguf);
+        if (!block.Success || !BlockTensors.TryGetValue(block.Groups[2].Value, out var part)) return null;
+        var layer = int.Parse(block.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        if (layer >= Config.NumHiddenLayers) return null;
+        int? heads = block.Groups[2].Value switch
+        {
+            "attn_q" => Config.NumAttentionHeads,
+            "attn_k" => Config.NumKeyValueHeads,
+            _ => null,
+        };
+        return ($"model.layers.{layer}.{part}.weight", heads);
+    }
+
+    [GeneratedRegex(@"^blk\.(\d+)\.([a-z_]+)\.weight$")]
+    private static partial Regex BlockTensor();
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Llmc.Compiler.Build;
+using Llmc.Runtime;
+using Llmc.Runtime.Devices.Vulkan;
+using Llmc.Runtime.Generation;
+using Llmc.EndToEnd.Tests.Vulkan;
+using Llmc.Tests;
+
+namespace Llmc.EndToEnd.Tests;
+
+/// <summary>
+/// ../shared/models/arch-goldens: a tiny random-weight model per architecture with golden logits and greedy ids from two
+/// independent implementations (a float64 reference of the Hugging Face code, and llama.cpp). An engine built from the
+/// folder matches the float64 logits within 1e-4 at f32 and its greedy ids, on every target that runs here; the
+/// importer is not on both sides of this check, as it is in the engine-versus-interpreter tests.
+/// </summary>
+public sealed class ArchGoldenTests : IDisposable
+{
+    private const double Tolerance = 1e-4;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("llmc-golden-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [CpuTarget("cpu-avx2", "llama3", "")]
+    [CpuTarget("cpu-avx512", "llama3", "")]
+    [CpuTarget("cpu-avx2", "llama3", "model-f32.gguf")]
+    [CpuTarget("cpu-avx512", "llama3", "model-f32.gguf")]
+    public void The_engine_matches_the_golden_on_the_cpu(string target, string arch, string file) => AssertGolden(arch, target, file);
+
+    [VulkanFact]
+    public void Llama3_matches_the_golden_on_vulkan() => AssertGolden("llama3", VulkanExecutor.Target, "");
+
+    [VulkanFact]
+    public void Llama3_from_its_gguf_matches_the_golden_on_vulkan() => AssertGolden("llama3", VulkanExecutor.Target, "model-f32.gguf");
+
+    [Theory]
+    [InlineData("model-Q8_0.gguf", "tensor 'output.weight' is Q8_0; llmc imports F32, F16 and BF16 GGUF weights so far")]
+    [InlineData("model-Q4_K_M.gguf", "is Q6_K; llmc imports F32, F16 and BF16 GGUF weights so far")]
+    public void A_gguf_of_a_weight_type_not_imported_yet_is_refused_by_name_and_leaves_no_engine(string file, string message)
+    {
+        var engine = Path.Combine(_dir, "refused.llmc");
+        var error = Assert.ThrowsAny<LlmcException>(() =>
+            EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", "llama3", file), Target = "cpu-avx2", Output = engine }));
+        Assert.Contains(message, error.Message);
+        Assert.False(File.Exists(engine));
+    }
+
+    [Fact]
+    public void A_truncated_gguf_is_one_line_naming_the_file_and_writes_nothing()
+    {
+        var whole = File.ReadAllBytes(TestPaths.Model("arch-goldens", "llama3", "model-f32.gguf"));
+        var truncated = Path.Combine(_dir, "truncated.gguf");
+        File.WriteAllBytes(truncated, whole[..(whole.Length / 2)]);
+        var engine = Path.Combine(_dir, "truncated.llmc");
+        var result = LlmcCli.Run("build", truncated, "--target", "cpu-avx2", "-o", engine);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: {truncated}: ", Assert.Single(result.StderrLines));
+        Assert.False(File.Exists(engine));
+    }
+
+    [Fact]
+    public void A_gguf_of_another_architecture_is_refused_by_name()
+    {
+        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions
+        {
+            Source = TestPaths.Model("arch-goldens", "qwen2", "model-f32.gguf"),
+            Target = "cpu-avx2",
+            Output = Path.Combine(_dir, "qwen2.llmc"),
+        }));
+        Assert.Contains("general.architecture 'qwen2' is not supported (supported: llama)", error.Message);
+    }
+
+    [Fact]
+    public void Llama3_compiles_for_cuda_without_a_gpu()
+    {
+        var engine = Path.Combine(_dir, "llama3-cuda.llmc");
+        EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", "llama3"), Target = "cuda-sm80,cuda-sm90", Output = engine });
+        Assert.True(new FileInfo(engine).Length > 0);
+    }
+
+    /// <param name="file">The GGUF file in the architecture's folder to build from; empty for the Hugging Face folder.</param>
+    private void AssertGolden(string arch, string target, string file)
+    {
+        var folder = TestPaths.Model("arch-goldens", arch);
+        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "golden.json")));
+        var root = golden.RootElement;
+        int[] inputIds = [.. root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32())];
+        var path = Path.Combine(_dir, $"{arch}-{target}-{file}.llmc");
+        EngineBuilder.Build(new BuildOptions { Source = file.Length == 0 ? folder : Path.Combine(folder, file), Target = target, Output = path });
+        using var engine = Engine.Load(path);
+
+        var logits = engine.Logits(inputIds);
+        var vocab = engine.Tokenizer.VocabSize;
+        var rows = root.GetProperty("logits_rows").EnumerateObject().Select(r => (Row: int.Parse(r.Name, System.Globalization.CultureInfo.InvariantCulture), Expected: r.Value))
+            .Append((Row: inputIds.Length - 1, Expected: root.GetProperty("logits_last")));
+        foreach (var (row, expected) in rows)
+        {
+            var worst = expected.EnumerateArray().Select((e, i) => Math.Abs(e.GetDouble() - logits[row * vocab + i])).Max();
+            Assert.True(worst < Tolerance, $"{arch} {file} on {target}: position {row}'s logits are up to {worst:E2} from the float64 golden (bound {Tolerance:E0})");
+        }
+
+        int[] greedy = [.. root.GetProperty("greedy_ids").EnumerateArray().Select(e => e.GetInt32())];
+        var generated = engine.Generate(inputIds, new GenerationOptions { MaxTokens = greedy.Length, StopOnEos = false, Sampling = SamplingOptions.Greedy });
+        Assert.Equal(greedy, generated.Tokens);
+    }
+}
