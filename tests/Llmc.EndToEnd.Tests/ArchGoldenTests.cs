@@ -60,6 +60,24 @@ public sealed class ArchGoldenTests : IDisposable
         Assert.False(File.Exists(engine));
     }
 
+    [Theory]
+    [InlineData("llama.rope.freq_base", "llama.rope.freq_bass", "metadata key 'llama.rope.freq_bass' is not supported by llmc's llama import")]
+    [InlineData("blk.1.ffn_up.weight", "blk.1.ffn_xx.weight", "tensor 'blk.1.ffn_xx.weight' is not part of llmc's llama model")]
+    public void A_gguf_key_or_tensor_llmc_does_not_use_is_refused_by_name(string name, string renamed, string message)
+    {
+        // The same file with one name changed in place (same length, so every offset stays valid).
+        var bytes = File.ReadAllBytes(TestPaths.Model("arch-goldens", "llama3", "model-f32.gguf"));
+        var at = bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(name));
+        Assert.True(at >= 0);
+        System.Text.Encoding.ASCII.GetBytes(renamed).CopyTo(bytes, at);
+        var patched = Path.Combine(_dir, "patched.gguf");
+        File.WriteAllBytes(patched, bytes);
+        var engine = Path.Combine(_dir, "patched.llmc");
+        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions { Source = patched, Target = "cpu-avx2", Output = engine }));
+        Assert.Contains(message, error.Message);
+        Assert.False(File.Exists(engine));
+    }
+
     [Fact]
     public void A_gguf_of_another_architecture_is_refused_by_name()
     {
