@@ -25,6 +25,18 @@ public sealed record BenchmarkResult
     /// </summary>
     public required Spread RooflineFraction { get; init; }
 
+    /// <summary>
+    /// Per run, how far the bandwidth moved across it: |after − before| over their mean, of the brackets' median trials.
+    /// A run whose neighbours changed their traffic meanwhile has a fraction against a bandwidth it did not see.
+    /// </summary>
+    public required Spread BracketChange { get; init; }
+
+    /// <summary>The bracket change above which <see cref="Noisy"/> marks the roofline fraction.</summary>
+    public const double NoisyBracketChange = 0.2;
+
+    /// <summary>Whether some run's bandwidth moved more than <see cref="NoisyBracketChange"/> across it: rerun before quoting the fraction.</summary>
+    public bool Noisy => BracketChange.Max > NoisyBracketChange;
+
     /// <summary>The median decode speed as a fraction of the ceiling set by the peak <see cref="Bandwidth"/>.</summary>
     public double PeakRooflineFraction => DecodeTokensPerSecond.Median * BytesPerToken / (Bandwidth.Best * 1e9);
 }

@@ -9,7 +9,9 @@ namespace Llmc.Runtime.Benchmarking;
 /// bandwidth measured at another moment says more about the neighbours than about the engine. Each measured run is
 /// therefore bracketed by short bandwidth measurements, and its roofline fraction is its decode speed (an average over
 /// the run) over the typical bandwidth around it (the mean of its two brackets' median trials): reader and engine
-/// face the same neighbours. The fraction against the peak measured before the runs is reported too.</para>
+/// face the same neighbours. The fraction against the peak measured before the runs is reported too. How far the
+/// bandwidth moved from the bracket before a run to the one after it says how much to trust that run's fraction
+/// (<see cref="BenchmarkResult.BracketChange"/>).</para>
 /// </summary>
 public static class EngineBenchmark
 {
@@ -41,6 +43,7 @@ public static class EngineBenchmark
         var prefill = new List<double>();
         var decode = new List<double>();
         var fractions = new List<double>();
+        var changes = new List<double>();
         var before = bracket();
         for (var i = 0; i < repeats; i++)
         {
@@ -48,7 +51,9 @@ public static class EngineBenchmark
             var after = bracket();
             prefill.Add(stats.PrefillTokensPerSecond);
             decode.Add(stats.DecodeTokensPerSecond);
-            fractions.Add(stats.DecodeTokensPerSecond * bytesPerToken / ((before.GigabytesPerSecond.Median + after.GigabytesPerSecond.Median) / 2 * 1e9));
+            var around = (before.GigabytesPerSecond.Median + after.GigabytesPerSecond.Median) / 2;
+            fractions.Add(stats.DecodeTokensPerSecond * bytesPerToken / (around * 1e9));
+            changes.Add(Math.Abs(after.GigabytesPerSecond.Median - before.GigabytesPerSecond.Median) / around);
             before = after;
         }
 
@@ -62,6 +67,7 @@ public static class EngineBenchmark
             BytesPerToken = bytesPerToken,
             Bandwidth = peak,
             RooflineFraction = Spread.Of(fractions),
+            BracketChange = Spread.Of(changes),
         };
     }
 }

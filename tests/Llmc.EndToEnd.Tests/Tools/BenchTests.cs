@@ -24,6 +24,29 @@ public sealed class BenchTests(StoriesEngines engines)
         // A CPU engine's weights are in host memory: the roofline is the host's DRAM bandwidth.
         Assert.Equal("host", root.GetProperty("bandwidth_source").GetString());
         Assert.False(root.TryGetProperty("bandwidth_device", out _));
+        var change = root.GetProperty("bandwidth_change_max").GetDouble();
+        Assert.True(change >= 0);
+        Assert.Equal(change > Runtime.Benchmarking.BenchmarkResult.NoisyBracketChange, root.GetProperty("roofline_fraction_noisy").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData(new[] { 100.0, 100.0, 100.0, 100.0 }, 0.0, false)]
+    [InlineData(new[] { 100.0, 110.0, 100.0, 110.0 }, 10 / 105.0, false)]
+    [InlineData(new[] { 100.0, 200.0, 100.0, 200.0 }, 100 / 150.0, true)]
+    public void A_run_whose_bandwidth_moved_across_it_marks_the_roofline_fraction_noisy(double[] brackets, double change, bool noisy)
+    {
+        using var engine = Runtime.Engine.Load(engines.For("cpu-avx2"));
+        var next = 0;
+        Runtime.Benchmarking.BandwidthMeasurement Bracket()
+        {
+            var gbps = brackets[next++];
+            return new Runtime.Benchmarking.BandwidthMeasurement(new Runtime.Benchmarking.Spread(gbps, gbps, gbps), 1, 1);
+        }
+        var peak = new Runtime.Benchmarking.BandwidthMeasurement(new Runtime.Benchmarking.Spread(300, 300, 300), 1, 1);
+        var result = Runtime.Benchmarking.EngineBenchmark.Run(engine, 8, 4, repeats: 3, peak, Bracket);
+        Assert.Equal(brackets.Length, next);
+        Assert.Equal(change, result.BracketChange.Max, 9);
+        Assert.Equal(noisy, result.Noisy);
     }
 
     [CudaDeviceFact]

@@ -121,6 +121,8 @@ public static class BenchCommand
             ["roofline_fraction_min"] = Math.Round(r.RooflineFraction.Min, 4),
             ["roofline_fraction_max"] = Math.Round(r.RooflineFraction.Max, 4),
             ["roofline_fraction_of_peak"] = Math.Round(r.PeakRooflineFraction, 4),
+            ["bandwidth_change_max"] = Math.Round(r.BracketChange.Max, 4),
+            ["roofline_fraction_noisy"] = r.Noisy,
             ["prefill_tokens_per_s_min"] = Math.Round(r.PrefillTokensPerSecond.Min, 2),
             ["prefill_tokens_per_s_max"] = Math.Round(r.PrefillTokensPerSecond.Max, 2),
             ["decode_tokens_per_s_min"] = Math.Round(r.DecodeTokensPerSecond.Min, 2),
@@ -177,5 +179,9 @@ public static class BenchCommand
             $"{where} {b.Best:F1} GB/s (best of {b.Trials} {how}; median {b.GigabytesPerSecond.Median:F1}, min {b.GigabytesPerSecond.Min:F1})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; roofline fraction {r.RooflineFraction.Median:F3} (each run against the memory speed timed just before and after it; min {r.RooflineFraction.Min:F3}, max {r.RooflineFraction.Max:F3}), {r.PeakRooflineFraction:F3} against the peak"));
+        var change = (100 * r.BracketChange.Max).ToString("F0", CultureInfo.InvariantCulture);
+        Console.WriteLine(r.Noisy
+            ? $"the memory speed moved by up to {change} % across a run: NOISY, the roofline fraction is not to be quoted (rerun when the neighbours are quieter)"
+            : $"the memory speed moved by at most {change} % across a run");
     }
 }
