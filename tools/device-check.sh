@@ -176,19 +176,23 @@ BENCH_KEYS = ["prefill_tokens_per_s", "decode_tokens_per_s", "decode_tokens_per_
               "prompt_tokens", "gen_tokens", "repeat", "step_ms_by_template", "prefill_step_tokens", "prefill_step_ms",
               "prefill_step_ms_by_template"]
 
-def cmd_bench(out_path, err_path, rc, limit, out):
+def bench_json(out_path, err_path, rc, limit):
+    """A bench run's JSON object and None, or None and why there is none (its stderr line)."""
     rc = int(rc)
     data = load(out_path)
     if rc != 0 or not isinstance(data, dict):
-        reason = err_line(err_path, rc, limit)
+        return None, err_line(err_path, rc, limit)
+    return data, None
+
+def cmd_bench(out_path, err_path, rc, limit, out):
+    data, reason = bench_json(out_path, err_path, rc, limit)
+    if data is None:
         return verdict("unavailable" if UNAVAILABLE.search(reason) else "error", reason, {}, out)
     verdict("ok", "", {k: data[k] for k in BENCH_KEYS if k in data}, out)
 
 def cmd_concurrency(out_path, err_path, rc, limit, out):
-    rc = int(rc)
-    data = load(out_path)
-    if rc != 0 or not isinstance(data, dict):
-        reason = err_line(err_path, rc, limit)
+    data, reason = bench_json(out_path, err_path, rc, limit)
+    if data is None:
         return verdict("skipped" if UNAVAILABLE.search(reason) else "failed", reason, {}, out)
     levels = data.get("concurrency") or []
     figures = {"levels": levels, "decode_tokens_per_s": data.get("decode_tokens_per_s"),

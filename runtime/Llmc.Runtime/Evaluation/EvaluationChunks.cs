@@ -42,14 +42,4 @@ public sealed class EvaluationChunks
         if (_bos is { } bos) chunk[0] = bos;
         return chunk;
     }
-
-    /// <summary>log Σ exp(logits), in double so that long sums of small terms keep their precision.</summary>
-    public static double LogSumExp(ReadOnlySpan<float> logits)
-    {
-        double max = float.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l);
-        double sum = 0;
-        foreach (var l in logits) sum += Math.Exp(l - max);
-        return max + Math.Log(sum);
-    }
 }

@@ -1,4 +1,5 @@
 using Llmc.Runtime.Benchmarking;
+using Llmc.Runtime.Generation;
 
 namespace Llmc.Runtime.Evaluation;
 
@@ -30,7 +31,7 @@ public static class KlDivergenceEvaluator
             {
                 var rowP = p.AsSpan(j * vocab, vocab);
                 var rowQ = q.AsSpan(j * vocab, vocab);
-                var (logZp, logZq) = (EvaluationChunks.LogSumExp(rowP), EvaluationChunks.LogSumExp(rowQ));
+                var (logZp, logZq) = (LogitRow.LogSumExp(rowP), LogitRow.LogSumExp(rowQ));
                 double kl = 0;
                 for (var t = 0; t < vocab; t++)
                 {
@@ -39,7 +40,7 @@ public static class KlDivergenceEvaluator
                 }
                 // Rounding can leave a hair below zero when the two rows are equal.
                 divergences.Add(Math.Max(kl, 0));
-                if (ArgMax(rowP) == ArgMax(rowQ)) agree++;
+                if (LogitRow.ArgMax(rowP) == LogitRow.ArgMax(rowQ)) agree++;
                 baseNll += logZp - rowP[chunk[j + 1]];
                 otherNll += logZq - rowQ[chunk[j + 1]];
             }
@@ -49,13 +50,5 @@ public static class KlDivergenceEvaluator
         var spread = Percentiles.Of(divergences);
         return new KlDivergenceResult(divergences.Average(), divergences.Max(), spread.Median, spread.P99, (double)agree / scored,
             Math.Exp(baseNll / scored), Math.Exp(otherNll / scored), chunks.Count, scored);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> row)
-    {
-        var best = 0;
-        for (var i = 1; i < row.Length; i++)
-            if (row[i] > row[best]) best = i;
-        return best;
     }
 }

@@ -22,7 +22,7 @@ public static class PerplexityEvaluator
             for (var j = chunks.FirstScored; j < ctx - 1; j++)
             {
                 var row = logits.AsSpan(j * vocab, vocab);
-                totalNll += EvaluationChunks.LogSumExp(row) - row[chunk[j + 1]];
+                totalNll += Generation.LogitRow.LogSumExp(row) - row[chunk[j + 1]];
                 scored++;
             }
             onChunk?.Invoke(c + 1, Math.Exp(totalNll / scored));

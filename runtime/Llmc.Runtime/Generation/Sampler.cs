@@ -51,7 +51,7 @@ public sealed class Sampler
         logits[..v].CopyTo(_logits);
         if (_options.RepetitionPenalty != 1f) ApplyRepetitionPenalty(history);
         if (_counts is not null) ApplyGeneratedPenalties(history[Math.Min(promptLength, history.Length)..]);
-        if (_options.Temperature == 0) return ArgMax(_logits);
+        if (_options.Temperature == 0) return LogitRow.ArgMax(_logits);
 
         // Sort candidates by descending logit (keys negated so Array.Sort's ascending order serves).
         var k = _options.TopK == 0 ? v : Math.Min(_options.TopK, v);
@@ -111,14 +111,6 @@ public sealed class Sampler
             _logits[t] -= _options.PresencePenalty + _options.FrequencyPenalty * counts[t];
             counts[t] = 0;
         }
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> x)
-    {
-        var best = 0;
-        for (var i = 1; i < x.Length; i++)
-            if (x[i] > x[best]) best = i;
-        return best;
     }
 
     /// <summary>Moves the k smallest keys (the k largest logits) to the front: quickselect, O(v) on average.</summary>

@@ -13,11 +13,7 @@ public sealed record TokenLogprob(int Token, float Logprob, IReadOnlyList<TokenA
     /// <summary>The log-probability of <paramref name="token"/> and the <paramref name="top"/> most likely tokens, from one row of logits.</summary>
     public static TokenLogprob Of(ReadOnlySpan<float> logits, int token, int top)
     {
-        var max = float.NegativeInfinity;
-        foreach (var x in logits) max = Math.Max(max, x);
-        double sum = 0;
-        foreach (var x in logits) sum += Math.Exp(x - max);
-        var logZ = max + (float)Math.Log(sum);
+        var logZ = (float)LogitRow.LogSumExp(logits);
         return new TokenLogprob(token, logits[token] - logZ, Best(logits, top, logZ));
     }
 

@@ -16,23 +16,19 @@ public static class EvalKldCommand
     {
         var baseline = new Argument<string>("base") { Description = "The reference engine (e.g. f32)" };
         var other = new Argument<string>("other") { Description = "The engine to judge (e.g. q4), with the same vocabulary" };
-        var file = new Option<string>("--file", "-f") { Description = "UTF-8 text to score", Required = true };
-        var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk; the second half of each chunk is scored", DefaultValueFactory = _ => 512 };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of lines" };
+        var options = new EvalCliOptions();
         var command = new Command("kld", "KL divergence of one engine's next-token distributions from another's, top-1 agreement and both perplexities")
         {
-            baseline, other, file, ctx, threads, json,
+            baseline, other,
         };
+        options.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var path = parse.GetRequiredValue(file);
-            if (!File.Exists(path)) throw new LlmcException($"{path}: no such file");
-            var text = File.ReadAllText(path);
-            var asJson = parse.GetValue(json);
-            using var first = Engine.Load(parse.GetRequiredValue(baseline), parse.GetValue(threads));
-            using var second = Engine.Load(parse.GetRequiredValue(other), parse.GetValue(threads));
-            var r = KlDivergenceEvaluator.Evaluate(first, second, text, path, parse.GetValue(ctx), asJson ? null : (chunk, mean) =>
+            var (path, text) = options.ReadText(parse);
+            var asJson = options.Json(parse);
+            using var first = Engine.Load(parse.GetRequiredValue(baseline), options.Threads(parse));
+            using var second = Engine.Load(parse.GetRequiredValue(other), options.Threads(parse));
+            var r = KlDivergenceEvaluator.Evaluate(first, second, text, path, options.Ctx(parse), asJson ? null : (chunk, mean) =>
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{chunk}] mean KLD {mean:F6}")));
             if (asJson)
             {
@@ -53,7 +49,7 @@ public static class EvalKldCommand
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"KLD mean {r.MeanKld:F6}, median {r.MedianKld:F6}, p99 {r.P99Kld:F6}, max {r.MaxKld:F6}; same top token {100 * r.TopOneAgreement:F2} %; "
-                    + $"perplexity {r.BasePerplexity:F4} -> {r.OtherPerplexity:F4} over {r.TokensScored} tokens in {r.Chunks} chunks of {parse.GetValue(ctx)}"));
+                    + $"perplexity {r.BasePerplexity:F4} -> {r.OtherPerplexity:F4} over {r.TokensScored} tokens in {r.Chunks} chunks of {options.Ctx(parse)}"));
             }
             return 0;
         }));

@@ -12,19 +12,15 @@ public static class EvalPplCommand
     public static Command Create()
     {
         var engine = new Argument<string>("engine") { Description = "Engine file built by llmc build" };
-        var file = new Option<string>("--file", "-f") { Description = "UTF-8 text to score", Required = true };
-        var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk; the second half of each chunk is scored", DefaultValueFactory = _ => 512 };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object {perplexity, chunks, tokens_scored}" };
-        var command = new Command("ppl", "Perplexity of a text file (llama.cpp llama-perplexity protocol)") { engine, file, ctx, threads, json };
+        var options = new EvalCliOptions();
+        var command = new Command("ppl", "Perplexity of a text file (llama.cpp llama-perplexity protocol); --json prints {perplexity, chunks, tokens_scored}") { engine };
+        options.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var path = parse.GetRequiredValue(file);
-            if (!File.Exists(path)) throw new LlmcException($"{path}: no such file");
-            var text = File.ReadAllText(path);
-            var asJson = parse.GetValue(json);
-            using var loaded = Engine.Load(parse.GetRequiredValue(engine), parse.GetValue(threads));
-            var result = PerplexityEvaluator.Evaluate(loaded, text, path, parse.GetValue(ctx), asJson ? null : (chunk, running) =>
+            var (path, text) = options.ReadText(parse);
+            var asJson = options.Json(parse);
+            using var loaded = Engine.Load(parse.GetRequiredValue(engine), options.Threads(parse));
+            var result = PerplexityEvaluator.Evaluate(loaded, text, path, options.Ctx(parse), asJson ? null : (chunk, running) =>
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{chunk}] {running:F4}")));
             if (asJson)
             {
@@ -39,7 +35,7 @@ public static class EvalPplCommand
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"perplexity {result.Perplexity:F4} over {result.TokensScored} tokens in {result.Chunks} chunks of {parse.GetValue(ctx)}"));
+                    $"perplexity {result.Perplexity:F4} over {result.TokensScored} tokens in {result.Chunks} chunks of {options.Ctx(parse)}"));
             }
             return 0;
         }));

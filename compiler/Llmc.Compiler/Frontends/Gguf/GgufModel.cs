@@ -96,6 +96,9 @@ public sealed partial class GgufModel : IModelSource
             RefuseUnknownKeys(file, architecture);
             var tokenizer = GgufTokenizerImport.Load(file);
             var config = LlamaConfig.Parse(ConfigJson(file, tokenizer), path);
+            foreach (var key in new[] { "llama.attention.value_length", "llama.rope.dimension_count" })
+                if (file.Contains(key) && file.GetInt64(key) != config.HeadDim)
+                    throw new ModelFileException(path, $"{key} is {file.GetInt64(key)}, not the head size {config.HeadDim}: llmc's llama rotates and attends whole heads");
             if (file.TryGetTensor(RopeFactorsTensor, out var factors))
             {
                 if (config.RopeScaling is not null)
@@ -151,11 +154,6 @@ public sealed partial class GgufModel : IModelSource
         if (tokenizer.BosId is { } bos) json["bos_token_id"] = bos;
         if (tokenizer.EosId is { } eos) json["eos_token_id"] = eos;
 
-        var headDim = json["head_dim"]?.GetValue<int>()
-            ?? file.GetInt64("llama.embedding_length") / Math.Max(1, file.GetInt64("llama.attention.head_count"));
-        foreach (var key in new[] { "llama.attention.value_length", "llama.rope.dimension_count" })
-            if (file.Contains(key) && file.GetInt64(key) != headDim)
-                throw new ModelFileException(file.Path, $"{key} is {file.GetInt64(key)}, not the head size {headDim}: llmc's llama rotates and attends whole heads");
         json["rope_scaling"] = file.GetString("llama.rope.scaling.type", "none") switch
         {
             "none" => null,
