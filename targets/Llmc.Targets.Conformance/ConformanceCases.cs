@@ -41,6 +41,9 @@ public static class ConformanceCases
         Attention(4, 4, 7, 24, 4, "a5x3,b9x2,c0x4+c4x1,a8x1,b11x1", DType.KV8),
         AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8),
         Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1", DType.KV8),
+        // Sliding windows: see the f32 cases in All.
+        Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8, window: 5),
+        AttentionRope(16, 2, 16, 160, 16, "a0x2+a2x133+a135x3", DType.KV8, window: 7),
     ];
 
     /// <summary>
@@ -156,6 +159,13 @@ public static class ConformanceCases
         // reading several of the template's chunks).
         yield return Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1");
         yield return Attention(2, 1, 32, 300, 16, "a250x1+a251x1");
+        // Sliding windows: shorter than a block of the pool, across blocks and the CPU's 128-position score blocks
+        // (rows of one tile whose windows start in different blocks), longer than a prefill chunk, and one position.
+        yield return Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", window: 5);
+        yield return Attention(16, 2, 16, 160, 16, "a0x2+a2x133+a135x3", window: 7);
+        yield return Attention(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150+a291x1", window: 130);
+        yield return Attention(4, 2, 16, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1", window: 40);
+        yield return Attention(2, 1, 8, 24, 4, "a0x9+a9x1", window: 1);
         foreach (var c in FusedCases()) yield return c;
     }
 
@@ -173,6 +183,8 @@ public static class ConformanceCases
         yield return AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150");
         yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1");
         yield return AttentionRope(4, 2, 16, 300, 16, "b150x1,a20x1+a21x1");
+        yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", window: 6);
+        yield return AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150", window: 129);
         foreach (var expr in new[] { "silu(silu(a))", "mul(silu(a), b)", "add(mul(silu(a), b), c)", "add(mul(a, b), mul(c, add(d, a)))" })
             foreach (var (rows, width) in new[] { (1, 1), (1, 17), (7, 172), (3, 2000) })
                 yield return ElementwiseChain(expr, rows, width);
@@ -241,9 +253,9 @@ public static class ConformanceCases
         return Single(name, op.Name, [.. types], attrs, [.. data], rows);
     }
 
-    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32)
+    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null)
     {
-        var name = $"attention_rope{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize} steps={steps}";
+        var name = $"attention_rope{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window)} steps={steps}";
         var random = Seeded(name);
         var paged = new PagedSteps(random, steps, blockSize, storage, kvHeads, headDim);
         int width = (heads + 2 * kvHeads) * headDim;
@@ -252,7 +264,7 @@ public static class ConformanceCases
         // kv8 code, one code step in one element of a cache row, which the f32 bound cannot absorb.
         var tolerance = storage == DType.KV8 ? Int8RotatedKeyTolerance : ConformanceChecker.F32Tolerance;
         return Case(name, "attention_rope",
-            [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context),
+            [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context, window),
             [.. paged.Steps.Select(s => new ConformanceStep(
                 [Floats(random, [s.Rows, width], 1), s.Positions, invFreq, .. s.Paging], s.Symbols))], tolerance);
     }
@@ -298,22 +310,27 @@ public static class ConformanceCases
         return Case(name, "gather_rows", [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Out)], new Attributes(), [step]);
     }
 
-    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32)
+    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null)
     {
-        var name = $"attention{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize} steps={steps}";
+        var name = $"attention{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window)} steps={steps}";
         var random = Seeded(name);
         var paged = new PagedSteps(random, steps, blockSize, storage, kvHeads, headDim);
         int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
         var row = new TensorType(DType.F32, Dim.Seq, kvWidth);
         return Case(name, "attention",
-            [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context),
+            [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context, window),
             [.. paged.Steps.Select(s => new ConformanceStep(
                 [Floats(random, [s.Rows, queryWidth], 1), Floats(random, [s.Rows, kvWidth], 1), Floats(random, [s.Rows, kvWidth], 1), s.Positions, .. s.Paging],
                 s.Symbols))]);
     }
 
-    private static Attributes AttentionAttributes(int heads, int kvHeads, int headDim, int context) =>
-        new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim)).Set("context", context);
+    private static Attributes AttentionAttributes(int heads, int kvHeads, int headDim, int context, int? window)
+    {
+        var attrs = new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim)).Set("context", context);
+        return window is { } positions ? attrs.Set(AttentionWindow.Attribute, positions) : attrs;
+    }
+
+    private static string WindowSuffix(int? window) => window is { } positions ? $" window={positions}" : "";
 
     /// <summary>
     /// The paged-KV operands of an attention case's steps, from a spec such as <c>a0x6,b0x3+b3x1,a6x1</c>: steps joined

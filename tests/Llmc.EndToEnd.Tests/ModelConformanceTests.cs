@@ -30,17 +30,6 @@ public sealed class ModelConformanceTests(StoriesEngines engines) : IDisposable
         AssertMatchesReference(StoriesEngines.Source, engines.For(target));
 
     [Fact]
-    public void The_mistral_golden_with_its_sliding_window_is_refused_by_name_and_leaves_no_engine()
-    {
-        // Until sliding-window attention exists, a window shorter than the positions must not be built and silently ignored.
-        var engine = Path.Combine(_dir, "mistral.llmc");
-        var error = Assert.ThrowsAny<LlmcException>(() =>
-            EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", "mistral"), Target = "cpu-avx2", Output = engine }));
-        Assert.Contains("field 'sliding_window' is 16, shorter than max_position_embeddings; llmc has no sliding-window attention yet", error.Message);
-        Assert.False(File.Exists(engine));
-    }
-
-    [Fact]
     public void A_bf16_model_is_widened_to_the_f32_the_engine_declares_and_matches_the_reference()
     {
         var config = Path.Combine(_dir, "bf16.json");

@@ -10,7 +10,7 @@ namespace Llmc.Compiler.Frontends;
 /// <summary>A HuggingFace model folder opened for building: config, weights (mapped, read lazily), tokenizer and chat template.</summary>
 public sealed class HfModelFolder : IModelSource
 {
-    private HfModelFolder(string path, LlamaConfig config, SafetensorsModel weights, TokenizerModel tokenizer, string? chatTemplate, List<int> generationEos)
+    private HfModelFolder(string path, DecoderConfig config, SafetensorsModel weights, TokenizerModel tokenizer, string? chatTemplate, List<int> generationEos)
     {
         Path = path;
         Config = config;
@@ -22,7 +22,7 @@ public sealed class HfModelFolder : IModelSource
 
     public string Path { get; }
 
-    public LlamaConfig Config { get; }
+    public DecoderConfig Config { get; }
 
     public SafetensorsModel Weights { get; }
 
@@ -45,7 +45,7 @@ public sealed class HfModelFolder : IModelSource
         if (File.Exists(path))
             throw new ModelFileException(path, "not a model: expected a HuggingFace folder with config.json and *.safetensors, or a .gguf file");
         if (!Directory.Exists(path)) throw new ModelFileException(path, "no such file or folder");
-        var config = LlamaConfig.Load(path);
+        var config = DecoderConfig.Load(path);
         var weights = SafetensorsModel.Open(path);
         try
         {

@@ -16,7 +16,7 @@ public interface IModelSource : IDisposable
     /// <summary>Where the weights are, for messages about them.</summary>
     string WeightsPath { get; }
 
-    LlamaConfig Config { get; }
+    DecoderConfig Config { get; }
 
     TokenizerModel Tokenizer { get; }
 

@@ -15,7 +15,7 @@ public static class ModelImport
     {
         var weights = new WeightStore();
         model.AddWeights(weights);
-        var graph = LlamaModelBuilder.Build(model.Config, weights, context, model.WeightsPath, kvCache);
+        var graph = DecoderModelBuilder.Build(model.Config, weights, context, model.WeightsPath, kvCache);
         Verifier.Verify(graph);
         return new ImportedModel(graph, weights);
     }

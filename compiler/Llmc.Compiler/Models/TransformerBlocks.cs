@@ -1,5 +1,6 @@
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
+using Llmc.Ir.Ops;
 
 namespace Llmc.Compiler.Models;
 
@@ -50,6 +51,7 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
             .Set("head_dim", shape.HeadDim)
             .Set("scale", 1.0 / Math.Sqrt(shape.HeadDim))
             .Set("context", paging.Context);
+        if (shape.Window is { } window) attrs.Set(AttentionWindow.Attribute, window);
         var a = graph.Op("attention", [q, k, v, positions, paging.BlockTables, paging.RowBlocks, kCache, vCache], attrs, $"{name}.attn");
         return Linear(a, $"{prefix}.o_proj.weight", x.Type[1].Size, $"{name}.o");
     }
@@ -70,5 +72,5 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
 /// <summary>The step inputs every attention layer reads its sequences' KV blocks through, and the longest sequence.</summary>
 public sealed record KvPaging(Value BlockTables, Value RowBlocks, int Context);
 
-/// <summary>Head layout of one attention block.</summary>
-public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim);
+/// <summary>Head layout of one attention block, and the positions a query sees (null: its whole sequence).</summary>
+public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim, int? Window = null);

@@ -14,7 +14,7 @@ namespace Llmc.Compiler.Synth;
 /// </summary>
 public static class ByteLevelTokenizerGenerator
 {
-    public static (JsonObject Tokenizer, JsonObject TokenizerConfig) Generate(LlamaConfig config)
+    public static (JsonObject Tokenizer, JsonObject TokenizerConfig) Generate(DecoderConfig config)
     {
         var specials = SpecialTokens(config);
         var pieceCount = config.VocabSize - specials.Count;
@@ -85,7 +85,7 @@ public static class ByteLevelTokenizerGenerator
     }
 
     /// <summary>Special token text by id, named after the first role the config gives the id.</summary>
-    private static Dictionary<int, string> SpecialTokens(LlamaConfig config)
+    private static Dictionary<int, string> SpecialTokens(DecoderConfig config)
     {
         var roles = new List<(int? Id, string Name)> { (config.BosTokenId, "<|bos|>") };
         roles.AddRange(config.EosTokenIds.Select((id, i) => ((int?)id, i == 0 ? "<|eos|>" : $"<|eos_{i}|>")));
@@ -101,7 +101,7 @@ public static class ByteLevelTokenizerGenerator
         return specials;
     }
 
-    private static int? PadId(LlamaConfig config) =>
+    private static int? PadId(DecoderConfig config) =>
         config.Raw["pad_token_id"] is JsonValue v && v.TryGetValue<int>(out var id) ? id : null;
 
     /// <summary>Words over a space marker and a–z, shortest first; each is its prefix merged with one more letter.</summary>

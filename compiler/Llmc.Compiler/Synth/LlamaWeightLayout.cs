@@ -8,7 +8,7 @@ public sealed record LlamaWeight(string Name, long[] Shape, bool IsNormScale);
 /// <summary>The tensors a transformers <c>LlamaForCausalLM</c> checkpoint holds for a config, in the order it saves them.</summary>
 public static class LlamaWeightLayout
 {
-    public static IReadOnlyList<LlamaWeight> For(LlamaConfig config)
+    public static IReadOnlyList<LlamaWeight> For(DecoderConfig config)
     {
         long hidden = config.HiddenSize, ffn = config.IntermediateSize, vocab = config.VocabSize;
         long q = (long)config.NumAttentionHeads * config.HeadDim, kv = (long)config.NumKeyValueHeads * config.HeadDim;

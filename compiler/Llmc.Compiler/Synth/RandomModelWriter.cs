@@ -34,7 +34,7 @@ public static class RandomModelWriter
         Directory.CreateDirectory(options.Output);
 
         json["torch_dtype"] = options.DType switch { DType.F32 => "float32", DType.F16 => "float16", _ => "bfloat16" };
-        WriteJson(Path.Combine(options.Output, LlamaConfig.FileName), json);
+        WriteJson(Path.Combine(options.Output, DecoderConfig.FileName), json);
         progress?.Report("writing the tokenizer");
         WriteTokenizer(options, config);
 
@@ -53,7 +53,7 @@ public static class RandomModelWriter
         if (shards.Count > 1) WriteIndex(options.Output, shards);
     }
 
-    private static (LlamaConfig Config, JsonObject Json) ReadConfig(string path)
+    private static (DecoderConfig Config, JsonObject Json) ReadConfig(string path)
     {
         if (!File.Exists(path)) throw new ModelFileException(path, "not found");
         JsonNode? root;
@@ -66,17 +66,17 @@ public static class RandomModelWriter
             throw new ModelFileException(path, $"not valid JSON: {e.Message}", e);
         }
         if (root is not JsonObject json) throw new ModelFileException(path, "is not a JSON object");
-        return (LlamaConfig.Parse(json, path), json);
+        return (DecoderConfig.Parse(json, path), json);
     }
 
-    private static double InitializerRange(LlamaConfig config) => config.Raw["initializer_range"] switch
+    private static double InitializerRange(DecoderConfig config) => config.Raw["initializer_range"] switch
     {
         null => DefaultInitializerRange,
         JsonValue v when v.TryGetValue<double>(out var range) && range > 0 => range,
         var other => throw new ModelFileException(config.Path, $"field 'initializer_range' must be a positive number, got {other.ToJsonString()}"),
     };
 
-    private static void WriteTokenizer(SynthOptions options, LlamaConfig config)
+    private static void WriteTokenizer(SynthOptions options, DecoderConfig config)
     {
         var tokenizerPath = Path.Combine(options.Output, "tokenizer.json");
         var tokenizerConfigPath = Path.Combine(options.Output, "tokenizer_config.json");

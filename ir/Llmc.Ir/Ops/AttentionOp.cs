@@ -4,12 +4,13 @@ namespace Llmc.Ir.Ops;
 
 /// <summary>
 /// <c>attention(q[r, Hq*hd], k[r, Hkv*hd], v[r, Hkv*hd], positions: i32[r], block_tables: i32[kv_table],
-/// row_blocks: i32[r], k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context} -> f32[r, Hq*hd]</c>.
+/// row_blocks: i32[r], k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context[, window]} -> f32[r, Hq*hd]</c>.
 /// The caches are pools of blocks (<see cref="KvCacheFormat"/>: f32, or kv8, whose rows are quantized as they are
 /// written and read back as scale · code); each row belongs to the sequence whose block table starts at its
 /// <c>row_blocks</c> entry (<see cref="KvBlockTable"/>), so one step carries rows of many sequences at any positions.
 /// First writes each row's k and v into its sequence's pool row for its position, then every query row attends
-/// causally to its own sequence's positions 0..its position (grouped-query: query head h reads kv head h / (Hq/Hkv)).
+/// causally to its own sequence's positions 0..its position, or only the last <c>window</c> of them
+/// (<see cref="AttentionWindow"/>; grouped-query: query head h reads kv head h / (Hq/Hkv)).
 /// Positions are below <c>context</c>, the longest sequence the engine runs; no two rows of a step write one pool row.
 /// </summary>
 public sealed class AttentionOp : OpDef
@@ -46,6 +47,7 @@ public sealed class AttentionOp : OpDef
         var (pos, tables, rowBlocks, kc, vc) = (operands[0], operands[1], operands[2], operands[3], operands[4]);
         Require(attrs.GetDouble("scale") > 0, "scale must be positive");
         Require(attrs.GetInt("context") > 0, "context must be positive");
+        Require(AttentionWindow.Of(attrs) is not <= 0, "window must be positive");
         foreach (var (t, name) in new[] { (pos, "positions"), (tables, "block_tables"), (rowBlocks, "row_blocks") })
         {
             RequireRank(t, 1, name);
@@ -64,6 +66,7 @@ public sealed class AttentionOp : OpDef
         int hq = attrs.GetInt("n_heads"), hkv = attrs.GetInt("n_kv_heads"), hd = attrs.GetInt("head_dim"), context = attrs.GetInt("context");
         var (kc, vc) = (KvCacheView.Of(inputs[6], hkv, hd), KvCacheView.Of(inputs[7], hkv, hd));
         var scale = attrs.GetDouble("scale");
+        var window = AttentionWindow.Of(attrs);
         int kvw = hkv * hd, group = hq / hkv, blocks = inputs[6].Dim(0), blockSize = inputs[6].Dim(1);
         int Slot(int row, int position) => KvBlockTable.Slot(tables, rowBlocks, row, position, blockSize, blocks);
         var written = new HashSet<int>();
@@ -79,12 +82,13 @@ public sealed class AttentionOp : OpDef
         var slots = new int[context];
         for (var r = 0; r < pos.Length; r++)
         {
-            for (var t = 0; t <= pos[r]; t++) slots[t] = Slot(r, t);
+            var first = AttentionWindow.FirstPosition(pos[r], window);
+            for (var t = first; t <= pos[r]; t++) slots[t] = Slot(r, t);
             for (var h = 0; h < hq; h++)
             {
                 int qo = r * hq * hd + h * hd, ko = h / group * hd;
                 var max = double.NegativeInfinity;
-                for (var t = 0; t <= pos[r]; t++)
+                for (var t = first; t <= pos[r]; t++)
                 {
                     double dot = 0;
                     for (var i = 0; i < hd; i++) dot += (double)q[qo + i] * kc[slots[t], ko + i];
@@ -92,11 +96,11 @@ public sealed class AttentionOp : OpDef
                     max = Math.Max(max, scores[t]);
                 }
                 double sum = 0;
-                for (var t = 0; t <= pos[r]; t++) sum += scores[t] = Math.Exp(scores[t] - max);
+                for (var t = first; t <= pos[r]; t++) sum += scores[t] = Math.Exp(scores[t] - max);
                 for (var i = 0; i < hd; i++)
                 {
                     double acc = 0;
-                    for (var t = 0; t <= pos[r]; t++) acc += scores[t] * vc[slots[t], ko + i];
+                    for (var t = first; t <= pos[r]; t++) acc += scores[t] * vc[slots[t], ko + i];
                     y[qo + i] = (float)(acc / sum);
                 }
             }

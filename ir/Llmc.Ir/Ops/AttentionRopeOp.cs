@@ -2,7 +2,7 @@ namespace Llmc.Ir.Ops;
 
 /// <summary>
 /// <c>attention_rope(qkv[r, (Hq + 2·Hkv)·hd], positions: i32[r], inv_freq[hd/2], block_tables, row_blocks, k_cache,
-/// v_cache) {n_heads, n_kv_heads, head_dim, scale, context} -> f32[r, Hq·hd]</c>: attention reading one fused Q/K/V projection, with
+/// v_cache) {n_heads, n_kv_heads, head_dim, scale, context[, window]} -> f32[r, Hq·hd]</c>: attention reading one fused Q/K/V projection, with
 /// the rotary embedding of q and k applied inside the kernel. Its reference is the unfused decomposition: split
 /// qkv into q, k, v; <c>rope</c> q and k; <c>attention</c>.
 /// </summary>

@@ -1,17 +1,21 @@
 using Llmc.Ir;
+using Llmc.Ir.Ops;
 using Llmc.Targets.Emit;
 
 namespace Llmc.Targets.Cpu.Templates;
 
 /// <summary>
-/// <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context}</c>
+/// <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context[, window]}</c>
 /// over a paged KV pool (<see cref="Ir.Quantization.KvBlockTable"/>): rows of any sequences at any positions.
 /// Tasks split the kv heads: a task writes its heads' cache columns for every row, then computes every query head
 /// of their groups, so no task reads cache columns another task writes. Query rows go in tiles of up to
 /// <see cref="RowTile"/> adjacent rows of one sequence: each cache row is read (a kv8 row widened) once for every head
 /// of the group in all rows of the tile, so prefill reads the cache once per tile rather than once per row. Softmax is
 /// online over blocks of positions (no scratch that grows with the context), kept per query vector (row, head) of the
-/// tile; each block's pool rows are looked up once per tile, walking the sequence's block table.
+/// tile; each block's pool rows are looked up once per tile, walking the sequence's block table. With a sliding window
+/// (<see cref="AttentionWindow"/>) a tile starts at the block holding its earliest row's first position, and positions
+/// before a vector's own first one weigh 0 like those past its row; blocks stay aligned to multiples of <see cref="Block"/>
+/// either way, so which rows share a tile does not change how a row's scores are summed.
 /// <para>With <paramref name="rotary"/> it renders <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache, v_cache)</c>:
 /// q, k and v are column ranges of one fused projection row, keys are rotated as they are written to the cache and
 /// a tile's queries are rotated into the query scratch before scoring, with cosines and sines computed once per
@@ -36,6 +40,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         if (kernel.Instance.Operands.Take(positionOperand).Any(t => t.DType != DType.F32) || (rotary && kernel.Instance.Operands[2].DType != DType.F32))
             throw new TargetException($"{kernel.Name}: the CPU attention kernel reads f32 activations only");
         var cache = new KvCacheRows(kernel, cacheOperand);
+        var window = AttentionWindow.Of(attrs);
         if (rotary)
         {
             kernel.Operand("q", 0);
@@ -68,6 +73,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         }
         kernel.Constant("Block", Block);
         kernel.Constant("Scale", attrs.GetDouble("scale"));
+        if (window is { } positions) kernel.Constant("Window", positions);
         w.Line($"int rows = {KernelSource.Size(kernel.Instance.Operands[positionOperand][0])};");
         kernel.Share(kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture), "firstHead", "lastHead");
         kernel.Constant("RowTile", RowTile);
@@ -78,6 +84,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         w.Line("float* maxima = stackalloc float[Vectors];");
         w.Line("double* sums = stackalloc double[Vectors];");
         w.Line("int* counts = stackalloc int[RowTile];");
+        if (window is not null) w.Line("int* starts = stackalloc int[RowTile];");
         w.Line("int* slots = stackalloc int[Block];");
         cache.Declare();
         if (rotary)
@@ -92,12 +99,12 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             {
                 w.Line("int table = rowBlocks[r0];");
                 w.Line("for (tileRows = 1; tileRows < RowTile && r0 + tileRows < rows && rowBlocks[r0 + tileRows] == table; tileRows++) { }");
-                w.Line("int vectors = tileRows * Group, end = 0;");
-                RenderQueryGather(kernel);
+                w.Line($"int vectors = tileRows * Group, end = 0, begin = {(window is null ? "0" : "int.MaxValue")};");
+                RenderQueryGather(kernel, window is not null);
                 w.Line("new Span<float>(acc, vectors * HeadDim).Clear();");
                 w.Line("new Span<float>(maxima, vectors).Fill(float.NegativeInfinity);");
                 w.Line("new Span<double>(sums, vectors).Clear();");
-                using (w.Block("for (int t0 = 0; t0 < end; t0 += Block)"))
+                using (w.Block("for (int t0 = begin / Block * Block; t0 < end; t0 += Block)"))
                 {
                     w.Line("int length = Math.Min(Block, end - t0);");
                     w.Line("Slots(tables + table, t0, length, BlockSize, slots);");
@@ -109,7 +116,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
                         w.Line("for (; j + 4 <= vectors; j += 4) Dot4(queries + j * HeadDim, keyRow, factor, scores + j * Block + t);");
                         w.Line("for (; j < vectors; j++) scores[j * Block + t] = Dot(queries + j * HeadDim, keyRow) * factor;");
                     }
-                    using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim);
+                    using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim, window is not null);
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
                         cache.Row("value", "slots[t]", "valueRow");
@@ -171,17 +178,20 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
 
     /// <summary>
     /// Folds one block of query vector j's scores into its running maximum, sum and accumulator. Positions past the
-    /// vector's own row are in the block only for later rows of the tile: their weights become 0.
+    /// vector's own row are in the block only for later rows of the tile, and with a window those before its first
+    /// position only for earlier rows: their weights become 0.
     /// </summary>
-    private static void RenderSoftmaxBlock(KernelSource kernel, int headDim)
+    private static void RenderSoftmaxBlock(KernelSource kernel, int headDim, bool windowed)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line("float* s = scores + j * Block;");
         w.Line("int seen = Math.Clamp(counts[j / Group] - t0, 0, length);");
+        w.Line($"int from = {(windowed ? "Math.Clamp(starts[j / Group] - t0, 0, seen)" : "0")};");
+        w.Line("new Span<float>(s, from).Clear();");
         w.Line("new Span<float>(s + seen, length - seen).Clear();");
-        w.Line("if (seen == 0) continue;");
+        w.Line("if (seen == from) continue;");
         w.Line("float blockMax = float.NegativeInfinity;");
-        w.Line("for (int t = 0; t < seen; t++) blockMax = MathF.Max(blockMax, s[t]);");
+        w.Line("for (int t = from; t < seen; t++) blockMax = MathF.Max(blockMax, s[t]);");
         w.Line("float newMax = MathF.Max(maxima[j], blockMax);");
         // exp(-inf) = 0 on the vector's first block, when the accumulator and sum are still empty.
         w.Line($"float correction = (float){d.Call(MathFunction.Exp, "(double)maxima[j] - newMax")};");
@@ -192,7 +202,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             () => w.Line("accHead[i] *= correction;"));
         w.Line($"{d.Vector} blockSums = {d.Zero};");
         w.Line("float tailSum = 0f;");
-        kernel.ForLanes("t", "0", "seen", null,
+        kernel.ForLanes("t", "from", "seen", null,
             () =>
             {
                 w.Line($"{d.Vector} e = {d.Exp($"{d.Load("s + t")} - {d.Splat("newMax")}")};");
@@ -207,14 +217,22 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         w.Line($"sums[j] = sums[j] * correction + {d.Sum("blockSums")} + tailSum;");
     }
 
-    /// <summary>Copies (or rotates) the tile's query rows of this head group into <c>queries</c>, and notes each row's position count.</summary>
-    private void RenderQueryGather(KernelSource kernel)
+    /// <summary>
+    /// Copies (or rotates) the tile's query rows of this head group into <c>queries</c>, and notes each row's position
+    /// count (and, <paramref name="windowed"/>, its first position).
+    /// </summary>
+    private void RenderQueryGather(KernelSource kernel, bool windowed)
     {
         var w = kernel.Writer;
         using (w.Block("for (int i = 0; i < tileRows; i++)"))
         {
             w.Line("counts[i] = positions[r0 + i] + 1;");
             w.Line("end = Math.Max(end, counts[i]);");
+            if (windowed)
+            {
+                w.Line("starts[i] = Math.Max(0, counts[i] - Window);");
+                w.Line("begin = Math.Min(begin, starts[i]);");
+            }
             w.Line("float* from = q + (long)(r0 + i) * QueryStride + head * Group * HeadDim, to = queries + i * Group * HeadDim;");
             if (rotary)
             {

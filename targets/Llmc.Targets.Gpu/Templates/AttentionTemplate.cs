@@ -1,5 +1,6 @@
 using System.Globalization;
 using Llmc.Ir;
+using Llmc.Ir.Ops;
 using Llmc.Targets.Emit;
 
 namespace Llmc.Targets.Gpu.Templates;
@@ -60,7 +61,14 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         w.Line("float acc[PerThread];");
         w.Line("for (int a = 0; a < PerThread; a++) acc[a] = 0.0f;");
         w.Line($"int count = {d.Min("position + 1", "Context")};");
-        using (w.Block($"for (int t0 = 0; t0 < count; t0 += {Chunk})"))
+        // With a sliding window the chunks start at the row's first visible position (AttentionWindow).
+        var first = "0";
+        if (AttentionWindow.Of(kernel.Instance.Attrs) is { } window)
+        {
+            kernel.Constant("Window", window);
+            first = d.Max("0", "position + 1 - Window");
+        }
+        using (w.Block($"for (int t0 = {first}; t0 < count; t0 += {Chunk})"))
         {
             w.Line($"int length = {d.Min(Chunk.ToString(CultureInfo.InvariantCulture), "count - t0")};");
             RenderScores(kernel, cache);

@@ -22,7 +22,7 @@ public sealed class RandomModelWriterTests : IDisposable
         var folder = Synthesize(TinyConfig(), DType.F32, seed: 1);
 
         using var model = SafetensorsModel.Open(folder);
-        var config = LlamaConfig.Load(folder);
+        var config = DecoderConfig.Load(folder);
         Assert.Equal(LlamaWeightLayout.For(config).Select(w => w.Name).Order(), model.Tensors.Keys.Order());
         Assert.All(model.Tensors["model.layers.1.post_attention_layernorm.weight"].ToFloat32(), v => Assert.Equal(1f, v));
         var values = model.Tensors["model.layers.0.mlp.gate_proj.weight"].ToFloat32();

@@ -8,7 +8,7 @@ namespace Llmc.EndToEnd.Tests.Vulkan;
 /// </summary>
 public sealed class VulkanFactAttribute : FactAttribute
 {
-    private static readonly Lazy<string?> Missing = new(() => VulkanInstance.Unavailable() ?? MissingGlslc());
+    internal static readonly Lazy<string?> Missing = new(() => VulkanInstance.Unavailable() ?? MissingGlslc());
 
     public VulkanFactAttribute()
     {
@@ -19,4 +19,13 @@ public sealed class VulkanFactAttribute : FactAttribute
         Environment.GetEnvironmentVariable("LLMC_GLSLC") is { Length: > 0 }
         || (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "glslc")))
             ? null : "glslc is not on PATH (install Debian's glslc) to build vulkan engines";
+}
+
+/// <summary>A theory that builds and runs vulkan engines: skipped, with the reason, as <see cref="VulkanFactAttribute"/> is.</summary>
+public sealed class VulkanTheoryAttribute : TheoryAttribute
+{
+    public VulkanTheoryAttribute()
+    {
+        Skip = VulkanFactAttribute.Missing.Value;
+    }
 }

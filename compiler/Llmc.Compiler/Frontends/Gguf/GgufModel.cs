@@ -65,7 +65,7 @@ public sealed partial class GgufModel : IModelSource
 
     private readonly GgufFile _file;
 
-    private GgufModel(GgufFile file, LlamaConfig config, TokenizerModel tokenizer, IReadOnlyList<int> generationEos)
+    private GgufModel(GgufFile file, DecoderConfig config, TokenizerModel tokenizer, IReadOnlyList<int> generationEos)
     {
         _file = file;
         Config = config;
@@ -77,7 +77,7 @@ public sealed partial class GgufModel : IModelSource
 
     public string WeightsPath => _file.Path;
 
-    public LlamaConfig Config { get; }
+    public DecoderConfig Config { get; }
 
     public TokenizerModel Tokenizer { get; }
 
@@ -95,7 +95,7 @@ public sealed partial class GgufModel : IModelSource
                 throw new ModelFileException(path, $"general.architecture '{architecture}' is not supported (supported: llama)");
             RefuseUnknownKeys(file, architecture);
             var tokenizer = GgufTokenizerImport.Load(file);
-            var config = LlamaConfig.Parse(ConfigJson(file, tokenizer), path);
+            var config = DecoderConfig.Parse(ConfigJson(file, tokenizer), path);
             foreach (var key in new[] { "llama.attention.value_length", "llama.rope.dimension_count" })
                 if (file.Contains(key) && file.GetInt64(key) != config.HeadDim)
                     throw new ModelFileException(path, $"{key} is {file.GetInt64(key)}, not the head size {config.HeadDim}: llmc's llama rotates and attends whole heads");

@@ -10,13 +10,13 @@ namespace Llmc.Compiler.Models;
 /// The Llama family graph (LlamaForCausalLM, and MistralForCausalLM, which shares it): pre-norm decoder layers of
 /// GQA attention with rotate-half RoPE and a SwiGLU MLP, a final RMSNorm and an LM head (tied to the embedding or not).
 /// </summary>
-public static class LlamaModelBuilder
+public static class DecoderModelBuilder
 {
     public const string InvFreqWeight = "rope.inv_freq";
 
     /// <param name="context">The longest sequence the engine runs, in positions.</param>
     /// <param name="kvCache">How the KV cache is stored: f32 or kv8 (<see cref="KvCacheFormat"/>).</param>
-    public static Graph Build(LlamaConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
+    public static Graph Build(DecoderConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
     {
         var g = new GraphBuilder("llama");
         var blocks = new TransformerBlocks(g, weights, sourceName);
@@ -40,7 +40,7 @@ public static class LlamaModelBuilder
             var kCache = g.State($"k_cache.{i}", cacheType);
             var vCache = g.State($"v_cache.{i}", cacheType);
             var h = blocks.RmsNorm(x, $"{p}.input_layernorm.weight", config.RmsNormEps, $"l{i}.attn_norm");
-            var attn = blocks.Attention(h, shape, $"{p}.self_attn", positions, invFreq, paging, kCache, vCache, $"l{i}.attn");
+            var attn = blocks.Attention(h, shape with { Window = config.LayerWindows[i] }, $"{p}.self_attn", positions, invFreq, paging, kCache, vCache, $"l{i}.attn");
             x = blocks.Residual(x, attn, $"l{i}.attn_res");
             h = blocks.RmsNorm(x, $"{p}.post_attention_layernorm.weight", config.RmsNormEps, $"l{i}.mlp_norm");
             var mlp = blocks.SwiGluMlp(h, $"{p}.mlp", config.IntermediateSize, $"l{i}.mlp");

@@ -5,20 +5,23 @@ using Llmc.Runtime;
 namespace Llmc.Compiler.Frontends.HfConfig;
 
 /// <summary>
-/// The config.json of a Llama-family HuggingFace model (LlamaForCausalLM, MistralForCausalLM), with
+/// The config.json of a decoder-only Hugging Face model of one of the <see cref="DecoderFamily"/> classes, with
 /// transformers' defaults applied and everything llmc cannot build refused up front by name.
 /// </summary>
-public sealed record LlamaConfig
+public sealed record DecoderConfig
 {
     public const string FileName = "config.json";
-
-    public static IReadOnlyList<string> SupportedArchitectures { get; } = ["LlamaForCausalLM", "MistralForCausalLM"];
 
     /// <summary>The config.json this was read from (used in error messages further down the pipeline).</summary>
     public required string Path { get; init; }
 
+    public required DecoderFamily Family { get; init; }
+
     /// <summary><c>architectures[0]</c>.</summary>
-    public required string Architecture { get; init; }
+    public string Architecture => Family.ClassName;
+
+    /// <summary>Per layer, the positions its attention sees (<c>sliding_window</c> where the family applies it), or null for all.</summary>
+    public required IReadOnlyList<int?> LayerWindows { get; init; }
 
     public required int HiddenSize { get; init; }
 
@@ -59,7 +62,7 @@ public sealed record LlamaConfig
     public required JsonObject Raw { get; init; }
 
     /// <summary>Reads <c>folder/config.json</c>.</summary>
-    public static LlamaConfig Load(string folder)
+    public static DecoderConfig Load(string folder)
     {
         var path = System.IO.Path.Combine(folder, FileName);
         if (!File.Exists(path))
@@ -77,11 +80,12 @@ public sealed record LlamaConfig
     }
 
     /// <summary>Validates a config already in memory; <paramref name="path"/> is only used in messages.</summary>
-    public static LlamaConfig Parse(JsonObject json, string path)
+    public static DecoderConfig Parse(JsonObject json, string path)
     {
         var fields = new ConfigFields(path, json);
-        var architecture = ReadArchitecture(fields);
+        var family = ReadFamily(fields);
         RefuseUnsupportedFeatures(fields);
+        var layers = fields.PositiveInt("num_hidden_layers");
 
         var hidden = fields.PositiveInt("hidden_size");
         var heads = fields.PositiveInt("num_attention_heads");
@@ -92,13 +96,14 @@ public sealed record LlamaConfig
         if (headDim % 2 != 0)
             throw fields.Error("head_dim", $"must be even for rotary embeddings, got {headDim}");
 
-        return new LlamaConfig
+        return new DecoderConfig
         {
             Path = path,
-            Architecture = architecture,
+            Family = family,
+            LayerWindows = ReadLayerWindows(fields, family, layers),
             HiddenSize = hidden,
             IntermediateSize = fields.PositiveInt("intermediate_size"),
-            NumHiddenLayers = fields.PositiveInt("num_hidden_layers"),
+            NumHiddenLayers = layers,
             NumAttentionHeads = heads,
             NumKeyValueHeads = kvHeads,
             HeadDim = headDim,
@@ -118,7 +123,7 @@ public sealed record LlamaConfig
     /// <summary>RoPE inverse frequencies (head_dim / 2 of them) with this config's theta and scaling folded in.</summary>
     public float[] RopeInverseFrequencies() => RopeFrequencies.Compute(RopeTheta, HeadDim, RopeScaling);
 
-    private static string ReadArchitecture(ConfigFields fields)
+    private static DecoderFamily ReadFamily(ConfigFields fields)
     {
         if (fields.Json["architectures"] is not JsonArray { Count: > 0 } architectures
             || architectures[0] is not JsonValue first
@@ -127,9 +132,23 @@ public sealed record LlamaConfig
             throw fields.Error("architectures", "must be a list starting with the model class name");
         }
         var name = first.GetValue<string>();
-        if (!SupportedArchitectures.Contains(name))
-            throw new ModelFileException(fields.Path, $"unsupported architecture '{name}' (supported: {string.Join(", ", SupportedArchitectures)})");
-        return name;
+        return DecoderFamily.Find(name)
+            ?? throw new ModelFileException(fields.Path, $"unsupported architecture '{name}' (supported: {string.Join(", ", DecoderFamily.All.Select(f => f.ClassName))})");
+    }
+
+    /// <summary>
+    /// Each layer's window, as the family's modeling code applies <c>sliding_window</c> (a window the family has no use
+    /// for is refused rather than dropped). <c>use_sliding_window: false</c> switches it off where the family reads that key.
+    /// </summary>
+    private static int?[] ReadLayerWindows(ConfigFields fields, DecoderFamily family, int layers)
+    {
+        var window = fields.OptionalPositiveInt("sliding_window");
+        if (window is null) return new int?[layers];
+        return family.Window switch
+        {
+            SlidingWindowLayers.Every => [.. Enumerable.Repeat<int?>(window, layers)],
+            _ => throw fields.Error("sliding_window", $"is {window}, but {family.ClassName} has no sliding-window attention"),
+        };
     }
 
     private static void RefuseUnsupportedFeatures(ConfigFields fields)
@@ -141,11 +160,6 @@ public sealed record LlamaConfig
         }
         if (fields.OptionalString("hidden_act") is { } activation && activation != "silu")
             throw fields.Error("hidden_act", $"is '{activation}', but llmc's Llama MLP is SwiGLU (silu)");
-        // Sliding-window attention is not implemented yet: a window shorter than the positions the model takes would
-        // change its output on long prompts, so such a config is refused rather than built with full attention.
-        if (fields.OptionalPositiveInt("sliding_window") is { } window && fields.Bool("use_sliding_window", defaultValue: true)
-            && window < fields.PositiveInt("max_position_embeddings"))
-            throw fields.Error("sliding_window", $"is {window}, shorter than max_position_embeddings; llmc has no sliding-window attention yet");
     }
 
     private static int DefaultHeadDim(ConfigFields fields, int hidden, int heads) =>

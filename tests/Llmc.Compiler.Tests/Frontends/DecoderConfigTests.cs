@@ -5,7 +5,7 @@ using Llmc.Tests;
 
 namespace Llmc.Compiler.Tests.Frontends;
 
-public sealed class LlamaConfigTests : IDisposable
+public sealed class DecoderConfigTests : IDisposable
 {
     private readonly TempFolder _temp = new();
 
@@ -14,7 +14,7 @@ public sealed class LlamaConfigTests : IDisposable
     [Fact]
     public void Stories260k()
     {
-        var config = LlamaConfig.Load(TestPaths.Model("stories260k-hf"));
+        var config = DecoderConfig.Load(TestPaths.Model("stories260k-hf"));
         Assert.Equal("LlamaForCausalLM", config.Architecture);
         Assert.Equal(64, config.HiddenSize);
         Assert.Equal(172, config.IntermediateSize);
@@ -37,7 +37,7 @@ public sealed class LlamaConfigTests : IDisposable
     [Fact]
     public void SmolLm2()
     {
-        var config = LlamaConfig.Load(TestPaths.Model("smollm2-135m-instruct-tokenizer"));
+        var config = DecoderConfig.Load(TestPaths.Model("smollm2-135m-instruct-tokenizer"));
         Assert.Equal(576, config.HiddenSize);
         Assert.Equal(1536, config.IntermediateSize);
         Assert.Equal(30, config.NumHiddenLayers);
@@ -66,28 +66,28 @@ public sealed class LlamaConfigTests : IDisposable
     }
 
     [Fact]
-    public void MistralWhoseWindowCoversEveryPositionAndSeveralEosIds()
+    public void Mistral_applies_its_sliding_window_to_every_layer_and_takes_several_eos_ids()
     {
         var json = MinimalConfig();
         json["architectures"] = new JsonArray("MistralForCausalLM");
-        json["sliding_window"] = 256;
+        json["sliding_window"] = 128;
         json["eos_token_id"] = new JsonArray(2, 32000);
         json["head_dim"] = null;
         var config = Load(json);
         Assert.Equal("MistralForCausalLM", config.Architecture);
         Assert.Equal([2, 32000], config.EosTokenIds);
         Assert.Equal(16, config.HeadDim);
+        Assert.Equal(Enumerable.Repeat<int?>(128, config.NumHiddenLayers), config.LayerWindows);
+        json["sliding_window"] = null;
+        Assert.All(Load(json).LayerWindows, Assert.Null);
     }
 
     [Fact]
-    public void A_sliding_window_shorter_than_the_positions_is_refused_by_name()
+    public void A_sliding_window_on_a_family_without_one_is_refused_by_name()
     {
         var json = MinimalConfig();
         json["sliding_window"] = 128;
-        Assert.Equal("field 'sliding_window' is 128, shorter than max_position_embeddings; llmc has no sliding-window attention yet", Refusal(json));
-        // Qwen2-style configs carry a window they do not use.
-        json["use_sliding_window"] = false;
-        Assert.Equal(256, Load(json).MaxPositionEmbeddings);
+        Assert.Equal("field 'sliding_window' is 128, but LlamaForCausalLM has no sliding-window attention", Refusal(json));
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class LlamaConfigTests : IDisposable
     [Fact]
     public void MissingConfigJson()
     {
-        var error = Assert.Throws<ModelFileException>(() => LlamaConfig.Load(_temp.Path));
+        var error = Assert.Throws<ModelFileException>(() => DecoderConfig.Load(_temp.Path));
         Assert.Equal(Path.Combine(_temp.Path, "config.json"), error.Path);
         Assert.Equal("not found: a HuggingFace model folder needs config.json", error.Problem);
     }
@@ -149,7 +149,7 @@ public sealed class LlamaConfigTests : IDisposable
     [Fact]
     public void UnscaledFrequencies()
     {
-        var inverse = LlamaConfig.Load(TestPaths.Model("stories260k-hf")).RopeInverseFrequencies();
+        var inverse = DecoderConfig.Load(TestPaths.Model("stories260k-hf")).RopeInverseFrequencies();
         Assert.Equal(4, inverse.Length);
         Assert.Equal(1f, inverse[0]);
         Assert.Equal(0.1f, inverse[1], 1e-7f);
@@ -218,10 +218,10 @@ public sealed class LlamaConfigTests : IDisposable
         ["rms_norm_eps"] = 1e-6,
     };
 
-    private LlamaConfig Load(JsonObject json)
+    private DecoderConfig Load(JsonObject json)
     {
         File.WriteAllText(_temp.File("config.json"), json.ToJsonString());
-        return LlamaConfig.Load(_temp.Path);
+        return DecoderConfig.Load(_temp.Path);
     }
 
     private string Refusal(JsonObject json)
