@@ -250,6 +250,11 @@ public static class ConformanceCases
             types.Add(new TensorType(DType.F32, Dim.Seq, n));
             data.Add(Floats(random, [rows, n], 1));
         }
+        if (op.Epilogue == LinearEpilogue.Bias)
+        {
+            types.Add(new TensorType(DType.F32, n));
+            data.Add(Floats(random, [n], 1));
+        }
         return Single(name, op.Name, [.. types], attrs, [.. data], rows);
     }
 

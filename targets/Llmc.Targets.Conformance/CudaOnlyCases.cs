@@ -58,6 +58,11 @@ public static class CudaOnlyCases
             types.Add(new TensorType(DType.F32, Dim.Seq, n));
             data.Add(Floats([rows, n], 1));
         }
+        if (epilogue == LinearEpilogue.Bias)
+        {
+            types.Add(new TensorType(DType.F32, n));
+            data.Add(Floats([n], 1));
+        }
         var instance = new KernelInstance(op.Name, types, op.InferType(types, attrs), attrs);
         return new ConformanceCase(name, instance, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })], Tolerance);
     }

@@ -34,6 +34,10 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx512", "mistral", "")]
     [CpuTarget("cpu-avx2", "mistral", "model-f32.gguf")]
     [CpuTarget("cpu-avx512", "mistral", "model-f32.gguf")]
+    [CpuTarget("cpu-avx2", "qwen2", "")]
+    [CpuTarget("cpu-avx512", "qwen2", "")]
+    [CpuTarget("cpu-avx2", "qwen2", "model-f32.gguf")]
+    [CpuTarget("cpu-avx512", "qwen2", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_the_cpu(string target, string arch, string file) => AssertGolden(arch, target, file);
 
     [VulkanTheory]
@@ -41,7 +45,31 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("llama3", "model-f32.gguf")]
     [InlineData("mistral", "")]
     [InlineData("mistral", "model-f32.gguf")]
+    [InlineData("qwen2", "")]
+    [InlineData("qwen2", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_vulkan(string arch, string file) => AssertGolden(arch, VulkanExecutor.Target, file);
+
+    /// <summary>
+    /// A bias or a window must not switch a fusion off: every architecture runs the fused plan of five kernels per
+    /// layer (its Q/K/V projection, with the norm before it, and biases where it has them, in one launch), then
+    /// embedding, row gather and head, as Llama does.
+    /// </summary>
+    [Theory]
+    [InlineData("llama3", "rms_norm_linear", 3)]
+    [InlineData("mistral", "rms_norm_linear", 3)]
+    [InlineData("qwen2", "rms_norm_linear_bias", 2)]
+    public void Every_architecture_keeps_the_fused_plan(string arch, string qkvTemplate, int qkvLaunches)
+    {
+        var path = Path.Combine(_dir, $"{arch}-fused.llmc");
+        EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", arch), Target = "cpu-avx2", Output = path });
+        using var engine = Engine.Load(path);
+        var layers = engine.Manifest.Model.Config["num_hidden_layers"]!.GetValue<int>();
+        Assert.Equal(5 * layers + 3, engine.Manifest.Plan.Steps.Count);
+        var templates = engine.Manifest.Plan.Steps.Select(s => engine.Manifest.Kernels.Single(k => k.Name == s.Kernel).Template).ToList();
+        Assert.Equal(layers, templates.Count(t => t == "attention_rope"));
+        // Both layers' Q/K/V projections, and the LM head after the final norm where it is the same kind of launch.
+        Assert.Equal(qkvLaunches, templates.Count(t => t == qkvTemplate));
+    }
 
     [Fact]
     public void Mistral_attends_within_its_sliding_window_on_every_layer()
@@ -102,16 +130,17 @@ public sealed class ArchGoldenTests : IDisposable
     {
         var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions
         {
-            Source = TestPaths.Model("arch-goldens", "qwen2", "model-f32.gguf"),
+            Source = TestPaths.Model("arch-goldens", "gemma2", "model-f32.gguf"),
             Target = "cpu-avx2",
-            Output = Path.Combine(_dir, "qwen2.llmc"),
+            Output = Path.Combine(_dir, "gemma2.llmc"),
         }));
-        Assert.Contains("general.architecture 'qwen2' is not supported (supported: llama)", error.Message);
+        Assert.Contains("general.architecture 'gemma2' is not supported (supported: llama, qwen2)", error.Message);
     }
 
     [Theory]
     [InlineData("llama3")]
     [InlineData("mistral")]
+    [InlineData("qwen2")]
     public void The_architecture_compiles_for_cuda_without_a_gpu(string arch)
     {
         var engine = Path.Combine(_dir, $"{arch}-cuda.llmc");

@@ -7,8 +7,9 @@ using Llmc.Runtime.Plan;
 namespace Llmc.Compiler.Models;
 
 /// <summary>
-/// The Llama family graph (LlamaForCausalLM, and MistralForCausalLM, which shares it): pre-norm decoder layers of
-/// GQA attention with rotate-half RoPE and a SwiGLU MLP, a final RMSNorm and an LM head (tied to the embedding or not).
+/// The decoder graph of every <see cref="DecoderFamily"/>: pre-norm layers of GQA attention with rotate-half RoPE
+/// (sliding-window where the config says so per layer, with q/k/v biases where the family has them) and a SwiGLU MLP,
+/// a final RMSNorm and an LM head (tied to the embedding or not).
 /// </summary>
 public static class DecoderModelBuilder
 {
@@ -30,7 +31,7 @@ public static class DecoderModelBuilder
 
         weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies()));
         var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
-        var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
+        var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, QkvBias: config.Family.QkvBias);
         var cacheType = KvCacheFormat.PoolType(kvCache, config.NumKeyValueHeads, config.HeadDim);
 
         var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens);

@@ -36,12 +36,19 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
     public Value Linear(Value x, string weight, int outFeatures, string name) =>
         graph.Op("linear", [x, Weight(weight, outFeatures, x.Type[1].Size)], name: name);
 
+    /// <summary>A linear plus a bias per output feature, in one op (<c>linear_bias</c>).</summary>
+    public Value LinearWithBias(Value x, string weight, string bias, int outFeatures, string name) =>
+        graph.Op("linear_bias", [x, Weight(weight, outFeatures, x.Type[1].Size), Weight(bias, outFeatures)], name: name);
+
     /// <summary>Self-attention with grouped-query heads and rotary positions; returns the output projection.</summary>
     public Value Attention(Value x, AttentionShape shape, string prefix, Value positions, Value invFreq, KvPaging paging, Value kCache, Value vCache, string name)
     {
-        var q = Linear(x, $"{prefix}.q_proj.weight", shape.Heads * shape.HeadDim, $"{name}.q");
-        var k = Linear(x, $"{prefix}.k_proj.weight", shape.KvHeads * shape.HeadDim, $"{name}.k");
-        var v = Linear(x, $"{prefix}.v_proj.weight", shape.KvHeads * shape.HeadDim, $"{name}.v");
+        Value Projection(string part, int heads) => shape.QkvBias
+            ? LinearWithBias(x, $"{prefix}.{part}_proj.weight", $"{prefix}.{part}_proj.bias", heads * shape.HeadDim, $"{name}.{part}")
+            : Linear(x, $"{prefix}.{part}_proj.weight", heads * shape.HeadDim, $"{name}.{part}");
+        var q = Projection("q", shape.Heads);
+        var k = Projection("k", shape.KvHeads);
+        var v = Projection("v", shape.KvHeads);
         var rope = new Attributes().Set("head_dim", shape.HeadDim);
         q = graph.Op("rope", [q, positions, invFreq], rope, $"{name}.q_rope");
         k = graph.Op("rope", [k, positions, invFreq], rope, $"{name}.k_rope");
@@ -72,5 +79,8 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
 /// <summary>The step inputs every attention layer reads its sequences' KV blocks through, and the longest sequence.</summary>
 public sealed record KvPaging(Value BlockTables, Value RowBlocks, int Context);
 
-/// <summary>Head layout of one attention block, and the positions a query sees (null: its whole sequence).</summary>
-public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim, int? Window = null);
+/// <summary>
+/// Head layout of one attention block, the positions a query sees (null: its whole sequence) and whether the q, k and
+/// v projections have biases.
+/// </summary>
+public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim, int? Window = null, bool QkvBias = false);

@@ -38,7 +38,7 @@ public static class RandomModelWriter
         progress?.Report("writing the tokenizer");
         WriteTokenizer(options, config);
 
-        var weights = LlamaWeightLayout.For(config).ToDictionary(w => w.Name, StringComparer.Ordinal);
+        var weights = DecoderWeightLayout.For(config).ToDictionary(w => w.Name, StringComparer.Ordinal);
         var entries = weights.Values.Select(w => new SafetensorsEntry(w.Name, options.DType, w.Shape)).ToList();
         var shards = Shard(entries, options.MaxShardBytes);
         for (var s = 0; s < shards.Count; s++)

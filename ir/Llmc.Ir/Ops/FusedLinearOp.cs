@@ -18,6 +18,12 @@ public enum LinearEpilogue
     Residual,
 
     /// <summary>
+    /// <c>y + bias</c>, a bias vector of one value per output column (<c>bias[N]</c>): the q/k/v projections of Qwen2.
+    /// Builders emit <c>linear_bias</c> directly, since it is the linear itself; its reference is the product, then the add.
+    /// </summary>
+    Bias,
+
+    /// <summary>
     /// The weight holds gate and up rows interleaved (row 2f is gate f, row 2f + 1 is up f);
     /// the result is <c>mul(silu(gate), up)</c>, half as wide as the product.
     /// </summary>
@@ -25,8 +31,8 @@ public enum LinearEpilogue
 }
 
 /// <summary>
-/// The fused linear family: <c>linear(x, w)</c> with an optional RMSNorm prologue and a residual or SwiGLU epilogue,
-/// one kernel launch instead of two or three. Operands are <c>(x, w, [norm_weight], [residual])</c>: the matrix is
+/// The fused linear family: <c>linear(x, w)</c> with an optional RMSNorm prologue and a residual, bias or SwiGLU
+/// epilogue, one kernel launch instead of two or three. Operands are <c>(x, w, [norm_weight], [residual | bias])</c>: the matrix is
 /// always operand 1, as in <c>linear</c>, so weight quantization treats every member alike. The reference is the
 /// composition of the unfused ops' references, so a fused kernel is checked against exactly what it replaces.
 /// </summary>
@@ -37,9 +43,11 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
     [
         new(LinearPrologue.None, LinearEpilogue.Residual),
         new(LinearPrologue.None, LinearEpilogue.SwiGlu),
+        new(LinearPrologue.None, LinearEpilogue.Bias),
         new(LinearPrologue.RmsNorm, LinearEpilogue.None),
         new(LinearPrologue.RmsNorm, LinearEpilogue.Residual),
         new(LinearPrologue.RmsNorm, LinearEpilogue.SwiGlu),
+        new(LinearPrologue.RmsNorm, LinearEpilogue.Bias),
     ];
 
     public const int WeightOperand = 1;
@@ -50,13 +58,16 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
 
     public override string Name => NameOf(prologue, epilogue);
 
-    public override int Arity => 2 + (prologue == LinearPrologue.RmsNorm ? 1 : 0) + (epilogue == LinearEpilogue.Residual ? 1 : 0);
+    public override int Arity => 2 + (prologue == LinearPrologue.RmsNorm ? 1 : 0) + (epilogue is LinearEpilogue.Residual or LinearEpilogue.Bias ? 1 : 0);
 
     /// <summary>Operand index of the norm weight (with the RMSNorm prologue).</summary>
     public int NormOperand => 2;
 
-    /// <summary>Operand index of the residual (with the residual epilogue).</summary>
-    public int ResidualOperand => prologue == LinearPrologue.RmsNorm ? 3 : 2;
+    /// <summary>Operand index of the residual or the bias (with those epilogues): the one after x, w and the norm weight.</summary>
+    public int EpilogueOperand => EpilogueOperandOf(prologue);
+
+    /// <summary><see cref="EpilogueOperand"/> of a linear-family op with <paramref name="prologue"/>.</summary>
+    public static int EpilogueOperandOf(LinearPrologue prologue) => prologue == LinearPrologue.RmsNorm ? 3 : 2;
 
     /// <summary><c>linear</c>, <c>rms_norm_linear</c>, <c>linear_swiglu</c>, <c>rms_norm_linear_residual</c>, ...</summary>
     public static string NameOf(LinearPrologue prologue, LinearEpilogue epilogue) =>
@@ -64,6 +75,7 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
         {
             LinearEpilogue.Residual => "_residual",
             LinearEpilogue.SwiGlu => "_swiglu",
+            LinearEpilogue.Bias => "_bias",
             _ => "",
         };
 
@@ -82,7 +94,13 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
         switch (epilogue)
         {
             case LinearEpilogue.Residual:
-                return OpRegistry.Get<AddOp>().InferType([y, inputs[ResidualOperand]], attrs);
+                return OpRegistry.Get<AddOp>().InferType([y, inputs[EpilogueOperand]], attrs);
+            case LinearEpilogue.Bias:
+                var bias = inputs[EpilogueOperand];
+                RequireRank(bias, 1, "bias");
+                RequireDType(bias, DType.F32, "bias");
+                RequireSameDim(bias[0], y[1], "bias length and w rows");
+                return y;
             case LinearEpilogue.SwiGlu:
                 Require(!y[1].IsSymbolic && y[1].Size % 2 == 0, $"w must have an even number of rows (gate and up interleaved), got {inputs[WeightOperand]}");
                 return new TensorType(DType.F32, y[0], new Dim(y[1].Size / 2));
@@ -110,7 +128,13 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
         linear.Evaluate(attrs, [x, inputs[WeightOperand]], product);
         if (epilogue == LinearEpilogue.Residual)
         {
-            OpRegistry.Get<AddOp>().Evaluate(attrs, [product, inputs[ResidualOperand]], output);
+            OpRegistry.Get<AddOp>().Evaluate(attrs, [product, inputs[EpilogueOperand]], output);
+            return;
+        }
+        if (epilogue == LinearEpilogue.Bias)
+        {
+            var (bias, columns) = (inputs[EpilogueOperand].Floats, product.Dim(1));
+            for (var i = 0; i < product.Floats.Length; i++) output.Floats[i] = product.Floats[i] + bias[i % columns];
             return;
         }
         var (gate, up) = Deinterleave(product);

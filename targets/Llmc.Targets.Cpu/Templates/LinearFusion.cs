@@ -6,7 +6,7 @@ namespace Llmc.Targets.Cpu.Templates;
 
 /// <summary>
 /// The hook points through which the linear templates (float and quantized) render a fused linear
-/// (<see cref="FusedLinearOp"/>): the RMSNorm prologue and the residual or SwiGLU epilogue. The templates keep their
+/// (<see cref="FusedLinearOp"/>): the RMSNorm prologue and the residual, bias or SwiGLU epilogue. The templates keep their
 /// loops; a fusion adds operands, changes what a row of x means and how a product is stored.
 /// <para>RMSNorm prologue, rendered by <see cref="RmsNormRendering"/> with the unfused kernel's arithmetic. The float
 /// path computes 1/rms of every row once per task (O(rows·K), against its share of the O(rows·N·K) product), multiplies
@@ -32,7 +32,8 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
             kernel.Operand("norm", op!.NormOperand);
             kernel.Writer.Line($"const double Eps = {kernel.Instance.Attrs.GetDouble("eps").ToString("R", CultureInfo.InvariantCulture)};");
         }
-        if (epilogue == LinearEpilogue.Residual) kernel.Operand("residual", op!.ResidualOperand);
+        if (epilogue == LinearEpilogue.Residual) kernel.Operand("residual", op!.EpilogueOperand);
+        if (epilogue == LinearEpilogue.Bias) kernel.Operand("bias", op!.EpilogueOperand);
         if (epilogue == LinearEpilogue.SwiGlu) kernel.Writer.Line("const int Half = N / 2;");
     }
 
@@ -42,7 +43,8 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
 
     /// <summary>
     /// Statements storing products <paramref name="values"/> (columns column .. column + ColumnMultiple - 1 of a
-    /// row) through y, both relative to the pointers in scope; <paramref name="rowScale"/> multiplies them first.
+    /// row) through y, both relative to the pointers in scope (the bias pointer is offset by columns like y, the
+    /// residual by rows and columns); <paramref name="rowScale"/> multiplies them first.
     /// </summary>
     public void Store(SourceWriter w, string row, string column, IReadOnlyList<string> values, string? rowScale)
     {
@@ -52,6 +54,9 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         {
             case LinearEpilogue.Residual:
                 w.Line($"y[{at}] = {scaled[0]} + residual[{at}];");
+                break;
+            case LinearEpilogue.Bias:
+                w.Line($"y[{at}] = {scaled[0]} + bias[{column}];");
                 break;
             case LinearEpilogue.SwiGlu:
                 using (w.Block(""))
@@ -86,6 +91,7 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
             yield return ("float* inverseRms", "inverseRms + r");
         }
         if (epilogue == LinearEpilogue.Residual) yield return ("float* residual", "residual + (long)r * N + c");
+        if (epilogue == LinearEpilogue.Bias) yield return ("float* bias", "bias + c");
     }
 
     /// <summary>Declares what a k step of a tile needs before it loads x (the norm weight at k).</summary>

@@ -7,7 +7,7 @@ namespace Llmc.Targets.Gpu.Templates;
 /// <summary>
 /// The prologue and epilogue of a linear-family kernel (<see cref="FusedLinearOp"/>): an RMSNorm of each activation
 /// row, computed by the workgroup before the product and applied as each activation is read; and what is stored per
-/// output column: the product, the product plus the residual, or silu(gate)·up of an interleaved gate/up pair of
+/// output column: the product, the product plus the residual or the column's bias, or silu(gate)·up of an interleaved gate/up pair of
 /// weight rows. Plain <c>linear</c> is the fusion with neither. Accumulators are <c>acc[m * J + j]</c> for tile row m
 /// and weight row j of the column (J = <see cref="Rows"/>.Count).
 /// </summary>
@@ -27,7 +27,7 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
 
     private const int NormOperand = 2;
 
-    private int ResidualOperand => Prologue == LinearPrologue.RmsNorm ? 3 : 2;
+    private int EpilogueOperand => FusedLinearOp.EpilogueOperandOf(Prologue);
 
     /// <summary>Declares the accumulators, zeroed; with the RMSNorm prologue, also <c>norm[m]</c>, each tile row's 1/rms.</summary>
     public void RenderPrologue(GpuKernelSource kernel, MatVecLayout layout)
@@ -76,7 +76,7 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
 
     /// <summary>
     /// The statement storing y[<paramref name="row"/>, <paramref name="column"/>] (N columns) from the column's
-    /// products, one per weight row of <see cref="Rows"/>: the product, the product plus the residual, or
+    /// products, one per weight row of <see cref="Rows"/>: the product, the product plus the residual or the bias, or
     /// silu(gate)·up, with the elementwise ops' own formulas. Products are repeated, so pass names.
     /// </summary>
     public string Store(GpuKernelSource kernel, string row, string column, IReadOnlyList<string> products)
@@ -86,7 +86,8 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
         var f = ElementwiseTemplate.Formulas;
         var value = Epilogue switch
         {
-            LinearEpilogue.Residual => f["add"](d, products[0], kernel.Load(ResidualOperand, at)),
+            LinearEpilogue.Residual => f["add"](d, products[0], kernel.Load(EpilogueOperand, at)),
+            LinearEpilogue.Bias => f["add"](d, products[0], kernel.Load(EpilogueOperand, column)),
             LinearEpilogue.SwiGlu => f["mul"](d, $"({f["silu"](d, products[0], products[0])})", products[1]),
             _ => products[0],
         };

@@ -91,11 +91,39 @@ public sealed class DecoderConfigTests : IDisposable
     }
 
     [Fact]
+    public void Qwen2_attends_through_its_window_only_with_use_sliding_window_and_from_max_window_layers_on()
+    {
+        var json = MinimalConfig();
+        json["architectures"] = new JsonArray("Qwen2ForCausalLM");
+        json["num_hidden_layers"] = 4;
+        json["sliding_window"] = 32;
+        json["max_window_layers"] = 2;
+        Assert.Equal([null, null, null, null], Load(json).LayerWindows);
+        json["use_sliding_window"] = true;
+        Assert.Equal([null, null, 32, 32], Load(json).LayerWindows);
+        json["layer_types"] = new JsonArray("sliding_attention", "full_attention", "sliding_attention", "full_attention");
+        Assert.Equal([32, null, 32, null], Load(json).LayerWindows);
+        json["layer_types"] = new JsonArray("sliding_attention");
+        Assert.Equal("field 'layer_types' must list 4 of \"sliding_attention\" and \"full_attention\"", Refusal(json));
+        json.Remove("layer_types");
+        json["sliding_window"] = null;
+        Assert.Equal("field 'sliding_window' is missing, but layers attend through a sliding window", Refusal(json));
+    }
+
+    [Fact]
+    public void A_window_key_the_family_does_not_read_is_refused_by_name()
+    {
+        var json = MinimalConfig();
+        json["use_sliding_window"] = false;
+        Assert.Equal("field 'use_sliding_window' is set, but LlamaForCausalLM does not read it", Refusal(json));
+    }
+
+    [Fact]
     public void UnknownArchitecture()
     {
         var json = MinimalConfig();
         json["architectures"] = new JsonArray("Qwen3MoeForCausalLM");
-        Assert.Equal("unsupported architecture 'Qwen3MoeForCausalLM' (supported: LlamaForCausalLM, MistralForCausalLM)", Refusal(json));
+        Assert.Equal("unsupported architecture 'Qwen3MoeForCausalLM' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)", Refusal(json));
     }
 
     [Fact]

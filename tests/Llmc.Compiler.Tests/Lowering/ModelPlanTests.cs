@@ -36,7 +36,7 @@ public sealed class ModelPlanTests(ITestOutputHelper output)
         var path = Path.Combine(TestPaths.RepoRoot, "tools/configs/llama-3.2-1b.json");
         var config = DecoderConfig.Parse(JsonNode.Parse(File.ReadAllText(path))!.AsObject(), path);
         var weights = new WeightStore();
-        foreach (var w in LlamaWeightLayout.For(config))
+        foreach (var w in DecoderWeightLayout.For(config))
             weights.Add(w.Name, new ShapeOnlyWeight(new TensorType(DType.F32, w.Shape.Select(d => new Dim((int)d)).ToArray())));
         var graph = DecoderModelBuilder.Build(config, weights, context: 512, path);
         AssertPlannedArena(Lower(graph, weights), "Llama-3.2-1B");

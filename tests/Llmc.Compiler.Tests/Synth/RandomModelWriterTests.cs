@@ -23,13 +23,25 @@ public sealed class RandomModelWriterTests : IDisposable
 
         using var model = SafetensorsModel.Open(folder);
         var config = DecoderConfig.Load(folder);
-        Assert.Equal(LlamaWeightLayout.For(config).Select(w => w.Name).Order(), model.Tensors.Keys.Order());
+        Assert.Equal(DecoderWeightLayout.For(config).Select(w => w.Name).Order(), model.Tensors.Keys.Order());
         Assert.All(model.Tensors["model.layers.1.post_attention_layernorm.weight"].ToFloat32(), v => Assert.Equal(1f, v));
         var values = model.Tensors["model.layers.0.mlp.gate_proj.weight"].ToFloat32();
         var mean = values.Average(v => (double)v);
         var std = Math.Sqrt(values.Average(v => (v - mean) * (v - mean)));
         Assert.InRange(mean, -0.002, 0.002);
         Assert.InRange(std, 0.0196, 0.0204);
+    }
+
+    /// <summary>The layout synth writes is the tensor list of a real checkpoint of each family (the arch goldens).</summary>
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("mistral")]
+    [InlineData("qwen2")]
+    public void The_layout_of_each_family_is_the_tensors_of_its_golden_checkpoint(string arch)
+    {
+        var folder = TestPaths.Model("arch-goldens", arch);
+        using var golden = SafetensorsModel.Open(folder);
+        Assert.Equal(golden.Tensors.Keys.Order(), DecoderWeightLayout.For(DecoderConfig.Load(folder)).Select(w => w.Name).Order());
     }
 
     [Fact]

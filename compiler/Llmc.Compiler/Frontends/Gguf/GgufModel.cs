@@ -8,8 +8,9 @@ using Llmc.Runtime.Tokenization;
 namespace Llmc.Compiler.Frontends.Gguf;
 
 /// <summary>
-/// A GGUF file opened for building, in Hugging Face terms: the <c>llama.*</c> metadata becomes the config.json it was
-/// converted from (and goes through the same checks), tensors get their Hugging Face names and layouts back
+/// A GGUF file opened for building, in Hugging Face terms: <c>general.architecture</c> names the
+/// <see cref="DecoderFamily"/>, its <c>&lt;arch&gt;.*</c> metadata becomes the config.json it was converted from (and goes
+/// through the same checks), tensors get their Hugging Face names and layouts back
 /// (<see cref="GgufWeight"/>), the tokenizer and chat template come from <c>tokenizer.*</c>, and <c>rope_freqs.weight</c>
 /// (Llama 3.1+ scaling) divides the RoPE frequencies. A key or tensor llmc does not use is refused by name, never
 /// dropped; only <c>general.*</c> metadata (name, author, licence, file type) is descriptive.
@@ -18,8 +19,8 @@ public sealed partial class GgufModel : IModelSource
 {
     private const string RopeFactorsTensor = "rope_freqs.weight";
 
-    // What each llama.* key means for the config; a key not here is refused.
-    private static readonly Dictionary<string, string> LlamaKeys = new(StringComparer.Ordinal)
+    // What each <arch>.* key means for the config; a key not here is refused.
+    private static readonly Dictionary<string, string> ArchitectureKeys = new(StringComparer.Ordinal)
     {
         ["context_length"] = "max_position_embeddings",
         ["embedding_length"] = "hidden_size",
@@ -49,7 +50,7 @@ public sealed partial class GgufModel : IModelSource
         "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id", "tokenizer.chat_template",
     ];
 
-    // GGUF block tensors and the Hugging Face names of the llama layers they were converted from.
+    // GGUF block tensors and the Hugging Face names of the layers they were converted from (weights and biases alike).
     private static readonly Dictionary<string, string> BlockTensors = new(StringComparer.Ordinal)
     {
         ["attn_norm"] = "input_layernorm",
@@ -91,18 +92,18 @@ public sealed partial class GgufModel : IModelSource
         try
         {
             var architecture = file.GetString("general.architecture");
-            if (architecture != "llama")
-                throw new ModelFileException(path, $"general.architecture '{architecture}' is not supported (supported: llama)");
+            var family = DecoderFamily.FromGguf(architecture) ?? throw new ModelFileException(path,
+                $"general.architecture '{architecture}' is not supported (supported: {string.Join(", ", DecoderFamily.All.Select(f => f.GgufArchitecture).Distinct())})");
             RefuseUnknownKeys(file, architecture);
             var tokenizer = GgufTokenizerImport.Load(file);
-            var config = DecoderConfig.Parse(ConfigJson(file, tokenizer), path);
-            foreach (var key in new[] { "llama.attention.value_length", "llama.rope.dimension_count" })
+            var config = DecoderConfig.Parse(ConfigJson(file, family, tokenizer), path);
+            foreach (var key in new[] { $"{architecture}.attention.value_length", $"{architecture}.rope.dimension_count" })
                 if (file.Contains(key) && file.GetInt64(key) != config.HeadDim)
-                    throw new ModelFileException(path, $"{key} is {file.GetInt64(key)}, not the head size {config.HeadDim}: llmc's llama rotates and attends whole heads");
+                    throw new ModelFileException(path, $"{key} is {file.GetInt64(key)}, not the head size {config.HeadDim}: llmc rotates and attends whole heads");
             if (file.TryGetTensor(RopeFactorsTensor, out var factors))
             {
                 if (config.RopeScaling is not null)
-                    throw new ModelFileException(path, $"has both llama.rope.scaling.type and {RopeFactorsTensor}; llmc takes one RoPE scaling");
+                    throw new ModelFileException(path, $"has both {architecture}.rope.scaling.type and {RopeFactorsTensor}; llmc takes one RoPE scaling");
                 config = config with { RopeScaling = new FrequencyFactorsRopeScaling(new GgufWeight(file, factors).ReadFloat32()) };
             }
             int[] endOfTurn = [.. new[] { "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" }.Where(file.Contains).Select(k => (int)file.GetInt64(k))];
@@ -134,18 +135,19 @@ public sealed partial class GgufModel : IModelSource
         foreach (var key in file.Metadata.Keys)
         {
             if (key.StartsWith("general.", StringComparison.Ordinal) || TokenizerKeys.Contains(key)) continue;
-            if (key.StartsWith(architecture + ".", StringComparison.Ordinal) && LlamaKeys.ContainsKey(key[(architecture.Length + 1)..])) continue;
+            if (key.StartsWith(architecture + ".", StringComparison.Ordinal) && ArchitectureKeys.ContainsKey(key[(architecture.Length + 1)..])) continue;
             throw new ModelFileException(file.Path, $"metadata key '{key}' is not supported by llmc's {architecture} import");
         }
     }
 
-    /// <summary>The config.json a Hugging Face llama with this metadata has.</summary>
-    private static JsonObject ConfigJson(GgufFile file, TokenizerModel tokenizer)
+    /// <summary>The config.json a Hugging Face model of <paramref name="family"/> with this metadata has.</summary>
+    private static JsonObject ConfigJson(GgufFile file, DecoderFamily family, TokenizerModel tokenizer)
     {
-        var json = new JsonObject { ["architectures"] = new JsonArray("LlamaForCausalLM"), ["hidden_act"] = "silu" };
-        foreach (var (key, field) in LlamaKeys.Where(k => k.Value.Length > 0))
+        var architecture = family.GgufArchitecture;
+        var json = new JsonObject { ["architectures"] = new JsonArray(family.ClassName), ["hidden_act"] = "silu" };
+        foreach (var (key, field) in ArchitectureKeys.Where(k => k.Value.Length > 0))
         {
-            var name = "llama." + key;
+            var name = $"{architecture}.{key}";
             if (!file.Contains(name)) continue;
             json[field] = field is "rms_norm_eps" or "rope_theta" ? JsonValue.Create(file.GetFloat64(name)) : JsonValue.Create(checked((int)file.GetInt64(name)));
         }
@@ -154,11 +156,11 @@ public sealed partial class GgufModel : IModelSource
         if (tokenizer.BosId is { } bos) json["bos_token_id"] = bos;
         if (tokenizer.EosId is { } eos) json["eos_token_id"] = eos;
 
-        json["rope_scaling"] = file.GetString("llama.rope.scaling.type", "none") switch
+        json["rope_scaling"] = file.GetString($"{architecture}.rope.scaling.type", "none") switch
         {
             "none" => null,
-            "linear" => new JsonObject { ["rope_type"] = "linear", ["factor"] = file.GetFloat64("llama.rope.scaling.factor") },
-            var other => throw new ModelFileException(file.Path, $"llama.rope.scaling.type '{other}' is not supported (none, linear, or rope_freqs.weight)"),
+            "linear" => new JsonObject { ["rope_type"] = "linear", ["factor"] = file.GetFloat64($"{architecture}.rope.scaling.factor") },
+            var other => throw new ModelFileException(file.Path, $"{architecture}.rope.scaling.type '{other}' is not supported (none, linear, or rope_freqs.weight)"),
         };
         return json;
     }
@@ -167,10 +169,13 @@ public sealed partial class GgufModel : IModelSource
     {
         foreach (var tensor in _file.Tensors)
             if (tensor.Name != RopeFactorsTensor && HfName(tensor.Name) is null)
-                throw new ModelFileException(_file.Path, $"tensor '{tensor.Name}' is not part of llmc's llama model");
+                throw new ModelFileException(_file.Path, $"tensor '{tensor.Name}' is not part of llmc's {Config.Family.GgufArchitecture} model");
     }
 
-    /// <summary>The Hugging Face name of a GGUF tensor and, for q and k projections, the heads whose rows to reorder; null when llama has none.</summary>
+    /// <summary>
+    /// The Hugging Face name of a GGUF tensor and, for q and k projections of a family whose converter permutes them,
+    /// the heads whose rows to reorder; null when the family has no such tensor.
+    /// </summary>
     private (string Name, int? RopeHeads)? HfName(string gguf)
     {
         switch (gguf)
@@ -183,15 +188,17 @@ public sealed partial class GgufModel : IModelSource
         if (!block.Success || !BlockTensors.TryGetValue(block.Groups[2].Value, out var part)) return null;
         var layer = int.Parse(block.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         if (layer >= Config.NumHiddenLayers) return null;
-        int? heads = block.Groups[2].Value switch
+        var kind = block.Groups[3].Value;
+        if (kind == "bias" && !(Config.Family.QkvBias && block.Groups[2].Value is "attn_q" or "attn_k" or "attn_v")) return null;
+        int? heads = Config.Family.GgufPermutesQk ? block.Groups[2].Value switch
         {
             "attn_q" => Config.NumAttentionHeads,
             "attn_k" => Config.NumKeyValueHeads,
             _ => null,
-        };
-        return ($"model.layers.{layer}.{part}.weight", heads);
+        } : null;
+        return ($"model.layers.{layer}.{part}.{kind}", heads);
     }
 
-    [GeneratedRegex(@"^blk\.(\d+)\.([a-z_]+)\.weight$")]
+    [GeneratedRegex(@"^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$")]
     private static partial Regex BlockTensor();
 }

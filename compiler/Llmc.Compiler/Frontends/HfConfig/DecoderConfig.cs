@@ -143,12 +143,41 @@ public sealed record DecoderConfig
     private static int?[] ReadLayerWindows(ConfigFields fields, DecoderFamily family, int layers)
     {
         var window = fields.OptionalPositiveInt("sliding_window");
-        if (window is null) return new int?[layers];
-        return family.Window switch
+        if (family.Window != SlidingWindowLayers.FromMaxWindowLayers)
         {
-            SlidingWindowLayers.Every => [.. Enumerable.Repeat<int?>(window, layers)],
-            _ => throw fields.Error("sliding_window", $"is {window}, but {family.ClassName} has no sliding-window attention"),
-        };
+            foreach (var key in new[] { "use_sliding_window", "max_window_layers", "layer_types" })
+                if (fields.Json[key] is not null) throw fields.Error(key, $"is set, but {family.ClassName} does not read it");
+        }
+        switch (family.Window)
+        {
+            case SlidingWindowLayers.Every:
+                return [.. Enumerable.Repeat(window, layers)];
+            case SlidingWindowLayers.FromMaxWindowLayers:
+                return [.. LayerKinds(fields, layers).Select(sliding => sliding ? window : null)];
+            default:
+                return window is null ? new int?[layers] : throw fields.Error("sliding_window", $"is {window}, but {family.ClassName} has no sliding-window attention");
+        }
+    }
+
+    /// <summary>Per layer, whether it attends through the sliding window (Qwen2's rule, or <c>layer_types</c>).</summary>
+    private static bool[] LayerKinds(ConfigFields fields, int layers)
+    {
+        var window = fields.OptionalPositiveInt("sliding_window");
+        var used = fields.Bool("use_sliding_window", defaultValue: false);
+        var first = fields.OptionalInt("max_window_layers") ?? layers;
+        bool[] kinds;
+        if (fields.Json["layer_types"] is { } listed)
+        {
+            if (listed is not JsonArray array || array.Count != layers
+                || array.Any(t => t?.GetValueKind() != JsonValueKind.String || t.GetValue<string>() is not ("sliding_attention" or "full_attention")))
+                throw fields.Error("layer_types", $"must list {layers} of \"sliding_attention\" and \"full_attention\"");
+            kinds = [.. array.Select(t => t!.GetValue<string>() == "sliding_attention")];
+        }
+        else
+            kinds = [.. Enumerable.Range(0, layers).Select(i => used && i >= first)];
+        if (kinds.Any(k => k) && window is null)
+            throw fields.Error("sliding_window", "is missing, but layers attend through a sliding window");
+        return kinds;
     }
 
     private static void RefuseUnsupportedFeatures(ConfigFields fields)

@@ -2,24 +2,49 @@ namespace Llmc.Compiler.Frontends.HfConfig;
 
 /// <summary>
 /// One Hugging Face decoder class as data: what its layers add to the Llama layer the builder starts from (pre-norm
-/// GQA attention with RoPE, SwiGLU MLP) and how config.json's <c>sliding_window</c> applies to its layers. The builder
-/// and the importers read these flags; nothing else names an architecture.
+/// GQA attention with RoPE, SwiGLU MLP), how config.json's <c>sliding_window</c> applies to its layers, and the
+/// <c>general.architecture</c> of its GGUF files. The builder and the importers read these; nothing else names an
+/// architecture.
 /// </summary>
 public sealed record DecoderFamily
 {
     /// <summary><c>architectures[0]</c> in config.json.</summary>
     public required string ClassName { get; init; }
 
+    /// <summary><c>general.architecture</c> of the GGUF files llama.cpp's converter writes for it.</summary>
+    public required string GgufArchitecture { get; init; }
+
     /// <summary>Which layers <c>sliding_window</c> applies to.</summary>
     public required SlidingWindowLayers Window { get; init; }
 
-    public static DecoderFamily Llama { get; } = new() { ClassName = "LlamaForCausalLM", Window = SlidingWindowLayers.None };
+    /// <summary>Biases on the q, k and v projections (<c>q_proj.bias</c>, ...), none on the output projection.</summary>
+    public bool QkvBias { get; init; }
 
-    public static DecoderFamily Mistral { get; } = new() { ClassName = "MistralForCausalLM", Window = SlidingWindowLayers.Every };
+    /// <summary>
+    /// Whether GGUF files of it hold q and k rows permuted for llama.cpp's interleaved RoPE, which the importer undoes
+    /// (the converter does so for the <c>llama</c> architecture only).
+    /// </summary>
+    public bool GgufPermutesQk { get; init; }
 
-    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral];
+    public static DecoderFamily Llama { get; } = new()
+    {
+        ClassName = "LlamaForCausalLM", GgufArchitecture = "llama", Window = SlidingWindowLayers.None, GgufPermutesQk = true,
+    };
+
+    /// <summary>A Mistral converts to the <c>llama</c> GGUF architecture, which has no window key (as llama.cpp runs it).</summary>
+    public static DecoderFamily Mistral { get; } = Llama with { ClassName = "MistralForCausalLM", Window = SlidingWindowLayers.Every };
+
+    public static DecoderFamily Qwen2 { get; } = new()
+    {
+        ClassName = "Qwen2ForCausalLM", GgufArchitecture = "qwen2", Window = SlidingWindowLayers.FromMaxWindowLayers, QkvBias = true,
+    };
+
+    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2];
 
     public static DecoderFamily? Find(string className) => All.FirstOrDefault(f => f.ClassName == className);
+
+    /// <summary>The family a GGUF file of <paramref name="architecture"/> is built as (the first that converts to it).</summary>
+    public static DecoderFamily? FromGguf(string architecture) => All.FirstOrDefault(f => f.GgufArchitecture == architecture);
 }
 
 /// <summary>Where a family applies config.json's <c>sliding_window</c>, as its Hugging Face modeling code does.</summary>
@@ -30,4 +55,10 @@ public enum SlidingWindowLayers
 
     /// <summary>Every layer (Mistral).</summary>
     Every,
+
+    /// <summary>
+    /// Only with <c>use_sliding_window</c>, and then layers from <c>max_window_layers</c> on (Qwen2, Qwen3); a
+    /// <c>layer_types</c> list, where given, names each layer's kind instead.
+    /// </summary>
+    FromMaxWindowLayers,
 }

@@ -5,7 +5,8 @@ namespace Llmc.Compiler.Passes.Fusion;
 /// <summary>
 /// <c>attention(rope(linear(x, Wq)), rope(linear(x, Wk)), linear(x, Wv), ...)</c> →
 /// <c>attention_rope(linear(x, [Wq; Wk; Wv]), positions, inv_freq, ...)</c>: one projection instead of three and the
-/// rotary embedding inside the attention kernel (five launches become two). Only where the target has
+/// rotary embedding inside the attention kernel (five launches become two). Projections with biases
+/// (<c>linear_bias</c>, Qwen2) fuse alike, their biases stacked as their weights are. Only where the target has
 /// <c>attention_rope</c>; the projections' weights must be f32 graph weights (fusion runs before quantization).
 /// </summary>
 public sealed class FuseQkvRope : IPass
@@ -18,7 +19,7 @@ public sealed class FuseQkvRope : IPass
 
     public bool Run(Graph graph, PassContext context)
     {
-        if (!context.Target.Supports("attention_rope") || !context.Target.Supports("linear")) return false;
+        if (!context.Target.Supports("attention_rope")) return false;
         var fusion = new FusionGraph(graph, context);
         var changed = false;
         foreach (var attention in graph.Nodes.Where(n => n.Op.Name == "attention").ToList())
@@ -26,9 +27,11 @@ public sealed class FuseQkvRope : IPass
             if (Match(fusion, attention) is not { } match) continue;
             var (q, k, v, qRope, kRope) = match;
             var (x, positions, invFreq) = (q.Inputs[0], attention.Inputs[3], qRope.Inputs[2]);
-            var weight = fusion.Stack([q.Inputs[1], k.Inputs[1], v.Inputs[1]], interleaveRows: false,
-                FusionGraph.FusedName(q.Inputs[1].Name, "q_proj", "qkv_proj"));
-            var qkv = fusion.Editor.InsertBefore(attention, "linear", [x, weight], name: q.Output.Name + "kv");
+            // Operand 1 is each projection's weight, operand 2 its bias when it has one.
+            var stacked = Enumerable.Range(1, q.Inputs.Count - 1).Select(operand => fusion.Stack(
+                [q.Inputs[operand], k.Inputs[operand], v.Inputs[operand]], interleaveRows: false,
+                FusionGraph.FusedName(q.Inputs[operand].Name, "q_proj", "qkv_proj")));
+            var qkv = fusion.Editor.InsertBefore(attention, q.Op.Name, [x, .. stacked], name: q.Output.Name + "kv");
             fusion.Editor.Replace(attention, "attention_rope", [qkv, positions, invFreq, .. attention.Inputs.Skip(4)],
                 new Attributes(attention.Attrs));
             fusion.Editor.Remove([qRope, kRope, q, k, v]);
@@ -41,7 +44,7 @@ public sealed class FuseQkvRope : IPass
     private static (Node Q, Node K, Node V, Node QRope, Node KRope)? Match(FusionGraph fusion, Node attention)
     {
         static bool IsRope(OpDef op) => op.Name == "rope";
-        static bool IsLinear(OpDef op) => op.Name == "linear";
+        static bool IsLinear(OpDef op) => op.Name is "linear" or "linear_bias";
         if (fusion.SoleProducer(attention.Inputs[0], attention, IsRope) is not { } qRope
             || fusion.SoleProducer(attention.Inputs[1], attention, IsRope) is not { } kRope
             || fusion.SoleProducer(attention.Inputs[2], attention, IsLinear) is not { } v
@@ -49,9 +52,10 @@ public sealed class FuseQkvRope : IPass
             || fusion.SoleProducer(kRope.Inputs[0], kRope, IsLinear) is not { } k)
             return null;
         var headDim = attention.Attrs.GetLong("head_dim");
-        var sameInput = q.Inputs[0] == k.Inputs[0] && k.Inputs[0] == v.Inputs[0];
+        var sameInput = q.Inputs[0] == k.Inputs[0] && k.Inputs[0] == v.Inputs[0] && q.Op == k.Op && k.Op == v.Op;
         var sameRope = qRope.Inputs[1] == attention.Inputs[3] && kRope.Inputs[1] == attention.Inputs[3] && qRope.Inputs[2] == kRope.Inputs[2]
             && qRope.Attrs.GetLong("head_dim") == headDim && kRope.Attrs.GetLong("head_dim") == headDim;
-        return sameInput && sameRope && FusionGraph.AreFloatWeights(q.Inputs[1], k.Inputs[1], v.Inputs[1]) ? (q, k, v, qRope, kRope) : null;
+        var weights = new[] { q, k, v }.SelectMany(p => p.Inputs.Skip(1)).ToArray();
+        return sameInput && sameRope && fusion.Target.Supports(q.Op.Name) && FusionGraph.AreFloatWeights(weights) ? (q, k, v, qRope, kRope) : null;
     }
 }

@@ -4,17 +4,18 @@ using Llmc.Ir;
 namespace Llmc.Compiler.Passes.Fusion;
 
 /// <summary>
-/// Several [N_i, K] float weights as one matrix, read lazily when the engine is written: stacked one after another
-/// (Q, K, V → one projection) or, with <paramref name="interleaveRows"/>, row by row in turn (gate, up → rows
-/// gate 0, up 0, gate 1, ... so a kernel finds each pair side by side).
+/// Several [N_i, K] float weights as one matrix, or [N_i] vectors as one vector (rows of one element), read lazily when
+/// the engine is written: stacked one after another (Q, K, V → one projection, their biases → one bias) or, with
+/// <paramref name="interleaveRows"/>, row by row in turn (gate, up → rows gate 0, up 0, gate 1, ... so a kernel finds
+/// each pair side by side).
 /// </summary>
 public sealed class StackedWeight(IReadOnlyList<IWeightSource> parts, bool interleaveRows) : IWeightSource
 {
-    public TensorType Type { get; } = new(DType.F32, parts.Sum(p => p.Type[0].Size), parts[0].Type[1].Size);
+    public TensorType Type { get; } = new(DType.F32, (Dim[])[new Dim(parts.Sum(p => p.Type[0].Size)), .. parts[0].Type.Shape.Skip(1)]);
 
     public float[] ReadFloat32()
     {
-        var k = Type[1].Size;
+        var k = Type.Rank == 1 ? 1 : Type[1].Size;
         var values = new float[(long)Type[0].Size * k];
         var matrices = parts.Select(p => p.ReadFloat32()).ToList();
         if (!interleaveRows)
