@@ -16,8 +16,7 @@ public static class OpRegistry
         new MulOp(),
         new AddOp(),
         new GatherRowsOp(),
-        new AttentionRopeOp(),
-    }.Concat<OpDef>(FusedLinearOp.All).Concat(ElementwiseChainOp.All).ToDictionary(op => op.Name, StringComparer.Ordinal);
+    }.Concat<OpDef>(AttentionRopeOp.All).Concat(FusedLinearOp.All).Concat(ElementwiseChainOp.All).ToDictionary(op => op.Name, StringComparer.Ordinal);
 
     public static IEnumerable<OpDef> All => ByName.Values;
 

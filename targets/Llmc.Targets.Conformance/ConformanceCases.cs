@@ -44,6 +44,7 @@ public static class ConformanceCases
         // Sliding windows: see the f32 cases in All.
         Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8, window: 5),
         AttentionRope(16, 2, 16, 160, 16, "a0x2+a2x133+a135x3", DType.KV8, window: 7),
+        AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8, qkNorm: true),
     ];
 
     /// <summary>
@@ -124,6 +125,10 @@ public static class ConformanceCases
         foreach (var width in Widths) yield return RmsNorm(1, width);
         yield return RmsNorm(9, 65);
         yield return RmsNorm(5, 172);
+        // Per-head norms (Qwen3's q/k norm): several heads a row, of awkward and usual sizes.
+        yield return RmsNorm(3, 7, heads: 4);
+        yield return RmsNorm(5, 128, heads: 2);
+        yield return RmsNorm(1, 64, heads: 14);
         foreach (var (rows, k, n) in new[] { (1, 1, 1), (1, 3, 7), (1, 7, 17), (3, 17, 3), (1, 63, 65), (5, 64, 64), (1, 65, 63), (1, 172, 172), (17, 172, 172), (4, 1, 64), (1, 172, 1), (63, 65, 17), (33, 64, 300) })
             yield return Linear(rows, k, n);
         foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
@@ -185,6 +190,11 @@ public static class ConformanceCases
         yield return AttentionRope(4, 2, 16, 300, 16, "b150x1,a20x1+a21x1");
         yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", window: 6);
         yield return AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150", window: 129);
+        // With the per-head q/k norm before the rotation (Qwen3): one and several sequences, a tile's rows, an odd
+        // head count per group.
+        yield return AttentionRope(8, 4, 8, 32, 4, "a0x5+a5x1+a6x1+a7x3", qkNorm: true);
+        yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", qkNorm: true);
+        yield return AttentionRope(6, 2, 34, 300, 16, "a0x140+a140x1+a141x150", qkNorm: true);
         foreach (var expr in new[] { "silu(silu(a))", "mul(silu(a), b)", "add(mul(silu(a), b), c)", "add(mul(a, b), mul(c, add(d, a)))" })
             foreach (var (rows, width) in new[] { (1, 1), (1, 17), (7, 172), (3, 2000) })
                 yield return ElementwiseChain(expr, rows, width);
@@ -200,12 +210,13 @@ public static class ConformanceCases
             [.. Enumerable.Range(0, arity).Select(_ => Floats(random, [rows, width], 8))], rows);
     }
 
-    private static ConformanceCase RmsNorm(int rows, int width)
+    /// <param name="heads">Runs of <paramref name="width"/> a row, each normalized alone (a per-head norm).</param>
+    private static ConformanceCase RmsNorm(int rows, int width, int heads = 1)
     {
-        var name = $"rms_norm rows={rows} width={width}";
+        var name = $"rms_norm rows={rows} width={width}" + (heads > 1 ? $" heads={heads}" : "");
         var random = Seeded(name);
-        return Single(name, "rms_norm", [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.F32, width)],
-            new Attributes().Set("eps", 1e-5), [Floats(random, [rows, width], 2), Floats(random, [width], 1)], rows);
+        return Single(name, "rms_norm", [new TensorType(DType.F32, Dim.Seq, width * heads), new TensorType(DType.F32, width)],
+            new Attributes().Set("eps", 1e-5), [Floats(random, [rows, width * heads], 2), Floats(random, [width], 1)], rows);
     }
 
     private static ConformanceCase Linear(int rows, int k, int n)
@@ -258,9 +269,10 @@ public static class ConformanceCases
         return Single(name, op.Name, [.. types], attrs, [.. data], rows);
     }
 
-    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null)
+    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null, bool qkNorm = false)
     {
-        var name = $"attention_rope{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window)} steps={steps}";
+        var op = AttentionRopeOp.All.Single(o => o.NormalizesQk == qkNorm);
+        var name = $"{op.Name}{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window)} steps={steps}";
         var random = Seeded(name);
         var paged = new PagedSteps(random, steps, blockSize, storage, kvHeads, headDim);
         int width = (heads + 2 * kvHeads) * headDim;
@@ -268,10 +280,14 @@ public static class ConformanceCases
         // The kernel rotates keys in f32, the reference in float64: a key an ulp apart may round to the neighbouring
         // kv8 code, one code step in one element of a cache row, which the f32 bound cannot absorb.
         var tolerance = storage == DType.KV8 ? Int8RotatedKeyTolerance : ConformanceChecker.F32Tolerance;
-        return Case(name, "attention_rope",
-            [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context, window),
+        var attrs = AttentionAttributes(heads, kvHeads, headDim, context, window);
+        TensorType[] normTypes = qkNorm ? [new TensorType(DType.F32, headDim), new TensorType(DType.F32, headDim)] : [];
+        HostTensor[] norms = qkNorm ? [Floats(random, [headDim], 1), Floats(random, [headDim], 1)] : [];
+        if (qkNorm) attrs.Set("eps", 1e-6);
+        return Case(name, op.Name,
+            [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Seq), new TensorType(DType.F32, headDim / 2), .. paged.Types, .. normTypes], attrs,
             [.. paged.Steps.Select(s => new ConformanceStep(
-                [Floats(random, [s.Rows, width], 1), s.Positions, invFreq, .. s.Paging], s.Symbols))], tolerance);
+                [Floats(random, [s.Rows, width], 1), s.Positions, invFreq, .. s.Paging, .. norms], s.Symbols))], tolerance);
     }
 
     private static ConformanceCase ElementwiseChain(string expr, int rows, int width)

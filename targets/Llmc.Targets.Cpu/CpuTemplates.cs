@@ -18,6 +18,7 @@ public static class CpuTemplates
         ["mul"] = new ElementwiseTemplate((_, a, b) => $"{a} * {b}", (a, b) => $"{a} * {b}"),
         ["add"] = new ElementwiseTemplate((_, a, b) => $"{a} + {b}", (a, b) => $"{a} + {b}"),
         ["attention_rope"] = new AttentionTemplate(rotary: true),
+        ["attention_qk_norm_rope"] = new AttentionTemplate(rotary: true, qkNorm: true),
     }
         .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (ICpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue)))))
         .Concat(ElementwiseChainOp.All.Select(op => KeyValuePair.Create(op.Name, (ICpuKernelTemplate)new ElementwiseChainTemplate())))

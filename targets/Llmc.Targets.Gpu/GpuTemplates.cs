@@ -18,6 +18,7 @@ public static class GpuTemplates
         ["rope"] = new RopeTemplate(),
         ["attention"] = new AttentionTemplate(),
         ["attention_rope"] = new AttentionTemplate(rotary: true),
+        ["attention_qk_norm_rope"] = new AttentionTemplate(rotary: true, qkNorm: true),
         ["silu"] = ElementwiseTemplate.Of("silu"),
         ["mul"] = ElementwiseTemplate.Of("mul"),
         ["add"] = ElementwiseTemplate.Of("add"),

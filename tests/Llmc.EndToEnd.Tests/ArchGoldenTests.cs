@@ -2,6 +2,7 @@ using System.Text.Json;
 using Llmc.Compiler.Build;
 using Llmc.Compiler.Frontends;
 using Llmc.Compiler.Models;
+using Llmc.Compiler.Passes;
 using Llmc.Ir.Ops;
 using Llmc.Runtime;
 using Llmc.Runtime.Devices.Vulkan;
@@ -38,7 +39,18 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx512", "qwen2", "")]
     [CpuTarget("cpu-avx2", "qwen2", "model-f32.gguf")]
     [CpuTarget("cpu-avx512", "qwen2", "model-f32.gguf")]
+    [CpuTarget("cpu-avx2", "qwen3", "")]
+    [CpuTarget("cpu-avx512", "qwen3", "")]
+    [CpuTarget("cpu-avx2", "qwen3", "model-f32.gguf")]
+    [CpuTarget("cpu-avx512", "qwen3", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_the_cpu(string target, string arch, string file) => AssertGolden(arch, target, file);
+
+    /// <summary>The unfused graph (separate biases' linears, per-head <c>rms_norm</c>, <c>rope</c>, plain attention) too.</summary>
+    [Theory]
+    [CpuTarget("cpu-avx2", "mistral")]
+    [CpuTarget("cpu-avx2", "qwen2")]
+    [CpuTarget("cpu-avx2", "qwen3")]
+    public void The_unfused_engine_matches_the_golden(string target, string arch) => AssertGolden(arch, target, "", Pipeline.Default.WithoutFusion());
 
     [VulkanTheory]
     [InlineData("llama3", "")]
@@ -47,18 +59,22 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("mistral", "model-f32.gguf")]
     [InlineData("qwen2", "")]
     [InlineData("qwen2", "model-f32.gguf")]
+    [InlineData("qwen3", "")]
+    [InlineData("qwen3", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_vulkan(string arch, string file) => AssertGolden(arch, VulkanExecutor.Target, file);
 
     /// <summary>
-    /// A bias or a window must not switch a fusion off: every architecture runs the fused plan of five kernels per
-    /// layer (its Q/K/V projection, with the norm before it, and biases where it has them, in one launch), then
-    /// embedding, row gather and head, as Llama does.
+    /// A bias, a q/k norm or a window must not switch a fusion off: every architecture runs the fused plan of five
+    /// kernels per layer (its Q/K/V projection, with the norm before it, and biases where it has them, in one launch;
+    /// attention with RoPE, and q/k norms where it has them, in another), then embedding, row gather and head, as
+    /// Llama does.
     /// </summary>
     [Theory]
-    [InlineData("llama3", "rms_norm_linear", 3)]
-    [InlineData("mistral", "rms_norm_linear", 3)]
-    [InlineData("qwen2", "rms_norm_linear_bias", 2)]
-    public void Every_architecture_keeps_the_fused_plan(string arch, string qkvTemplate, int qkvLaunches)
+    [InlineData("llama3", "rms_norm_linear", 3, "attention_rope")]
+    [InlineData("mistral", "rms_norm_linear", 3, "attention_rope")]
+    [InlineData("qwen2", "rms_norm_linear_bias", 2, "attention_rope")]
+    [InlineData("qwen3", "rms_norm_linear", 3, "attention_qk_norm_rope")]
+    public void Every_architecture_keeps_the_fused_plan(string arch, string qkvTemplate, int qkvLaunches, string attentionTemplate)
     {
         var path = Path.Combine(_dir, $"{arch}-fused.llmc");
         EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", arch), Target = "cpu-avx2", Output = path });
@@ -66,7 +82,7 @@ public sealed class ArchGoldenTests : IDisposable
         var layers = engine.Manifest.Model.Config["num_hidden_layers"]!.GetValue<int>();
         Assert.Equal(5 * layers + 3, engine.Manifest.Plan.Steps.Count);
         var templates = engine.Manifest.Plan.Steps.Select(s => engine.Manifest.Kernels.Single(k => k.Name == s.Kernel).Template).ToList();
-        Assert.Equal(layers, templates.Count(t => t == "attention_rope"));
+        Assert.Equal(layers, templates.Count(t => t == attentionTemplate));
         // Both layers' Q/K/V projections, and the LM head after the final norm where it is the same kind of launch.
         Assert.Equal(qkvLaunches, templates.Count(t => t == qkvTemplate));
     }
@@ -134,13 +150,14 @@ public sealed class ArchGoldenTests : IDisposable
             Target = "cpu-avx2",
             Output = Path.Combine(_dir, "gemma2.llmc"),
         }));
-        Assert.Contains("general.architecture 'gemma2' is not supported (supported: llama, qwen2)", error.Message);
+        Assert.Contains("general.architecture 'gemma2' is not supported (supported: llama, qwen2, qwen3)", error.Message);
     }
 
     [Theory]
     [InlineData("llama3")]
     [InlineData("mistral")]
     [InlineData("qwen2")]
+    [InlineData("qwen3")]
     public void The_architecture_compiles_for_cuda_without_a_gpu(string arch)
     {
         var engine = Path.Combine(_dir, $"{arch}-cuda.llmc");
@@ -149,7 +166,7 @@ public sealed class ArchGoldenTests : IDisposable
     }
 
     /// <param name="file">The GGUF file in the architecture's folder to build from; empty for the Hugging Face folder.</param>
-    private void AssertGolden(string arch, string target, string file)
+    private void AssertGolden(string arch, string target, string file, Pipeline? pipeline = null)
     {
         var folder = TestPaths.Model("arch-goldens", arch);
         using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "golden.json")));
@@ -159,7 +176,10 @@ public sealed class ArchGoldenTests : IDisposable
         var variant = file.Length > 0 && root.TryGetProperty("logits_last_no_window", out _) ? "_no_window" : "";
         int[] inputIds = [.. root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32())];
         var path = Path.Combine(_dir, $"{arch}-{target}-{file}.llmc");
-        EngineBuilder.Build(new BuildOptions { Source = file.Length == 0 ? folder : Path.Combine(folder, file), Target = target, Output = path });
+        EngineBuilder.Build(new BuildOptions
+        {
+            Source = file.Length == 0 ? folder : Path.Combine(folder, file), Target = target, Output = path, Pipeline = pipeline ?? Pipeline.Default,
+        });
         using var engine = Engine.Load(path);
 
         var logits = engine.Logits(inputIds);

@@ -8,7 +8,8 @@ namespace Llmc.Compiler.Models;
 
 /// <summary>
 /// The decoder graph of every <see cref="DecoderFamily"/>: pre-norm layers of GQA attention with rotate-half RoPE
-/// (sliding-window where the config says so per layer, with q/k/v biases where the family has them) and a SwiGLU MLP,
+/// (sliding-window where the config says so per layer, with q/k/v biases or per-head q/k norms where the family has
+/// them) and a SwiGLU MLP,
 /// a final RMSNorm and an LM head (tied to the embedding or not).
 /// </summary>
 public static class DecoderModelBuilder
@@ -31,7 +32,8 @@ public static class DecoderModelBuilder
 
         weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies()));
         var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
-        var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, QkvBias: config.Family.QkvBias);
+        var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim,
+            QkvBias: config.Family.QkvBias, QkNormEps: config.Family.QkNorm ? config.RmsNormEps : null);
         var cacheType = KvCacheFormat.PoolType(kvCache, config.NumKeyValueHeads, config.HeadDim);
 
         var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens);

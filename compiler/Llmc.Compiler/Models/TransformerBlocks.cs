@@ -49,6 +49,12 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
         var q = Projection("q", shape.Heads);
         var k = Projection("k", shape.KvHeads);
         var v = Projection("v", shape.KvHeads);
+        if (shape.QkNormEps is { } eps)
+        {
+            // rms_norm with a head-sized weight normalizes each head of the row on its own.
+            q = graph.Op("rms_norm", [q, Weight($"{prefix}.q_norm.weight", shape.HeadDim)], new Attributes().Set("eps", eps), $"{name}.q_norm");
+            k = graph.Op("rms_norm", [k, Weight($"{prefix}.k_norm.weight", shape.HeadDim)], new Attributes().Set("eps", eps), $"{name}.k_norm");
+        }
         var rope = new Attributes().Set("head_dim", shape.HeadDim);
         q = graph.Op("rope", [q, positions, invFreq], rope, $"{name}.q_rope");
         k = graph.Op("rope", [k, positions, invFreq], rope, $"{name}.k_rope");
@@ -80,7 +86,7 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
 public sealed record KvPaging(Value BlockTables, Value RowBlocks, int Context);
 
 /// <summary>
-/// Head layout of one attention block, the positions a query sees (null: its whole sequence) and whether the q, k and
-/// v projections have biases.
+/// Head layout of one attention block, the positions a query sees (null: its whole sequence), whether the q, k and
+/// v projections have biases, and the eps of the per-head RMSNorm of q and k before RoPE where there is one.
 /// </summary>
-public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim, int? Window = null, bool QkvBias = false);
+public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim, int? Window = null, bool QkvBias = false, double? QkNormEps = null);

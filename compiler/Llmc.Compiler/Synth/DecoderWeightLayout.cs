@@ -23,6 +23,11 @@ public static class DecoderWeightLayout
                 if (config.Family.QkvBias) weights.Add(new($"{p}.self_attn.{part}_proj.bias", [rows], false));
             }
             weights.Add(new($"{p}.self_attn.o_proj.weight", [hidden, q], false));
+            if (config.Family.QkNorm)
+            {
+                weights.Add(new($"{p}.self_attn.q_norm.weight", [config.HeadDim], true));
+                weights.Add(new($"{p}.self_attn.k_norm.weight", [config.HeadDim], true));
+            }
             weights.Add(new($"{p}.post_attention_layernorm.weight", [hidden], true));
             weights.Add(new($"{p}.mlp.gate_proj.weight", [ffn, hidden], false));
             weights.Add(new($"{p}.mlp.up_proj.weight", [ffn, hidden], false));

@@ -1,6 +1,9 @@
 namespace Llmc.Ir.Ops;
 
-/// <summary><c>rms_norm(x[r, D], weight[D]) {eps} -> f32[r, D]</c>: x / sqrt(mean(x²) + eps) * weight.</summary>
+/// <summary>
+/// <c>rms_norm(x[r, G·D], weight[D]) {eps} -> f32[r, G·D]</c>: x / sqrt(mean(x²) + eps) * weight over each run of D
+/// elements of a row: the whole row (G = 1), or each of its G heads (Qwen3's and Gemma 3's q/k norms, G > 1).
+/// </summary>
 public sealed class RmsNormOp : OpDef
 {
     public override string Name => "rms_norm";
@@ -14,7 +17,8 @@ public sealed class RmsNormOp : OpDef
         RequireFloat(x, "x");
         RequireRank(w, 1, "weight");
         RequireFloat(w, "weight");
-        RequireSameDim(x[1], w[0], "x width and weight length");
+        Require(!x[1].IsSymbolic && !w[0].IsSymbolic && x[1].Size % w[0].Size == 0,
+            $"x width must be a multiple of the weight length, got {x[1]} and {w[0]}");
         Require(attrs.GetDouble("eps") > 0, "eps must be positive");
         return new TensorType(DType.F32, x.Shape);
     }

@@ -20,8 +20,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// q, k and v are column ranges of one fused projection row, keys are rotated as they are written to the cache and
 /// a tile's queries are rotated into the query scratch before scoring, with cosines and sines computed once per
 /// (head, row) in double as <c>rope</c> does.</para>
+/// <para>With <paramref name="qkNorm"/> as well (<c>attention_qk_norm_rope</c>), each q and k head goes through
+/// <c>rms_norm</c>'s arithmetic (<see cref="RmsNormRendering"/>) into a head scratch before it is rotated.</para>
 /// </summary>
-public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
+public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) : ICpuKernelTemplate
 {
     // Positions per softmax block: the scores of one block for a whole tile stay in L1.
     private const int Block = 128;
@@ -51,6 +53,12 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             kernel.Operand("q", 0);
             kernel.Operand("keys", 1);
             kernel.Operand("values", 2);
+        }
+        if (qkNorm)
+        {
+            kernel.Operand("queryNorm", AttentionRopeOp.QueryNormOperand);
+            kernel.Operand("keyNorm", AttentionRopeOp.QueryNormOperand + 1);
+            w.Line($"const double Eps = {attrs.GetDouble("eps").ToString("R", System.Globalization.CultureInfo.InvariantCulture)};");
         }
         kernel.Operand("positions", positionOperand);
         kernel.Operand("tables", cacheOperand - 2);
@@ -92,6 +100,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             w.Line("float* cos = stackalloc float[Half];");
             w.Line("float* sin = stackalloc float[Half];");
         }
+        if (qkNorm) w.Line("float* normalized = stackalloc float[HeadDim];");
         using (w.Block("for (int head = firstHead; head < lastHead; head++)"))
         {
             RenderCacheWrite(kernel, cache);
@@ -139,7 +148,23 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
         RenderDot4(kernel, headDim);
         RenderAddScaled(kernel, headDim);
         if (rotary) RenderRotation(kernel, headDim);
+        if (qkNorm) RenderNormalization(kernel, headDim);
         cache.RenderHelpers();
+    }
+
+    /// <summary>The q or k head at <paramref name="head"/> as it is rotated: normalized into the scratch with the q/k norm.</summary>
+    private string Head(string head, string norm) => qkNorm ? $"NormalizeHead({head}, {norm}, normalized)" : head;
+
+    /// <summary>A head through <c>rms_norm</c>'s arithmetic with one of the q/k norm weights, into <c>outRow</c>.</summary>
+    private static void RenderNormalization(KernelSource kernel, int headDim)
+    {
+        var f32 = ElementFormat.For(DType.F32);
+        using (kernel.Writer.Block("static float* NormalizeHead(float* row, float* weight, float* outRow)"))
+        {
+            RmsNormRendering.RenderInverse(kernel, f32, "HeadDim", headDim);
+            RmsNormRendering.RenderScale(kernel, f32, f32, "HeadDim", headDim);
+            kernel.Writer.Line("return outRow;");
+        }
     }
 
     private void RenderCacheWrite(KernelSource kernel, KvCacheRows cache)
@@ -156,12 +181,12 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             if (cache.IsInt8)
             {
                 // Rotated keys go through a scratch row, since the cache holds codes.
-                if (rotary) w.Line($"Rotate(keys + from, {cache.KeyScratch}, cos, sin);");
+                if (rotary) w.Line($"Rotate({Head("keys + from", "keyNorm")}, {cache.KeyScratch}, cos, sin);");
                 cache.Write("key", rotary ? cache.KeyScratch : "keys + from");
                 cache.Write("value", "values + from");
                 return;
             }
-            if (rotary) w.Line("Rotate(keys + from, keyCache + to, cos, sin);");
+            if (rotary) w.Line($"Rotate({Head("keys + from", "keyNorm")}, keyCache + to, cos, sin);");
             kernel.ForLanes("i", "0", "HeadDim", kernel.Instance.Attrs.GetInt("head_dim"),
                 () =>
                 {
@@ -237,7 +262,7 @@ public sealed class AttentionTemplate(bool rotary = false) : ICpuKernelTemplate
             if (rotary)
             {
                 w.Line("Angles(positions[r0 + i], invFreq, cos, sin);");
-                w.Line("for (int g = 0; g < Group; g++) Rotate(from + g * HeadDim, to + g * HeadDim, cos, sin);");
+                w.Line($"for (int g = 0; g < Group; g++) Rotate({Head("from + g * HeadDim", "queryNorm")}, to + g * HeadDim, cos, sin);");
             }
             else
                 w.Line("new Span<float>(from, Group * HeadDim).CopyTo(new Span<float>(to, Group * HeadDim));");

@@ -1,13 +1,16 @@
+using Llmc.Targets.Emit;
+
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
 /// The operands of <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache)</c> and, with
 /// <paramref name="WithRotary"/>, <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache,
-/// v_cache)</c> (q, k and v side by side in each qkv row, q and k rotated by <see cref="Rotary"/>), and what every
-/// attention kernel declares and reads through them. The caches are
-/// pools of blocks; a row's sequence finds its positions through the block tables (<see cref="PoolRow"/>).
+/// v_cache)</c> (q, k and v side by side in each qkv row, q and k rotated by <see cref="Rotary"/>), with
+/// <paramref name="WithQkNorm"/> also <c>attention_qk_norm_rope(..., q_norm, k_norm)</c> (each q and k head
+/// RMS-normalized before it is rotated), and what every attention kernel declares and reads through them. The caches
+/// are pools of blocks; a row's sequence finds its positions through the block tables (<see cref="PoolRow"/>).
 /// </summary>
-public sealed record AttentionOperands(bool WithRotary)
+public sealed record AttentionOperands(bool WithRotary, bool WithQkNorm = false)
 {
     public int Query => 0;
 
@@ -27,6 +30,11 @@ public sealed record AttentionOperands(bool WithRotary)
     public int KeyCache => WithRotary ? 5 : 6;
 
     public int ValueCache => WithRotary ? 6 : 7;
+
+    /// <summary>q_norm, with the q/k norm (k_norm follows it).</summary>
+    public int QueryNorm => Ir.Ops.AttentionRopeOp.QueryNormOperand;
+
+    public int KeyNorm => QueryNorm + 1;
 
     /// <summary>Whether operand <paramref name="operand"/> is one of the i32 index operands (positions and the block tables).</summary>
     public bool IsIndex(int operand) => operand == Positions || operand == BlockTables || operand == RowBlocks;
@@ -65,14 +73,16 @@ public sealed record AttentionOperands(bool WithRotary)
         kernel.Constant("ValueOffset", WithRotary ? queryWidth + kvWidth : 0);
         kernel.Constant("Context", attrs.GetInt("context"));
         kernel.Constant("Scale", attrs.GetDouble("scale"));
+        if (WithQkNorm) kernel.Constant("Eps", attrs.GetDouble("eps"));
     }
 
     /// <summary>
     /// Threads <c>lid</c>, <c>lid</c> + <paramref name="threads"/>, ... copy the head at <paramref name="at"/> in operand
     /// <paramref name="argument"/> into the shared array <paramref name="target"/>: as stored, or rotated for the int
-    /// <paramref name="position"/> with rotary.
+    /// <paramref name="position"/> with rotary (normalized with the weight in operand <paramref name="norm"/> first,
+    /// with the q/k norm).
     /// </summary>
-    public void RenderHead(GpuKernelSource kernel, string target, int argument, string at, string position, int threads)
+    public void RenderHead(GpuKernelSource kernel, string target, int argument, string at, string position, int threads, int norm)
     {
         var w = kernel.Writer;
         if (!WithRotary)
@@ -80,19 +90,47 @@ public sealed record AttentionOperands(bool WithRotary)
             w.Line($"for (int i = lid; i < HeadDim; i += {threads}) {target}[i] = {kernel.Load(argument, $"{at} + i")};");
             return;
         }
-        using (w.Block($"for (int i = lid; i < Half; i += {threads})"))
+        using (w.Block(""))
         {
-            RenderRotatedPair(kernel, position, argument, at, "rotated0", "rotated1");
-            w.Line($"{target}[i] = rotated0;");
-            w.Line($"{target}[i + Half] = rotated1;");
+            RenderHeadInverseRms(kernel, argument, at);
+            using (w.Block($"for (int i = lid; i < Half; i += {threads})"))
+            {
+                RenderRotatedPair(kernel, position, argument, at, norm, "rotated0", "rotated1");
+                w.Line($"{target}[i] = rotated0;");
+                w.Line($"{target}[i + Half] = rotated1;");
+            }
         }
     }
 
     /// <summary>
-    /// Declares floats <paramref name="first"/> and <paramref name="second"/>: dims i and i + Half of the head at
-    /// <paramref name="at"/> in operand <paramref name="argument"/>, rotated for the int <paramref name="position"/>.
+    /// With the q/k norm, declares <c>headInverse</c>: 1/rms of the head at <paramref name="at"/> in operand
+    /// <paramref name="argument"/>, summed by each thread alone in index order, so every thread, and a key read fresh
+    /// or staged for the cache, gets the same bits (batching must not change a row's scores).
     /// </summary>
-    public void RenderRotatedPair(GpuKernelSource kernel, string position, int argument, string at, string first, string second) =>
-        Rotary.RenderRotation(kernel, kernel.Dialect.Cast("float", position), kernel.Load(Frequency, "i"),
-            kernel.Load(argument, $"{at} + i"), kernel.Load(argument, $"{at} + i + Half"), first, second);
+    public void RenderHeadInverseRms(GpuKernelSource kernel, int argument, string at)
+    {
+        if (!WithQkNorm) return;
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line("float headSquares = 0.0f;");
+        using (w.Block("for (int j = 0; j < HeadDim; j++)"))
+        {
+            w.Line($"float e = {kernel.Load(argument, $"{at} + j")};");
+            w.Line($"headSquares = {d.Fma("e", "e", "headSquares")};");
+        }
+        w.Line($"float headInverse = 1.0f / {d.Call(MathFunction.Sqrt, $"headSquares / {d.Cast("float", "HeadDim")} + Eps")};");
+    }
+
+    /// <summary>
+    /// Declares floats <paramref name="first"/> and <paramref name="second"/>: dims i and i + Half of the head at
+    /// <paramref name="at"/> in operand <paramref name="argument"/>, rotated for the int <paramref name="position"/>;
+    /// with the q/k norm, normalized first by <c>headInverse</c> (<see cref="RenderHeadInverseRms"/>) and the weight
+    /// in operand <paramref name="norm"/>.
+    /// </summary>
+    public void RenderRotatedPair(GpuKernelSource kernel, string position, int argument, string at, int norm, string first, string second)
+    {
+        string Element(string i) => WithQkNorm
+            ? $"{kernel.Load(argument, $"{at} + {i}")} * headInverse * {kernel.Load(norm, i)}"
+            : kernel.Load(argument, $"{at} + {i}");
+        Rotary.RenderRotation(kernel, kernel.Dialect.Cast("float", position), kernel.Load(Frequency, "i"), Element("i"), Element("i + Half"), first, second);
+    }
 }

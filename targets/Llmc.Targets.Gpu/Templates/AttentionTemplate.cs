@@ -18,12 +18,12 @@ namespace Llmc.Targets.Gpu.Templates;
 /// reductions give the chunk's maximum and sum, then each thread accumulates its own head dimensions over the chunk.
 /// Caches are f32 or kv8 (<see cref="KvCacheAccess"/>).
 /// </summary>
-public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
+public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) : IGpuKernelTemplate
 {
     private const int Threads = 64;
     private const int Chunk = 256;
 
-    private readonly AttentionOperands _operands = new(rotary);
+    private readonly AttentionOperands _operands = new(rotary, qkNorm);
 
     public GpuKernelShape Shape(KernelInstance instance)
     {
@@ -55,7 +55,7 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         w.Line($"int position = {kernel.LoadInt(_operands.Positions, "r")}, tableStart = {kernel.LoadInt(_operands.RowBlocks, "r")};");
         RenderCacheWrite(kernel, cache);
         w.Line("int queryAt = r * QueryStride + h * HeadDim;");
-        _operands.RenderHead(kernel, "query", _operands.Query, "queryAt", "position", Threads);
+        _operands.RenderHead(kernel, "query", _operands.Query, "queryAt", "position", Threads, _operands.QueryNorm);
         w.Line(d.Barrier);
         w.Line($"float runningMax = {d.Float(double.NegativeInfinity)}, total = 0.0f;");
         w.Line("float acc[PerThread];");
@@ -100,7 +100,7 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         using (w.Block("if (h % Group == 0 && position >= 0 && position < Context)"))
         {
             w.Line($"int slot = {_operands.PoolRow(kernel, "tableStart", "position")}, from = r * KeyStride + kv * HeadDim;");
-            _operands.RenderHead(kernel, "stage", _operands.Key, "KeyOffset + from", "position", Threads);
+            _operands.RenderHead(kernel, "stage", _operands.Key, "KeyOffset + from", "position", Threads, _operands.KeyNorm);
             w.Line(d.Barrier);
             cache.RenderStore(kernel, _operands.KeyCache, "slot", Threads, i => $"stage[{i}]");
             w.Line(d.Barrier);
@@ -172,12 +172,16 @@ public sealed class AttentionTemplate(bool rotary = false) : IGpuKernelTemplate
         // Dimensions in index order, as a cached key is read: the first of each rotated pair, then the second. A
         // score summed in another order rounds differently, and whether a position is fresh depends on how the
         // scheduler chunked its sequence, so batching would change results.
-        foreach (var (name, index) in new[] { ("k0", "i"), ("k1", "i + Half") })
-            using (w.Block("for (int i = 0; i < Half; i++)"))
-            {
-                _operands.RenderRotatedPair(kernel, "p", _operands.Key, "keyAt", "k0", "k1");
-                body(name, index);
-            }
+        using (w.Block(""))
+        {
+            _operands.RenderHeadInverseRms(kernel, _operands.Key, "keyAt");
+            foreach (var (name, index) in new[] { ("k0", "i"), ("k1", "i + Half") })
+                using (w.Block("for (int i = 0; i < Half; i++)"))
+                {
+                    _operands.RenderRotatedPair(kernel, "p", _operands.Key, "keyAt", _operands.KeyNorm, "k0", "k1");
+                    body(name, index);
+                }
+        }
     }
 
     /// <summary>Each thread's head dimensions: rescaled by the correction, plus the chunk's weighted values.</summary>

@@ -3,21 +3,22 @@ using Llmc.Targets.Emit;
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// <c>rms_norm(x, weight) {eps}</c>: one workgroup per row; threads stride the row summing squares, a shared-memory
-/// tree adds their sums, then every thread scales its elements.
+/// <c>rms_norm(x, weight) {eps}</c>: one workgroup per row (per head of a row, for a per-head norm: x in the
+/// <c>x</c> dimension of the grid); threads stride the row summing squares, a shared-memory tree adds their sums,
+/// then every thread scales its elements.
 /// </summary>
 public sealed class RmsNormTemplate : IGpuKernelTemplate
 {
     private const int Threads = 128;
 
     public GpuKernelShape Shape(KernelInstance instance) =>
-        new(Threads, 1, instance.Result[0], [new SharedArray("float", "partial", Threads)]);
+        new(Threads, (int)(instance.Operands[0][1].Size / instance.Operands[1][0].Size), instance.Result[0], [new SharedArray("float", "partial", Threads)]);
 
     public void Render(GpuKernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         kernel.Constant("Width", kernel.Instance.Operands[1][0].Size);
-        w.Line($"int row = {d.GroupY};");
+        w.Line($"int row = {d.GroupY} * {kernel.Shape.GroupsX} + {d.GroupX};");
         w.Line($"float inv = {InverseRms(kernel, "row * Width", "Width")};");
         using (w.Block($"for (int i = {d.LocalId}; i < Width; i += {Threads})"))
             w.Line(kernel.StoreResult("row * Width + i", $"{kernel.Load(0, "row * Width + i")} * inv * {kernel.Load(1, "i")}"));

@@ -58,6 +58,8 @@ public sealed partial class GgufModel : IModelSource
         ["attn_k"] = "self_attn.k_proj",
         ["attn_v"] = "self_attn.v_proj",
         ["attn_output"] = "self_attn.o_proj",
+        ["attn_q_norm"] = "self_attn.q_norm",
+        ["attn_k_norm"] = "self_attn.k_norm",
         ["ffn_norm"] = "post_attention_layernorm",
         ["ffn_gate"] = "mlp.gate_proj",
         ["ffn_up"] = "mlp.up_proj",
@@ -189,6 +191,7 @@ public sealed partial class GgufModel : IModelSource
         var layer = int.Parse(block.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         if (layer >= Config.NumHiddenLayers) return null;
         var kind = block.Groups[3].Value;
+        if (block.Groups[2].Value is "attn_q_norm" or "attn_k_norm" && !Config.Family.QkNorm) return null;
         if (kind == "bias" && !(Config.Family.QkvBias && block.Groups[2].Value is "attn_q" or "attn_k" or "attn_v")) return null;
         int? heads = Config.Family.GgufPermutesQk ? block.Groups[2].Value switch
         {

@@ -20,6 +20,9 @@ public sealed record DecoderFamily
     /// <summary>Biases on the q, k and v projections (<c>q_proj.bias</c>, ...), none on the output projection.</summary>
     public bool QkvBias { get; init; }
 
+    /// <summary>An RMSNorm of each q and k head before RoPE (<c>self_attn.q_norm</c>, <c>self_attn.k_norm</c>), with the model's eps.</summary>
+    public bool QkNorm { get; init; }
+
     /// <summary>
     /// Whether GGUF files of it hold q and k rows permuted for llama.cpp's interleaved RoPE, which the importer undoes
     /// (the converter does so for the <c>llama</c> architecture only).
@@ -39,7 +42,12 @@ public sealed record DecoderFamily
         ClassName = "Qwen2ForCausalLM", GgufArchitecture = "qwen2", Window = SlidingWindowLayers.FromMaxWindowLayers, QkvBias = true,
     };
 
-    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2];
+    public static DecoderFamily Qwen3 { get; } = new()
+    {
+        ClassName = "Qwen3ForCausalLM", GgufArchitecture = "qwen3", Window = SlidingWindowLayers.FromMaxWindowLayers, QkNorm = true,
+    };
+
+    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3];
 
     public static DecoderFamily? Find(string className) => All.FirstOrDefault(f => f.ClassName == className);
 
