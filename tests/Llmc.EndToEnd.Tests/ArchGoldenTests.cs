@@ -43,6 +43,10 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx512", "qwen3", "")]
     [CpuTarget("cpu-avx2", "qwen3", "model-f32.gguf")]
     [CpuTarget("cpu-avx512", "qwen3", "model-f32.gguf")]
+    [CpuTarget("cpu-avx2", "phi3", "")]
+    [CpuTarget("cpu-avx512", "phi3", "")]
+    [CpuTarget("cpu-avx2", "phi3", "model-f32.gguf")]
+    [CpuTarget("cpu-avx512", "phi3", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_the_cpu(string target, string arch, string file) => AssertGolden(arch, target, file);
 
     /// <summary>The unfused graph (separate biases' linears, per-head <c>rms_norm</c>, <c>rope</c>, plain attention) too.</summary>
@@ -50,6 +54,7 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx2", "mistral")]
     [CpuTarget("cpu-avx2", "qwen2")]
     [CpuTarget("cpu-avx2", "qwen3")]
+    [CpuTarget("cpu-avx2", "phi3")]
     public void The_unfused_engine_matches_the_golden(string target, string arch) => AssertGolden(arch, target, "", Pipeline.Default.WithoutFusion());
 
     [VulkanTheory]
@@ -61,6 +66,8 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("qwen2", "model-f32.gguf")]
     [InlineData("qwen3", "")]
     [InlineData("qwen3", "model-f32.gguf")]
+    [InlineData("phi3", "")]
+    [InlineData("phi3", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_vulkan(string arch, string file) => AssertGolden(arch, VulkanExecutor.Target, file);
 
     /// <summary>
@@ -74,6 +81,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("mistral", "rms_norm_linear", 3, "attention_rope")]
     [InlineData("qwen2", "rms_norm_linear_bias", 2, "attention_rope")]
     [InlineData("qwen3", "rms_norm_linear", 3, "attention_qk_norm_rope")]
+    [InlineData("phi3", "rms_norm_linear", 3, "attention_rope")]
     public void Every_architecture_keeps_the_fused_plan(string arch, string qkvTemplate, int qkvLaunches, string attentionTemplate)
     {
         var path = Path.Combine(_dir, $"{arch}-fused.llmc");
@@ -85,6 +93,26 @@ public sealed class ArchGoldenTests : IDisposable
         Assert.Equal(layers, templates.Count(t => t == attentionTemplate));
         // Both layers' Q/K/V projections, and the LM head after the final norm where it is the same kind of launch.
         Assert.Equal(qkvLaunches, templates.Count(t => t == qkvTemplate));
+    }
+
+    /// <summary>
+    /// LongRoPE's short factors: an engine whose context is within Phi-3's original 32 positions uses them (the golden's
+    /// 40-token rows use the long ones), as Hugging Face does for a sequence that short; they change the logits by 0.17.
+    /// </summary>
+    [Fact]
+    public void Phi3_within_its_original_context_uses_the_short_factors()
+    {
+        using var golden = JsonDocument.Parse(File.ReadAllText(TestPaths.Model("arch-goldens", "phi3", "golden.json")));
+        var shortPrompt = golden.RootElement.GetProperty("short_prompt");
+        int[] ids = [.. shortPrompt.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32())];
+        var path = Path.Combine(_dir, "phi3-short.llmc");
+        EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", "phi3"), Target = "cpu-avx2", Output = path, Context = 32 });
+        using var engine = Engine.Load(path);
+        var logits = engine.Logits(ids);
+        var vocab = engine.Tokenizer.VocabSize;
+        var worst = shortPrompt.GetProperty("logits_last").EnumerateArray()
+            .Select((e, i) => Math.Abs(e.GetDouble() - logits[(ids.Length - 1) * vocab + i])).Max();
+        Assert.True(worst < Tolerance, $"phi3 with short factors: the last row is up to {worst:E2} from the float64 golden");
     }
 
     [Fact]
@@ -107,6 +135,24 @@ public sealed class ArchGoldenTests : IDisposable
         var error = Assert.ThrowsAny<LlmcException>(() =>
             EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", "llama3", file), Target = "cpu-avx2", Output = engine }));
         Assert.Contains(message, error.Message);
+        Assert.False(File.Exists(engine));
+    }
+
+    [Fact]
+    public void A_checkpoint_tensor_the_family_does_not_read_is_refused_by_name()
+    {
+        // Qwen2's weights labelled as a Llama: its q/k/v biases would otherwise be dropped without a word.
+        var folder = Path.Combine(_dir, "relabelled");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(TestPaths.Model("arch-goldens", "qwen2")).Where(f => !f.EndsWith(".gguf") && !f.EndsWith(".json") || f.EndsWith("tokenizer.json") || f.EndsWith("tokenizer_config.json")))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestPaths.Model("arch-goldens", "qwen2", "config.json")))!.AsObject();
+        config["architectures"] = new System.Text.Json.Nodes.JsonArray("LlamaForCausalLM");
+        foreach (var key in new[] { "use_sliding_window", "sliding_window", "max_window_layers" }) config.Remove(key);
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        var engine = Path.Combine(_dir, "relabelled.llmc");
+        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions { Source = folder, Target = "cpu-avx2", Output = engine }));
+        Assert.Contains("tensor 'model.layers.0.self_attn.q_proj.bias' is not part of llmc's LlamaForCausalLM model", error.Message);
         Assert.False(File.Exists(engine));
     }
 
@@ -150,7 +196,7 @@ public sealed class ArchGoldenTests : IDisposable
             Target = "cpu-avx2",
             Output = Path.Combine(_dir, "gemma2.llmc"),
         }));
-        Assert.Contains("general.architecture 'gemma2' is not supported (supported: llama, qwen2, qwen3)", error.Message);
+        Assert.Contains("general.architecture 'gemma2' is not supported (supported: llama, qwen2, qwen3, phi3)", error.Message);
     }
 
     [Theory]
@@ -158,6 +204,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("mistral")]
     [InlineData("qwen2")]
     [InlineData("qwen3")]
+    [InlineData("phi3")]
     public void The_architecture_compiles_for_cuda_without_a_gpu(string arch)
     {
         var engine = Path.Combine(_dir, $"{arch}-cuda.llmc");

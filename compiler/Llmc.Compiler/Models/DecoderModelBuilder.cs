@@ -20,6 +20,7 @@ public static class DecoderModelBuilder
     /// <param name="kvCache">How the KV cache is stored: f32 or kv8 (<see cref="KvCacheFormat"/>).</param>
     public static Graph Build(DecoderConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
     {
+        FusedProjections.Split(config, weights, sourceName);
         var g = new GraphBuilder("llama");
         var blocks = new TransformerBlocks(g, weights, sourceName);
         var tokens = g.Input(PlanRoles.Tokens, new TensorType(DType.I32, Dim.Seq));
@@ -30,10 +31,11 @@ public static class DecoderModelBuilder
             g.Input(PlanRoles.RowBlocks, new TensorType(DType.I32, Dim.Seq)),
             context);
 
-        weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies()));
+        weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies(context)));
         var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
         var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim,
-            QkvBias: config.Family.QkvBias, QkNormEps: config.Family.QkNorm ? config.RmsNormEps : null);
+            QkvBias: config.Family.QkvBias, QkNormEps: config.Family.QkNorm ? config.RmsNormEps : null,
+            RopeAttentionFactor: config.RopeScaling?.AttentionFactor ?? 1.0);
         var cacheType = KvCacheFormat.PoolType(kvCache, config.NumKeyValueHeads, config.HeadDim);
 
         var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens);

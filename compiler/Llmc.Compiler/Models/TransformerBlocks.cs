@@ -62,7 +62,8 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
             .Set("n_heads", shape.Heads)
             .Set("n_kv_heads", shape.KvHeads)
             .Set("head_dim", shape.HeadDim)
-            .Set("scale", 1.0 / Math.Sqrt(shape.HeadDim))
+            // Rotated q and k both carry the RoPE attention factor, so their scores carry its square.
+            .Set("scale", shape.RopeAttentionFactor * shape.RopeAttentionFactor / Math.Sqrt(shape.HeadDim))
             .Set("context", paging.Context);
         if (shape.Window is { } window) attrs.Set(AttentionWindow.Attribute, window);
         var a = graph.Op("attention", [q, k, v, positions, paging.BlockTables, paging.RowBlocks, kCache, vCache], attrs, $"{name}.attn");
@@ -87,6 +88,8 @@ public sealed record KvPaging(Value BlockTables, Value RowBlocks, int Context);
 
 /// <summary>
 /// Head layout of one attention block, the positions a query sees (null: its whole sequence), whether the q, k and
-/// v projections have biases, and the eps of the per-head RMSNorm of q and k before RoPE where there is one.
+/// v projections have biases, the eps of the per-head RMSNorm of q and k before RoPE where there is one, and the
+/// factor RoPE scaling multiplies rotations by (<see cref="Frontends.HfConfig.RopeScaling.AttentionFactor"/>).
 /// </summary>
-public readonly record struct AttentionShape(int Heads, int KvHeads, int HeadDim, int? Window = null, bool QkvBias = false, double? QkNormEps = null);
+public readonly record struct AttentionShape(
+    int Heads, int KvHeads, int HeadDim, int? Window = null, bool QkvBias = false, double? QkNormEps = null, double RopeAttentionFactor = 1.0);

@@ -17,11 +17,14 @@ public static class DecoderWeightLayout
         {
             var p = $"model.layers.{i}";
             weights.Add(new($"{p}.input_layernorm.weight", [hidden], true));
-            foreach (var (part, rows) in new[] { ("q", q), ("k", kv), ("v", kv) })
-            {
-                weights.Add(new($"{p}.self_attn.{part}_proj.weight", [rows, hidden], false));
-                if (config.Family.QkvBias) weights.Add(new($"{p}.self_attn.{part}_proj.bias", [rows], false));
-            }
+            if (config.Family.FusedProjections)
+                weights.Add(new($"{p}.self_attn.qkv_proj.weight", [q + 2 * kv, hidden], false));
+            else
+                foreach (var (part, rows) in new[] { ("q", q), ("k", kv), ("v", kv) })
+                {
+                    weights.Add(new($"{p}.self_attn.{part}_proj.weight", [rows, hidden], false));
+                    if (config.Family.QkvBias) weights.Add(new($"{p}.self_attn.{part}_proj.bias", [rows], false));
+                }
             weights.Add(new($"{p}.self_attn.o_proj.weight", [hidden, q], false));
             if (config.Family.QkNorm)
             {
@@ -29,8 +32,13 @@ public static class DecoderWeightLayout
                 weights.Add(new($"{p}.self_attn.k_norm.weight", [config.HeadDim], true));
             }
             weights.Add(new($"{p}.post_attention_layernorm.weight", [hidden], true));
-            weights.Add(new($"{p}.mlp.gate_proj.weight", [ffn, hidden], false));
-            weights.Add(new($"{p}.mlp.up_proj.weight", [ffn, hidden], false));
+            if (config.Family.FusedProjections)
+                weights.Add(new($"{p}.mlp.gate_up_proj.weight", [2 * ffn, hidden], false));
+            else
+            {
+                weights.Add(new($"{p}.mlp.gate_proj.weight", [ffn, hidden], false));
+                weights.Add(new($"{p}.mlp.up_proj.weight", [ffn, hidden], false));
+            }
             weights.Add(new($"{p}.mlp.down_proj.weight", [hidden, ffn], false));
         }
         weights.Add(new("model.norm.weight", [hidden], true));

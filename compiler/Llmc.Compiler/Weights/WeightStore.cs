@@ -17,6 +17,12 @@ public sealed class WeightStore
 
     public bool Contains(string name) => _sources.ContainsKey(name);
 
+    public IEnumerable<string> Names => _sources.Keys;
+
+    /// <summary>Takes a weight out (a fused checkpoint tensor once its parts are in, so a fusion may reuse its name).</summary>
+    public IWeightSource Remove(string name) =>
+        _sources.Remove(name, out var source) ? source : throw new IrException($"no weight named '{name}'");
+
     /// <summary>A host tensor of a weight, for the reference interpreter.</summary>
     public HostTensor ReadHost(string name)
     {

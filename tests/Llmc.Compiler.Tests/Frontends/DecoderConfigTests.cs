@@ -123,7 +123,7 @@ public sealed class DecoderConfigTests : IDisposable
     {
         var json = MinimalConfig();
         json["architectures"] = new JsonArray("Qwen3MoeForCausalLM");
-        Assert.Equal("unsupported architecture 'Qwen3MoeForCausalLM' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)", Refusal(json));
+        Assert.Equal("unsupported architecture 'Qwen3MoeForCausalLM' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM)", Refusal(json));
     }
 
     [Fact]
@@ -163,7 +163,31 @@ public sealed class DecoderConfigTests : IDisposable
     {
         var json = MinimalConfig();
         json["rope_scaling"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 };
-        Assert.Equal("field 'rope_scaling' has unsupported type 'yarn' (supported: linear, llama3)", Refusal(json));
+        Assert.Equal("field 'rope_scaling' has unsupported type 'yarn' (supported: linear, llama3, longrope)", Refusal(json));
+    }
+
+    [Fact]
+    public void LongRope_reads_its_factors_and_derives_the_attention_factor_as_transformers_does()
+    {
+        var json = MinimalConfig();
+        json["architectures"] = new JsonArray("Phi3ForCausalLM");
+        json["original_max_position_embeddings"] = 64;
+        json["rope_scaling"] = new JsonObject
+        {
+            ["type"] = "longrope",
+            ["short_factor"] = new JsonArray(1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5),
+            ["long_factor"] = new JsonArray(2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0),
+        };
+        var config = Load(json);
+        var scaling = Assert.IsType<LongRopeScaling>(config.RopeScaling);
+        // max_position_embeddings 256 over the original 64: factor 4.
+        Assert.Equal(Math.Sqrt(1 + Math.Log(4) / Math.Log(64)), scaling.AttentionFactor, 12);
+        Assert.Equal(1f / (9f * MathF.Pow(10000f, 14 / 16f)), config.RopeInverseFrequencies(context: 256)[7]);
+        Assert.Equal(1f / (4.5f * MathF.Pow(10000f, 14 / 16f)), config.RopeInverseFrequencies(context: 64)[7]);
+        json["rope_scaling"]!["long_factor"] = new JsonArray(2.0);
+        Assert.Equal("field 'rope_scaling.long_factor' must list head_dim / 2 = 8 positive numbers", Refusal(json));
+        json["partial_rotary_factor"] = 0.5;
+        Assert.Equal("field 'partial_rotary_factor' is 0.5; llmc rotates whole heads", Refusal(json));
     }
 
     [Fact]
@@ -177,7 +201,7 @@ public sealed class DecoderConfigTests : IDisposable
     [Fact]
     public void UnscaledFrequencies()
     {
-        var inverse = DecoderConfig.Load(TestPaths.Model("stories260k-hf")).RopeInverseFrequencies();
+        var inverse = DecoderConfig.Load(TestPaths.Model("stories260k-hf")).RopeInverseFrequencies(context: 512);
         Assert.Equal(4, inverse.Length);
         Assert.Equal(1f, inverse[0]);
         Assert.Equal(0.1f, inverse[1], 1e-7f);
@@ -192,8 +216,8 @@ public sealed class DecoderConfigTests : IDisposable
         json["rope_scaling"] = new JsonObject { ["type"] = "linear", ["factor"] = 4.0 };
         var config = Load(json);
         Assert.Equal(new LinearRopeScaling(4.0), config.RopeScaling);
-        var scaled = config.RopeInverseFrequencies();
-        var plain = RopeFrequencies.Compute(config.RopeTheta, config.HeadDim, scaling: null);
+        var scaled = config.RopeInverseFrequencies(context: 512);
+        var plain = RopeFrequencies.Compute(config.RopeTheta, config.HeadDim, scaling: null, context: 512);
         for (var i = 0; i < plain.Length; i++)
             Assert.Equal(plain[i] / 4, scaled[i]);
     }
@@ -217,7 +241,7 @@ public sealed class DecoderConfigTests : IDisposable
             ["high_freq_factor"] = 4.0,
             ["original_max_position_embeddings"] = 8192,
         };
-        var inverse = Load(json).RopeInverseFrequencies();
+        var inverse = Load(json).RopeInverseFrequencies(context: 512);
 
         Assert.Equal(32, inverse.Length);
         (int Index, double Expected)[] handComputed =

@@ -34,6 +34,7 @@ public sealed class ModelPlanTests(ITestOutputHelper output)
     [InlineData("llama-3.2-1b.json")]
     [InlineData("qwen2.5-0.5b.json")]
     [InlineData("qwen3-0.6b.json")]
+    [InlineData("phi-3-mini-4k.json")]
     public void A_real_config_reuses_activation_memory_soundly(string file)
     {
         // Planning needs shapes only: the weights are declared, never read.

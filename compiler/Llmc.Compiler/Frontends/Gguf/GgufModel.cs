@@ -19,6 +19,11 @@ public sealed partial class GgufModel : IModelSource
 {
     private const string RopeFactorsTensor = "rope_freqs.weight";
 
+    // LongRoPE's factors (Phi-3), which the converter moves from config.json's rope_scaling into tensors.
+    private const string LongFactorsTensor = "rope_factors_long.weight", ShortFactorsTensor = "rope_factors_short.weight";
+
+    private static readonly HashSet<string> RopeTensors = [RopeFactorsTensor, LongFactorsTensor, ShortFactorsTensor];
+
     // What each <arch>.* key means for the config; a key not here is refused.
     private static readonly Dictionary<string, string> ArchitectureKeys = new(StringComparer.Ordinal)
     {
@@ -37,8 +42,11 @@ public sealed partial class GgufModel : IModelSource
         ["rope.dimension_count"] = "",
         ["rope.scaling.type"] = "",
         ["rope.scaling.factor"] = "",
-        // The trained context a linear scaling stretched: informational for linear scaling, which is all we take.
+        // The trained context a scaling stretched: informational for linear scaling, LongRoPE's original context.
         ["rope.scaling.original_context_length"] = "",
+        ["rope.scaling.attn_factor"] = "",
+        // 0 for none (a null sliding_window).
+        ["attention.sliding_window"] = "",
     };
 
     // Tokenizer keys GgufTokenizerImport reads, the end-of-turn ids that also end generation, and the chat template.
@@ -58,6 +66,7 @@ public sealed partial class GgufModel : IModelSource
         ["attn_k"] = "self_attn.k_proj",
         ["attn_v"] = "self_attn.v_proj",
         ["attn_output"] = "self_attn.o_proj",
+        ["attn_qkv"] = "self_attn.qkv_proj",
         ["attn_q_norm"] = "self_attn.q_norm",
         ["attn_k_norm"] = "self_attn.k_norm",
         ["ffn_norm"] = "post_attention_layernorm",
@@ -124,7 +133,7 @@ public sealed partial class GgufModel : IModelSource
     {
         foreach (var tensor in _file.Tensors)
         {
-            if (tensor.Name == RopeFactorsTensor) continue;
+            if (RopeTensors.Contains(tensor.Name)) continue;
             var (name, ropeHeads) = HfName(tensor.Name)!.Value;
             store.Add(name, new GgufWeight(_file, tensor, ropeHeads));
         }
@@ -158,6 +167,20 @@ public sealed partial class GgufModel : IModelSource
         if (tokenizer.BosId is { } bos) json["bos_token_id"] = bos;
         if (tokenizer.EosId is { } eos) json["eos_token_id"] = eos;
 
+        if (file.Contains($"{architecture}.attention.sliding_window") && file.GetInt64($"{architecture}.attention.sliding_window") is > 0 and var window)
+            json["sliding_window"] = checked((int)window);
+        if (file.TryGetTensor(LongFactorsTensor, out var longFactors) && file.TryGetTensor(ShortFactorsTensor, out var shortFactors))
+        {
+            json["rope_scaling"] = new JsonObject
+            {
+                ["rope_type"] = "longrope",
+                ["long_factor"] = new JsonArray([.. new GgufWeight(file, longFactors).ReadFloat32().Select(f => (JsonNode)(double)f)]),
+                ["short_factor"] = new JsonArray([.. new GgufWeight(file, shortFactors).ReadFloat32().Select(f => (JsonNode)(double)f)]),
+                ["original_max_position_embeddings"] = checked((int)file.GetInt64($"{architecture}.rope.scaling.original_context_length")),
+                ["attention_factor"] = file.GetFloat64($"{architecture}.rope.scaling.attn_factor"),
+            };
+            return json;
+        }
         json["rope_scaling"] = file.GetString($"{architecture}.rope.scaling.type", "none") switch
         {
             "none" => null,
@@ -170,7 +193,7 @@ public sealed partial class GgufModel : IModelSource
     private void RefuseUnknownTensors()
     {
         foreach (var tensor in _file.Tensors)
-            if (tensor.Name != RopeFactorsTensor && HfName(tensor.Name) is null)
+            if (!RopeTensors.Contains(tensor.Name) && HfName(tensor.Name) is null)
                 throw new ModelFileException(_file.Path, $"tensor '{tensor.Name}' is not part of llmc's {Config.Family.GgufArchitecture} model");
     }
 
@@ -191,6 +214,20 @@ public sealed partial class GgufModel : IModelSource
         var layer = int.Parse(block.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         if (layer >= Config.NumHiddenLayers) return null;
         var kind = block.Groups[3].Value;
+        // A family whose checkpoints fuse projections converts them fused: attn_qkv, and ffn_up holding gate and up.
+        if (Config.Family.FusedProjections)
+        {
+            part = block.Groups[2].Value switch
+            {
+                "attn_qkv" => "self_attn.qkv_proj",
+                "ffn_up" => "mlp.gate_up_proj",
+                "attn_q" or "attn_k" or "attn_v" or "ffn_gate" => null,
+                _ => part,
+            };
+            if (part is null) return null;
+        }
+        else if (block.Groups[2].Value == "attn_qkv")
+            return null;
         if (block.Groups[2].Value is "attn_q_norm" or "attn_k_norm" && !Config.Family.QkNorm) return null;
         if (kind == "bias" && !(Config.Family.QkvBias && block.Groups[2].Value is "attn_q" or "attn_k" or "attn_v")) return null;
         int? heads = Config.Family.GgufPermutesQk ? block.Groups[2].Value switch

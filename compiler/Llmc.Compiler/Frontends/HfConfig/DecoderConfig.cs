@@ -85,7 +85,6 @@ public sealed record DecoderConfig
         var fields = new ConfigFields(path, json);
         var family = ReadFamily(fields);
         RefuseUnsupportedFeatures(fields);
-        var layers = fields.PositiveInt("num_hidden_layers");
 
         var hidden = fields.PositiveInt("hidden_size");
         var heads = fields.PositiveInt("num_attention_heads");
@@ -95,6 +94,9 @@ public sealed record DecoderConfig
         var headDim = fields.OptionalPositiveInt("head_dim") ?? DefaultHeadDim(fields, hidden, heads);
         if (headDim % 2 != 0)
             throw fields.Error("head_dim", $"must be even for rotary embeddings, got {headDim}");
+        var layers = fields.PositiveInt("num_hidden_layers");
+        if (fields.OptionalPositiveNumber("partial_rotary_factor") is { } partial && partial != 1.0)
+            throw fields.Error("partial_rotary_factor", $"is {partial}; llmc rotates whole heads");
 
         return new DecoderConfig
         {
@@ -111,7 +113,7 @@ public sealed record DecoderConfig
             MaxPositionEmbeddings = fields.PositiveInt("max_position_embeddings"),
             RmsNormEps = fields.PositiveNumber("rms_norm_eps"),
             RopeTheta = fields.OptionalPositiveNumber("rope_theta") ?? 10000.0,
-            RopeScaling = RopeScalingParser.Read(fields),
+            RopeScaling = RopeScalingParser.Read(fields, headDim),
             TieWordEmbeddings = fields.Bool("tie_word_embeddings", defaultValue: false),
             BosTokenId = fields.OptionalInt("bos_token_id"),
             EosTokenIds = fields.IntOrIntList("eos_token_id"),
@@ -120,8 +122,8 @@ public sealed record DecoderConfig
         };
     }
 
-    /// <summary>RoPE inverse frequencies (head_dim / 2 of them) with this config's theta and scaling folded in.</summary>
-    public float[] RopeInverseFrequencies() => RopeFrequencies.Compute(RopeTheta, HeadDim, RopeScaling);
+    /// <summary>RoPE inverse frequencies (head_dim / 2 of them) with this config's theta and scaling folded in, for an engine of <paramref name="context"/> positions.</summary>
+    public float[] RopeInverseFrequencies(int context) => RopeFrequencies.Compute(RopeTheta, HeadDim, RopeScaling, context);
 
     private static DecoderFamily ReadFamily(ConfigFields fields)
     {

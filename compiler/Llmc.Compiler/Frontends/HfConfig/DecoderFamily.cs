@@ -20,6 +20,9 @@ public sealed record DecoderFamily
     /// <summary>Biases on the q, k and v projections (<c>q_proj.bias</c>, ...), none on the output projection.</summary>
     public bool QkvBias { get; init; }
 
+    /// <summary>Checkpoints hold q/k/v as one <c>qkv_proj</c> and gate/up as one <c>gate_up_proj</c> (Phi-3): see <see cref="Models.FusedProjections"/>.</summary>
+    public bool FusedProjections { get; init; }
+
     /// <summary>An RMSNorm of each q and k head before RoPE (<c>self_attn.q_norm</c>, <c>self_attn.k_norm</c>), with the model's eps.</summary>
     public bool QkNorm { get; init; }
 
@@ -47,7 +50,13 @@ public sealed record DecoderFamily
         ClassName = "Qwen3ForCausalLM", GgufArchitecture = "qwen3", Window = SlidingWindowLayers.FromMaxWindowLayers, QkNorm = true,
     };
 
-    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3];
+    /// <summary>Phi-3 and 3.5 (LongRoPE comes with the config's <c>rope_scaling</c>).</summary>
+    public static DecoderFamily Phi3 { get; } = new()
+    {
+        ClassName = "Phi3ForCausalLM", GgufArchitecture = "phi3", Window = SlidingWindowLayers.Every, FusedProjections = true,
+    };
+
+    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3, Phi3];
 
     public static DecoderFamily? Find(string className) => All.FirstOrDefault(f => f.ClassName == className);
 

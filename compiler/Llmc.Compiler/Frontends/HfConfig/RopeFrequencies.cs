@@ -6,7 +6,8 @@ namespace Llmc.Compiler.Frontends.HfConfig;
 /// </summary>
 public static class RopeFrequencies
 {
-    public static float[] Compute(double theta, int headDim, RopeScaling? scaling)
+    /// <param name="context">The engine's context: LongRoPE chooses its factors by it.</param>
+    public static float[] Compute(double theta, int headDim, RopeScaling? scaling, int context)
     {
         var inverse = new float[headDim / 2];
         var baseF = (float)theta;
@@ -26,6 +27,12 @@ public static class RopeFrequencies
                     throw new ArgumentException($"{factors.Factors.Length} rope frequency factors for {inverse.Length} frequencies");
                 for (var i = 0; i < inverse.Length; i++)
                     inverse[i] /= factors.Factors[i];
+                break;
+            case LongRopeScaling longRope:
+                // transformers' _compute_longrope_parameters: 1 / (factor · base^(2i/d)), in float32.
+                var chosen = longRope.FactorsFor(context);
+                for (var i = 0; i < inverse.Length; i++)
+                    inverse[i] = 1f / (chosen[i] * MathF.Pow(baseF, 2 * i / (float)headDim));
                 break;
         }
         return inverse;

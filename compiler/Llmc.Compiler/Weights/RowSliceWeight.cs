@@ -1,0 +1,17 @@
+using Llmc.Ir;
+
+namespace Llmc.Compiler.Weights;
+
+/// <summary>Rows [<paramref name="firstRow"/>, +<paramref name="rows"/>) of a matrix weight, read lazily: one part of a fused projection.</summary>
+public sealed class RowSliceWeight(IWeightSource source, int firstRow, int rows) : IWeightSource
+{
+    public TensorType Type { get; } = new(DType.F32, rows, source.Type[1].Size);
+
+    public DType ExactPrecision => source.ExactPrecision;
+
+    public float[] ReadFloat32()
+    {
+        var columns = Type[1].Size;
+        return source.ReadFloat32().AsSpan((int)((long)firstRow * columns), rows * columns).ToArray();
+    }
+}
