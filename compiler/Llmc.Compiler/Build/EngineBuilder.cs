@@ -25,7 +25,6 @@ public static class EngineBuilder
         var quantization = WeightQuantization.Parse(options.Quant, options.GroupSize);
         var kvCache = KvCacheStorage.Parse(options.KvCache);
         var halfWeights = WeightQuantization.HalfType(options.Quant);
-        var pipeline = quantization is null && halfWeights is null ? options.Pipeline : options.Pipeline.WithQuantization();
         var chatTemplate = options.ChatTemplate is { } templatePath ? ReadChatTemplate(templatePath) : null;
         progress?.Report($"reading {options.Source}");
         using var model = IModelSource.Open(options.Source);
@@ -38,6 +37,9 @@ public static class EngineBuilder
         progress?.Report("building the graph");
         var (graph, weights) = ModelImport.Import(model, context, kvCache);
         IrDump.MaybeWrite(graph, 0, "import");
+        // The quantize pass runs for --quant, and to carry weights a quantized GGUF already holds in an llmc format.
+        var carried = graph.Weights.Any(w => weights[w.Name].CarriedFormat is not null);
+        var pipeline = quantization is null && halfWeights is null && !carried ? options.Pipeline : options.Pipeline.WithQuantization();
         progress?.Report($"running passes: {string.Join(", ", pipeline.Passes)}");
         PassManager.Run(graph, pipeline, new PassContext(weights, target, quantization) { BosToken = config.BosTokenId, HalfWeights = halfWeights }, PassManager.VerifyFromEnvironment);
         Verifier.Verify(graph);

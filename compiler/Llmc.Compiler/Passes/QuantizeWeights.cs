@@ -12,7 +12,8 @@ namespace Llmc.Compiler.Passes;
 /// 8 bits in the build's group size whatever the build's bits: it is where 4-bit rounding costs the most perplexity and
 /// at 8 bits it costs almost none, as llama.cpp keeps its output matrix at 6–8 bits. A head tied to the embedding gets
 /// its own packed copy; the embedding keeps the float table, stored at its source's precision (bf16 stays bf16, losslessly)
-/// since a gather reads one row per token.
+/// since a gather reads one row per token. Without <c>--quant</c>, a matrix whose source is already in an llmc quantized
+/// format (a GGUF Q8_0, Q4_0, Q4_1 or Q4_K tensor, also once stacked by fusion) is carried over in it, codes unchanged.
 /// </summary>
 public sealed class QuantizeWeights : IPass
 {
@@ -25,7 +26,7 @@ public sealed class QuantizeWeights : IPass
     public bool Run(Graph graph, PassContext context)
     {
         if (context.HalfWeights is { } half) return StoreHalf(graph, context, half);
-        if (context.Quantization is not { } format) return false;
+        if (context.Quantization is not { } format) return CarryQuantized(graph, context);
         var editor = new GraphEditor(graph);
         var head = new QuantFormat(QuantScheme.Q8, format.GroupSize);
         var outputs = graph.Outputs.ToHashSet();
@@ -48,6 +49,27 @@ public sealed class QuantizeWeights : IPass
         KeepGatherTablesAtSourcePrecision(graph, context, packed.Keys.Select(k => k.Item1).ToHashSet());
         editor.RemoveUnusedWeights();
         return packed.Count > 0;
+    }
+
+    /// <summary>Linear matrices whose sources hold an llmc quantized format are stored in it (<see cref="CarriedWeight"/>).</summary>
+    private static bool CarryQuantized(Graph graph, PassContext context)
+    {
+        var editor = new GraphEditor(graph);
+        var carried = new Dictionary<Value, Value>();
+        foreach (var node in graph.Nodes.Where(n => FusedLinearOp.IsLinearFamily(n.Op)))
+        {
+            var weight = node.Inputs[1];
+            if (weight.Kind != ValueKind.Weight || weight.Type.DType != DType.F32 || context.Weights[weight.Name].CarriedFormat is not { } format) continue;
+            if (!carried.TryGetValue(weight, out var stored))
+            {
+                stored = editor.AddWeight($"{weight.Name}.{format.Name}", weight.Type with { DType = format.DType });
+                context.Weights.Add(stored.Name, new CarriedWeight(context.Weights[weight.Name]));
+                carried[weight] = stored;
+            }
+            node.Inputs[1] = stored;
+        }
+        editor.RemoveUnusedWeights();
+        return carried.Count > 0;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Llmc.Compiler.Synth;
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
 
@@ -14,6 +15,15 @@ public interface IWeightSource
 
     /// <summary>The tensor as f32 values, row-major.</summary>
     float[] ReadFloat32();
+
+    /// <summary>
+    /// The llmc quantized format a source already holds its values in exactly (a GGUF Q8_0 matrix: q8g32), if any: a
+    /// build without <c>--quant</c> carries such a weight over (<see cref="ReadCarried"/>) instead of rounding it again.
+    /// </summary>
+    QuantFormat? CarriedFormat => null;
+
+    /// <summary>The packed bytes in <see cref="CarriedFormat"/>.</summary>
+    byte[] ReadCarried() => throw new NotSupportedException($"{GetType().Name} holds no quantized values");
 
     /// <summary>The bytes the engine stores for this weight, in its <see cref="Type"/>'s dtype and layout.</summary>
     byte[] ReadStored()

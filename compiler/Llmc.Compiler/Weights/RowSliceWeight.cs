@@ -1,4 +1,5 @@
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
 
@@ -8,6 +9,11 @@ public sealed class RowSliceWeight(IWeightSource source, int firstRow, int rows)
     public TensorType Type { get; } = new(DType.F32, rows, source.Type[1].Size);
 
     public DType ExactPrecision => source.ExactPrecision;
+
+    public QuantFormat? CarriedFormat => source.CarriedFormat;
+
+    public byte[] ReadCarried() => PackedRows.Gather(CarriedFormat!, Type[1].Size, [(source.ReadCarried(), source.Type[0].Size)],
+        [.. Enumerable.Range(firstRow, rows).Select(row => (0, row))]);
 
     public float[] ReadFloat32()
     {

@@ -1,13 +1,16 @@
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 using Llmc.Runtime;
 
 namespace Llmc.Compiler.Frontends.Gguf;
 
 /// <summary>
-/// A float tensor of a GGUF file (F32, F16 or BF16) as the Hugging Face weight it was converted from: ggml lists
-/// dimensions fastest first, so the shape is reversed; q and k projections, whose rows llama.cpp's converter
-/// interleaves for its RoPE (each head's two halves, row by row), get their rows back in Hugging Face order.
+/// A tensor of a GGUF file (F32, F16, BF16, or a quantized type an llmc format holds exactly:
+/// <see cref="GgmlQuantizedRows"/>) as the Hugging Face weight it was converted from: ggml lists dimensions fastest
+/// first, so the shape is reversed; q and k projections, whose rows llama.cpp's converter interleaves for its RoPE
+/// (each head's two halves, row by row), get their rows back in Hugging Face order. A quantized matrix is carried in
+/// its llmc format (<see cref="IWeightSource.CarriedFormat"/>); read as floats, it is those codes dequantized.
 /// </summary>
 public sealed class GgufWeight : IWeightSource
 {
@@ -32,20 +35,59 @@ public sealed class GgufWeight : IWeightSource
 
     public DType ExactPrecision => _stored;
 
-    /// <summary>The float types GGUF weights are imported from; quantized ones are refused by name until their formats exist.</summary>
+    public QuantFormat? CarriedFormat => Type.Rank == 2 ? GgmlQuantizedRows.FormatOf(_tensor.Type) : null;
+
+    /// <summary>
+    /// The narrowest float type holding a GGUF tensor's values exactly: its own for float types, f32 for the quantized
+    /// types llmc has a format for; other types are refused by name.
+    /// </summary>
     public static DType StoredType(GgufFile file, GgufTensorInfo tensor) => tensor.Type switch
     {
         GgmlType.F32 => DType.F32,
         GgmlType.F16 => DType.F16,
         GgmlType.BF16 => DType.BF16,
-        _ => throw new ModelFileException(file.Path, $"tensor '{tensor.Name}' is {tensor.Type}; llmc imports F32, F16 and BF16 GGUF weights so far"),
+        var quantized when GgmlQuantizedRows.FormatOf(quantized) is not null && tensor.Dimensions.Length == 2 => DType.F32,
+        _ => throw new ModelFileException(file.Path,
+            $"tensor '{tensor.Name}' is {tensor.Type}; llmc imports F32, F16, BF16, Q8_0, Q4_0, Q4_1 and Q4_K GGUF weights so far"),
     };
+
+    public byte[] ReadCarried()
+    {
+        var format = CarriedFormat ?? throw new NotSupportedException($"tensor '{_tensor.Name}' is {_tensor.Type}");
+        int n = Type[0].Size, k = Type[1].Size;
+        if (!GgmlTypeLayout.TryGet(_tensor.Type, out var blockElements, out var blockBytes) || k % blockElements != 0)
+            throw new ModelFileException(_file.Path, $"tensor '{_tensor.Name}' has rows of {k} values, not whole {_tensor.Type} blocks");
+        var rowBytes = k / blockElements * blockBytes;
+        var data = _file.GetTensorData(_tensor);
+        var packed = new PackedMatrix(format, n, k);
+        for (var row = 0; row < n; row++)
+            GgmlQuantizedRows.Decode(_tensor.Type, data.Slice(row * rowBytes, rowBytes), k, packed, HfRow(row));
+        return packed.Bytes;
+    }
 
     public float[] ReadFloat32()
     {
+        if (CarriedFormat is { } format)
+        {
+            int n = Type[0].Size, k = Type[1].Size;
+            var view = format.View(ReadCarried(), n, k);
+            var dequantized = new float[(long)n * k];
+            for (var row = 0; row < n; row++)
+                for (var j = 0; j < k; j++) dequantized[(long)row * k + j] = view.Value(row, j);
+            return dequantized;
+        }
         var values = new float[_tensor.ElementCount];
         FloatWidening.Widen(_stored, _file.GetTensorData(_tensor), values);
         return _ropeHeads is { } heads ? Unpermute(values, heads) : values;
+    }
+
+    /// <summary>The Hugging Face row of file row <paramref name="row"/> (<see cref="Unpermute"/>).</summary>
+    private int HfRow(int row)
+    {
+        if (_ropeHeads is not { } heads) return row;
+        var perHead = Type[0].Size / heads;
+        var (h, within) = (row / perHead, row % perHead);
+        return h * perHead + within % 2 * (perHead / 2) + within / 2;
     }
 
     /// <summary>Row h·d + 2j + t of the file is row h·d + t·d/2 + j of the Hugging Face weight (d: rows per head).</summary>

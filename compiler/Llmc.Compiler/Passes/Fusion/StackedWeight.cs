@@ -1,5 +1,6 @@
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Passes.Fusion;
 
@@ -12,6 +13,20 @@ namespace Llmc.Compiler.Passes.Fusion;
 public sealed class StackedWeight(IReadOnlyList<IWeightSource> parts, bool interleaveRows) : IWeightSource
 {
     public TensorType Type { get; } = new(DType.F32, (Dim[])[new Dim(parts.Sum(p => p.Type[0].Size)), .. parts[0].Type.Shape.Skip(1)]);
+
+    /// <summary>The parts' carried format when they all have the same one.</summary>
+    public QuantFormat? CarriedFormat =>
+        parts.Select(p => p.CarriedFormat).Distinct().ToList() is [{ } format] && Type.Rank == 2 ? format : null;
+
+    public byte[] ReadCarried()
+    {
+        var format = CarriedFormat ?? throw new NotSupportedException("the stacked parts hold no common quantized format");
+        var sources = parts.Select(p => (p.ReadCarried(), p.Type[0].Size)).ToList();
+        var rows = interleaveRows
+            ? Enumerable.Range(0, parts[0].Type[0].Size).SelectMany(row => Enumerable.Range(0, parts.Count).Select(part => (part, row)))
+            : parts.SelectMany((p, part) => Enumerable.Range(0, p.Type[0].Size).Select(row => (part, row)));
+        return PackedRows.Gather(format, Type[1].Size, sources, [.. rows]);
+    }
 
     public float[] ReadFloat32()
     {

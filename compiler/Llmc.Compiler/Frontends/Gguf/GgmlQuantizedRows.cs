@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using Llmc.Compiler.Weights;
+using Llmc.Ir.Quantization;
+
+namespace Llmc.Compiler.Frontends.Gguf;
+
+/// <summary>
+/// ggml's quantized block types that an llmc format holds exactly, and their decoding into it: Q8_0 (f16 d, 32 int8 q:
+/// d·q) is q8g32 with code q + 128; Q4_0 (f16 d, 32 nibbles: d·(q − 8)) is q4g32 as it is; Q4_1 (f16 d and m:
+/// d·q + m) is q4ag32; Q4_K (super-blocks of 256 with f16 d, dmin and eight 6-bit scale/min pairs: d·sc·q − dmin·m per
+/// 32 values) is q4ag32 with scale d·sc and offset −dmin·m, both exact in f32. Nibbles are stored as llmc stores them
+/// (byte i holds values i and i + 16 of 32) for Q4_0 and Q4_1; Q4_K holds values l and l + 32 of each 64 in byte l.
+/// Other types have no llmc format yet and are refused by name.
+/// </summary>
+public static class GgmlQuantizedRows
+{
+    /// <summary>The llmc format holding a ggml type's values exactly, or null.</summary>
+    public static QuantFormat? FormatOf(GgmlType type) => type switch
+    {
+        GgmlType.Q8_0 => new QuantFormat(QuantScheme.Q8, 32),
+        GgmlType.Q4_0 => new QuantFormat(QuantScheme.Q4, 32),
+        GgmlType.Q4_1 or GgmlType.Q4_K => new QuantFormat(QuantScheme.Q4A, 32),
+        _ => null,
+    };
+
+    /// <summary>Decodes file row <paramref name="source"/> (<paramref name="k"/> values of <paramref name="type"/>) into row <paramref name="row"/> of <paramref name="target"/>.</summary>
+    public static void Decode(GgmlType type, ReadOnlySpan<byte> source, int k, PackedMatrix target, int row)
+    {
+        switch (type)
+        {
+            case GgmlType.Q8_0:
+                for (var b = 0; b < k / 32; b++)
+                {
+                    var block = source.Slice(b * 34, 34);
+                    target.SetGroup(row, b, Half(block, 0), 0f);
+                    for (var i = 0; i < 32; i++) target.SetCode(row, b * 32 + i, (sbyte)block[2 + i] + 128);
+                }
+                break;
+            case GgmlType.Q4_0:
+            case GgmlType.Q4_1:
+                var size = type == GgmlType.Q4_0 ? 18 : 20;
+                for (var b = 0; b < k / 32; b++)
+                {
+                    var block = source.Slice(b * size, size);
+                    target.SetGroup(row, b, Half(block, 0), type == GgmlType.Q4_1 ? Half(block, 2) : 0f);
+                    var nibbles = block[(size - 16)..];
+                    for (var i = 0; i < 16; i++)
+                    {
+                        target.SetCode(row, b * 32 + i, nibbles[i] & 0xF);
+                        target.SetCode(row, b * 32 + i + 16, nibbles[i] >> 4);
+                    }
+                }
+                break;
+            case GgmlType.Q4_K:
+                for (var s = 0; s < k / 256; s++)
+                    DecodeQ4K(source.Slice(s * 144, 144), target, row, s * 8);
+                break;
+            default:
+                throw new ArgumentException($"{type} has no llmc format", nameof(type));
+        }
+    }
+
+    private static void DecodeQ4K(ReadOnlySpan<byte> block, PackedMatrix target, int row, int firstGroup)
+    {
+        float d = Half(block, 0), dmin = Half(block, 2);
+        var scales = block.Slice(4, 12);
+        var nibbles = block[16..];
+        for (var chunk = 0; chunk < 4; chunk++)
+        {
+            for (var half = 0; half < 2; half++)
+            {
+                var group = 2 * chunk + half;
+                var (sc, m) = ScaleAndMin(scales, group);
+                target.SetGroup(row, firstGroup + group, d * sc, -(dmin * m));
+                for (var l = 0; l < 32; l++)
+                {
+                    var b = nibbles[chunk * 32 + l];
+                    target.SetCode(row, (firstGroup + group) * 32 + l, half == 0 ? b & 0xF : b >> 4);
+                }
+            }
+        }
+    }
+
+    /// <summary>ggml's 6-bit scale and min of sub-block <paramref name="j"/> (of 8), packed into 12 bytes.</summary>
+    private static (int Scale, int Min) ScaleAndMin(ReadOnlySpan<byte> q, int j) =>
+        j < 4
+            ? (q[j] & 63, q[j + 4] & 63)
+            : ((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+
+    private static float Half(ReadOnlySpan<byte> bytes, int at) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]));
+}
