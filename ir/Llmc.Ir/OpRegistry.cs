@@ -13,9 +13,11 @@ public static class OpRegistry
         new RopeOp(),
         new AttentionOp(),
         new SiluOp(),
+        new GeluTanhOp(),
         new MulOp(),
         new AddOp(),
         new GatherRowsOp(),
+        new SoftCapOp(),
     }.Concat<OpDef>(AttentionRopeOp.All).Concat(FusedLinearOp.All).Concat(ElementwiseChainOp.All).ToDictionary(op => op.Name, StringComparer.Ordinal);
 
     public static IEnumerable<OpDef> All => ByName.Values;

@@ -116,7 +116,7 @@ public static class ConformanceCases
 
     private static IEnumerable<ConformanceCase> Build()
     {
-        foreach (var op in new[] { "silu", "mul", "add" })
+        foreach (var op in new[] { "silu", "gelu_tanh", "mul", "add" })
         {
             foreach (var width in Widths) yield return Elementwise(op, 1, width);
             yield return Elementwise(op, 7, 172);
@@ -140,6 +140,9 @@ public static class ConformanceCases
             yield return Rope(1, heads, headDim);
             yield return Rope(7, heads, headDim);
         }
+        foreach (var (rows, width) in new[] { (1, 1), (1, 17), (7, 172), (3, 2000) }) yield return SoftCap(rows, width);
+        yield return Embedding(5, 64, scale: 8.0);
+        yield return Embedding(3, 17, scale: Math.Sqrt(17));
         foreach (var width in Widths)
         {
             yield return Embedding(width == 172 ? 9 : 1, width);
@@ -171,6 +174,9 @@ public static class ConformanceCases
         yield return Attention(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150+a291x1", window: 130);
         yield return Attention(4, 2, 16, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1", window: 40);
         yield return Attention(2, 1, 8, 24, 4, "a0x9+a9x1", window: 1);
+        // Soft-capped scores (Gemma 2), with a window.
+        yield return Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", window: 5, softcap: 0.5);
+        yield return Attention(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150+a291x1", softcap: 2.0);
         foreach (var c in FusedCases()) yield return c;
     }
 
@@ -190,12 +196,13 @@ public static class ConformanceCases
         yield return AttentionRope(4, 2, 16, 300, 16, "b150x1,a20x1+a21x1");
         yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", window: 6);
         yield return AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150", window: 129);
+        yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", softcap: 0.5);
         // With the per-head q/k norm before the rotation (Qwen3): one and several sequences, a tile's rows, an odd
         // head count per group.
         yield return AttentionRope(8, 4, 8, 32, 4, "a0x5+a5x1+a6x1+a7x3", qkNorm: true);
         yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", qkNorm: true);
         yield return AttentionRope(6, 2, 34, 300, 16, "a0x140+a140x1+a141x150", qkNorm: true);
-        foreach (var expr in new[] { "silu(silu(a))", "mul(silu(a), b)", "add(mul(silu(a), b), c)", "add(mul(a, b), mul(c, add(d, a)))" })
+        foreach (var expr in new[] { "silu(silu(a))", "mul(silu(a), b)", "mul(gelu_tanh(a), b)", "add(mul(silu(a), b), c)", "add(mul(a, b), mul(c, add(d, a)))" })
             foreach (var (rows, width) in new[] { (1, 1), (1, 17), (7, 172), (3, 2000) })
                 yield return ElementwiseChain(expr, rows, width);
     }
@@ -269,10 +276,10 @@ public static class ConformanceCases
         return Single(name, op.Name, [.. types], attrs, [.. data], rows);
     }
 
-    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null, bool qkNorm = false)
+    private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null, bool qkNorm = false, double? softcap = null)
     {
         var op = AttentionRopeOp.All.Single(o => o.NormalizesQk == qkNorm);
-        var name = $"{op.Name}{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window)} steps={steps}";
+        var name = $"{op.Name}{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window, softcap)} steps={steps}";
         var random = Seeded(name);
         var paged = new PagedSteps(random, steps, blockSize, storage, kvHeads, headDim);
         int width = (heads + 2 * kvHeads) * headDim;
@@ -280,7 +287,7 @@ public static class ConformanceCases
         // The kernel rotates keys in f32, the reference in float64: a key an ulp apart may round to the neighbouring
         // kv8 code, one code step in one element of a cache row, which the f32 bound cannot absorb.
         var tolerance = storage == DType.KV8 ? Int8RotatedKeyTolerance : ConformanceChecker.F32Tolerance;
-        var attrs = AttentionAttributes(heads, kvHeads, headDim, context, window);
+        var attrs = AttentionAttributes(heads, kvHeads, headDim, context, window, softcap);
         TensorType[] normTypes = qkNorm ? [new TensorType(DType.F32, headDim), new TensorType(DType.F32, headDim)] : [];
         HostTensor[] norms = qkNorm ? [Floats(random, [headDim], 1), Floats(random, [headDim], 1)] : [];
         if (qkNorm) attrs.Set("eps", 1e-6);
@@ -312,12 +319,13 @@ public static class ConformanceCases
             [Floats(random, [rows, heads * headDim], 2), new HostTensor([rows], positions), new HostTensor([headDim / 2], invFreq)], rows);
     }
 
-    private static ConformanceCase Embedding(int rows, int width, DType table = DType.F32)
+    private static ConformanceCase Embedding(int rows, int width, DType table = DType.F32, double? scale = null)
     {
         const int vocab = 40;
-        var name = $"embedding{(table == DType.F32 ? "" : " " + table.Name())} rows={rows} width={width}";
+        var name = $"embedding{(table == DType.F32 ? "" : " " + table.Name())} rows={rows} width={width}" + (scale is { } s ? $" scale={s.ToString("R", CultureInfo.InvariantCulture)}" : "");
         var random = Seeded(name);
-        return Single(name, "embedding", [new TensorType(table, vocab, width), new TensorType(DType.I32, Dim.Seq)], new Attributes(),
+        var attrs = scale is { } factor ? new Attributes().Set("scale", factor) : new Attributes();
+        return Single(name, "embedding", [new TensorType(table, vocab, width), new TensorType(DType.I32, Dim.Seq)], attrs,
             [Floats(random, [vocab, width], 1, table), new HostTensor([rows], [.. Enumerable.Range(0, rows).Select(_ => random.Next(vocab))])], rows);
     }
 
@@ -331,27 +339,37 @@ public static class ConformanceCases
         return Case(name, "gather_rows", [new TensorType(DType.F32, Dim.Seq, width), new TensorType(DType.I32, Dim.Out)], new Attributes(), [step]);
     }
 
-    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null)
+    private static ConformanceCase Attention(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null, double? softcap = null)
     {
-        var name = $"attention{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window)} steps={steps}";
+        var name = $"attention{CacheSuffix(storage)} heads={heads} kv_heads={kvHeads} head_dim={headDim} context={context} block={blockSize}{WindowSuffix(window, softcap)} steps={steps}";
         var random = Seeded(name);
         var paged = new PagedSteps(random, steps, blockSize, storage, kvHeads, headDim);
         int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
         var row = new TensorType(DType.F32, Dim.Seq, kvWidth);
         return Case(name, "attention",
-            [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context, window),
+            [new TensorType(DType.F32, Dim.Seq, queryWidth), row, row, new TensorType(DType.I32, Dim.Seq), .. paged.Types], AttentionAttributes(heads, kvHeads, headDim, context, window, softcap),
             [.. paged.Steps.Select(s => new ConformanceStep(
                 [Floats(random, [s.Rows, queryWidth], 1), Floats(random, [s.Rows, kvWidth], 1), Floats(random, [s.Rows, kvWidth], 1), s.Positions, .. s.Paging],
                 s.Symbols))]);
     }
 
-    private static Attributes AttentionAttributes(int heads, int kvHeads, int headDim, int context, int? window)
+    private static Attributes AttentionAttributes(int heads, int kvHeads, int headDim, int context, int? window, double? softcap = null)
     {
         var attrs = new Attributes().Set("n_heads", heads).Set("n_kv_heads", kvHeads).Set("head_dim", headDim).Set("scale", 1 / Math.Sqrt(headDim)).Set("context", context);
+        if (softcap is { } cap) attrs.Set("softcap", cap);
         return window is { } positions ? attrs.Set(AttentionWindow.Attribute, positions) : attrs;
     }
 
-    private static string WindowSuffix(int? window) => window is { } positions ? $" window={positions}" : "";
+    private static string WindowSuffix(int? window, double? softcap = null) =>
+        (window is { } positions ? $" window={positions}" : "") + (softcap is { } cap ? $" softcap={cap.ToString(CultureInfo.InvariantCulture)}" : "");
+
+    private static ConformanceCase SoftCap(int rows, int width)
+    {
+        var name = $"soft_cap rows={rows} width={width}";
+        var random = Seeded(name);
+        return Single(name, "soft_cap", [new TensorType(DType.F32, Dim.Seq, width)], new Attributes().Set("cap", 2.0),
+            [Floats(random, [rows, width], 8)], rows);
+    }
 
     /// <summary>
     /// The paged-KV operands of an attention case's steps, from a spec such as <c>a0x6,b0x3+b3x1,a6x1</c>: steps joined

@@ -15,6 +15,11 @@ public static class CpuTemplates
         ["rope"] = new RopeTemplate(),
         ["attention"] = new AttentionTemplate(),
         ["silu"] = new ElementwiseTemplate((d, a, _) => $"{a} / ({d.Vector}.One + {d.Exp("-" + a)})", (a, _) => $"{a} / (1f + MathF.Exp(-{a}))"),
+        // x · σ(2u) with u = √(2/π)·(x + 0.044715·x³): the tanh form of GELU written with exp.
+        ["gelu_tanh"] = new ElementwiseTemplate(
+            (d, a, _) => $"{a} / ({d.Vector}.One + {d.Exp($"{a} * {d.Splat("-1.5957691216057308f")} * ({d.Vector}.One + {a} * {a} * {d.Splat("0.044715f")})")})",
+            (a, _) => $"{a} / (1f + MathF.Exp({a} * -1.5957691216057308f * (1f + 0.044715f * {a} * {a})))"),
+        ["soft_cap"] = new SoftCapTemplate(),
         ["mul"] = new ElementwiseTemplate((_, a, b) => $"{a} * {b}", (a, b) => $"{a} * {b}"),
         ["add"] = new ElementwiseTemplate((_, a, b) => $"{a} + {b}", (a, b) => $"{a} + {b}"),
         ["attention_rope"] = new AttentionTemplate(rotary: true),

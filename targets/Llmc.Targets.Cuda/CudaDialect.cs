@@ -75,6 +75,7 @@ public sealed record CudaDialect(string Target) : GpuDialect(Target)
         MathFunction.Sqrt => $"sqrtf({argument})",
         MathFunction.Sin => $"sinf({argument})",
         MathFunction.Cos => $"cosf({argument})",
+        MathFunction.Tanh => $"tanhf({argument})",
         _ => throw new ArgumentOutOfRangeException(nameof(function)),
     };
 

@@ -20,6 +20,8 @@ public static class GpuTemplates
         ["attention_rope"] = new AttentionTemplate(rotary: true),
         ["attention_qk_norm_rope"] = new AttentionTemplate(rotary: true, qkNorm: true),
         ["silu"] = ElementwiseTemplate.Of("silu"),
+        ["gelu_tanh"] = ElementwiseTemplate.Of("gelu_tanh"),
+        ["soft_cap"] = new SoftCapTemplate(),
         ["mul"] = ElementwiseTemplate.Of("mul"),
         ["add"] = ElementwiseTemplate.Of("add"),
         [Runtime.Devices.SamplingKernelAbi.Template] = new SamplingTemplate(),

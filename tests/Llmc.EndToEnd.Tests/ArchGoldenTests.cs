@@ -51,6 +51,8 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx512", "phi3", "")]
     [CpuTarget("cpu-avx2", "phi3", "model-f32.gguf")]
     [CpuTarget("cpu-avx512", "phi3", "model-f32.gguf")]
+    [CpuTarget("cpu-avx2", "gemma2", "")]
+    [CpuTarget("cpu-avx512", "gemma2", "")]
     public void The_engine_matches_the_golden_on_the_cpu(string target, string arch, string file) => AssertGolden(arch, target, file);
 
     /// <summary>The unfused graph (separate biases' linears, per-head <c>rms_norm</c>, <c>rope</c>, plain attention) too.</summary>
@@ -59,6 +61,7 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx2", "qwen2")]
     [CpuTarget("cpu-avx2", "qwen3")]
     [CpuTarget("cpu-avx2", "phi3")]
+    [CpuTarget("cpu-avx2", "gemma2")]
     public void The_unfused_engine_matches_the_golden(string target, string arch) => AssertGolden(arch, target, "", Pipeline.Default.WithoutFusion());
 
     [VulkanTheory]
@@ -72,6 +75,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("qwen3", "model-f32.gguf")]
     [InlineData("phi3", "")]
     [InlineData("phi3", "model-f32.gguf")]
+    [InlineData("gemma2", "")]
     public void The_engine_matches_the_golden_on_vulkan(string arch, string file) => AssertGolden(arch, VulkanExecutor.Target, file);
 
     /// <summary>
@@ -273,6 +277,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("qwen2")]
     [InlineData("qwen3")]
     [InlineData("phi3")]
+    [InlineData("gemma2")]
     public void The_architecture_compiles_for_cuda_without_a_gpu(string arch)
     {
         var engine = Path.Combine(_dir, $"{arch}-cuda.llmc");

@@ -21,6 +21,7 @@ public static class DecoderModelBuilder
     public static Graph Build(DecoderConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
     {
         FusedProjections.Split(config, weights, sourceName);
+        if (config.Family.OffsetNorms) OffsetNormWeights.Apply(weights);
         var g = new GraphBuilder("llama");
         var blocks = new TransformerBlocks(g, weights, sourceName);
         var tokens = g.Input(PlanRoles.Tokens, new TensorType(DType.I32, Dim.Seq));
@@ -35,10 +36,15 @@ public static class DecoderModelBuilder
         var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
         var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim,
             QkvBias: config.Family.QkvBias, QkNormEps: config.Family.QkNorm ? config.RmsNormEps : null,
-            RopeAttentionFactor: config.RopeScaling?.AttentionFactor ?? 1.0);
+            RopeAttentionFactor: config.RopeScaling?.AttentionFactor ?? 1.0, QueryPreAttnScalar: config.QueryPreAttnScalar,
+            Softcap: config.AttentionSoftcap);
+        var family = config.Family;
+        var activation = family.Activation == "silu" ? "silu" : "gelu_tanh";
         var cacheType = KvCacheFormat.PoolType(kvCache, config.NumKeyValueHeads, config.HeadDim);
 
-        var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens);
+        // Gemma: √hidden as the f32 its modeling code multiplies by.
+        var x = blocks.Embedding("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, tokens,
+            family.ScaledEmbedding ? (float)Math.Sqrt(config.HiddenSize) : null);
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             var p = $"model.layers.{i}";
@@ -46,15 +52,24 @@ public static class DecoderModelBuilder
             var vCache = g.State($"v_cache.{i}", cacheType);
             var h = blocks.RmsNorm(x, $"{p}.input_layernorm.weight", config.RmsNormEps, $"l{i}.attn_norm");
             var attn = blocks.Attention(h, shape with { Window = config.LayerWindows[i] }, $"{p}.self_attn", positions, invFreq, paging, kCache, vCache, $"l{i}.attn");
+            if (family.SandwichNorms) attn = blocks.RmsNorm(attn, $"{p}.post_attention_layernorm.weight", config.RmsNormEps, $"l{i}.attn_out_norm");
             x = blocks.Residual(x, attn, $"l{i}.attn_res");
-            h = blocks.RmsNorm(x, $"{p}.post_attention_layernorm.weight", config.RmsNormEps, $"l{i}.mlp_norm");
-            var mlp = blocks.SwiGluMlp(h, $"{p}.mlp", config.IntermediateSize, $"l{i}.mlp");
+            var mlpNorm = family.SandwichNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm";
+            h = blocks.RmsNorm(x, $"{p}.{mlpNorm}.weight", config.RmsNormEps, $"l{i}.mlp_norm");
+            var mlp = blocks.GatedMlp(h, $"{p}.mlp", config.IntermediateSize, activation, $"l{i}.mlp");
+            if (family.SandwichNorms) mlp = blocks.RmsNorm(mlp, $"{p}.post_feedforward_layernorm.weight", config.RmsNormEps, $"l{i}.mlp_out_norm");
             x = blocks.Residual(x, mlp, $"l{i}.mlp_res");
         }
         x = blocks.RmsNorm(x, "model.norm.weight", config.RmsNormEps, "final_norm");
         var last = g.Op("gather_rows", [x, logitRows], name: "selected");
         var head = config.TieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-        g.Output(blocks.Linear(last, head, config.VocabSize, PlanRoles.Logits));
+        if (config.FinalSoftcap is { } cap)
+        {
+            var raw = blocks.Linear(last, head, config.VocabSize, "head");
+            g.Output(g.Op("soft_cap", [raw], new Attributes().Set("cap", cap), PlanRoles.Logits));
+        }
+        else
+            g.Output(blocks.Linear(last, head, config.VocabSize, PlanRoles.Logits));
         return g.Build();
     }
 }

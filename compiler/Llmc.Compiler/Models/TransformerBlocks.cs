@@ -27,8 +27,9 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
         return _declared[name] = graph.Weight(name, new TensorType(DType.F32, shape.Select(d => new Dim(d)).ToArray()));
     }
 
-    public Value Embedding(string table, int vocab, int dim, Value tokens) =>
-        graph.Op("embedding", [Weight(table, vocab, dim), tokens], name: "embed");
+    /// <param name="scale">Multiplies every value (Gemma's √hidden), where given.</param>
+    public Value Embedding(string table, int vocab, int dim, Value tokens, double? scale = null) =>
+        graph.Op("embedding", [Weight(table, vocab, dim), tokens], scale is { } s ? new Attributes().Set("scale", s) : null, name: "embed");
 
     public Value RmsNorm(Value x, string weight, double eps, string name) =>
         graph.Op("rms_norm", [x, Weight(weight, (int)x.Type[1].Size)], new Attributes().Set("eps", eps), name);
@@ -63,19 +64,20 @@ public sealed class TransformerBlocks(GraphBuilder graph, WeightStore weights, s
             .Set("n_kv_heads", shape.KvHeads)
             .Set("head_dim", shape.HeadDim)
             // Rotated q and k both carry the RoPE attention factor, so their scores carry its square.
-            .Set("scale", shape.RopeAttentionFactor * shape.RopeAttentionFactor / Math.Sqrt(shape.HeadDim))
+            .Set("scale", shape.RopeAttentionFactor * shape.RopeAttentionFactor / Math.Sqrt(shape.QueryPreAttnScalar ?? shape.HeadDim))
             .Set("context", paging.Context);
         if (shape.Window is { } window) attrs.Set(AttentionWindow.Attribute, window);
+        if (shape.Softcap is { } softcap) attrs.Set("softcap", softcap);
         var a = graph.Op("attention", [q, k, v, positions, paging.BlockTables, paging.RowBlocks, kCache, vCache], attrs, $"{name}.attn");
         return Linear(a, $"{prefix}.o_proj.weight", x.Type[1].Size, $"{name}.o");
     }
 
-    /// <summary>SwiGLU feed-forward: down(silu(gate(x)) · up(x)).</summary>
-    public Value SwiGluMlp(Value x, string prefix, int hidden, string name)
+    /// <summary>Gated feed-forward: down(act(gate(x)) · up(x)), SwiGLU with <c>silu</c>, GeGLU with <c>gelu_tanh</c>.</summary>
+    public Value GatedMlp(Value x, string prefix, int hidden, string activation, string name)
     {
         var gate = Linear(x, $"{prefix}.gate_proj.weight", hidden, $"{name}.gate");
         var up = Linear(x, $"{prefix}.up_proj.weight", hidden, $"{name}.up");
-        var act = graph.Op("silu", [gate], name: $"{name}.act");
+        var act = graph.Op(activation, [gate], name: $"{name}.act");
         var prod = graph.Op("mul", [act, up], name: $"{name}.prod");
         return Linear(prod, $"{prefix}.down_proj.weight", x.Type[1].Size, $"{name}.down");
     }
@@ -89,7 +91,9 @@ public sealed record KvPaging(Value BlockTables, Value RowBlocks, int Context);
 /// <summary>
 /// Head layout of one attention block, the positions a query sees (null: its whole sequence), whether the q, k and
 /// v projections have biases, the eps of the per-head RMSNorm of q and k before RoPE where there is one, and the
-/// factor RoPE scaling multiplies rotations by (<see cref="Frontends.HfConfig.RopeScaling.AttentionFactor"/>).
+/// factor RoPE scaling multiplies rotations by (<see cref="Frontends.HfConfig.RopeScaling.AttentionFactor"/>), and
+/// Gemma's <c>query_pre_attn_scalar</c> (scores scaled by its −1/2 power instead of head_dim's) and score soft-cap.
 /// </summary>
 public readonly record struct AttentionShape(
-    int Heads, int KvHeads, int HeadDim, int? Window = null, bool QkvBias = false, double? QkNormEps = null, double RopeAttentionFactor = 1.0);
+    int Heads, int KvHeads, int HeadDim, int? Window = null, bool QkvBias = false, double? QkNormEps = null, double RopeAttentionFactor = 1.0,
+    double? QueryPreAttnScalar = null, double? Softcap = null);

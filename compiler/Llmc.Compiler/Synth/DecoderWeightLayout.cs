@@ -32,6 +32,11 @@ public static class DecoderWeightLayout
                 weights.Add(new($"{p}.self_attn.k_norm.weight", [config.HeadDim], true));
             }
             weights.Add(new($"{p}.post_attention_layernorm.weight", [hidden], true));
+            if (config.Family.SandwichNorms)
+            {
+                weights.Add(new($"{p}.pre_feedforward_layernorm.weight", [hidden], true));
+                weights.Add(new($"{p}.post_feedforward_layernorm.weight", [hidden], true));
+            }
             if (config.Family.FusedProjections)
                 weights.Add(new($"{p}.mlp.gate_up_proj.weight", [2 * ffn, hidden], false));
             else

@@ -4,7 +4,8 @@ namespace Llmc.Ir.Ops;
 
 /// <summary>
 /// <c>attention(q[r, Hq*hd], k[r, Hkv*hd], v[r, Hkv*hd], positions: i32[r], block_tables: i32[kv_table],
-/// row_blocks: i32[r], k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context[, window]} -> f32[r, Hq*hd]</c>.
+/// row_blocks: i32[r], k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context[, window][, softcap]} -> f32[r, Hq*hd]</c>.
+/// With <c>softcap</c> (Gemma 2), each scaled score s becomes softcap · tanh(s / softcap) before the softmax.
 /// The caches are pools of blocks (<see cref="KvCacheFormat"/>: f32, or kv8, whose rows are quantized as they are
 /// written and read back as scale · code); each row belongs to the sequence whose block table starts at its
 /// <c>row_blocks</c> entry (<see cref="KvBlockTable"/>), so one step carries rows of many sequences at any positions.
@@ -48,6 +49,7 @@ public sealed class AttentionOp : OpDef
         Require(attrs.GetDouble("scale") > 0, "scale must be positive");
         Require(attrs.GetInt("context") > 0, "context must be positive");
         Require(AttentionWindow.Of(attrs) is not <= 0, "window must be positive");
+        Require(!attrs.ContainsKey("softcap") || attrs.GetDouble("softcap") > 0, "softcap must be positive");
         foreach (var (t, name) in new[] { (pos, "positions"), (tables, "block_tables"), (rowBlocks, "row_blocks") })
         {
             RequireRank(t, 1, name);
@@ -67,6 +69,7 @@ public sealed class AttentionOp : OpDef
         var (kc, vc) = (KvCacheView.Of(inputs[6], hkv, hd), KvCacheView.Of(inputs[7], hkv, hd));
         var scale = attrs.GetDouble("scale");
         var window = AttentionWindow.Of(attrs);
+        double? softcap = attrs.ContainsKey("softcap") ? attrs.GetDouble("softcap") : null;
         int kvw = hkv * hd, group = hq / hkv, blocks = inputs[6].Dim(0), blockSize = inputs[6].Dim(1);
         int Slot(int row, int position) => KvBlockTable.Slot(tables, rowBlocks, row, position, blockSize, blocks);
         var written = new HashSet<int>();
@@ -92,7 +95,7 @@ public sealed class AttentionOp : OpDef
                 {
                     double dot = 0;
                     for (var i = 0; i < hd; i++) dot += (double)q[qo + i] * kc[slots[t], ko + i];
-                    scores[t] = dot * scale;
+                    scores[t] = softcap is { } cap ? cap * Math.Tanh(dot * scale / cap) : dot * scale;
                     max = Math.Max(max, scores[t]);
                 }
                 double sum = 0;

@@ -35,6 +35,20 @@ public sealed class SiluOp : ElementwiseOp
     protected override double Apply(double a, double b) => a / (1 + Math.Exp(-a));
 }
 
+/// <summary>
+/// <c>gelu_tanh(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))</c>, the tanh approximation of GELU (Gemma's
+/// <c>gelu_pytorch_tanh</c>), computed as the identical x · σ(2·√(2/π)·(x + 0.044715·x³)): 1 + tanh(u) cancels to
+/// nothing in double already near x = −8, where the sigmoid form keeps full precision.
+/// </summary>
+public sealed class GeluTanhOp : ElementwiseOp
+{
+    public override string Name => "gelu_tanh";
+
+    public override int Arity => 1;
+
+    protected override double Apply(double a, double b) => a / (1 + Math.Exp(-2 * Math.Sqrt(2 / Math.PI) * (a + 0.044715 * a * a * a)));
+}
+
 /// <summary><c>mul(a, b) = a·b</c>.</summary>
 public sealed class MulOp : ElementwiseOp
 {

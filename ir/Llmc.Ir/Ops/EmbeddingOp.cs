@@ -1,6 +1,9 @@
 namespace Llmc.Ir.Ops;
 
-/// <summary><c>embedding(table[V, D], ids: i32[r]) -> f32[r, D]</c>: row lookup.</summary>
+/// <summary>
+/// <c>embedding(table[V, D], ids: i32[r]) [{scale}] -> f32[r, D]</c>: row lookup, each value times <c>scale</c> (an
+/// f32 multiply) where given: Gemma scales its embeddings by √hidden, while its tied LM head reads the table unscaled.
+/// </summary>
 public sealed class EmbeddingOp : OpDef
 {
     public override string Name => "embedding";
@@ -14,6 +17,7 @@ public sealed class EmbeddingOp : OpDef
         RequireFloat(table, "table");
         RequireRank(ids, 1, "ids");
         RequireDType(ids, DType.I32, "ids");
+        Require(!attrs.ContainsKey("scale") || attrs.GetDouble("scale") > 0, "scale must be positive");
         return new TensorType(DType.F32, ids[0], table[1]);
     }
 
@@ -25,6 +29,11 @@ public sealed class EmbeddingOp : OpDef
         {
             Require((uint)ids[r] < (uint)vocab, $"token id {ids[r]} outside the vocabulary of {vocab}");
             Array.Copy(table.Floats, (long)ids[r] * dim, output.Floats, (long)r * dim, dim);
+            if (attrs.ContainsKey("scale"))
+            {
+                var scale = (float)attrs.GetDouble("scale");
+                for (var i = 0; i < dim; i++) output.Floats[(long)r * dim + i] *= scale;
+            }
         }
     }
 }

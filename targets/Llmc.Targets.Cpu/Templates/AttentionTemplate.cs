@@ -82,6 +82,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         kernel.Constant("Block", Block);
         kernel.Constant("Scale", attrs.GetDouble("scale"));
         if (window is { } positions) kernel.Constant("Window", positions);
+        if (attrs.ContainsKey("softcap")) kernel.Constant("Softcap", attrs.GetDouble("softcap"));
         w.Line($"int rows = {KernelSource.Size(kernel.Instance.Operands[positionOperand][0])};");
         kernel.Share(kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture), "firstHead", "lastHead");
         kernel.Constant("RowTile", RowTile);
@@ -125,7 +126,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
                         w.Line("for (; j + 4 <= vectors; j += 4) Dot4(queries + j * HeadDim, keyRow, factor, scores + j * Block + t);");
                         w.Line("for (; j < vectors; j++) scores[j * Block + t] = Dot(queries + j * HeadDim, keyRow) * factor;");
                     }
-                    using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim, window is not null);
+                    using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim, window is not null, attrs.ContainsKey("softcap"));
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
                         cache.Row("value", "slots[t]", "valueRow");
@@ -204,9 +205,9 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     /// <summary>
     /// Folds one block of query vector j's scores into its running maximum, sum and accumulator. Positions past the
     /// vector's own row are in the block only for later rows of the tile, and with a window those before its first
-    /// position only for earlier rows: their weights become 0.
+    /// position only for earlier rows: their weights become 0. A softcap squashes the scores first (Gemma 2).
     /// </summary>
-    private static void RenderSoftmaxBlock(KernelSource kernel, int headDim, bool windowed)
+    private static void RenderSoftmaxBlock(KernelSource kernel, int headDim, bool windowed, bool softcapped)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         w.Line("float* s = scores + j * Block;");
@@ -215,6 +216,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         w.Line("new Span<float>(s, from).Clear();");
         w.Line("new Span<float>(s + seen, length - seen).Clear();");
         w.Line("if (seen == from) continue;");
+        if (softcapped) w.Line("for (int t = from; t < seen; t++) s[t] = Softcap * MathF.Tanh(s[t] / Softcap);");
         w.Line("float blockMax = float.NegativeInfinity;");
         w.Line("for (int t = from; t < seen; t++) blockMax = MathF.Max(blockMax, s[t]);");
         w.Line("float newMax = MathF.Max(maxima[j], blockMax);");

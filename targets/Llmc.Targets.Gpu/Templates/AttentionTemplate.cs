@@ -51,6 +51,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         _operands.RenderConstants(kernel);
         kernel.Constant("PerThread", (kernel.Instance.Attrs.GetInt("head_dim") + Threads - 1) / Threads);
         cache.RenderConstants(kernel);
+        if (kernel.Instance.Attrs.ContainsKey("softcap")) kernel.Constant("Softcap", kernel.Instance.Attrs.GetDouble("softcap"));
         w.Line($"int h = {d.GroupX}, r = {d.GroupY}, kv = h / Group, lid = {d.LocalId};");
         w.Line($"int position = {kernel.LoadInt(_operands.Positions, "r")}, tableStart = {kernel.LoadInt(_operands.RowBlocks, "r")};");
         RenderCacheWrite(kernel, cache);
@@ -148,7 +149,9 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
                 w.Line("int at = source[t];");
                 w.Line($"for (int i = 0; i < HeadDim; i++) dot = {d.Fma("query[i]", cache.Element(kernel, _operands.KeyCache, "at", "i"), "dot")};");
             }
-            w.Line("scores[t] = dot * Scale;");
+            w.Line(kernel.Instance.Attrs.ContainsKey("softcap")
+                ? $"scores[t] = Softcap * {d.Call(MathFunction.Tanh, "dot * Scale / Softcap")};"
+                : "scores[t] = dot * Scale;");
             w.Line($"localMax = {d.Max("localMax", "scores[t]")};");
         }
     }

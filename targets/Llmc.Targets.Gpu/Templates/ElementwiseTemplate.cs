@@ -20,6 +20,8 @@ public sealed class ElementwiseTemplate(Func<Attributes, ElementwiseExpression> 
         new Dictionary<string, Func<GpuDialect, string, string, string>>(StringComparer.Ordinal)
         {
             ["silu"] = (d, a, _) => $"{a} / (1.0f + {d.Call(MathFunction.Exp, "-" + a)})",
+            // x · σ(2·√(2/π)·(x + 0.044715·x³)): the tanh form of GELU.
+            ["gelu_tanh"] = (d, a, _) => $"{a} / (1.0f + {d.Call(MathFunction.Exp, $"{a} * -1.5957691216057308f * (1.0f + 0.044715f * {a} * {a})")})",
             ["mul"] = (_, a, b) => $"{a} * {b}",
             ["add"] = (_, a, b) => $"{a} + {b}",
         };

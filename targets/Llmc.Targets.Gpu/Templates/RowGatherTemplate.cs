@@ -3,6 +3,7 @@ namespace Llmc.Targets.Gpu.Templates;
 /// <summary>
 /// <c>embedding(table, ids)</c> and <c>gather_rows(x, rows)</c>: result row r is source row <c>indices[r]</c>; x covers
 /// the width, y the result rows. An index outside the source leaves its row unwritten rather than reading past it.
+/// An embedding's <c>scale</c> multiplies each value.
 /// </summary>
 public sealed class RowGatherTemplate : IGpuKernelTemplate
 {
@@ -21,6 +22,7 @@ public sealed class RowGatherTemplate : IGpuKernelTemplate
         w.Line($"int index = {kernel.LoadInt(1, "r")};");
         w.Line($"if (i >= Width || index < 0 || index >= {kernel.Size(source[0])}) return;");
         w.Line("int from = index * Width + i;");
-        w.Line(kernel.StoreResult("r * Width + i", kernel.Load(0, "from")));
+        var scale = kernel.Instance.Attrs.ContainsKey("scale") ? $" * {d.Float(kernel.Instance.Attrs.GetDouble("scale"))}" : "";
+        w.Line(kernel.StoreResult("r * Width + i", kernel.Load(0, "from") + scale));
     }
 }

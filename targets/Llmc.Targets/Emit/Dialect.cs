@@ -24,4 +24,5 @@ public enum MathFunction
     Sqrt,
     Sin,
     Cos,
+    Tanh,
 }

@@ -103,8 +103,10 @@ public sealed partial class GgufModel : IModelSource
         try
         {
             var architecture = file.GetString("general.architecture");
-            var family = DecoderFamily.FromGguf(architecture) ?? throw new ModelFileException(path,
-                $"general.architecture '{architecture}' is not supported (supported: {string.Join(", ", DecoderFamily.All.Select(f => f.GgufArchitecture).Distinct())})");
+            // Gemma's GGUF files hold its norms as 1 + w and its own keys: not imported yet.
+            var importable = DecoderFamily.All.Where(f => !f.OffsetNorms).ToList();
+            var family = importable.FirstOrDefault(f => f.GgufArchitecture == architecture) ?? throw new ModelFileException(path,
+                $"general.architecture '{architecture}' is not supported (supported: {string.Join(", ", importable.Select(f => f.GgufArchitecture).Distinct())})");
             RefuseUnknownKeys(file, architecture);
             var tokenizer = GgufTokenizerImport.Load(file);
             var config = DecoderConfig.Parse(ConfigJson(file, family, tokenizer), path);

@@ -50,6 +50,15 @@ public sealed record DecoderConfig
 
     public required bool TieWordEmbeddings { get; init; }
 
+    /// <summary>Gemma's <c>query_pre_attn_scalar</c>: scores are scaled by its −1/2 power instead of head_dim's.</summary>
+    public double? QueryPreAttnScalar { get; init; }
+
+    /// <summary>Gemma 2's <c>attn_logit_softcapping</c>.</summary>
+    public double? AttentionSoftcap { get; init; }
+
+    /// <summary>Gemma 2's <c>final_logit_softcapping</c>.</summary>
+    public double? FinalSoftcap { get; init; }
+
     public int? BosTokenId { get; init; }
 
     /// <summary><c>eos_token_id</c>, which configs write as one id or a list.</summary>
@@ -84,7 +93,7 @@ public sealed record DecoderConfig
     {
         var fields = new ConfigFields(path, json);
         var family = ReadFamily(fields);
-        RefuseUnsupportedFeatures(fields);
+        RefuseUnsupportedFeatures(fields, family);
 
         var hidden = fields.PositiveInt("hidden_size");
         var heads = fields.PositiveInt("num_attention_heads");
@@ -114,7 +123,10 @@ public sealed record DecoderConfig
             RmsNormEps = fields.PositiveNumber("rms_norm_eps"),
             RopeTheta = fields.OptionalPositiveNumber("rope_theta") ?? 10000.0,
             RopeScaling = RopeScalingParser.Read(fields, headDim),
-            TieWordEmbeddings = fields.Bool("tie_word_embeddings", defaultValue: false),
+            TieWordEmbeddings = fields.Bool("tie_word_embeddings", defaultValue: family.TiedByDefault),
+            QueryPreAttnScalar = family.GemmaAttention ? fields.OptionalPositiveNumber("query_pre_attn_scalar") : null,
+            AttentionSoftcap = family.GemmaAttention ? fields.OptionalPositiveNumber("attn_logit_softcapping") : null,
+            FinalSoftcap = family.GemmaAttention ? fields.OptionalPositiveNumber("final_logit_softcapping") : null,
             BosTokenId = fields.OptionalInt("bos_token_id"),
             EosTokenIds = fields.IntOrIntList("eos_token_id"),
             TorchDType = fields.OptionalString("torch_dtype") ?? fields.OptionalString("dtype"),
@@ -145,28 +157,32 @@ public sealed record DecoderConfig
     private static int?[] ReadLayerWindows(ConfigFields fields, DecoderFamily family, int layers)
     {
         var window = fields.OptionalPositiveInt("sliding_window");
-        if (family.Window != SlidingWindowLayers.FromMaxWindowLayers)
+        var readKeys = family.Window switch
         {
-            foreach (var key in new[] { "use_sliding_window", "max_window_layers", "layer_types" })
-                if (fields.Json[key] is not null) throw fields.Error(key, $"is set, but {family.ClassName} does not read it");
-        }
+            SlidingWindowLayers.FromMaxWindowLayers => new[] { "use_sliding_window", "max_window_layers", "layer_types" },
+            SlidingWindowLayers.EvenLayers => ["layer_types"],
+            _ => [],
+        };
+        foreach (var key in new[] { "use_sliding_window", "max_window_layers", "layer_types" }.Except(readKeys))
+            if (fields.Json[key] is not null) throw fields.Error(key, $"is set, but {family.ClassName} does not read it");
         switch (family.Window)
         {
             case SlidingWindowLayers.Every:
                 return [.. Enumerable.Repeat(window, layers)];
             case SlidingWindowLayers.FromMaxWindowLayers:
-                return [.. LayerKinds(fields, layers).Select(sliding => sliding ? window : null)];
+            case SlidingWindowLayers.EvenLayers:
+                return [.. LayerKinds(fields, family, layers).Select(sliding => sliding ? window : null)];
             default:
                 return window is null ? new int?[layers] : throw fields.Error("sliding_window", $"is {window}, but {family.ClassName} has no sliding-window attention");
         }
     }
 
-    /// <summary>Per layer, whether it attends through the sliding window (Qwen2's rule, or <c>layer_types</c>).</summary>
-    private static bool[] LayerKinds(ConfigFields fields, int layers)
+    /// <summary>Per layer, whether it attends through the sliding window (the family's rule, or <c>layer_types</c>).</summary>
+    private static bool[] LayerKinds(ConfigFields fields, DecoderFamily family, int layers)
     {
         var window = fields.OptionalPositiveInt("sliding_window");
-        var used = fields.Bool("use_sliding_window", defaultValue: false);
-        var first = fields.OptionalInt("max_window_layers") ?? layers;
+        var used = family.Window == SlidingWindowLayers.FromMaxWindowLayers && fields.Bool("use_sliding_window", defaultValue: false);
+        var first = family.Window == SlidingWindowLayers.FromMaxWindowLayers ? fields.OptionalInt("max_window_layers") ?? layers : layers;
         bool[] kinds;
         if (fields.Json["layer_types"] is { } listed)
         {
@@ -175,6 +191,8 @@ public sealed record DecoderConfig
                 throw fields.Error("layer_types", $"must list {layers} of \"sliding_attention\" and \"full_attention\"");
             kinds = [.. array.Select(t => t!.GetValue<string>() == "sliding_attention")];
         }
+        else if (family.Window == SlidingWindowLayers.EvenLayers)
+            kinds = [.. Enumerable.Range(0, layers).Select(i => window is not null && i % 2 == 0)];
         else
             kinds = [.. Enumerable.Range(0, layers).Select(i => used && i >= first)];
         if (kinds.Any(k => k) && window is null)
@@ -182,15 +200,20 @@ public sealed record DecoderConfig
         return kinds;
     }
 
-    private static void RefuseUnsupportedFeatures(ConfigFields fields)
+    private static void RefuseUnsupportedFeatures(ConfigFields fields, DecoderFamily family)
     {
         foreach (var bias in new[] { "attention_bias", "mlp_bias" })
         {
             if (fields.Bool(bias, defaultValue: false))
-                throw fields.Error(bias, "is true, but llmc's Llama models have no bias terms");
+                throw fields.Error(bias, $"is true, but llmc's {family.ClassName} has no such bias terms");
         }
-        if (fields.OptionalString("hidden_act") is { } activation && activation != "silu")
-            throw fields.Error("hidden_act", $"is '{activation}', but llmc's Llama MLP is SwiGLU (silu)");
+        // Gemma names its activation hidden_activation (and may carry hidden_act too).
+        foreach (var key in new[] { "hidden_act", "hidden_activation" })
+            if (fields.OptionalString(key) is { } activation && activation != family.Activation)
+                throw fields.Error(key, $"is '{activation}', but llmc's {family.ClassName} MLP gates with {family.Activation}");
+        if (!family.GemmaAttention)
+            foreach (var key in new[] { "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping" })
+                if (fields.Json[key] is not null) throw fields.Error(key, $"is set, but {family.ClassName} does not read it");
     }
 
     private static int DefaultHeadDim(ConfigFields fields, int hidden, int heads) =>

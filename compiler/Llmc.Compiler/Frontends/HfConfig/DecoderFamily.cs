@@ -20,6 +20,27 @@ public sealed record DecoderFamily
     /// <summary>Biases on the q, k and v projections (<c>q_proj.bias</c>, ...), none on the output projection.</summary>
     public bool QkvBias { get; init; }
 
+    /// <summary>The MLP's gate activation, as config.json names it: <c>silu</c> (SwiGLU) or <c>gelu_pytorch_tanh</c> (GeGLU).</summary>
+    public string Activation { get; init; } = "silu";
+
+    /// <summary>What a config without <c>tie_word_embeddings</c> means (transformers' default for the class).</summary>
+    public bool TiedByDefault { get; init; }
+
+    /// <summary>Embeddings multiplied by √hidden_size (in f32) before the first layer; the tied LM head reads the table unscaled.</summary>
+    public bool ScaledEmbedding { get; init; }
+
+    /// <summary>RMSNorm weights stored as w and applied as 1 + w (in f32, as Gemma's modeling code adds them).</summary>
+    public bool OffsetNorms { get; init; }
+
+    /// <summary>
+    /// Norms after the attention and MLP outputs too, before each residual add (<c>post_attention_layernorm</c> on the
+    /// attention output, <c>pre_feedforward_layernorm</c> and <c>post_feedforward_layernorm</c> around the MLP).
+    /// </summary>
+    public bool SandwichNorms { get; init; }
+
+    /// <summary>Reads <c>query_pre_attn_scalar</c> (scores scaled by its −1/2 power) and <c>attn_logit_softcapping</c> / <c>final_logit_softcapping</c>.</summary>
+    public bool GemmaAttention { get; init; }
+
     /// <summary>Checkpoints hold q/k/v as one <c>qkv_proj</c> and gate/up as one <c>gate_up_proj</c> (Phi-3): see <see cref="Models.FusedProjections"/>.</summary>
     public bool FusedProjections { get; init; }
 
@@ -56,12 +77,17 @@ public sealed record DecoderFamily
         ClassName = "Phi3ForCausalLM", GgufArchitecture = "phi3", Window = SlidingWindowLayers.Every, FusedProjections = true,
     };
 
-    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3, Phi3];
+    /// <summary>Gemma 2: GeGLU, scaled embeddings, (1 + w) sandwich norms, soft-capping, a window on every other layer.</summary>
+    public static DecoderFamily Gemma2 { get; } = new()
+    {
+        ClassName = "Gemma2ForCausalLM", GgufArchitecture = "gemma2", Window = SlidingWindowLayers.EvenLayers,
+        Activation = "gelu_pytorch_tanh", TiedByDefault = true, ScaledEmbedding = true, OffsetNorms = true, SandwichNorms = true, GemmaAttention = true,
+    };
+
+    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma2];
 
     public static DecoderFamily? Find(string className) => All.FirstOrDefault(f => f.ClassName == className);
 
-    /// <summary>The family a GGUF file of <paramref name="architecture"/> is built as (the first that converts to it).</summary>
-    public static DecoderFamily? FromGguf(string architecture) => All.FirstOrDefault(f => f.GgufArchitecture == architecture);
 }
 
 /// <summary>Where a family applies config.json's <c>sliding_window</c>, as its Hugging Face modeling code does.</summary>
@@ -72,6 +98,9 @@ public enum SlidingWindowLayers
 
     /// <summary>Every layer (Mistral).</summary>
     Every,
+
+    /// <summary>Layers 0, 2, 4, ... (Gemma 2); a <c>layer_types</c> list, where given, names each layer's kind instead.</summary>
+    EvenLayers,
 
     /// <summary>
     /// Only with <c>use_sliding_window</c>, and then layers from <c>max_window_layers</c> on (Qwen2, Qwen3); a
