@@ -28,6 +28,9 @@ public enum LinearEpilogue
     /// the result is <c>mul(silu(gate), up)</c>, half as wide as the product.
     /// </summary>
     SwiGlu,
+
+    /// <summary>As <see cref="SwiGlu"/> with <c>gelu_tanh</c> for <c>silu</c>: <c>mul(gelu_tanh(gate), up)</c> (Gemma's GeGLU).</summary>
+    GeGlu,
 }
 
 /// <summary>
@@ -44,10 +47,12 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
         new(LinearPrologue.None, LinearEpilogue.Residual),
         new(LinearPrologue.None, LinearEpilogue.SwiGlu),
         new(LinearPrologue.None, LinearEpilogue.Bias),
+        new(LinearPrologue.None, LinearEpilogue.GeGlu),
         new(LinearPrologue.RmsNorm, LinearEpilogue.None),
         new(LinearPrologue.RmsNorm, LinearEpilogue.Residual),
         new(LinearPrologue.RmsNorm, LinearEpilogue.SwiGlu),
         new(LinearPrologue.RmsNorm, LinearEpilogue.Bias),
+        new(LinearPrologue.RmsNorm, LinearEpilogue.GeGlu),
     ];
 
     public const int WeightOperand = 1;
@@ -76,6 +81,7 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
             LinearEpilogue.Residual => "_residual",
             LinearEpilogue.SwiGlu => "_swiglu",
             LinearEpilogue.Bias => "_bias",
+            LinearEpilogue.GeGlu => "_geglu",
             _ => "",
         };
 
@@ -102,6 +108,7 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
                 RequireSameDim(bias[0], y[1], "bias length and w rows");
                 return y;
             case LinearEpilogue.SwiGlu:
+            case LinearEpilogue.GeGlu:
                 Require(!y[1].IsSymbolic && y[1].Size % 2 == 0, $"w must have an even number of rows (gate and up interleaved), got {inputs[WeightOperand]}");
                 return new TensorType(DType.F32, y[0], new Dim(y[1].Size / 2));
             default:
@@ -139,7 +146,7 @@ public sealed class FusedLinearOp(LinearPrologue prologue, LinearEpilogue epilog
         }
         var (gate, up) = Deinterleave(product);
         var activated = new HostTensor(DType.F32, [.. gate.Shape]);
-        OpRegistry.Get<SiluOp>().Evaluate(attrs, [gate], activated);
+        OpRegistry.Get(epilogue == LinearEpilogue.GeGlu ? "gelu_tanh" : "silu").Evaluate(attrs, [gate], activated);
         OpRegistry.Get<MulOp>().Evaluate(attrs, [activated, up], output);
     }
 

@@ -21,7 +21,10 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
     private bool Normalizes => prologue == LinearPrologue.RmsNorm;
 
     /// <summary>Consecutive weight rows stored together: SwiGLU combines each gate row with the up row after it.</summary>
-    public int ColumnMultiple => epilogue == LinearEpilogue.SwiGlu ? 2 : 1;
+    public int ColumnMultiple => Gated ? 2 : 1;
+
+    /// <summary>SwiGLU or GeGLU: each output column from a gate row and the up row after it.</summary>
+    private bool Gated => epilogue is LinearEpilogue.SwiGlu or LinearEpilogue.GeGlu;
 
     /// <summary>Declares the fusion's operands and constants; the templates call it after x, w, y and N.</summary>
     public void Declare(KernelSource kernel)
@@ -34,12 +37,12 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         }
         if (epilogue == LinearEpilogue.Residual) kernel.Operand("residual", op!.EpilogueOperand);
         if (epilogue == LinearEpilogue.Bias) kernel.Operand("bias", op!.EpilogueOperand);
-        if (epilogue == LinearEpilogue.SwiGlu) kernel.Writer.Line("const int Half = N / 2;");
+        if (Gated) kernel.Writer.Line("const int Half = N / 2;");
     }
 
     /// <summary>Where product (row, column) lands in y (a SwiGLU pair lands at its gate column / 2).</summary>
     public string OutputIndex(string row, string column) =>
-        epilogue == LinearEpilogue.SwiGlu ? $"(long)({row}) * Half + ({column}) / 2" : $"(long)({row}) * N + ({column})";
+        Gated ? $"(long)({row}) * Half + ({column}) / 2" : $"(long)({row}) * N + ({column})";
 
     /// <summary>
     /// Statements storing products <paramref name="values"/> (columns column .. column + ColumnMultiple - 1 of a
@@ -63,6 +66,13 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
                 {
                     w.Line($"float gate = {scaled[0]}, up = {scaled[1]};");
                     w.Line($"y[{at}] = gate / (1f + MathF.Exp(-gate)) * up;");
+                }
+                break;
+            case LinearEpilogue.GeGlu:
+                using (w.Block(""))
+                {
+                    w.Line($"float gate = {scaled[0]}, up = {scaled[1]};");
+                    w.Line($"y[{at}] = {((ElementwiseTemplate)CpuTemplates.Default["gelu_tanh"]).Scalar("gate", "gate")} * up;");
                 }
                 break;
             default:

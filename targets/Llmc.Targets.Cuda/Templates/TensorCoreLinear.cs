@@ -138,12 +138,12 @@ public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
 
     /// <summary>
     /// Stores one row's pair of products through the shared epilogue (<see cref="LinearFusion.Store"/>): both columns,
-    /// or with SwiGLU the one output the gate and up rows make.
+    /// or with SwiGLU or GeGLU the one output the gate and up rows make.
     /// </summary>
     private void RenderStores(GpuKernelSource kernel, string row, string first, string second)
     {
         var w = kernel.Writer;
-        if (_fusion.Epilogue == LinearEpilogue.SwiGlu)
+        if (_fusion.Rows.Count == 2)
         {
             w.Line($"if ({row} < seq && col + 1 < WeightRows) {_fusion.Store(kernel, row, "col / 2", [first, second])}");
             return;

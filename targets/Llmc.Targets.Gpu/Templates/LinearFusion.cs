@@ -23,7 +23,7 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
     }
 
     /// <summary>The weight rows each output column reads: one, or the gate and up rows of a SwiGLU pair.</summary>
-    public IReadOnlyList<string> Rows => Epilogue == LinearEpilogue.SwiGlu ? ["2 * c", "2 * c + 1"] : ["c"];
+    public IReadOnlyList<string> Rows => Epilogue is LinearEpilogue.SwiGlu or LinearEpilogue.GeGlu ? ["2 * c", "2 * c + 1"] : ["c"];
 
     private const int NormOperand = 2;
 
@@ -89,6 +89,7 @@ public sealed record LinearFusion(LinearPrologue Prologue, LinearEpilogue Epilog
             LinearEpilogue.Residual => f["add"](d, products[0], kernel.Load(EpilogueOperand, at)),
             LinearEpilogue.Bias => f["add"](d, products[0], kernel.Load(EpilogueOperand, column)),
             LinearEpilogue.SwiGlu => f["mul"](d, $"({f["silu"](d, products[0], products[0])})", products[1]),
+            LinearEpilogue.GeGlu => f["mul"](d, $"({f["gelu_tanh"](d, products[0], products[0])})", products[1]),
             _ => products[0],
         };
         return kernel.StoreResult(at, value);

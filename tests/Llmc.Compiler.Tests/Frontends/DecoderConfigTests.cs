@@ -155,7 +155,7 @@ public sealed class DecoderConfigTests : IDisposable
     {
         var json = MinimalConfig();
         json["attention_bias"] = true;
-        Assert.Equal("field 'attention_bias' is true, but llmc's Llama models have no bias terms", Refusal(json));
+        Assert.Equal("field 'attention_bias' is true, but llmc's LlamaForCausalLM has no such bias terms", Refusal(json));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class FusionPassTests
     {
         var (graph, context) = Setup();
         var changed = PassManager.Run(graph, Pipeline.Default, context, verify: true);
-        Assert.Equal(["fuse-qkv-rope", "fuse-swiglu", "fuse-rms-norm", "fuse-residual"], changed.Where(p => p != "dce"));
+        Assert.Equal(["fuse-qkv-rope", "fuse-gated-mlp", "fuse-rms-norm", "fuse-residual"], changed.Where(p => p != "dce"));
         var text = Printer.Print(graph);
         Golden.AssertMatches(text, $"{GoldenFolder}/default.after.ir");
         Assert.Equal(text, Printer.Print(Parser.Parse(text, "default.after.ir")));

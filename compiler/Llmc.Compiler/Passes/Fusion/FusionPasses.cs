@@ -7,7 +7,7 @@ public static class FusionPasses
     /// Q/K/V and gate/up first, while the projections are still plain <c>linear</c>s; then norms into whatever reads
     /// them; then residual adds (which keep a norm prologue); elementwise chains last, for what is left.
     /// </summary>
-    public static IReadOnlyList<IPass> All { get; } = [new FuseQkvRope(), new FuseSwiGlu(), new FuseRmsNorm(), new FuseResidual(), new FuseElementwise()];
+    public static IReadOnlyList<IPass> All { get; } = [new FuseQkvRope(), new FuseGatedMlp(), new FuseRmsNorm(), new FuseResidual(), new FuseElementwise()];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(p => p.Name)];
 }
