@@ -53,6 +53,8 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx512", "phi3", "model-f32.gguf")]
     [CpuTarget("cpu-avx2", "gemma2", "")]
     [CpuTarget("cpu-avx512", "gemma2", "")]
+    [CpuTarget("cpu-avx2", "gemma3", "")]
+    [CpuTarget("cpu-avx512", "gemma3", "")]
     public void The_engine_matches_the_golden_on_the_cpu(string target, string arch, string file) => AssertGolden(arch, target, file);
 
     /// <summary>The unfused graph (separate biases' linears, per-head <c>rms_norm</c>, <c>rope</c>, plain attention) too.</summary>
@@ -62,6 +64,7 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx2", "qwen3")]
     [CpuTarget("cpu-avx2", "phi3")]
     [CpuTarget("cpu-avx2", "gemma2")]
+    [CpuTarget("cpu-avx2", "gemma3")]
     public void The_unfused_engine_matches_the_golden(string target, string arch) => AssertGolden(arch, target, "", Pipeline.Default.WithoutFusion());
 
     [VulkanTheory]
@@ -76,6 +79,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("phi3", "")]
     [InlineData("phi3", "model-f32.gguf")]
     [InlineData("gemma2", "")]
+    [InlineData("gemma3", "")]
     public void The_engine_matches_the_golden_on_vulkan(string arch, string file) => AssertGolden(arch, VulkanExecutor.Target, file);
 
     /// <summary>
@@ -92,6 +96,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("qwen3", "rms_norm_linear", 3, "attention_qk_norm_rope", 5, 3)]
     [InlineData("phi3", "rms_norm_linear", 3, "attention_rope", 5, 3)]
     [InlineData("gemma2", "rms_norm_linear", 5, "attention_rope", 9, 4)]
+    [InlineData("gemma3", "rms_norm_linear", 7, "attention_qk_norm_rope", 9, 3)]
     public void Every_architecture_keeps_the_fused_plan(string arch, string qkvTemplate, int qkvLaunches, string attentionTemplate, int perLayer, int outside)
     {
         var path = Path.Combine(_dir, $"{arch}-fused.llmc");
@@ -280,6 +285,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("qwen3")]
     [InlineData("phi3")]
     [InlineData("gemma2")]
+    [InlineData("gemma3")]
     public void The_architecture_compiles_for_cuda_without_a_gpu(string arch)
     {
         var engine = Path.Combine(_dir, $"{arch}-cuda.llmc");

@@ -16,6 +16,8 @@ public static class DecoderModelBuilder
 {
     public const string InvFreqWeight = "rope.inv_freq";
 
+    public const string LocalInvFreqWeight = "rope.inv_freq_local";
+
     /// <param name="context">The longest sequence the engine runs, in positions.</param>
     /// <param name="kvCache">How the KV cache is stored: f32 or kv8 (<see cref="KvCacheFormat"/>).</param>
     public static Graph Build(DecoderConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
@@ -34,6 +36,13 @@ public static class DecoderModelBuilder
 
         weights.Add(InvFreqWeight, new ComputedWeight(config.RopeInverseFrequencies(context)));
         var invFreq = g.Weight(InvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
+        // Gemma 3's sliding-window layers rotate with their own base, unscaled.
+        var localInvFreq = invFreq;
+        if (config.LocalRopeTheta is { } localTheta)
+        {
+            weights.Add(LocalInvFreqWeight, new ComputedWeight(RopeFrequencies.Compute(localTheta, config.HeadDim, scaling: null, context)));
+            localInvFreq = g.Weight(LocalInvFreqWeight, new TensorType(DType.F32, config.HeadDim / 2));
+        }
         var shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim,
             QkvBias: config.Family.QkvBias, QkNormEps: config.Family.QkNorm ? config.RmsNormEps : null,
             RopeAttentionFactor: config.RopeScaling?.AttentionFactor ?? 1.0, QueryPreAttnScalar: config.QueryPreAttnScalar,
@@ -51,7 +60,8 @@ public static class DecoderModelBuilder
             var kCache = g.State($"k_cache.{i}", cacheType);
             var vCache = g.State($"v_cache.{i}", cacheType);
             var h = blocks.RmsNorm(x, $"{p}.input_layernorm.weight", config.RmsNormEps, $"l{i}.attn_norm");
-            var attn = blocks.Attention(h, shape with { Window = config.LayerWindows[i] }, $"{p}.self_attn", positions, invFreq, paging, kCache, vCache, $"l{i}.attn");
+            var window = config.LayerWindows[i];
+            var attn = blocks.Attention(h, shape with { Window = window }, $"{p}.self_attn", positions, window is null ? invFreq : localInvFreq, paging, kCache, vCache, $"l{i}.attn");
             if (family.SandwichNorms) attn = blocks.RmsNorm(attn, $"{p}.post_attention_layernorm.weight", config.RmsNormEps, $"l{i}.attn_out_norm");
             x = blocks.Residual(x, attn, $"l{i}.attn_res");
             var mlpNorm = family.SandwichNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm";

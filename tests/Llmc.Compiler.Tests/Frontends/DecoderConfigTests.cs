@@ -123,7 +123,7 @@ public sealed class DecoderConfigTests : IDisposable
     {
         var json = MinimalConfig();
         json["architectures"] = new JsonArray("Qwen3MoeForCausalLM");
-        Assert.Equal("unsupported architecture 'Qwen3MoeForCausalLM' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM)", Refusal(json));
+        Assert.Equal("unsupported architecture 'Qwen3MoeForCausalLM' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)", Refusal(json));
     }
 
     [Fact]

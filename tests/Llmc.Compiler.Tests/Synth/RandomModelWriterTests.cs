@@ -40,6 +40,7 @@ public sealed class RandomModelWriterTests : IDisposable
     [InlineData("qwen3")]
     [InlineData("phi3")]
     [InlineData("gemma2")]
+    [InlineData("gemma3")]
     public void The_layout_of_each_family_is_the_tensors_of_its_golden_checkpoint(string arch)
     {
         var folder = TestPaths.Model("arch-goldens", arch);

@@ -59,6 +59,9 @@ public sealed record DecoderConfig
     /// <summary>Gemma 2's <c>final_logit_softcapping</c>.</summary>
     public double? FinalSoftcap { get; init; }
 
+    /// <summary>Gemma 3's <c>rope_local_base_freq</c>: the RoPE base of its sliding-window layers, unscaled.</summary>
+    public double? LocalRopeTheta { get; init; }
+
     public int? BosTokenId { get; init; }
 
     /// <summary><c>eos_token_id</c>, which configs write as one id or a list.</summary>
@@ -127,6 +130,7 @@ public sealed record DecoderConfig
             QueryPreAttnScalar = family.GemmaAttention ? fields.OptionalPositiveNumber("query_pre_attn_scalar") : null,
             AttentionSoftcap = family.GemmaAttention ? fields.OptionalPositiveNumber("attn_logit_softcapping") : null,
             FinalSoftcap = family.GemmaAttention ? fields.OptionalPositiveNumber("final_logit_softcapping") : null,
+            LocalRopeTheta = family.LocalRope ? fields.OptionalPositiveNumber("rope_local_base_freq") ?? 10000.0 : null,
             BosTokenId = fields.OptionalInt("bos_token_id"),
             EosTokenIds = fields.IntOrIntList("eos_token_id"),
             TorchDType = fields.OptionalString("torch_dtype") ?? fields.OptionalString("dtype"),
@@ -161,9 +165,10 @@ public sealed record DecoderConfig
         {
             SlidingWindowLayers.FromMaxWindowLayers => new[] { "use_sliding_window", "max_window_layers", "layer_types" },
             SlidingWindowLayers.EvenLayers => ["layer_types"],
+            SlidingWindowLayers.Pattern => ["layer_types", "sliding_window_pattern"],
             _ => [],
         };
-        foreach (var key in new[] { "use_sliding_window", "max_window_layers", "layer_types" }.Except(readKeys))
+        foreach (var key in new[] { "use_sliding_window", "max_window_layers", "layer_types", "sliding_window_pattern" }.Except(readKeys))
             if (fields.Json[key] is not null) throw fields.Error(key, $"is set, but {family.ClassName} does not read it");
         switch (family.Window)
         {
@@ -171,6 +176,7 @@ public sealed record DecoderConfig
                 return [.. Enumerable.Repeat(window, layers)];
             case SlidingWindowLayers.FromMaxWindowLayers:
             case SlidingWindowLayers.EvenLayers:
+            case SlidingWindowLayers.Pattern:
                 return [.. LayerKinds(fields, family, layers).Select(sliding => sliding ? window : null)];
             default:
                 return window is null ? new int?[layers] : throw fields.Error("sliding_window", $"is {window}, but {family.ClassName} has no sliding-window attention");
@@ -193,6 +199,11 @@ public sealed record DecoderConfig
         }
         else if (family.Window == SlidingWindowLayers.EvenLayers)
             kinds = [.. Enumerable.Range(0, layers).Select(i => window is not null && i % 2 == 0)];
+        else if (family.Window == SlidingWindowLayers.Pattern)
+        {
+            var pattern = fields.OptionalPositiveInt("sliding_window_pattern") ?? 6;
+            kinds = [.. Enumerable.Range(0, layers).Select(i => window is not null && (i + 1) % pattern != 0)];
+        }
         else
             kinds = [.. Enumerable.Range(0, layers).Select(i => used && i >= first)];
         if (kinds.Any(k => k) && window is null)
@@ -214,6 +225,8 @@ public sealed record DecoderConfig
         if (!family.GemmaAttention)
             foreach (var key in new[] { "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping" })
                 if (fields.Json[key] is not null) throw fields.Error(key, $"is set, but {family.ClassName} does not read it");
+        if (!family.LocalRope && fields.Json["rope_local_base_freq"] is not null)
+            throw fields.Error("rope_local_base_freq", $"is set, but {family.ClassName} does not read it");
     }
 
     private static int DefaultHeadDim(ConfigFields fields, int hidden, int heads) =>

@@ -41,6 +41,9 @@ public sealed record DecoderFamily
     /// <summary>Reads <c>query_pre_attn_scalar</c> (scores scaled by its −1/2 power) and <c>attn_logit_softcapping</c> / <c>final_logit_softcapping</c>.</summary>
     public bool GemmaAttention { get; init; }
 
+    /// <summary>Sliding-window layers rotate with <c>rope_local_base_freq</c> and no scaling; <c>rope_theta</c> and <c>rope_scaling</c> are the global layers' (Gemma 3).</summary>
+    public bool LocalRope { get; init; }
+
     /// <summary>Checkpoints hold q/k/v as one <c>qkv_proj</c> and gate/up as one <c>gate_up_proj</c> (Phi-3): see <see cref="Models.FusedProjections"/>.</summary>
     public bool FusedProjections { get; init; }
 
@@ -84,7 +87,13 @@ public sealed record DecoderFamily
         Activation = "gelu_pytorch_tanh", TiedByDefault = true, ScaledEmbedding = true, OffsetNorms = true, SandwichNorms = true, GemmaAttention = true,
     };
 
-    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma2];
+    /// <summary>Gemma 3 (text): Gemma 2's layer with q/k norms and local RoPE, no soft-capping (a config may not set it either), global layers by a pattern.</summary>
+    public static DecoderFamily Gemma3 { get; } = Gemma2 with
+    {
+        ClassName = "Gemma3ForCausalLM", GgufArchitecture = "gemma3", Window = SlidingWindowLayers.Pattern, QkNorm = true, LocalRope = true,
+    };
+
+    public static IReadOnlyList<DecoderFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma2, Gemma3];
 
     public static DecoderFamily? Find(string className) => All.FirstOrDefault(f => f.ClassName == className);
 
@@ -101,6 +110,12 @@ public enum SlidingWindowLayers
 
     /// <summary>Layers 0, 2, 4, ... (Gemma 2); a <c>layer_types</c> list, where given, names each layer's kind instead.</summary>
     EvenLayers,
+
+    /// <summary>
+    /// Every layer but each <c>sliding_window_pattern</c>-th (layer i is global when (i + 1) is a multiple of it; Gemma 3);
+    /// a <c>layer_types</c> list, where given, names each layer's kind instead.
+    /// </summary>
+    Pattern,
 
     /// <summary>
     /// Only with <c>use_sliding_window</c>, and then layers from <c>max_window_layers</c> on (Qwen2, Qwen3); a
