@@ -279,13 +279,7 @@ public sealed class ArchGoldenTests : IDisposable
     }
 
     [Theory]
-    [InlineData("llama3")]
-    [InlineData("mistral")]
-    [InlineData("qwen2")]
-    [InlineData("qwen3")]
-    [InlineData("phi3")]
-    [InlineData("gemma2")]
-    [InlineData("gemma3")]
+    [MemberData(nameof(ArchGoldens.All), MemberType = typeof(ArchGoldens))]
     public void The_architecture_compiles_for_cuda_without_a_gpu(string arch)
     {
         var engine = Path.Combine(_dir, $"{arch}-cuda.llmc");

@@ -34,13 +34,7 @@ public sealed class RandomModelWriterTests : IDisposable
 
     /// <summary>The layout synth writes is the tensor list of a real checkpoint of each family (the arch goldens).</summary>
     [Theory]
-    [InlineData("llama3")]
-    [InlineData("mistral")]
-    [InlineData("qwen2")]
-    [InlineData("qwen3")]
-    [InlineData("phi3")]
-    [InlineData("gemma2")]
-    [InlineData("gemma3")]
+    [MemberData(nameof(ArchGoldens.All), MemberType = typeof(ArchGoldens))]
     public void The_layout_of_each_family_is_the_tensors_of_its_golden_checkpoint(string arch)
     {
         var folder = TestPaths.Model("arch-goldens", arch);
