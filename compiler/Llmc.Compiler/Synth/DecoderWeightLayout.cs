@@ -2,7 +2,7 @@ using Llmc.Compiler.Frontends.HfConfig;
 
 namespace Llmc.Compiler.Synth;
 
-/// <summary>A weight of a decoder checkpoint: its HF name and shape, and whether it is an RMSNorm scale (initialised to 1).</summary>
+/// <summary>A weight of a decoder checkpoint: its HF name and shape, and whether it is an RMSNorm scale (initialised to scale by 1).</summary>
 public sealed record DecoderWeight(string Name, long[] Shape, bool IsNormScale);
 
 /// <summary>The tensors a transformers checkpoint of the config's <see cref="DecoderFamily"/> holds, in the order it saves them.</summary>

@@ -39,6 +39,8 @@ public static class RandomModelWriter
         WriteTokenizer(options, config);
 
         var weights = DecoderWeightLayout.For(config).ToDictionary(w => w.Name, StringComparer.Ordinal);
+        // A norm that scales by 1: Gemma stores w and scales by 1 + w, so its neutral weight is 0.
+        var normScale = config.Family.OffsetNorms ? 0f : 1f;
         var entries = weights.Values.Select(w => new SafetensorsEntry(w.Name, options.DType, w.Shape)).ToList();
         var shards = Shard(entries, options.MaxShardBytes);
         for (var s = 0; s < shards.Count; s++)
@@ -47,7 +49,7 @@ public static class RandomModelWriter
             SafetensorsWriter.Write(Path.Combine(options.Output, fileName), shards[s], (entry, stream) =>
             {
                 progress?.Report($"writing {entry.Name}");
-                WriteRandom(stream, entry, weights[entry.Name].IsNormScale ? null : std, options.Seed);
+                WriteRandom(stream, entry, weights[entry.Name].IsNormScale ? null : std, normScale, options.Seed);
             });
         }
         if (shards.Count > 1) WriteIndex(options.Output, shards);
@@ -117,7 +119,8 @@ public static class RandomModelWriter
     }
 
     /// <param name="std">Standard deviation of the normal values, or null for a norm scale of ones.</param>
-    private static void WriteRandom(Stream stream, SafetensorsEntry entry, double? std, ulong seed)
+    /// <param name="std">The normal's standard deviation; null writes <paramref name="constant"/> everywhere.</param>
+    private static void WriteRandom(Stream stream, SafetensorsEntry entry, double? std, float constant, ulong seed)
     {
         var elementSize = entry.DType.SizeOf();
         var blocks = (entry.ElementCount + BlockElements - 1) / BlockElements;
@@ -134,7 +137,7 @@ public static class RandomModelWriter
                 var normal = new NormalStream(NormalStream.SeedFor(seed, entry.Name, block));
                 var bytes = buffers[i].AsSpan();
                 for (var e = 0; e < elements; e++)
-                    WeightEncoding.Write(entry.DType, std is { } s ? (float)(normal.Next() * s) : 1f, bytes.Slice(e * elementSize, elementSize));
+                    WeightEncoding.Write(entry.DType, std is { } s ? (float)(normal.Next() * s) : constant, bytes.Slice(e * elementSize, elementSize));
             });
             for (var i = 0; i < count; i++)
             {

@@ -35,6 +35,7 @@ public sealed class ModelPlanTests(ITestOutputHelper output)
     [InlineData("qwen2.5-0.5b.json")]
     [InlineData("qwen3-0.6b.json")]
     [InlineData("phi-3-mini-4k.json")]
+    [InlineData("gemma-2-2b.json")]
     public void A_real_config_reuses_activation_memory_soundly(string file)
     {
         // Planning needs shapes only: the weights are declared, never read.

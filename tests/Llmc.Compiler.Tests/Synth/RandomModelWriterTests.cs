@@ -43,6 +43,17 @@ public sealed class RandomModelWriterTests : IDisposable
     }
 
     [Fact]
+    public void Gemma_norm_weights_are_written_as_zero_so_that_they_scale_by_one()
+    {
+        var config = TinyConfig();
+        config["architectures"] = new JsonArray("Gemma2ForCausalLM");
+        config["hidden_activation"] = "gelu_pytorch_tanh";
+        var folder = Synthesize(config, DType.F32, seed: 1, name: "gemma");
+        using var model = SafetensorsModel.Open(folder);
+        Assert.All(model.Tensors["model.layers.0.pre_feedforward_layernorm.weight"].ToFloat32(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void Same_seed_same_bytes_other_seed_other_bytes()
     {
         var a = File.ReadAllBytes(Path.Combine(Synthesize(TinyConfig(), DType.BF16, seed: 5, name: "a"), SafetensorsModel.SingleFileName));
