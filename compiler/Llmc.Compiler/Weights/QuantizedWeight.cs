@@ -20,15 +20,7 @@ public sealed class QuantizedWeight(IWeightSource source, QuantFormat format, do
     public TensorType Type { get; } = source.Type with { DType = format.DType };
 
     /// <summary>The dequantized values: what the engine's weights mean.</summary>
-    public float[] ReadFloat32()
-    {
-        int n = Type[0].Size, k = Type[1].Size;
-        var view = format.View(_packed.Value, n, k);
-        var values = new float[(long)n * k];
-        for (var row = 0; row < n; row++)
-            for (var j = 0; j < k; j++) values[(long)row * k + j] = view.Value(row, j);
-        return values;
-    }
+    public float[] ReadFloat32() => format.Dequantize(_packed.Value, Type[0].Size, Type[1].Size);
 
     public byte[] ReadStored() => _packed.Value;
 }

@@ -84,4 +84,14 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize)
 
     /// <summary>The scale, offset and codes of an [n, k] packed tensor.</summary>
     public QuantView View(ReadOnlySpan<byte> packed, int n, int k) => new(this, packed, n, k);
+
+    /// <summary>Every value of an [n, k] packed tensor, row-major: scale · code + offset.</summary>
+    public float[] Dequantize(ReadOnlySpan<byte> packed, int n, int k)
+    {
+        var view = View(packed, n, k);
+        var values = new float[(long)n * k];
+        for (var row = 0; row < n; row++)
+            for (var j = 0; j < k; j++) values[(long)row * k + j] = view.Value(row, j);
+        return values;
+    }
 }

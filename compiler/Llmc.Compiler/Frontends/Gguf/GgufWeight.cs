@@ -67,21 +67,13 @@ public sealed class GgufWeight : IWeightSource
 
     public float[] ReadFloat32()
     {
-        if (CarriedFormat is { } format)
-        {
-            int n = Type[0].Size, k = Type[1].Size;
-            var view = format.View(ReadCarried(), n, k);
-            var dequantized = new float[(long)n * k];
-            for (var row = 0; row < n; row++)
-                for (var j = 0; j < k; j++) dequantized[(long)row * k + j] = view.Value(row, j);
-            return dequantized;
-        }
+        if (CarriedFormat is { } format) return format.Dequantize(ReadCarried(), Type[0].Size, Type[1].Size);
         var values = new float[_tensor.ElementCount];
         FloatWidening.Widen(_stored, _file.GetTensorData(_tensor), values);
-        return _ropeHeads is { } heads ? Unpermute(values, heads) : values;
+        return _ropeHeads is not null ? Unpermute(values) : values;
     }
 
-    /// <summary>The Hugging Face row of file row <paramref name="row"/> (<see cref="Unpermute"/>).</summary>
+    /// <summary>Row h·d + 2j + t of the file is row h·d + t·d/2 + j of the Hugging Face weight (d: rows per head).</summary>
     private int HfRow(int row)
     {
         if (_ropeHeads is not { } heads) return row;
@@ -90,17 +82,13 @@ public sealed class GgufWeight : IWeightSource
         return h * perHead + within % 2 * (perHead / 2) + within / 2;
     }
 
-    /// <summary>Row h·d + 2j + t of the file is row h·d + t·d/2 + j of the Hugging Face weight (d: rows per head).</summary>
-    private float[] Unpermute(float[] values, int heads)
+    /// <summary>The file's rows moved to their Hugging Face places (<see cref="HfRow"/>).</summary>
+    private float[] Unpermute(float[] values)
     {
         var columns = Type[1].Size;
-        var perHead = Type[0].Size / heads;
-        var half = perHead / 2;
         var result = new float[values.Length];
-        for (var h = 0; h < heads; h++)
-            for (var j = 0; j < half; j++)
-                for (var t = 0; t < 2; t++)
-                    values.AsSpan((h * perHead + 2 * j + t) * columns, columns).CopyTo(result.AsSpan((h * perHead + t * half + j) * columns, columns));
+        for (var row = 0; row < Type[0].Size; row++)
+            values.AsSpan(row * columns, columns).CopyTo(result.AsSpan(HfRow(row) * columns, columns));
         return result;
     }
 }
