@@ -53,8 +53,12 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx512", "phi3", "model-f32.gguf")]
     [CpuTarget("cpu-avx2", "gemma2", "")]
     [CpuTarget("cpu-avx512", "gemma2", "")]
+    [CpuTarget("cpu-avx2", "gemma2", "model-f32.gguf")]
+    [CpuTarget("cpu-avx512", "gemma2", "model-f32.gguf")]
     [CpuTarget("cpu-avx2", "gemma3", "")]
     [CpuTarget("cpu-avx512", "gemma3", "")]
+    [CpuTarget("cpu-avx2", "gemma3", "model-f32.gguf")]
+    [CpuTarget("cpu-avx512", "gemma3", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_the_cpu(string target, string arch, string file) => AssertGolden(arch, target, file);
 
     /// <summary>The unfused graph (separate biases' linears, per-head <c>rms_norm</c>, <c>rope</c>, plain attention) too.</summary>
@@ -79,7 +83,9 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("phi3", "")]
     [InlineData("phi3", "model-f32.gguf")]
     [InlineData("gemma2", "")]
+    [InlineData("gemma2", "model-f32.gguf")]
     [InlineData("gemma3", "")]
+    [InlineData("gemma3", "model-f32.gguf")]
     public void The_engine_matches_the_golden_on_vulkan(string arch, string file) => AssertGolden(arch, VulkanExecutor.Target, file);
 
     /// <summary>
@@ -155,6 +161,9 @@ public sealed class ArchGoldenTests : IDisposable
     [CpuTarget("cpu-avx512", "qwen2", "Q8_0", 32)]
     [CpuTarget("cpu-avx512", "qwen2", "Q4_0", 32)]
     [CpuTarget("cpu-avx512", "qwen2", "Q4_1", 32)]
+    [CpuTarget("cpu-avx2", "gemma2", "Q8_0", 32)]
+    [CpuTarget("cpu-avx512", "gemma2", "Q4_0", 32)]
+    [CpuTarget("cpu-avx2", "gemma2", "Q4_1", 32)]
     public void A_quantized_gguf_is_carried_over_and_matches_llama_cpp(string target, string arch, string type, int sameIds)
     {
         var folder = TestPaths.Model("arch-goldens", arch);
@@ -184,6 +193,7 @@ public sealed class ArchGoldenTests : IDisposable
     [InlineData("llama3", "Q8_0")]
     [InlineData("llama3", "Q4_0")]
     [InlineData("qwen2", "Q4_1")]
+    [InlineData("gemma2", "Q8_0")]
     public void A_quantized_gguf_dequantizes_as_ggml_does(string arch, string type)
     {
         var folder = TestPaths.Model("arch-goldens", arch);
@@ -269,13 +279,18 @@ public sealed class ArchGoldenTests : IDisposable
     [Fact]
     public void A_gguf_of_another_architecture_is_refused_by_name()
     {
-        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions
-        {
-            Source = TestPaths.Model("arch-goldens", "gemma2", "model-f32.gguf"),
-            Target = "cpu-avx2",
-            Output = Path.Combine(_dir, "gemma2.llmc"),
-        }));
-        Assert.Contains("general.architecture 'gemma2' is not supported (supported: llama, qwen2, qwen3, phi3)", error.Message);
+        // gemma2's file with general.architecture's value renamed in place: the string after the key's type and length.
+        var bytes = File.ReadAllBytes(TestPaths.Model("arch-goldens", "gemma2", "model-f32.gguf"));
+        var key = System.Text.Encoding.ASCII.GetBytes("general.architecture");
+        var value = bytes.AsSpan().IndexOf(key) + key.Length + sizeof(uint) + sizeof(ulong);
+        Assert.Equal("gemma2", System.Text.Encoding.ASCII.GetString(bytes, value, 6));
+        System.Text.Encoding.ASCII.GetBytes("gemma9").CopyTo(bytes, value);
+        var patched = Path.Combine(_dir, "gemma9.gguf");
+        File.WriteAllBytes(patched, bytes);
+        var engine = Path.Combine(_dir, "gemma9.llmc");
+        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions { Source = patched, Target = "cpu-avx2", Output = engine }));
+        Assert.Contains("general.architecture 'gemma9' is not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3)", error.Message);
+        Assert.False(File.Exists(engine));
     }
 
     [Theory]

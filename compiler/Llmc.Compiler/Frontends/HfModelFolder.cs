@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Llmc.Compiler.Frontends.HfConfig;
 using Llmc.Compiler.Frontends.Safetensors;
+using Llmc.Compiler.Models;
 using Llmc.Compiler.Weights;
 using Llmc.Runtime;
 using Llmc.Runtime.Tokenization;
@@ -38,6 +39,7 @@ public sealed class HfModelFolder : IModelSource
     public void AddWeights(WeightStore store)
     {
         foreach (var t in Weights.Tensors.Values) store.Add(t.Name, new SafetensorsWeight(t));
+        if (Config.Family.OffsetNorms) OffsetNormWeights.Apply(store);
     }
 
     public static HfModelFolder Open(string path)

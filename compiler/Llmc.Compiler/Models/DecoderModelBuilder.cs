@@ -23,7 +23,6 @@ public static class DecoderModelBuilder
     public static Graph Build(DecoderConfig config, WeightStore weights, int context, string sourceName, DType kvCache = DType.F32)
     {
         FusedProjections.Split(config, weights, sourceName);
-        if (config.Family.OffsetNorms) OffsetNormWeights.Apply(weights);
         var g = new GraphBuilder("llama");
         var blocks = new TransformerBlocks(g, weights, sourceName);
         var tokens = g.Input(PlanRoles.Tokens, new TensorType(DType.I32, Dim.Seq));

@@ -4,8 +4,10 @@ using Llmc.Ir;
 namespace Llmc.Compiler.Models;
 
 /// <summary>
-/// Gemma stores each RMSNorm weight as w and multiplies by 1 + w (in f32): the builder folds the 1 in, so every
-/// norm kernel and fusion reads an ordinary weight. Norm weights are the vectors named <c>…norm.weight</c>.
+/// Gemma's Hugging Face checkpoints store each RMSNorm weight as w and multiply by 1 + w (in f32). The builder reads
+/// every norm weight as the multiplier itself, so every norm kernel and fusion is the ordinary one: the Hugging Face
+/// import folds the 1 in here, as llama.cpp's converter does when it writes a Gemma GGUF (whose norms are read as they
+/// are). Norm weights are the vectors named <c>…norm.weight</c>.
 /// </summary>
 public static class OffsetNormWeights
 {

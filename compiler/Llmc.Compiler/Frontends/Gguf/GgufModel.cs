@@ -47,6 +47,10 @@ public sealed partial class GgufModel : IModelSource
         ["rope.scaling.attn_factor"] = "",
         // 0 for none (a null sliding_window).
         ["attention.sliding_window"] = "",
+        // Gemma 2's soft-caps and Gemma 3's RoPE base for its sliding-window layers.
+        ["attn_logit_softcapping"] = "attn_logit_softcapping",
+        ["final_logit_softcapping"] = "final_logit_softcapping",
+        ["rope.freq_base_swa"] = "rope_local_base_freq",
     };
 
     // Tokenizer keys GgufTokenizerImport reads, the end-of-turn ids that also end generation, and the chat template.
@@ -70,6 +74,9 @@ public sealed partial class GgufModel : IModelSource
         ["attn_q_norm"] = "self_attn.q_norm",
         ["attn_k_norm"] = "self_attn.k_norm",
         ["ffn_norm"] = "post_attention_layernorm",
+        // Gemma's sandwich norms (its ffn_norm is the pre-feedforward one).
+        ["post_attention_norm"] = "post_attention_layernorm",
+        ["post_ffw_norm"] = "post_feedforward_layernorm",
         ["ffn_gate"] = "mlp.gate_proj",
         ["ffn_up"] = "mlp.up_proj",
         ["ffn_down"] = "mlp.down_proj",
@@ -103,10 +110,8 @@ public sealed partial class GgufModel : IModelSource
         try
         {
             var architecture = file.GetString("general.architecture");
-            // Gemma's GGUF files hold its norms as 1 + w and its own keys: not imported yet.
-            var importable = DecoderFamily.All.Where(f => !f.OffsetNorms).ToList();
-            var family = importable.FirstOrDefault(f => f.GgufArchitecture == architecture) ?? throw new ModelFileException(path,
-                $"general.architecture '{architecture}' is not supported (supported: {string.Join(", ", importable.Select(f => f.GgufArchitecture).Distinct())})");
+            var family = DecoderFamily.All.FirstOrDefault(f => f.GgufArchitecture == architecture) ?? throw new ModelFileException(path,
+                $"general.architecture '{architecture}' is not supported (supported: {string.Join(", ", DecoderFamily.All.Select(f => f.GgufArchitecture).Distinct())})");
             RefuseUnknownKeys(file, architecture);
             var tokenizer = GgufTokenizerImport.Load(file);
             var config = DecoderConfig.Parse(ConfigJson(file, family, tokenizer), path);
@@ -157,13 +162,16 @@ public sealed partial class GgufModel : IModelSource
     private static JsonObject ConfigJson(GgufFile file, DecoderFamily family, TokenizerModel tokenizer)
     {
         var architecture = family.GgufArchitecture;
-        var json = new JsonObject { ["architectures"] = new JsonArray(family.ClassName), ["hidden_act"] = "silu" };
+        var json = new JsonObject { ["architectures"] = new JsonArray(family.ClassName), ["hidden_act"] = family.Activation };
         foreach (var (key, field) in ArchitectureKeys.Where(k => k.Value.Length > 0))
         {
             var name = $"{architecture}.{key}";
             if (!file.Contains(name)) continue;
-            json[field] = field is "rms_norm_eps" or "rope_theta" ? JsonValue.Create(file.GetFloat64(name)) : JsonValue.Create(checked((int)file.GetInt64(name)));
+            json[field] = file.Metadata[name].Type is GgufValueType.Float32 or GgufValueType.Float64
+                ? JsonValue.Create(file.GetFloat64(name))
+                : JsonValue.Create(checked((int)file.GetInt64(name)));
         }
+        if (family.GemmaAttention) json["query_pre_attn_scalar"] = (double)GemmaQueryScalar(json);
         json["vocab_size"] ??= tokenizer.Pieces.Length;
         json["tie_word_embeddings"] = !file.TryGetTensor("output.weight", out _);
         if (tokenizer.BosId is { } bos) json["bos_token_id"] = bos;
@@ -190,6 +198,19 @@ public sealed partial class GgufModel : IModelSource
             var other => throw new ModelFileException(file.Path, $"{architecture}.rope.scaling.type '{other}' is not supported (none, linear, or rope_freqs.weight)"),
         };
         return json;
+    }
+
+    /// <summary>
+    /// Gemma's <c>query_pre_attn_scalar</c>, which GGUF metadata does not carry: as llama.cpp takes it, the head size,
+    /// except for the 27B models (46 layers in Gemma 2, 62 in Gemma 3), which scale by hidden_size / heads.
+    /// </summary>
+    private static int GemmaQueryScalar(JsonObject config)
+    {
+        var layers = (int)config["num_hidden_layers"]!;
+        var heads = (int)config["num_attention_heads"]!;
+        var headDim = (int?)config["head_dim"] ?? (int)config["hidden_size"]! / heads;
+        var is27B = ((string)config["architectures"]![0]!, layers) is ("Gemma2ForCausalLM", 46) or ("Gemma3ForCausalLM", 62);
+        return is27B ? (int)config["hidden_size"]! / heads : headDim;
     }
 
     private void RefuseUnknownTensors()
@@ -231,6 +252,8 @@ public sealed partial class GgufModel : IModelSource
         else if (block.Groups[2].Value == "attn_qkv")
             return null;
         if (block.Groups[2].Value is "attn_q_norm" or "attn_k_norm" && !Config.Family.QkNorm) return null;
+        if (Config.Family.SandwichNorms && block.Groups[2].Value == "ffn_norm") part = "pre_feedforward_layernorm";
+        else if (!Config.Family.SandwichNorms && block.Groups[2].Value is "post_attention_norm" or "post_ffw_norm") return null;
         if (kind == "bias" && !(Config.Family.QkvBias && block.Groups[2].Value is "attn_q" or "attn_k" or "attn_v")) return null;
         int? heads = Config.Family.GgufPermutesQk ? block.Groups[2].Value switch
         {

@@ -29,7 +29,10 @@ public sealed record DecoderFamily
     /// <summary>Embeddings multiplied by √hidden_size (in f32) before the first layer; the tied LM head reads the table unscaled.</summary>
     public bool ScaledEmbedding { get; init; }
 
-    /// <summary>RMSNorm weights stored as w and applied as 1 + w (in f32, as Gemma's modeling code adds them).</summary>
+    /// <summary>
+    /// RMSNorm weights stored as w in Hugging Face checkpoints and applied as 1 + w (in f32, as Gemma's modeling code
+    /// adds them); a GGUF holds 1 + w.
+    /// </summary>
     public bool OffsetNorms { get; init; }
 
     /// <summary>
