@@ -22,6 +22,10 @@ public enum DType
     Q4AG32,
     Q4AG64,
     Q4AG128,
+    Q8AG32,
+    Q8AG64,
+    Q8AG128,
+    Q8G16,
     KV8,
 }
 
@@ -49,7 +53,7 @@ public static class DTypes
 
     public static bool IsFloat(this DType t) => t is DType.F32 or DType.F16 or DType.BF16;
 
-    public static bool IsQuantized(this DType t) => t >= DType.Q8G32 && t <= DType.Q4AG128;
+    public static bool IsQuantized(this DType t) => t >= DType.Q8G32 && t <= DType.Q8G16;
 
     /// <summary>Stored as packed bytes (quantized weights, the kv8 cache) rather than as elements.</summary>
     public static bool IsPacked(this DType t) => t.IsQuantized() || t == DType.KV8;

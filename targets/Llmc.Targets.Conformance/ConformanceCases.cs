@@ -77,9 +77,10 @@ public static class ConformanceCases
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q4G32, 6, 2048, 6);
         // Activation rounding: many whole groups (a down projection's K), less than one 512-bit vector of codes, and
         // codes that are exact halves (ties round to even) next to an all-zero group and a partial last group.
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32 }) yield return QuantizedLinear(dtype, 3, 48, 5);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
+        // q8g16 at K = 48 ends its activation codes half way through 16 bytes.
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128, DType.Q8G16, DType.Q8AG32 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q8G16 }) yield return QuantizedLinear(dtype, 3, 48, 5);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128, DType.Q8G16 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
     }
 
     /// <summary>
@@ -184,7 +185,7 @@ public static class ConformanceCases
     private static IEnumerable<ConformanceCase> FusedCases()
     {
         foreach (var op in FusedLinearOp.All)
-            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128 })
+            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128, DType.Q8G16, DType.Q8AG32 })
                 foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (17, 64, 64), (5, 300, 2) })
                     yield return FusedLinear(op, dtype, rows, k, n);
         // As the attention cases: (heads, kv heads, head dim, context, block size, steps).

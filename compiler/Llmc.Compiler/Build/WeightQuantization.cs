@@ -10,9 +10,15 @@ public static class WeightQuantization
     /// <summary>Half-precision storage: the matrices' values rounded to the type, read back as f32 by the kernels.</summary>
     private static readonly Dictionary<string, DType> HalfTypes = new(StringComparer.Ordinal) { ["f16"] = DType.F16, ["bf16"] = DType.BF16 };
 
+    /// <summary>
+    /// The schemes <c>--quant</c> offers. q8a is there to carry a GGUF's Q5_K exactly; to re-quantize into, it has
+    /// nothing over q8, whose rounding already costs almost nothing (docs/quantization.md).
+    /// </summary>
+    private static readonly QuantScheme[] Schemes = [QuantScheme.Q8, QuantScheme.Q4, QuantScheme.Q4A];
+
     /// <summary>The <c>--quant</c> values: f32 keeps the weights as imported, f16/bf16 halve the matrices, the rest are packed formats.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["f32", .. HalfTypes.Keys, .. Enum.GetValues<QuantScheme>().Select(s => s.ToString().ToLowerInvariant())];
+        ["f32", .. HalfTypes.Keys, .. Schemes.Select(s => s.ToString().ToLowerInvariant())];
 
     public const int DefaultGroupSize = 32;
 

@@ -5,16 +5,28 @@ namespace Llmc.Ir.Quantization;
 /// [N, K] matrix (docs/quantization.md). With G = ceil(K / GroupSize) groups per row, the tensor is
 /// <list type="number">
 /// <item>scales: N·G f32, row-major (row n's groups are contiguous);</item>
-/// <item>offsets (Q4A only): N·G f32, the same way;</item>
+/// <item>offsets (Q4A and Q8A only): N·G f32, the same way;</item>
 /// <item>zero bytes up to a 64-byte boundary;</item>
 /// <item>codes: N rows of G·GroupSize codes each; the last group of a row is padded with the code of 0.0 past K.
-/// Q8 codes are bytes; Q4 codes are nibbles packed per 32-code block into 16 bytes: byte i holds code i in its low
+/// Q8 and Q8A codes are bytes; Q4 and Q4A codes are nibbles packed per 32-code block into 16 bytes: byte i holds code i in its low
 /// nibble and code i + 16 in its high nibble.</item>
 /// </list>
 /// </summary>
 public sealed record QuantFormat(QuantScheme Scheme, int GroupSize)
 {
+    /// <summary>The group sizes of every scheme (<c>--group-size</c>).</summary>
     public static IReadOnlyList<int> GroupSizes { get; } = [32, 64, 128];
+
+    /// <summary>
+    /// Every format, in <see cref="DType"/> order from <see cref="DType.Q8G32"/>: each scheme in each group size, and
+    /// q8g16, which holds a GGUF Q6_K's 16-value sub-blocks exactly.
+    /// </summary>
+    private static readonly QuantFormat[] All =
+    [
+        .. new[] { QuantScheme.Q8, QuantScheme.Q4, QuantScheme.Q4A }.SelectMany(s => GroupSizes.Select(g => new QuantFormat(s, g))),
+        .. GroupSizes.Select(g => new QuantFormat(QuantScheme.Q8A, g)),
+        new QuantFormat(QuantScheme.Q8, 16),
+    ];
 
     /// <summary>Codes per nibble-packed block: 16 bytes of Q4 codes.</summary>
     public const int NibbleBlock = 32;
@@ -22,26 +34,25 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize)
     public static QuantFormat Of(DType dtype)
     {
         if (!dtype.IsQuantized()) throw new IrException($"{dtype.Name()} is not a quantized dtype");
-        var index = dtype - DType.Q8G32;
-        return new QuantFormat((QuantScheme)(index / GroupSizes.Count), GroupSizes[index % GroupSizes.Count]);
+        return All[dtype - DType.Q8G32];
     }
 
     public DType DType
     {
         get
         {
-            var group = GroupSizes.ToList().IndexOf(GroupSize);
-            if (group < 0) throw new IrException($"group size {GroupSize} is not one of {string.Join(", ", GroupSizes)}");
-            return DType.Q8G32 + (int)Scheme * GroupSizes.Count + group;
+            var index = Array.IndexOf(All, this);
+            if (index < 0) throw new IrException($"{Name} is not an llmc format ({string.Join(", ", All.Select(f => f.Name))})");
+            return DType.Q8G32 + index;
         }
     }
 
     /// <summary>The dtype name, e.g. <c>q4g32</c> or <c>q4ag64</c>.</summary>
     public string Name => $"{Scheme.ToString().ToLowerInvariant()}g{GroupSize}";
 
-    public int Bits => Scheme == QuantScheme.Q8 ? 8 : 4;
+    public int Bits => Scheme is QuantScheme.Q8 or QuantScheme.Q8A ? 8 : 4;
 
-    public bool HasOffsets => Scheme == QuantScheme.Q4A;
+    public bool HasOffsets => Scheme is QuantScheme.Q4A or QuantScheme.Q8A;
 
     /// <summary>The largest code.</summary>
     public int MaxCode => (1 << Bits) - 1;
@@ -57,7 +68,7 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize)
     /// <summary>Where the codes start: after the scale (and offset) planes, 64-byte aligned.</summary>
     public long CodesOffset(int n, int k) => ((long)n * Groups(k) * sizeof(float) * (HasOffsets ? 2 : 1) + 63) / 64 * 64;
 
-    /// <summary>Where the offset plane starts (Q4A).</summary>
+    /// <summary>Where the offset plane starts (Q4A, Q8A).</summary>
     public long OffsetsOffset(int n, int k) => (long)n * Groups(k) * sizeof(float);
 
     public long PackedBytes(int n, int k) => CodesOffset(n, k) + (long)n * CodeRowBytes(k);

@@ -11,4 +11,7 @@ public enum QuantScheme
 
     /// <summary>Asymmetric int4: w = scale · code + offset, code in 0..15.</summary>
     Q4A,
+
+    /// <summary>Asymmetric int8: w = scale · code + offset, code in 0..255.</summary>
+    Q8A,
 }

@@ -28,16 +28,21 @@ public readonly ref struct QuantView
 
     public float Scale(int row, int group) => _scales[row * _groups + group];
 
-    /// <summary>The value of code 0: the stored offset (Q4A), or −scale·ZeroCode.</summary>
+    /// <summary>The value of code 0: the stored offset (Q4A, Q8A), or −scale·ZeroCode.</summary>
     public float Offset(int row, int group) =>
         Format.HasOffsets ? _offsets[row * _groups + group] : -Scale(row, group) * Format.ZeroCode;
 
     public int Code(int row, int j) => Format.Code(_codes.Slice(row * _rowBytes, _rowBytes), j);
 
-    /// <summary>The dequantized weight: scale · code + offset.</summary>
+    /// <summary>
+    /// The dequantized weight: scale · code + offset, which the symmetric schemes compute as scale · (code − zero
+    /// code), one rounding, so a value whose scale and signed code fit f32's 24 bits (every GGUF type's) is exact.
+    /// </summary>
     public float Value(int row, int j)
     {
         var group = j / Format.GroupSize;
-        return Scale(row, group) * Code(row, j) + Offset(row, group);
+        return Format.HasOffsets
+            ? Scale(row, group) * Code(row, j) + Offset(row, group)
+            : Scale(row, group) * (Code(row, j) - Format.ZeroCode);
     }
 }

@@ -12,7 +12,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <c>MathF.Round</c>, and vector <c>ConvertToInt32</c> saturates like the scalar cast, so even a NaN or infinite
 /// inverse gives the same integers. Every 32 codes are narrowed (truncating, as the scalar <c>(sbyte)</c> cast) to 32
 /// bytes whose low 16 go to xa and high 16 to xb: q4's codes 0..15 and 16..31 of a nibble block, or q8's even and odd
-/// codes.</para>
+/// codes; a q8g16 group is half such a block.</para>
 /// <para>A last partial group is rounded from a zero-padded copy: zeros leave the largest |x| as it is and round to
 /// code 0, which is the padding the definition asks for past K.</para>
 /// </summary>
@@ -53,7 +53,14 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
                 w.Line($"PrepareGroup(last, {Int(FullGroups)}, xa, xb, xsg, bias);");
             }
             // xa and xb hold one byte per two codes (q4: those under low and under high nibbles; q8: even and odd codes).
-            using (w.Block("for (int i = G * GroupSize / 2; i < ActivationBytes; i += 16)"))
+            // q8g16 rows of an odd number of groups end half way through 16 bytes: 8 first, so xa's zeros stop at xb.
+            var written = layout.Groups * GroupSize / 2;
+            if (written % 16 != 0)
+            {
+                w.Line($"*(long*)(xa + {Int(written)}) = 0;");
+                w.Line($"*(long*)(xb + {Int(written)}) = 0;");
+            }
+            using (w.Block($"for (int i = {Int((written + 15) / 16 * 16)}; i < ActivationBytes; i += 16)"))
             {
                 w.Line("Vector128<sbyte>.Zero.Store(xa + i);");
                 w.Line("Vector128<sbyte>.Zero.Store(xb + i);");
@@ -71,30 +78,61 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
             w.Line("float inverse = max == 0f ? 0f : 127f / max;");
             w.Line($"{D.Vector} scale = {D.Splat("inverse")};");
             w.Line($"{C}<int> sum = {C}<int>.Zero;");
-            using (w.Block($"for (int b = 0; b < GroupSize / {Int(Block)}; b++)"))
-            {
-                var vectors = Block / D.Lanes;
-                for (var i = 0; i < vectors; i++)
-                    w.Line($"{C}<int> c{i} = {C}.ConvertToInt32({C}.Round({D.Load($"x + {Int(Block)} * b + {Int(i * D.Lanes)}")} * scale));");
-                w.Line($"sum += {string.Join(" + ", Enumerable.Range(0, vectors).Select(i => $"c{i}"))};");
-                for (var i = 0; i < vectors / 2; i++) w.Line($"{C}<short> s{i} = {C}.Narrow(c{2 * i}, c{2 * i + 1});");
-                var halves = Enumerable.Range(0, vectors / 2).SelectMany(i => Halves256($"s{i}")).ToList();
-                w.Line($"Vector256<sbyte> codes = Vector256.Narrow({halves[0]}, {halves[1]});");
-                if (layout.Format.Bits == 8)
-                {
-                    // Byte pairs as i16: the low byte is the even code, the high byte the odd one.
-                    w.Line("Vector256<short> pairs = codes.AsInt16();");
-                    w.Line("codes = Vector256.Narrow(pairs, Vector256.ShiftRightLogical(pairs, 8));");
-                }
-                w.Line($"int o = (g * (GroupSize / {Int(Block)}) + b) * 16;");
-                w.Line("codes.GetLower().Store(xa + o);");
-                w.Line("codes.GetUpper().Store(xb + o);");
-            }
+            if (GroupSize < Block) RenderHalfBlockGroup(w);
+            else RenderBlocks(w);
             w.Line("float xs = max / 127f;");
             w.Line("xsg[g] = xs;");
             // The factor times the code sum is an exact integer in f32 (|·| < 2^24), so the term is rounded once.
             w.Line($"bias[g] = xs * (float)({Int(layout.OffsetFactor)} * {C}.Sum(sum));");
         }
+    }
+
+    /// <summary>A group of whole 32-code blocks, a block at a time.</summary>
+    private void RenderBlocks(SourceWriter w)
+    {
+        using (w.Block($"for (int b = 0; b < GroupSize / {Int(Block)}; b++)"))
+        {
+            var vectors = Block / D.Lanes;
+            RenderRoundedCodes(w, vectors, $"{Int(Block)} * b + ");
+            for (var i = 0; i < vectors / 2; i++) w.Line($"{C}<short> s{i} = {C}.Narrow(c{2 * i}, c{2 * i + 1});");
+            var halves = Enumerable.Range(0, vectors / 2).SelectMany(i => Halves256($"s{i}")).ToList();
+            w.Line($"Vector256<sbyte> codes = Vector256.Narrow({halves[0]}, {halves[1]});");
+            if (layout.Format.Bits == 8)
+            {
+                // Byte pairs as i16: the low byte is the even code, the high byte the odd one.
+                w.Line("Vector256<short> pairs = codes.AsInt16();");
+                w.Line("codes = Vector256.Narrow(pairs, Vector256.ShiftRightLogical(pairs, 8));");
+            }
+            w.Line($"int o = (g * (GroupSize / {Int(Block)}) + b) * 16;");
+            w.Line("codes.GetLower().Store(xa + o);");
+            w.Line("codes.GetUpper().Store(xb + o);");
+        }
+    }
+
+    /// <summary>
+    /// A group of 16 codes (q8g16), half of what the block loop narrows at once: narrowed to 16 bytes through 256-bit
+    /// pieces, split into its 8 even and 8 odd codes, stored at 8 bytes a group.
+    /// </summary>
+    private void RenderHalfBlockGroup(SourceWriter w)
+    {
+        if (layout.Format.Bits != 8) throw new ArgumentException($"{layout.Format.Name}: groups under {Block} codes are q8 only");
+        var vectors = GroupSize / D.Lanes;
+        RenderRoundedCodes(w, vectors, "");
+        var pieces = vectors == 2 ? ("c0", "c1") : ("c0.GetLower()", "c0.GetUpper()");
+        w.Line($"Vector256<short> shorts = Vector256.Narrow({pieces.Item1}, {pieces.Item2});");
+        w.Line("Vector128<sbyte> codes = Vector128.Narrow(shorts.GetLower(), shorts.GetUpper());");
+        w.Line("Vector128<short> pairs = codes.AsInt16();");
+        w.Line("codes = Vector128.Narrow(pairs, Vector128.ShiftRightLogical(pairs, 8));");
+        w.Line("*(long*)(xa + g * 8) = codes.AsInt64().GetElement(0);");
+        w.Line("*(long*)(xb + g * 8) = codes.AsInt64().GetElement(1);");
+    }
+
+    /// <summary>Declares <c>c0</c>.. as the i32 codes of <paramref name="vectors"/> vectors of x from <c>x + start</c>, and adds them to <c>sum</c>.</summary>
+    private void RenderRoundedCodes(SourceWriter w, int vectors, string start)
+    {
+        for (var i = 0; i < vectors; i++)
+            w.Line($"{C}<int> c{i} = {C}.ConvertToInt32({C}.Round({D.Load($"x + {start}{Int(i * D.Lanes)}")} * scale));");
+        w.Line($"sum += {string.Join(" + ", Enumerable.Range(0, vectors).Select(i => $"c{i}"))};");
     }
 
     /// <summary>

@@ -8,9 +8,12 @@ namespace Llmc.Compiler.Frontends.Gguf;
 /// ggml's quantized block types that an llmc format holds exactly, and their decoding into it: Q8_0 (f16 d, 32 int8 q:
 /// d·q) is q8g32 with code q + 128; Q4_0 (f16 d, 32 nibbles: d·(q − 8)) is q4g32 as it is; Q4_1 (f16 d and m:
 /// d·q + m) is q4ag32; Q4_K (super-blocks of 256 with f16 d, dmin and eight 6-bit scale/min pairs: d·sc·q − dmin·m per
-/// 32 values) is q4ag32 with scale d·sc and offset −dmin·m, both exact in f32. Nibbles are stored as llmc stores them
-/// (byte i holds values i and i + 16 of 32) for Q4_0 and Q4_1; Q4_K holds values l and l + 32 of each 64 in byte l.
-/// Other types have no llmc format yet and are refused by name.
+/// 32 values) is q4ag32 with scale d·sc and offset −dmin·m, both exact in f32; Q5_K (Q4_K's scales with a fifth bit
+/// per value) is q8ag32 the same way, codes 0..31; Q6_K (f16 d and an int8 scale per 16 values: d·sc·(q − 32), q of
+/// 6 bits) is q8g16 with scale d·sc and code q + 96. Nibbles are stored as llmc stores them (byte i holds values i and
+/// i + 16 of 32) for Q4_0 and Q4_1; Q4_K and Q5_K hold values l and l + 32 of each 64 in byte l. Q5_K and Q6_K take
+/// more bytes as llmc codes than in the file (a byte per value): exact, but not yet as small. Other types have no llmc
+/// format and are refused by name.
 /// </summary>
 public static class GgmlQuantizedRows
 {
@@ -20,6 +23,8 @@ public static class GgmlQuantizedRows
         GgmlType.Q8_0 => new QuantFormat(QuantScheme.Q8, 32),
         GgmlType.Q4_0 => new QuantFormat(QuantScheme.Q4, 32),
         GgmlType.Q4_1 or GgmlType.Q4_K => new QuantFormat(QuantScheme.Q4A, 32),
+        GgmlType.Q5_K => new QuantFormat(QuantScheme.Q8A, 32),
+        GgmlType.Q6_K => new QuantFormat(QuantScheme.Q8, 16),
         _ => null,
     };
 
@@ -53,18 +58,33 @@ public static class GgmlQuantizedRows
                 break;
             case GgmlType.Q4_K:
                 for (var s = 0; s < k / 256; s++)
-                    DecodeQ4K(source.Slice(s * 144, 144), target, row, s * 8);
+                    DecodeQ4K(source.Slice(s * 144, 144), highBits: default, target, row, s * 8);
+                break;
+            case GgmlType.Q5_K:
+                for (var s = 0; s < k / 256; s++)
+                {
+                    var block = source.Slice(s * 176, 176);
+                    DecodeQ4K(block, highBits: block.Slice(16, 32), target, row, s * 8);
+                }
+                break;
+            case GgmlType.Q6_K:
+                for (var s = 0; s < k / 256; s++)
+                    DecodeQ6K(source.Slice(s * 210, 210), target, row, s * 16);
                 break;
             default:
                 throw new ArgumentException($"{type} has no llmc format", nameof(type));
         }
     }
 
-    private static void DecodeQ4K(ReadOnlySpan<byte> block, PackedMatrix target, int row, int firstGroup)
+    /// <summary>
+    /// A Q4_K super-block, or with <paramref name="highBits"/> a Q5_K one (whose 32 bytes of fifth bits sit between the
+    /// scales and the nibbles): value l of 32-value group g has bit g of byte l as its bit 4.
+    /// </summary>
+    private static void DecodeQ4K(ReadOnlySpan<byte> block, ReadOnlySpan<byte> highBits, PackedMatrix target, int row, int firstGroup)
     {
         float d = Half(block, 0), dmin = Half(block, 2);
         var scales = block.Slice(4, 12);
-        var nibbles = block[16..];
+        var nibbles = block[(16 + highBits.Length)..];
         for (var chunk = 0; chunk < 4; chunk++)
         {
             for (var half = 0; half < 2; half++)
@@ -75,7 +95,34 @@ public static class GgmlQuantizedRows
                 for (var l = 0; l < 32; l++)
                 {
                     var b = nibbles[chunk * 32 + l];
-                    target.SetCode(row, (firstGroup + group) * 32 + l, half == 0 ? b & 0xF : b >> 4);
+                    var high = highBits.IsEmpty ? 0 : (highBits[l] >> group & 1) << 4;
+                    target.SetCode(row, (firstGroup + group) * 32 + l, (half == 0 ? b & 0xF : b >> 4) | high);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A Q6_K super-block: 128 bytes of low nibbles, 64 of high bit pairs, 16 int8 scales, f16 d. Of each 128 values
+    /// (half h), value 32·i + l (i &lt; 4, l &lt; 32) has its low nibble in byte 64·h + l + 32·(i % 2) (low nibble for i
+    /// &lt; 2, high for i ≥ 2) and its high pair at bits 2·i of byte 32·h + l; its scale is that of its 16 values.
+    /// </summary>
+    private static void DecodeQ6K(ReadOnlySpan<byte> block, PackedMatrix target, int row, int firstGroup)
+    {
+        ReadOnlySpan<byte> low = block[..128], high = block.Slice(128, 64);
+        var scales = block.Slice(192, 16);
+        var d = Half(block, 208);
+        for (var group = 0; group < 16; group++) target.SetGroup(row, firstGroup + group, d * (sbyte)scales[group], 0f);
+        for (var half = 0; half < 2; half++)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                for (var l = 0; l < 32; l++)
+                {
+                    var nibbleByte = low[64 * half + l + 32 * (i % 2)];
+                    var q = (i < 2 ? nibbleByte & 0xF : nibbleByte >> 4) | (high[32 * half + l] >> (2 * i) & 3) << 4;
+                    // q − 32 in q8's symmetric codes (code − 128).
+                    target.SetCode(row, firstGroup * 16 + 128 * half + 32 * i + l, q + 96);
                 }
             }
         }

@@ -48,7 +48,7 @@ public sealed class GgufWeight : IWeightSource
         GgmlType.BF16 => DType.BF16,
         var quantized when GgmlQuantizedRows.FormatOf(quantized) is not null && tensor.Dimensions.Length == 2 => DType.F32,
         _ => throw new ModelFileException(file.Path,
-            $"tensor '{tensor.Name}' is {tensor.Type}; llmc imports F32, F16, BF16, Q8_0, Q4_0, Q4_1 and Q4_K GGUF weights so far"),
+            $"tensor '{tensor.Name}' is {tensor.Type}; llmc imports F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K GGUF weights"),
     };
 
     public byte[] ReadCarried()

@@ -54,7 +54,7 @@ public sealed class FuseGatedMlp : IPass
                 || fusion.SoleProducer(mul.Inputs[1 - side], mul, IsLinear) is not { } up)
                 continue;
             var (wg, wu) = (gate.Inputs[1], up.Inputs[1]);
-            if (gate.Inputs[0] == up.Inputs[0] && wg.Type == wu.Type && FusionGraph.AreFloatWeights(wg, wu)) return (gate, up, activation);
+            if (gate.Inputs[0] == up.Inputs[0] && wg.Type == wu.Type && fusion.CanStack(wg, wu)) return (gate, up, activation);
         }
         return null;
     }

@@ -76,8 +76,8 @@ public sealed class FuseQkvRope : IPass
         var sameInput = q.Inputs[0] == k.Inputs[0] && k.Inputs[0] == v.Inputs[0] && q.Op == k.Op && k.Op == v.Op;
         var sameRope = qRope.Inputs[1] == attention.Inputs[3] && kRope.Inputs[1] == attention.Inputs[3] && qRope.Inputs[2] == kRope.Inputs[2]
             && qRope.Attrs.GetLong("head_dim") == headDim && kRope.Attrs.GetLong("head_dim") == headDim;
-        var weights = new[] { q, k, v }.SelectMany(p => p.Inputs.Skip(1)).ToArray();
-        return sameInput && sameRope && fusion.Target.Supports(q.Op.Name) && FusionGraph.AreFloatWeights(weights)
+        var stackable = Enumerable.Range(1, q.Inputs.Count - 1).All(operand => fusion.CanStack(q.Inputs[operand], k.Inputs[operand], v.Inputs[operand]));
+        return sameInput && sameRope && fusion.Target.Supports(q.Op.Name) && stackable
             ? (q, k, v, qRope, kRope, qNorm, kNorm) : null;
     }
 }

@@ -25,9 +25,20 @@ internal sealed class FusionGraph(Graph graph, PassContext context)
 
     public bool IsOutput(Value value) => _outputs.Contains(value);
 
-    /// <summary>Whether each weight is an f32 graph weight: the ones a fusion may stack (quantization comes later).</summary>
+    /// <summary>Whether each weight is an f32 graph weight (quantization comes later).</summary>
     public static bool AreFloatWeights(params Value[] weights) =>
         weights.All(w => w.Kind == ValueKind.Weight && w.Type.DType == DType.F32);
+
+    /// <summary>
+    /// Whether <paramref name="parts"/> may be stacked into one weight: f32 graph weights that, in a build that carries
+    /// quantized sources over (no <c>--quant</c>, no half precision), hold the same format or none. Parts in different
+    /// formats (llama.cpp's Q4_K_M mixes Q4_K and Q6_K within a layer) stay apart, each in its own, rather than be
+    /// stacked as f32.
+    /// </summary>
+    public bool CanStack(params Value[] parts) =>
+        AreFloatWeights(parts)
+        && (context.Quantization is not null || context.HalfWeights is not null
+            || parts.Select(p => context.Weights[p.Name].CarriedFormat).Distinct().Count() == 1);
 
     /// <summary>Declares a weight stacking <paramref name="parts"/> (see <see cref="StackedWeight"/>), named after the first.</summary>
     public Value Stack(IReadOnlyList<Value> parts, bool interleaveRows, string name)
