@@ -218,6 +218,49 @@ public sealed class ArchGoldenTests : IDisposable
     }
 
     /// <summary>
+    /// F16 and BF16 tensors, which no golden file has: llama3's f32 GGUF with every matrix rounded to the half type (to
+    /// nearest, ties to even; the norms stay F32, as llama.cpp's converter leaves them) gives the logits of the Hugging
+    /// Face folder built with <c>--quant f16</c> or <c>bf16</c>, whose rounding is the same (the GGUF's engine holds
+    /// those values widened to f32, as a build without <c>--quant</c> keeps every source). Its q and k rows come
+    /// un-permuted through the float path.
+    /// </summary>
+    [Theory]
+    [CpuTarget("cpu-avx2", "f16")]
+    [CpuTarget("cpu-avx512", "bf16")]
+    public void A_half_precision_gguf_builds_the_engine_of_the_folder_rounded_alike(string target, string half)
+    {
+        var folder = TestPaths.Model("arch-goldens", "llama3");
+        var gguf = Path.Combine(_dir, $"model-{half}.gguf");
+        var type = half == "f16" ? GgmlType.F16 : GgmlType.BF16;
+        Gguf.GgufTranscoding.Write(Path.Combine(folder, "model-f32.gguf"), gguf, (tensor, data) =>
+        {
+            if (tensor.Dimensions.Length != 2) return null;
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data);
+            var halves = new byte[floats.Length * 2];
+            for (var i = 0; i < floats.Length; i++)
+                BitConverter.TryWriteBytes(halves.AsSpan(2 * i), type == GgmlType.F16 ? BitConverter.HalfToUInt16Bits((Half)floats[i]) : Bf16Bits(floats[i]));
+            return (type, halves);
+        });
+        var fromGguf = Path.Combine(_dir, $"gguf-{half}.llmc");
+        var fromFolder = Path.Combine(_dir, $"folder-{half}.llmc");
+        EngineBuilder.Build(new BuildOptions { Source = gguf, Target = target, Output = fromGguf });
+        EngineBuilder.Build(new BuildOptions { Source = folder, Target = target, Output = fromFolder, Quant = half });
+        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "golden.json")));
+        int[] ids = [.. golden.RootElement.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32())];
+        using var expected = Engine.Load(fromFolder);
+        using var actual = Engine.Load(fromGguf);
+        var worst = expected.Logits(ids).Zip(actual.Logits(ids), (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst < Tolerance, $"the {half} GGUF's logits are up to {worst:E2} from the folder's built with --quant {half}");
+    }
+
+    /// <summary>bf16 bits of <paramref name="value"/>, rounded to nearest, ties to even (finite values).</summary>
+    private static ushort Bf16Bits(float value)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(value);
+        return (ushort)((bits + 0x7FFF + (bits >> 16 & 1)) >> 16);
+    }
+
+    /// <summary>
     /// Q5_K, which no golden file has: a Q4_K_M file with every Q4_K tensor re-encoded as Q5_K blocks of the same
     /// values (scales as they are, every fifth bit 0) is the Q4_K_M model: on the reference interpreter it matches the
     /// float64 run on that file's dequantized weights, and carried over as q8ag32 its engine matches llama.cpp on the

@@ -36,6 +36,7 @@ public static class GroupQuantizer
     {
         QuantScheme.Q8 => MaxAbs(v, codes, format),
         QuantScheme.Q4 => SearchSymmetric(v, codes, format),
+        QuantScheme.Q8A => MinMax(v, codes, format),
         _ => SearchAsymmetric(v, codes, format),
     };
 
@@ -57,6 +58,16 @@ public static class GroupQuantizer
         var scale = max / (format.ZeroCode - 1);
         RoundSymmetric(v, scale, codes, format);
         return (scale, 0);
+    }
+
+    /// <summary>The group's range in 255 even steps from its minimum: at 8 bits a search gains nothing worth its time.</summary>
+    private static (float Scale, float Offset) MinMax(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
+    {
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (var x in v) (min, max) = (MathF.Min(min, x), MathF.Max(max, x));
+        var scale = (max - min) / format.MaxCode;
+        for (var i = 0; i < v.Length; i++) codes[i] = Round(v[i], scale, min, format);
+        return (scale, min);
     }
 
     private static (float Scale, float Offset) SearchSymmetric(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
