@@ -377,6 +377,25 @@ public sealed class ArchGoldenTests : IDisposable
         Assert.False(File.Exists(engine));
     }
 
+    [Fact]
+    public void Gguf_metadata_that_contradicts_the_tensor_shapes_is_one_line_naming_the_file_and_writes_nothing()
+    {
+        // llama.feed_forward_length (a uint32 after its key and type) doubled: the MLP tensors no longer fit it.
+        var bytes = File.ReadAllBytes(TestPaths.Model("arch-goldens", "llama3", "model-f32.gguf"));
+        var key = System.Text.Encoding.ASCII.GetBytes("llama.feed_forward_length");
+        var value = bytes.AsSpan().IndexOf(key) + key.Length + sizeof(uint);
+        Assert.Equal(160u, BitConverter.ToUInt32(bytes, value));
+        BitConverter.GetBytes(320u).CopyTo(bytes, value);
+        var patched = Path.Combine(_dir, "contradicting.gguf");
+        File.WriteAllBytes(patched, bytes);
+        var engine = Path.Combine(_dir, "contradicting.llmc");
+        var result = LlmcCli.Run("build", patched, "--target", "cpu-avx2", "-o", engine);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: {patched}: tensor 'model.layers.0.mlp.gate_proj.weight' has shape [160, 64], the config implies [320, 64]",
+            Assert.Single(result.StderrLines));
+        Assert.False(File.Exists(engine));
+    }
+
     [Theory]
     [InlineData("llama.rope.freq_base", "llama.rope.freq_bass", "metadata key 'llama.rope.freq_bass' is not supported by llmc's llama import")]
     [InlineData("blk.1.ffn_up.weight", "blk.1.ffn_xx.weight", "tensor 'blk.1.ffn_xx.weight' is not part of llmc's llama model")]
