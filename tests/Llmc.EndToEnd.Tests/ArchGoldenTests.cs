@@ -338,12 +338,7 @@ public sealed class ArchGoldenTests : IDisposable
         var type = bytes.AsSpan().IndexOf(name) + name.Length + sizeof(uint) + 2 * sizeof(ulong);
         Assert.Equal((uint)GgmlType.Q6_K, BitConverter.ToUInt32(bytes, type));
         BitConverter.GetBytes((uint)GgmlType.Q5_0).CopyTo(bytes, type);
-        var patched = Path.Combine(_dir, "q5_0.gguf");
-        File.WriteAllBytes(patched, bytes);
-        var engine = Path.Combine(_dir, "refused.llmc");
-        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions { Source = patched, Target = "cpu-avx2", Output = engine }));
-        Assert.Contains("tensor 'output.weight' is Q5_0; llmc imports F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K GGUF weights", error.Message);
-        Assert.False(File.Exists(engine));
+        AssertPatchedGgufRefused(bytes, "q5_0.gguf", "tensor 'output.weight' is Q5_0; llmc imports F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K GGUF weights");
     }
 
     [Fact]
@@ -406,12 +401,7 @@ public sealed class ArchGoldenTests : IDisposable
         var at = bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(name));
         Assert.True(at >= 0);
         System.Text.Encoding.ASCII.GetBytes(renamed).CopyTo(bytes, at);
-        var patched = Path.Combine(_dir, "patched.gguf");
-        File.WriteAllBytes(patched, bytes);
-        var engine = Path.Combine(_dir, "patched.llmc");
-        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions { Source = patched, Target = "cpu-avx2", Output = engine }));
-        Assert.Contains(message, error.Message);
-        Assert.False(File.Exists(engine));
+        AssertPatchedGgufRefused(bytes, "patched.gguf", message);
     }
 
     [Fact]
@@ -423,12 +413,7 @@ public sealed class ArchGoldenTests : IDisposable
         var value = bytes.AsSpan().IndexOf(key) + key.Length + sizeof(uint) + sizeof(ulong);
         Assert.Equal("gemma2", System.Text.Encoding.ASCII.GetString(bytes, value, 6));
         System.Text.Encoding.ASCII.GetBytes("gemma9").CopyTo(bytes, value);
-        var patched = Path.Combine(_dir, "gemma9.gguf");
-        File.WriteAllBytes(patched, bytes);
-        var engine = Path.Combine(_dir, "gemma9.llmc");
-        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions { Source = patched, Target = "cpu-avx2", Output = engine }));
-        Assert.Contains("general.architecture 'gemma9' is not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3)", error.Message);
-        Assert.False(File.Exists(engine));
+        AssertPatchedGgufRefused(bytes, "gemma9.gguf", "general.architecture 'gemma9' is not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3)");
     }
 
     [Theory]
@@ -438,6 +423,17 @@ public sealed class ArchGoldenTests : IDisposable
         var engine = Path.Combine(_dir, $"{arch}-cuda.llmc");
         EngineBuilder.Build(new BuildOptions { Source = TestPaths.Model("arch-goldens", arch), Target = "cuda-sm80,cuda-sm90", Output = engine });
         Assert.True(new FileInfo(engine).Length > 0);
+    }
+
+    /// <summary>A GGUF file of <paramref name="bytes"/> (a golden file patched in place) is refused with <paramref name="message"/>, writing no engine.</summary>
+    private void AssertPatchedGgufRefused(byte[] bytes, string name, string message)
+    {
+        var patched = Path.Combine(_dir, name);
+        File.WriteAllBytes(patched, bytes);
+        var engine = Path.ChangeExtension(patched, ".llmc");
+        var error = Assert.ThrowsAny<LlmcException>(() => EngineBuilder.Build(new BuildOptions { Source = patched, Target = "cpu-avx2", Output = engine }));
+        Assert.Contains(message, error.Message);
+        Assert.False(File.Exists(engine));
     }
 
     /// <param name="file">The GGUF file in the architecture's folder to build from; empty for the Hugging Face folder.</param>
