@@ -144,6 +144,12 @@ public static class ConformanceCases
         foreach (var (rows, width) in new[] { (1, 1), (1, 17), (7, 172), (3, 2000) }) yield return SoftCap(rows, width);
         yield return Embedding(5, 64, scale: 8.0);
         yield return Embedding(3, 17, scale: Math.Sqrt(17));
+        // Quantized tables (a GGUF's, carried): every scheme, whole and partial groups, with and without a scale.
+        foreach (var dtype in new[] { DType.Q8G32, DType.Q4G32, DType.Q4AG64, DType.Q8AG32, DType.Q8G16 })
+        {
+            yield return Embedding(9, 172, dtype);
+            yield return Embedding(3, 64, dtype, scale: Math.Sqrt(64));
+        }
         foreach (var width in Widths)
         {
             yield return Embedding(width == 172 ? 9 : 1, width);
@@ -327,7 +333,8 @@ public static class ConformanceCases
         var random = Seeded(name);
         var attrs = scale is { } factor ? new Attributes().Set("scale", factor) : new Attributes();
         return Single(name, "embedding", [new TensorType(table, vocab, width), new TensorType(DType.I32, Dim.Seq)], attrs,
-            [Floats(random, [vocab, width], 1, table), new HostTensor([rows], [.. Enumerable.Range(0, rows).Select(_ => random.Next(vocab))])], rows);
+            [table.IsQuantized() ? RandomPacked.Tensor(random, table, vocab, width) : Floats(random, [vocab, width], 1, table),
+                new HostTensor([rows], [.. Enumerable.Range(0, rows).Select(_ => random.Next(vocab))])], rows);
     }
 
     private static ConformanceCase GatherRows(int rows, int picked, int width)

@@ -8,7 +8,7 @@ public static class CpuTemplates
 {
     public static IReadOnlyDictionary<string, ICpuKernelTemplate> Default { get; } = new Dictionary<string, ICpuKernelTemplate>(StringComparer.Ordinal)
     {
-        ["embedding"] = new RowGatherTemplate(),
+        ["embedding"] = new RowGatherByTableFormat(),
         ["gather_rows"] = new RowGatherTemplate(),
         ["rms_norm"] = new RmsNormTemplate(),
         ["linear"] = new LinearByWeightFormat(),

@@ -11,7 +11,7 @@ public static class GpuTemplates
 {
     public static IReadOnlyDictionary<string, IGpuKernelTemplate> Default { get; } = new Dictionary<string, IGpuKernelTemplate>(StringComparer.Ordinal)
     {
-        ["embedding"] = new RowGatherTemplate(),
+        ["embedding"] = new RowGatherByTableFormat(),
         ["gather_rows"] = new RowGatherTemplate(),
         ["rms_norm"] = new RmsNormTemplate(),
         ["linear"] = new LinearByWeightFormat(LinearFusion.None),

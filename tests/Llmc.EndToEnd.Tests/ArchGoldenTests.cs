@@ -155,7 +155,8 @@ public sealed class ArchGoldenTests : IDisposable
 
     /// <summary>
     /// A quantized GGUF is carried over in the llmc format that holds its values exactly (Q8_0 → q8g32, Q4_0 → q4g32,
-    /// Q4_1 and Q4_K → q4ag32, Q6_K → q8g16; Q4_K_M mixes the last two) and reproduces llama.cpp on that file: both
+    /// Q4_1 and Q4_K → q4ag32, Q6_K → q8g16; Q4_K_M mixes the last two), its embedding table too, and reproduces
+    /// llama.cpp on that file: both
     /// round activations to 8 bits before each quantized product, though not identically (llama.cpp keeps the
     /// activation scale in f16, and rounds in blocks of 256 for the k-quants), so they agree to that rounding. Greedy
     /// ids agree for all 32 steps on qwen2 and gemma2 but qwen2's Q4_K_M (16); llama3's random-weight runs part after 3
@@ -207,6 +208,9 @@ public sealed class ArchGoldenTests : IDisposable
             _ => ["q4ag32"],
         };
         foreach (var expected in expectedTypes) Assert.Contains(engine.Manifest.Tensors, t => t.DType == expected);
+        // The embedding table stays packed as the file has it: one copy, which a tied head (gemma2) reads as well.
+        var table = Assert.Single(engine.Manifest.Tensors, t => t.Name.StartsWith("model.embed_tokens.weight", StringComparison.Ordinal));
+        Assert.Contains(table.DType, expectedTypes);
         var logits = engine.Logits(inputIds);
         var vocab = engine.Tokenizer.VocabSize;
         var worst = root.GetProperty("logits_last").EnumerateArray().Select((e, i) => Math.Abs(e.GetDouble() - logits[(inputIds.Length - 1) * vocab + i])).Max();

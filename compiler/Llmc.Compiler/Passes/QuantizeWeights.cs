@@ -13,7 +13,8 @@ namespace Llmc.Compiler.Passes;
 /// at 8 bits it costs almost none, as llama.cpp keeps its output matrix at 6–8 bits. A head tied to the embedding gets
 /// its own packed copy; the embedding keeps the float table, stored at its source's precision (bf16 stays bf16, losslessly)
 /// since a gather reads one row per token. Without <c>--quant</c>, a matrix whose source is already in an llmc quantized
-/// format (a GGUF Q8_0, Q4_0, Q4_1 or Q4_K tensor, also once stacked by fusion) is carried over in it, codes unchanged.
+/// format (a GGUF's quantized tensor, also once stacked by fusion) is carried over in it, codes unchanged, embedding
+/// tables included.
 /// </summary>
 public sealed class QuantizeWeights : IPass
 {
@@ -51,14 +52,20 @@ public sealed class QuantizeWeights : IPass
         return packed.Count > 0;
     }
 
-    /// <summary>Linear matrices whose sources hold an llmc quantized format are stored in it (<see cref="CarriedWeight"/>).</summary>
+    /// <summary>
+    /// Linear matrices and embedding tables whose sources hold an llmc quantized format are stored in it
+    /// (<see cref="CarriedWeight"/>): a tied head and its embedding then read one packed copy.
+    /// </summary>
     private static bool CarryQuantized(Graph graph, PassContext context)
     {
         var editor = new GraphEditor(graph);
         var carried = new Dictionary<Value, Value>();
-        foreach (var node in graph.Nodes.Where(n => FusedLinearOp.IsLinearFamily(n.Op)))
+        var readers = graph.Nodes
+            .Where(n => FusedLinearOp.IsLinearFamily(n.Op) || n.Op is EmbeddingOp)
+            .Select(n => (Node: n, Operand: n.Op is EmbeddingOp ? 0 : 1));
+        foreach (var (node, operand) in readers)
         {
-            var weight = node.Inputs[1];
+            var weight = node.Inputs[operand];
             if (weight.Kind != ValueKind.Weight || weight.Type.DType != DType.F32 || context.Weights[weight.Name].CarriedFormat is not { } format) continue;
             if (!carried.TryGetValue(weight, out var stored))
             {
@@ -66,7 +73,7 @@ public sealed class QuantizeWeights : IPass
                 context.Weights.Add(stored.Name, new CarriedWeight(context.Weights[weight.Name]));
                 carried[weight] = stored;
             }
-            node.Inputs[1] = stored;
+            node.Inputs[operand] = stored;
         }
         editor.RemoveUnusedWeights();
         return carried.Count > 0;

@@ -35,14 +35,15 @@ public readonly ref struct QuantView
     public int Code(int row, int j) => Format.Code(_codes.Slice(row * _rowBytes, _rowBytes), j);
 
     /// <summary>
-    /// The dequantized weight: scale · code + offset, which the symmetric schemes compute as scale · (code − zero
-    /// code), one rounding, so a value whose scale and signed code fit f32's 24 bits (every GGUF type's) is exact.
+    /// The dequantized weight, in one rounding: scale · (code − zero code) for the symmetric schemes, fma(scale, code,
+    /// offset) for the asymmetric ones, so a value whose scale and signed code fit f32's 24 bits (every GGUF type's)
+    /// is exact, and a kernel that dequantizes (a quantized embedding table) gets the same bits on every target.
     /// </summary>
     public float Value(int row, int j)
     {
         var group = j / Format.GroupSize;
         return Format.HasOffsets
-            ? Scale(row, group) * Code(row, j) + Offset(row, group)
+            ? MathF.FusedMultiplyAdd(Scale(row, group), Code(row, j), Offset(row, group))
             : Scale(row, group) * (Code(row, j) - Format.ZeroCode);
     }
 }

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Llmc.Ir.Quantization;
+
+namespace Llmc.Targets.Cpu.Templates;
+
+/// <summary>
+/// <c>embedding(table, ids)</c> with the table in a <see cref="QuantFormat"/>: result row r is table row <c>ids[r]</c>
+/// dequantized value by value as <see cref="QuantView.Value"/> does (scale · (code − zero code), or fma(scale, code,
+/// offset) for the asymmetric schemes), times the embedding's <c>scale</c> where given. One row per token is little
+/// work, so it is scalar. An id outside the table throws rather than reading past it.
+/// </summary>
+public sealed class QuantizedRowGatherTemplate : ICpuKernelTemplate
+{
+    public void Render(KernelSource kernel)
+    {
+        var w = kernel.Writer;
+        var (table, result) = (kernel.Instance.Operands[0], kernel.Instance.Result);
+        var format = QuantFormat.Of(table.DType);
+        int n = table[0].Size, k = table[1].Size;
+        w.Line("byte* table = (byte*)args[0];");
+        kernel.Operand("indices", 1);
+        kernel.Result("y");
+        kernel.Constant("Width", k);
+        kernel.Constant("G", format.Groups(k));
+        kernel.Constant("GroupSize", format.GroupSize);
+        kernel.Constant("RowBytes", format.CodeRowBytes(k));
+        var scaled = kernel.Instance.Attrs.ContainsKey("scale");
+        if (scaled) kernel.Constant("Scale", kernel.Instance.Attrs.GetDouble("scale"));
+        w.Line("float* scales = (float*)table;");
+        if (format.HasOffsets) w.Line($"float* offsets = scales + {((long)n * format.Groups(k)).ToString(CultureInfo.InvariantCulture)}L;");
+        w.Line($"byte* codes = table + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
+        kernel.Share(KernelSource.Size(result[0]), "first", "last");
+        using (w.Block("for (int r = first; r < last; r++)"))
+        {
+            w.Line("int index = indices[r];");
+            w.Line($"if ((uint)index >= {n}u)");
+            w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: index \" + index + \" outside {n} rows\");");
+            w.Line("byte* row = codes + (long)index * RowBytes;");
+            w.Line("float* to = y + (long)r * Width;");
+            using (w.Block("for (int i = 0; i < Width; i++)"))
+            {
+                w.Line("long g = (long)index * G + i / GroupSize;");
+                w.Line(format.Bits == 8
+                    ? "int code = row[i];"
+                    : $"int code = (i % {QuantFormat.NibbleBlock} < {QuantFormat.NibbleBlock / 2} ? row[i / {QuantFormat.NibbleBlock} * {QuantFormat.NibbleBlock / 2} + i % {QuantFormat.NibbleBlock / 2}] : row[i / {QuantFormat.NibbleBlock} * {QuantFormat.NibbleBlock / 2} + i % {QuantFormat.NibbleBlock / 2}] >> 4) & 0xF;");
+                var value = format.HasOffsets ? "MathF.FusedMultiplyAdd(scales[g], code, offsets[g])" : $"scales[g] * (code - {format.ZeroCode})";
+                w.Line($"to[i] = {value}{(scaled ? " * Scale" : "")};");
+            }
+        }
+    }
+}

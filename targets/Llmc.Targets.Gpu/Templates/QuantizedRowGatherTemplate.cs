@@ -1,0 +1,49 @@
+using Llmc.Ir.Quantization;
+
+namespace Llmc.Targets.Gpu.Templates;
+
+/// <summary>
+/// <c>embedding(table, ids)</c> with the table in a <see cref="QuantFormat"/>: result row r is table row <c>ids[r]</c>
+/// dequantized as <see cref="QuantView.Value"/> does (scale · (code − zero code), or fma(scale, code, offset) for the
+/// asymmetric schemes, so every target gives the same bits), times the embedding's <c>scale</c> where given. A thread
+/// per value, as the float gather; an id outside the table leaves its row unwritten rather than reading past it.
+/// </summary>
+public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
+{
+    private const int Threads = 128;
+
+    public GpuKernelShape Shape(KernelInstance instance) =>
+        new(Threads, GpuKernels.GroupsFor(instance.Operands[0][1].Size, Threads), instance.Result[0], []);
+
+    public void Render(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var table = kernel.Instance.Operands[0];
+        var format = QuantFormat.Of(table.DType);
+        int n = table[0].Size, k = table[1].Size;
+        kernel.Constant("Width", k);
+        kernel.Constant("G", format.Groups(k));
+        kernel.Constant("GroupSize", format.GroupSize);
+        kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
+        kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
+        kernel.Constant("OffsetsWord", format.OffsetsOffset(n, k) / 4);
+        w.Line($"int i = {d.GroupX} * {Threads} + {d.LocalId};");
+        w.Line($"int r = {d.GroupY};");
+        w.Line($"int index = {kernel.LoadInt(1, "r")};");
+        w.Line($"if (i >= Width || index < 0 || index >= {n}) return;");
+        w.Line("int g = index * G + i / GroupSize;");
+        // Byte i of the row's codes (q8), or for a nibble its byte in the 16 of its 32-code block, and the shift to it.
+        w.Line(format.Bits == 8
+            ? "int at = i, shift = 0;"
+            : $"int at = i / {QuantFormat.NibbleBlock} * {QuantFormat.NibbleBlock / 2} + i % {QuantFormat.NibbleBlock / 2}, shift = i % {QuantFormat.NibbleBlock} < {QuantFormat.NibbleBlock / 2} ? 0 : 4;");
+        w.Line($"{d.Uint} word = {d.Word(0, "CodesWord + index * RowWords + at / 4")};");
+        w.Line($"int code = {d.Cast("int", $"(word >> {d.Cast(d.Uint, "8 * (at % 4) + shift")}) & {(format.Bits == 8 ? "255u" : "15u")}")};");
+        w.Line($"float scale = {d.BitsToFloat(d.Word(0, "g"))};");
+        var value = format.HasOffsets
+            ? d.Fma("scale", d.Cast("float", "code"), d.BitsToFloat(d.Word(0, "OffsetsWord + g")))
+            : $"scale * {d.Cast("float", $"code - {format.ZeroCode}")}";
+        var scaled = kernel.Instance.Attrs.ContainsKey("scale") ? $" * {d.Float(kernel.Instance.Attrs.GetDouble("scale"))}" : "";
+        w.Line($"{d.PreciseFloat} value = {value};");
+        w.Line(kernel.StoreResult("r * Width + i", "value" + scaled));
+    }
+}
