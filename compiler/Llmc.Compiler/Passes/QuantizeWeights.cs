@@ -10,9 +10,9 @@ namespace Llmc.Compiler.Passes;
 /// the weight value becomes <c>name.format</c> (e.g. <c>…q_proj.weight.q4g32</c>) of the packed type, and its source
 /// packs the f32 one; dce then drops the float value. The LM head (the linear that writes a graph output) is stored at
 /// 8 bits in the build's group size whatever the build's bits: it is where 4-bit rounding costs the most perplexity and
-/// at 8 bits it costs almost none, as llama.cpp keeps its output matrix at 6–8 bits. A head tied to the embedding gets
-/// its own packed copy; the embedding keeps the float table, stored at its source's precision (bf16 stays bf16, losslessly)
-/// since a gather reads one row per token. Without <c>--quant</c>, a matrix whose source is already in an llmc quantized
+/// at 8 bits it costs almost none, as llama.cpp keeps its output matrix at 6–8 bits. The embedding table is stored in
+/// that format too and gathered from dequantized (a decode step reads one row of it): a head tied to it reads the same
+/// packed copy, so a tied model holds its largest matrix once, as a GGUF does. Without <c>--quant</c>, a matrix whose source is already in an llmc quantized
 /// format (a GGUF's quantized tensor, also once stacked by fusion) is carried over in it, codes unchanged, embedding
 /// tables included.
 /// </summary>
@@ -47,7 +47,19 @@ public sealed class QuantizeWeights : IPass
             }
             node.Inputs[1] = quantized;
         }
-        KeepGatherTablesAtSourcePrecision(graph, context, packed.Keys.Select(k => k.Item1).ToHashSet());
+        // Embedding tables gather from the head's format: a tied head's packed copy is the table itself.
+        foreach (var node in graph.Nodes.Where(n => n.Op is EmbeddingOp))
+        {
+            var table = node.Inputs[0];
+            if (table.Kind != ValueKind.Weight || !table.Type.DType.IsFloat()) continue;
+            if (!packed.TryGetValue((table, head), out var quantized))
+            {
+                quantized = editor.AddWeight($"{table.Name}.{head.Name}", table.Type with { DType = head.DType });
+                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[table.Name], head));
+                packed[(table, head)] = quantized;
+            }
+            node.Inputs[0] = quantized;
+        }
         editor.RemoveUnusedWeights();
         return packed.Count > 0;
     }
@@ -77,25 +89,6 @@ public sealed class QuantizeWeights : IPass
         }
         editor.RemoveUnusedWeights();
         return carried.Count > 0;
-    }
-
-    /// <summary>
-    /// A matrix some linear had packed that other ops still read (the embedding of a tied head) is stored in the
-    /// 16-bit type its source came in, which holds its values exactly; an f32 source stays f32.
-    /// </summary>
-    private static void KeepGatherTablesAtSourcePrecision(Graph graph, PassContext context, HashSet<Value> packedSources)
-    {
-        var stillRead = graph.Nodes.SelectMany(n => n.Inputs).Where(packedSources.Contains).Distinct().ToList();
-        foreach (var table in stillRead)
-        {
-            var precision = context.Weights[table.Name].ExactPrecision;
-            if (precision is not (DType.F16 or DType.BF16) || table.Type.DType != DType.F32) continue;
-            var stored = new GraphEditor(graph).AddWeight($"{table.Name}.{precision.Name()}", table.Type with { DType = precision });
-            context.Weights.Add(stored.Name, new HalfWeight(context.Weights[table.Name], precision, table.Name));
-            foreach (var node in graph.Nodes)
-                for (var i = 0; i < node.Inputs.Count; i++)
-                    if (node.Inputs[i] == table) node.Inputs[i] = stored;
-        }
     }
 
     /// <summary>

@@ -10,10 +10,7 @@ namespace Llmc.Targets.Gpu.Templates;
 /// </summary>
 public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
 {
-    private const int Threads = 128;
-
-    public GpuKernelShape Shape(KernelInstance instance) =>
-        new(Threads, GpuKernels.GroupsFor(instance.Operands[0][1].Size, Threads), instance.Result[0], []);
+    public GpuKernelShape Shape(KernelInstance instance) => RowGatherTemplate.ShapeOf(instance);
 
     public void Render(GpuKernelSource kernel)
     {
@@ -21,16 +18,12 @@ public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
         var table = kernel.Instance.Operands[0];
         var format = QuantFormat.Of(table.DType);
         int n = table[0].Size, k = table[1].Size;
-        kernel.Constant("Width", k);
         kernel.Constant("G", format.Groups(k));
         kernel.Constant("GroupSize", format.GroupSize);
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
         kernel.Constant("OffsetsWord", format.OffsetsOffset(n, k) / 4);
-        w.Line($"int i = {d.GroupX} * {Threads} + {d.LocalId};");
-        w.Line($"int r = {d.GroupY};");
-        w.Line($"int index = {kernel.LoadInt(1, "r")};");
-        w.Line($"if (i >= Width || index < 0 || index >= {n}) return;");
+        RowGatherTemplate.RenderIndex(kernel);
         w.Line("int g = index * G + i / GroupSize;");
         // Byte i of the row's codes (q8), or for a nibble its byte in the 16 of its 32-code block, and the shift to it.
         w.Line(format.Bits == 8

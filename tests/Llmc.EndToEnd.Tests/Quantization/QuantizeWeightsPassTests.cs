@@ -28,23 +28,22 @@ public sealed class QuantizeWeightsPassTests
         Assert.True(new QuantizeWeights().Run(graph, context));
         Verifier.Verify(graph);
         Golden.AssertMatches(Printer.Print(graph), $"{Folder}/quantize.after.ir");
-        // The embedding still gathers from the float table; the head reads its own 8-bit copy at the build's group size.
-        Assert.Equal("embed", graph.Nodes.Single(n => n.Op.Name == "embedding").Inputs[0].Name);
-        Assert.Equal(DType.F32, graph.Find("embed").Type.DType);
+        // The head is stored at 8 bits in the build's group size, and the tied embedding gathers from that same copy.
         Assert.Equal("embed.q8g32", graph.Nodes.Single(n => n.Output.Name == "logits").Inputs[1].Name);
+        Assert.Equal("embed.q8g32", graph.Nodes.Single(n => n.Op.Name == "embedding").Inputs[0].Name);
+        Assert.DoesNotContain(graph.Weights, w => w.Name == "embed");
         Assert.Equal(DType.Q4G32, context.Weights["down.q4g32"].Type.DType);
     }
 
     [Fact]
-    public void A_tied_table_from_a_bf16_file_is_gathered_from_bf16_exactly()
+    public void A_tied_table_from_a_bf16_file_is_one_copy_at_8_bits()
     {
         var (graph, context) = Setup(new QuantFormat(QuantScheme.Q8, 64), DType.BF16);
         Assert.True(new QuantizeWeights().Run(graph, context));
         Verifier.Verify(graph);
         var table = graph.Nodes.Single(n => n.Op.Name == "embedding").Inputs[0];
-        Assert.Equal(("embed.bf16", DType.BF16), (table.Name, table.Type.DType));
-        Assert.Equal(context.Weights["embed"].ReadFloat32(), context.Weights["embed.bf16"].ReadFloat32());
-        Assert.Equal("embed.q8g64", graph.Nodes.Single(n => n.Output.Name == "logits").Inputs[1].Name);
+        Assert.Equal(("embed.q8g64", DType.Q8G64), (table.Name, table.Type.DType));
+        Assert.Same(table, graph.Nodes.Single(n => n.Output.Name == "logits").Inputs[1]);
     }
 
     [Fact]
