@@ -40,16 +40,35 @@ public sealed class QuantizedTypeTests
     }
 
     [Fact]
-    public void Embedding_refuses_a_quantized_table()
+    public void Embedding_gathers_a_quantized_table_dequantized_and_refuses_an_integer_one()
     {
+        var graph = Parser.Parse("""
+            graph g {
+              input %tokens: i32[seq]
+              weight %table: q4ag32[3, 40]
+              %x: f32[seq, 40] = embedding(%table, %tokens) {scale = 2}
+              output %x
+            }
+            """);
+        var format = QuantFormat.Of(DType.Q4AG32);
+        var packed = new byte[format.PackedBytes(3, 40)];
+        new Random(3).NextBytes(packed.AsSpan((int)format.CodesOffset(3, 40)));
+        var planes = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(packed.AsSpan(0, 2 * 3 * 2 * sizeof(float)));
+        for (var i = 0; i < planes.Length; i++) planes[i] = 0.25f * (i + 1);
+        var table = new HostTensor(DType.Q4AG32, [3, 40], packed);
+        var x = ReferenceInterpreter.Run(graph, new Dictionary<string, HostTensor> { ["tokens"] = new([2], [2, 0]) },
+            _ => table, new Dictionary<string, HostTensor>())["x"].Floats;
+        var values = format.Dequantize(packed, 3, 40);
+        Assert.Equal([.. values.AsSpan(80, 40).ToArray().Select(v => 2 * v), .. values.AsSpan(0, 40).ToArray().Select(v => 2 * v)], x);
+
         var error = Assert.Throws<IrException>(() => Parser.Parse("""
             graph g {
               input %tokens: i32[seq]
-              weight %table: q8g32[10, 64]
+              weight %table: i32[10, 64]
               %x: f32[seq, 64] = embedding(%table, %tokens)
               output %x
             }
             """));
-        Assert.Contains("table must be a float tensor", error.Message);
+        Assert.Contains("table must be a float or quantized tensor", error.Message);
     }
 }

@@ -84,7 +84,7 @@ public unsafe class KernelBenchmarks
                 var dtype = DTypes.Parse(name[(name.IndexOf(' ') + 1)..]);
                 var weights = Floats(random, Ffn * Hidden);
                 var stored = dtype == DType.F32 ? weights
-                    : GroupQuantizer.Pack(MemoryMarshal.Cast<byte, float>(weights), Ffn, Hidden, QuantFormat.Of(dtype));
+                    : GroupQuantizer.Pack(MemoryMarshal.Cast<byte, float>(weights).ToArray(), Ffn, Hidden, QuantFormat.Of(dtype));
                 return (Make("linear", [row, new TensorType(dtype, Ffn, Hidden)], new Attributes()), [Floats(random, rows * Hidden), stored]);
             }
         }

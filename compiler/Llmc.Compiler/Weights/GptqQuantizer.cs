@@ -14,32 +14,31 @@ public static class GptqQuantizer
     // Added to H's diagonal as a fraction of its mean: keeps H invertible and the feedback from overshooting.
     private const double Damping = 0.01;
 
-    public static byte[] Pack(ReadOnlySpan<float> values, int n, int k, QuantFormat format, double[,] gram)
+    /// <summary>Each row's feedback stays within the row, so rows are packed in parallel, each in column order.</summary>
+    public static byte[] Pack(float[] values, int n, int k, QuantFormat format, double[,] gram)
     {
-        var w = values.ToArray();
+        var w = (float[])values.Clone();
         var u = SpdMatrix.InverseCholeskyUpper(Damped(gram));
         var packed = new PackedMatrix(format, n, k);
-        var (g, groupCodes) = (format.GroupSize, new int[format.GroupSize]);
-        var (scales, offsets) = (new float[n], new float[n]);
-        for (var j = 0; j < k; j++)
+        var g = format.GroupSize;
+        Parallel.For(0, n, () => new int[g], (row, _, groupCodes) =>
         {
-            if (j % g == 0)
+            var (scale, offset) = (0f, 0f);
+            for (var j = 0; j < k; j++)
             {
-                for (var row = 0; row < n; row++)
+                if (j % g == 0)
                 {
-                    (scales[row], offsets[row]) = GroupQuantizer.Choose(w.AsSpan(row * k + j, Math.Min(g, k - j)), groupCodes, format);
-                    packed.SetGroup(row, j / g, scales[row], offsets[row]);
+                    (scale, offset) = GroupQuantizer.Choose(w.AsSpan(row * k + j, Math.Min(g, k - j)), groupCodes, format);
+                    packed.SetGroup(row, j / g, scale, offset);
                 }
-            }
-            for (var row = 0; row < n; row++)
-            {
-                var code = GroupQuantizer.Round(w[row * k + j], scales[row], offsets[row], format);
+                var code = GroupQuantizer.Round(w[row * k + j], scale, offset, format);
                 packed.SetCode(row, j, code);
-                var value = scales[row] * code + (format.HasOffsets ? offsets[row] : -scales[row] * format.ZeroCode);
+                var value = scale * code + (format.HasOffsets ? offset : -scale * format.ZeroCode);
                 var error = (w[row * k + j] - value) / u[j, j];
                 for (var later = j + 1; later < k; later++) w[row * k + later] -= (float)(error * u[j, later]);
             }
-        }
+            return groupCodes;
+        }, _ => { });
         return packed.Bytes;
     }
 

@@ -13,21 +13,22 @@ public static class GroupQuantizer
     private static readonly double[] Q4Divisors = [.. Enumerable.Range(0, 25).Select(i => 6.0 + i * 0.125)];
     private static readonly double[] Q4aStretches = [.. Enumerable.Range(0, 16).Select(i => 0.7 + i * 0.025)];
 
-    public static byte[] Pack(ReadOnlySpan<float> values, int n, int k, QuantFormat format)
+    /// <summary>Rows are independent, so they are packed in parallel: the same bytes as one row after another.</summary>
+    public static byte[] Pack(float[] values, int n, int k, QuantFormat format)
     {
         var packed = new PackedMatrix(format, n, k);
-        var groupCodes = new int[format.GroupSize];
-        for (var row = 0; row < n; row++)
+        Parallel.For(0, n, () => new int[format.GroupSize], (row, _, groupCodes) =>
         {
             for (var group = 0; group < packed.Groups; group++)
             {
                 var start = group * format.GroupSize;
-                var v = values.Slice(row * k + start, Math.Min(format.GroupSize, k - start));
+                var v = values.AsSpan(row * k + start, Math.Min(format.GroupSize, k - start));
                 var (scale, offset) = Choose(v, groupCodes, format);
                 packed.SetGroup(row, group, scale, offset);
                 for (var j = 0; j < v.Length; j++) packed.SetCode(row, start + j, groupCodes[j]);
             }
-        }
+            return groupCodes;
+        }, _ => { });
         return packed.Bytes;
     }
 
