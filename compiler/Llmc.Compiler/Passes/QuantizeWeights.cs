@@ -12,9 +12,9 @@ namespace Llmc.Compiler.Passes;
 /// 8 bits in the build's group size whatever the build's bits: it is where 4-bit rounding costs the most perplexity and
 /// at 8 bits it costs almost none, as llama.cpp keeps its output matrix at 6–8 bits. The embedding table is stored in
 /// that format too and gathered from dequantized (a decode step reads one row of it): a head tied to it reads the same
-/// packed copy, so a tied model holds its largest matrix once, as a GGUF does. Without <c>--quant</c>, a matrix whose source is already in an llmc quantized
-/// format (a GGUF's quantized tensor, also once stacked by fusion) is carried over in it, codes unchanged, embedding
-/// tables included.
+/// packed copy, so a tied model holds its largest matrix once, as a GGUF does. Without <c>--quant</c>, a matrix whose
+/// source is already in an llmc quantized format (a GGUF's quantized tensor, also once stacked by fusion) is carried
+/// over in it, codes unchanged, embedding tables included.
 /// </summary>
 public sealed class QuantizeWeights : IPass
 {

@@ -10,9 +10,6 @@ public interface IWeightSource
 {
     TensorType Type { get; }
 
-    /// <summary>The narrowest float type that holds every value exactly: the precision of the file it came from.</summary>
-    DType ExactPrecision => DType.F32;
-
     /// <summary>The tensor as f32 values, row-major.</summary>
     float[] ReadFloat32();
 

@@ -8,8 +8,6 @@ public sealed class RowSliceWeight(IWeightSource source, int firstRow, int rows)
 {
     public TensorType Type { get; } = new(DType.F32, rows, source.Type[1].Size);
 
-    public DType ExactPrecision => source.ExactPrecision;
-
     public QuantFormat? CarriedFormat => source.CarriedFormat;
 
     public byte[] ReadCarried() => PackedRows.Gather(CarriedFormat!, Type[1].Size, [(source.ReadCarried(), source.Type[0].Size)],

@@ -5,13 +5,11 @@ namespace Llmc.Compiler.Weights;
 
 /// <summary>
 /// A weight stored in a safetensors file, converted to f32 when read: the graph declares every imported weight f32, so
-/// that is what an engine stores unless a pass picks another type (the file's f16/bf16 is kept as <see cref="ExactPrecision"/>).
+/// that is what an engine stores unless a pass picks another type.
 /// </summary>
 public sealed class SafetensorsWeight(SafetensorsTensor tensor) : IWeightSource
 {
     public TensorType Type { get; } = new(DType.F32, tensor.Shape.Select(d => new Dim(checked((int)d))).ToArray());
-
-    public DType ExactPrecision => tensor.DType;
 
     public float[] ReadFloat32() => tensor.ToFloat32();
 }

@@ -40,9 +40,14 @@ public sealed class QuantizedRowGatherTemplate : ICpuKernelTemplate
             using (w.Block("for (int i = 0; i < Width; i++)"))
             {
                 w.Line("long g = (long)index * G + i / GroupSize;");
-                w.Line(format.Bits == 8
-                    ? "int code = row[i];"
-                    : $"int code = (i % {QuantFormat.NibbleBlock} < {QuantFormat.NibbleBlock / 2} ? row[i / {QuantFormat.NibbleBlock} * {QuantFormat.NibbleBlock / 2} + i % {QuantFormat.NibbleBlock / 2}] : row[i / {QuantFormat.NibbleBlock} * {QuantFormat.NibbleBlock / 2} + i % {QuantFormat.NibbleBlock / 2}] >> 4) & 0xF;");
+                const int block = QuantFormat.NibbleBlock, half = QuantFormat.NibbleBlock / 2;
+                if (format.Bits == 8) w.Line("int code = row[i];");
+                else
+                {
+                    // Code i sits in byte i % 16 of its 32-code block: the low nibble for the block's first 16 codes.
+                    w.Line($"int nibbles = row[i / {block} * {half} + i % {half}];");
+                    w.Line($"int code = (i % {block} < {half} ? nibbles : nibbles >> 4) & 0xF;");
+                }
                 var value = format.HasOffsets ? "MathF.FusedMultiplyAdd(scales[g], code, offsets[g])" : $"scales[g] * (code - {format.ZeroCode})";
                 w.Line($"to[i] = {value}{(scaled ? " * Scale" : "")};");
             }

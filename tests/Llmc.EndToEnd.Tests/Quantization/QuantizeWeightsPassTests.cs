@@ -17,7 +17,7 @@ public sealed class QuantizeWeightsPassTests
         var weights = new WeightStore();
         var random = new Random(7);
         foreach (var w in graph.Weights)
-            weights.Add(w.Name, new ComputedMatrix(w.Type, [.. Enumerable.Range(0, (int)w.Type.StaticElementCount).Select(_ => RandomIn(random, sourcePrecision))], sourcePrecision));
+            weights.Add(w.Name, new ComputedMatrix(w.Type, [.. Enumerable.Range(0, (int)w.Type.StaticElementCount).Select(_ => RandomIn(random, sourcePrecision))]));
         return (graph, new PassContext(weights, new CpuTarget("cpu-avx2"), format));
     }
 
@@ -74,11 +74,9 @@ public sealed class QuantizeWeightsPassTests
         return precision == DType.BF16 ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) & unchecked((int)0xFFFF0000)) : value;
     }
 
-    private sealed class ComputedMatrix(TensorType type, float[] values, DType precision) : IWeightSource
+    private sealed class ComputedMatrix(TensorType type, float[] values) : IWeightSource
     {
         public TensorType Type => type;
-
-        public DType ExactPrecision => precision;
 
         public float[] ReadFloat32() => values;
     }

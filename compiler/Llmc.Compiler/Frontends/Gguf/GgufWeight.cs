@@ -33,8 +33,6 @@ public sealed class GgufWeight : IWeightSource
 
     public TensorType Type { get; }
 
-    public DType ExactPrecision => _stored;
-
     public QuantFormat? CarriedFormat => Type.Rank == 2 ? GgmlQuantizedRows.FormatOf(_tensor.Type) : null;
 
     /// <summary>
