@@ -12,7 +12,7 @@ public sealed class BenchServeTests(ChatEngine chat)
     {
         await using var server = await LoopbackServer.Start([new ServedModel("chat", chat.Engine)]);
         var result = LlmcCli.Run("bench-serve", server.Url, "--concurrency", "1,3", "--prompt-tokens", "8", "--gen-tokens", "6",
-            "--requests-per-client", "2", "--api-key", LoopbackServer.Key, "--json");
+            "--requests-per-client", "2", "--warmup-requests", "3", "--api-key", LoopbackServer.Key, "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var report = JsonDocument.Parse(result.Stdout);
         var levels = report.RootElement.GetProperty("levels").EnumerateArray().ToList();
@@ -27,9 +27,9 @@ public sealed class BenchServeTests(ChatEngine chat)
                 Assert.True(level.GetProperty($"{metric}_ms_median").GetDouble() <= level.GetProperty($"{metric}_ms_p99").GetDouble(), metric);
             Assert.True(level.GetProperty("e2el_ms_median").GetDouble() > level.GetProperty("ttft_ms_median").GetDouble());
         }
-        // The server generated what the benchmark counted, and one warm-up request of 6 tokens besides.
+        // The server generated what the benchmark counted, and three warm-up requests of 6 tokens besides.
         var metrics = await server.Http.GetStringAsync(server.Url + "/metrics");
-        Assert.Contains($"llmc_generated_tokens_total{{model=\"chat\"}} {6 * (2 + 6 + 1)}\n", metrics);
+        Assert.Contains($"llmc_generated_tokens_total{{model=\"chat\"}} {6 * (2 + 6 + 3)}\n", metrics);
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class BenchServeTests(ChatEngine chat)
         await using var server = await LoopbackServer.Start([new ServedModel("chat", chat.Engine)]);
         var refused = LlmcCli.Run("bench-serve", server.Url, "--model", "chat", "--api-key", "wrong", "--concurrency", "1");
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("the warm-up request", refused.Stderr);
+        Assert.Contains("warm-up request 1", refused.Stderr);
         Assert.Contains("401", refused.Stderr);
         var bad = LlmcCli.Run("bench-serve", "ftp://x");
         Assert.Equal(1, bad.ExitCode);

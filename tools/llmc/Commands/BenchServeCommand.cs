@@ -17,11 +17,12 @@ public static class BenchServeCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Random prompt length in tokens", DefaultValueFactory = _ => 128 };
         var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens each request generates (EOS ignored)", DefaultValueFactory = _ => 128 };
         var perClient = new Option<int>("--requests-per-client") { Description = "Requests each client sends back to back, per level", DefaultValueFactory = _ => 1 };
+        var warmUp = new Option<int>("--warmup-requests") { Description = "Unmeasured requests sent first, one at a time, so the server and this client run optimized code", DefaultValueFactory = _ => 4 };
         var apiKey = new Option<string?>("--api-key") { Description = "Bearer token (default: LLMC_API_KEY, else none)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var command = new Command("bench-serve", "Measure a running server with concurrent streaming clients: output tokens/s, requests/s, TTFT, TPOT, ITL and end-to-end latency")
         {
-            url, model, concurrency, promptTokens, genTokens, perClient, apiKey, json,
+            url, model, concurrency, promptTokens, genTokens, perClient, warmUp, apiKey, json,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -32,7 +33,7 @@ public static class BenchServeCommand
             var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("LLMC_API_KEY");
             using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }) { Timeout = Timeout.InfiniteTimeSpan };
             var results = Progress.Show("streaming requests", _ => ServingBenchmark.Run(http, server, parse.GetValue(model), string.IsNullOrEmpty(key) ? null : key, levels,
-                parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(perClient), CancellationToken.None).GetAwaiter().GetResult());
+                parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(perClient), parse.GetValue(warmUp), CancellationToken.None).GetAwaiter().GetResult());
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["levels"] = results.Select(Report).ToList() }, CliJson.Options));
             else Print(results);
             return results.Any(r => r.Failed > 0) ? 1 : 0;

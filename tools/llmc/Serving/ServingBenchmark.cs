@@ -10,23 +10,29 @@ namespace Llmc.Cli.Serving;
 /// serving benchmark does. For each concurrency level N, N clients each stream <c>requestsPerClient</c> completions
 /// back to back; every prompt is P random token ids (ids 3 to 258, which every vocabulary here has: random prompts
 /// practically never share a whole KV block, so the prefix cache does not help), and each asks for exactly G greedy
-/// tokens with EOS ignored. One request first warms the server up.
+/// tokens with EOS ignored. A few requests first warm the server and this client up: .NET compiles hot methods again,
+/// optimized, after some dozens of calls (tiered compilation), and a measurement taken while both processes still do
+/// that on the same cores reads up to a third slower than the steady state a long-running server is in.
 /// </summary>
 public static class ServingBenchmark
 {
     public static async Task<IReadOnlyList<ServingLevel>> Run(HttpClient http, Uri server, string? model, string? apiKey, IReadOnlyList<int> levels,
-        int promptTokens, int genTokens, int requestsPerClient, CancellationToken cancel)
+        int promptTokens, int genTokens, int requestsPerClient, int warmUpRequests, CancellationToken cancel)
     {
         if (promptTokens < 1) throw new LlmcException($"--prompt-tokens must be at least 1, got {promptTokens}");
         if (genTokens < 2) throw new LlmcException($"--gen-tokens must be at least 2 (the first comes from the prefill), got {genTokens}");
         if (requestsPerClient < 1) throw new LlmcException($"--requests-per-client must be at least 1, got {requestsPerClient}");
+        if (warmUpRequests < 0) throw new LlmcException($"--warmup-requests must not be negative, got {warmUpRequests}");
         model ??= await FirstModel(http, server, apiKey, cancel);
         var completions = new Uri(server, "v1/completions");
         var random = new Random(2468);
         int[] Prompt() => [.. Enumerable.Range(0, promptTokens).Select(_ => 3 + random.Next(256))];
 
-        var warmUp = await StreamedRequest.Send(http, completions, model, Prompt(), genTokens, apiKey, cancel);
-        if (warmUp.Error is { } error) throw new LlmcException($"the warm-up request to {completions} failed: {error}");
+        for (var i = 0; i < warmUpRequests; i++)
+        {
+            var warmUp = await StreamedRequest.Send(http, completions, model, Prompt(), genTokens, apiKey, cancel);
+            if (warmUp.Error is { } error) throw new LlmcException($"warm-up request {i + 1} to {completions} failed: {error}");
+        }
         var results = new List<ServingLevel>();
         foreach (var clients in levels)
         {
