@@ -17,6 +17,19 @@ public abstract class ElementFormat
     /// <summary>One f32 read from <c>pointer[index]</c>.</summary>
     public abstract string LoadScalar(string pointer, string index);
 
+    /// <summary>
+    /// e such that <see cref="LoadScaledVector"/> reads the values times 2^−e, exactly: the part of a conversion a
+    /// kernel may fold into a multiply it does anyway, or apply once to a sum (0 when the values are read as they are).
+    /// </summary>
+    public virtual int ScaleExponent => 0;
+
+    /// <summary>The vector of <see cref="LoadVector"/> times 2^−<see cref="ScaleExponent"/>, without the multiply that undoes it.</summary>
+    public virtual string LoadScaledVector(CpuDialect dialect, string pointer, string index) => LoadVector(dialect, pointer, index);
+
+    /// <summary>2^<paramref name="exponent"/> as a C# float literal (exact for |exponent| ≤ 127).</summary>
+    public static string PowerOfTwo(int exponent) =>
+        Math.ScaleB(1.0, exponent).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+
     public static ElementFormat For(DType dtype) => dtype switch
     {
         DType.F32 => F32Elements.Instance,
@@ -62,18 +75,23 @@ public abstract class ElementFormat
     /// <summary>
     /// IEEE f16 without F16C (which .NET does not expose): shifted to the top of the lane and arithmetic-shifted right
     /// by 3, the sign stays at bit 31 and exponent and mantissa land at bits 27..13; masking bits 30..28 off leaves an f32
-    /// whose exponent is 112 too small, which one multiply by 2^112 corrects, subnormals included. Infinities and NaNs
-    /// do not occur: f16 weight storage refuses values outside the f16 range.
+    /// whose exponent is 112 too small (<see cref="ScaleExponent"/>), which one multiply by 2^112 corrects, subnormals
+    /// included. Infinities and NaNs do not occur: f16 weight storage refuses values outside the f16 range.
     /// </summary>
     private sealed class F16Elements : HalfElements
     {
         public static readonly F16Elements Instance = new();
 
-        public override string LoadVector(CpuDialect dialect, string pointer, string index)
+        public override int ScaleExponent => 112;
+
+        public override string LoadScaledVector(CpuDialect dialect, string pointer, string index)
         {
             var c = dialect.VectorClass;
-            return $"((({Widened(dialect, pointer, index)} << 16).AsInt32() >> 3 & {c}.Create(unchecked((int)0x8FFFE000))).AsSingle() * {c}.Create(5.192296858534828E+33f))";
+            return $"((({Widened(dialect, pointer, index)} << 16).AsInt32() >> 3 & {c}.Create(unchecked((int)0x8FFFE000))).AsSingle())";
         }
+
+        public override string LoadVector(CpuDialect dialect, string pointer, string index) =>
+            $"({LoadScaledVector(dialect, pointer, index)} * {dialect.VectorClass}.Create({PowerOfTwo(ScaleExponent)}))";
 
         public override string LoadScalar(string pointer, string index) => $"(float)BitConverter.UInt16BitsToHalf({pointer}[{index}])";
     }

@@ -6,20 +6,21 @@ using Llmc.Ir.Quantization;
 using Llmc.Runtime.Devices.Cpu;
 using Llmc.Runtime.Plan;
 using Llmc.Targets;
+using Llmc.Targets.Conformance;
 using Llmc.Targets.Cpu;
 
 namespace Llmc.Benchmarks;
 
 /// <summary>
 /// One decode step's hot CPU kernels at Llama-3.2-1B sizes, compiled and launched as the runtime does (one assembly,
-/// a worker pool over all cores): the FFN up-projection matrix-vector product (K 2048 → N 8192) with f32, q8 and q4
-/// weights (and, as "prefill", the same product for a chunk of <see cref="PrefillRows"/> prompt rows), attention over
+/// a worker pool over all cores): the FFN up-projection matrix-vector product (K 2048 → N 8192) with f32, f16, bf16,
+/// q8 and q4 weights (and, as "prefill", the same product for a chunk of <see cref="PrefillRows"/> prompt rows), attention over
 /// 511 cached positions (32 heads, 8 KV heads, head_dim 64), and RMSNorm of one 2048-wide row.
 /// <c>dotnet run -c Release --project tools/Llmc.Benchmarks -- --filter '*KernelBenchmarks*' --job short</c>
 /// </summary>
 public unsafe class KernelBenchmarks
 {
-    private const int Hidden = 2048, Ffn = 8192, Heads = 32, KvHeads = 8, HeadDim = 64, Context = 512, PrefillRows = 64;
+    private const int Hidden = 2048, Ffn = 8192, Heads = 32, KvHeads = 8, HeadDim = 64, Context = 512, PrefillRows = 64, KvBlock = 16;
 
     private CpuKernelLibrary _library = null!;
     private WorkerPool _pool = null!;
@@ -27,7 +28,7 @@ public unsafe class KernelBenchmarks
     private nint[] _buffers = [];
     private int[] _dims = [];
 
-    [Params("linear f32", "linear q8g32", "linear q4g32", "prefill q8g32", "prefill q4g32", "attention decode", "rms_norm")]
+    [Params("linear f32", "linear f16", "linear bf16", "linear q8g32", "linear q4g32", "prefill f16", "prefill q8g32", "prefill q4g32", "attention decode", "rms_norm")]
     public string Kernel { get; set; } = "";
 
     [GlobalSetup]
@@ -42,8 +43,10 @@ public unsafe class KernelBenchmarks
         _pool = new WorkerPool();
         var result = new byte[instance.Result.Shape.Aggregate(1, (n, d) => n * (d.IsSymbolic ? rows : d.Size)) * sizeof(float)];
         _buffers = [.. operands.Append(result).Select(Allocate)];
+        // One row: a decode step; more: a prefill chunk. The KV pool holds one context in blocks of KvBlock positions.
         _dims = new int[PlanSymbols.Count];
-        for (var i = 0; i < PlanSymbols.Count; i++) _dims[i] = rows; // one row: a decode step; more: a prefill chunk
+        (_dims[PlanSymbols.Seq], _dims[PlanSymbols.Out]) = (rows, rows);
+        (_dims[PlanSymbols.KvTable], _dims[PlanSymbols.KvBlocks], _dims[PlanSymbols.KvBlock]) = (Context / KvBlock, Context / KvBlock, KvBlock);
     }
 
     [GlobalCleanup]
@@ -71,20 +74,28 @@ public unsafe class KernelBenchmarks
                 return (Make("rms_norm", [row, new TensorType(DType.F32, Hidden)], new Attributes().Set("eps", 1e-5)), [Floats(random, Hidden), Floats(random, Hidden)]);
             case "attention decode":
             {
+                // One sequence at its last position, its keys and values in consecutive blocks of the pool.
+                const int blocks = Context / KvBlock;
                 var kv = new TensorType(DType.F32, Dim.Seq, KvHeads * HeadDim);
-                var cache = new TensorType(DType.F32, Context, KvHeads * HeadDim);
-                var attrs = new Attributes().Set("n_heads", Heads).Set("n_kv_heads", KvHeads).Set("head_dim", HeadDim).Set("scale", 1 / Math.Sqrt(HeadDim));
-                var position = MemoryMarshal.AsBytes<int>([Context - 1]).ToArray();
-                return (Make("attention", [new TensorType(DType.F32, Dim.Seq, Heads * HeadDim), kv, kv, new TensorType(DType.I32, Dim.Seq), cache, cache], attrs),
-                    [Floats(random, Heads * HeadDim), Floats(random, KvHeads * HeadDim), Floats(random, KvHeads * HeadDim), position,
-                     Floats(random, Context * KvHeads * HeadDim), Floats(random, Context * KvHeads * HeadDim)]);
+                var cache = new TensorType(DType.F32, blocks, KvBlock, KvHeads * HeadDim);
+                var ids = new TensorType(DType.I32, Dim.Seq);
+                var attrs = new Attributes().Set("n_heads", Heads).Set("n_kv_heads", KvHeads).Set("head_dim", HeadDim).Set("scale", 1 / Math.Sqrt(HeadDim))
+                    .Set("context", Context);
+                return (Make("attention", [new TensorType(DType.F32, Dim.Seq, Heads * HeadDim), kv, kv, ids, new TensorType(DType.I32, blocks), ids, cache, cache], attrs),
+                    [Floats(random, Heads * HeadDim), Floats(random, KvHeads * HeadDim), Floats(random, KvHeads * HeadDim), Ints([Context - 1]),
+                     Ints([.. Enumerable.Range(0, blocks)]), Ints([0]), Floats(random, Context * KvHeads * HeadDim), Floats(random, Context * KvHeads * HeadDim)]);
             }
             default:
             {
                 var dtype = DTypes.Parse(name[(name.IndexOf(' ') + 1)..]);
                 var weights = Floats(random, Ffn * Hidden);
-                var stored = dtype == DType.F32 ? weights
-                    : GroupQuantizer.Pack(MemoryMarshal.Cast<byte, float>(weights).ToArray(), Ffn, Hidden, QuantFormat.Of(dtype));
+                var values = MemoryMarshal.Cast<byte, float>(weights).ToArray();
+                var stored = dtype switch
+                {
+                    DType.F32 => weights,
+                    DType.F16 or DType.BF16 => MemoryMarshal.AsBytes<ushort>([.. values.Select(v => HalfFloats.Bits(dtype, HalfFloats.Representable(dtype, v)))]).ToArray(),
+                    _ => GroupQuantizer.Pack(values, Ffn, Hidden, QuantFormat.Of(dtype)),
+                };
                 return (Make("linear", [row, new TensorType(dtype, Ffn, Hidden)], new Attributes()), [Floats(random, rows * Hidden), stored]);
             }
         }
@@ -95,6 +106,8 @@ public unsafe class KernelBenchmarks
 
     private static byte[] Floats(Random random, int count) =>
         MemoryMarshal.AsBytes<float>([.. Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1))]).ToArray();
+
+    private static byte[] Ints(int[] values) => MemoryMarshal.AsBytes<int>(values).ToArray();
 
     private static nint Allocate(byte[] bytes)
     {

@@ -104,10 +104,18 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         if (epilogue == LinearEpilogue.Bias) yield return ("float* bias", "bias + c");
     }
 
-    /// <summary>Declares what a k step of a tile needs before it loads x (the norm weight at k).</summary>
-    public void BeginTileStep(SourceWriter w, CpuDialect d, bool vector)
+    /// <summary>Whether the weight side of every product is multiplied anyway (by the norm weight), so a constant factor costs nothing there.</summary>
+    public bool ScalesWeights => Normalizes;
+
+    /// <summary>
+    /// Declares what a k step of a tile needs before it loads x: the norm weight at k, times
+    /// <paramref name="weightFactor"/> when given (a power of two a kernel folds into the weights; exact).
+    /// </summary>
+    public void BeginTileStep(SourceWriter w, CpuDialect d, bool vector, string? weightFactor = null)
     {
-        if (Normalizes) w.Line(vector ? $"{d.Vector} normK = {d.Load("norm + k")};" : "float normK = norm[k];");
+        if (!Normalizes) return;
+        if (!vector) w.Line("float normK = norm[k];");
+        else w.Line($"{d.Vector} normK = {d.Load("norm + k")}{(weightFactor is null ? "" : $" * {d.Splat(weightFactor)}")};");
     }
 
     /// <summary>

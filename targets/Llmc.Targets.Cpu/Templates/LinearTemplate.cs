@@ -72,18 +72,29 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         using (w.Block($"static void {TileName(rows, columns)}({xf.ElementType}* x, {wf.ElementType}* w, float* y{extra})"))
         {
             foreach (var (i, j) in cells) w.Line($"{d.Vector} acc{i}_{j} = {d.Zero};");
+            // Weights read 2^-e too small (f16) are corrected by half the exponent inside the products and half on the
+            // sums: the inner factor goes where a multiply happens anyway (the norm weight) or on the side with fewer
+            // loads. Powers of two scale every product and rounding exactly, so each tile shape sums bit for bit what
+            // the others do (batching cannot change a row), and what corrected weights would give; the products stay
+            // far from f32's subnormals (|x·w| would have to be below 2^-70) and x from overflow (|x| above 2^72).
+            var half = wf.ScaleExponent / 2;
+            var factor = half == 0 ? null : ElementFormat.PowerOfTwo(half);
+            var onWeights = factor is not null && !_fusion.ScalesWeights && rows >= columns;
+            var onX = factor is not null && !_fusion.ScalesWeights && rows < columns;
+            string Times(string load, bool apply) => apply ? $"{load} * {d.Splat(factor!)}" : load;
             w.Line("int k = 0;");
             using (w.Block($"for (; k + {d.Lanes} <= K; k += {d.Lanes})"))
             {
-                _fusion.BeginTileStep(w, d, vector: true);
-                for (var j = 0; j < columns; j++) w.Line($"{d.Vector} w{j} = {_fusion.Scale(wf.LoadVector(d, "w", $"{j} * K + k"), weight: true)};");
+                _fusion.BeginTileStep(w, d, vector: true, factor);
+                for (var j = 0; j < columns; j++)
+                    w.Line($"{d.Vector} w{j} = {_fusion.Scale(Times(wf.LoadScaledVector(d, "w", $"{j} * K + k"), onWeights), weight: true)};");
                 for (var i = 0; i < rows; i++)
                 {
-                    w.Line($"{d.Vector} x{i} = {_fusion.Scale(xf.LoadVector(d, "x", $"{i} * K + k"), weight: false)};");
+                    w.Line($"{d.Vector} x{i} = {_fusion.Scale(Times(xf.LoadVector(d, "x", $"{i} * K + k"), onX), weight: false)};");
                     for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
                 }
             }
-            foreach (var (i, j) in cells) w.Line($"float sum{i}_{j} = {d.Sum($"acc{i}_{j}")};");
+            foreach (var (i, j) in cells) w.Line($"float sum{i}_{j} = {(factor is null ? d.Sum($"acc{i}_{j}") : $"{d.Sum($"acc{i}_{j}")} * {factor}")};");
             if (k % d.Lanes != 0)
             {
                 using (w.Block("for (; k < K; k++)"))
