@@ -64,6 +64,44 @@ public sealed class GroupQuantizerTests
     }
 
     [Fact]
+    public void The_q4_search_picks_what_a_search_of_one_candidate_at_a_time_picks()
+    {
+        var format = new QuantFormat(QuantScheme.Q4, 32);
+        var random = new Random(11);
+        var codes = new int[32];
+        for (var trial = 0; trial < 3000; trial++)
+        {
+            // Gaussian groups, groups whose values span many binades, tiny ones, and short (last) groups.
+            var length = trial % 7 == 0 ? 1 + trial % 31 : 32;
+            var scale = trial % 5 == 0 ? 1e-30 : 1.0;
+            var v = Gaussian(length, seed: trial).Select(x => (float)(x * scale * (trial % 3 == 0 ? Math.Pow(2, random.Next(-20, 20)) : 1))).ToArray();
+            var (chosen, _) = GroupQuantizer.Choose(v, codes, format);
+            var (expected, expectedCodes) = OneCandidateAtATime(v, format);
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(chosen));
+            Assert.Equal(expectedCodes, codes[..length]);
+        }
+    }
+
+    /// <summary>The q4 search as first written: each divisor of max-abs in turn, least-squares refit, least error wins (the first of equals).</summary>
+    private static (float Scale, int[] Codes) OneCandidateAtATime(float[] v, QuantFormat format)
+    {
+        var max = MaxAbs(v);
+        var (bestScale, bestError, best) = (0f, double.PositiveInfinity, new int[v.Length]);
+        for (var d = 0; d < 25; d++)
+        {
+            var divided = (float)(max / (6.0 + d * 0.125));
+            var trial = v.Select(x => Math.Clamp((int)MathF.Round(x / divided) + format.ZeroCode, 0, format.MaxCode)).ToArray();
+            double wq = 0, qq = 0;
+            for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
+            var fitted = (float)(wq / qq);
+            var error = 0.0;
+            for (var i = 0; i < v.Length; i++) error += Square(v[i] - fitted * (trial[i] - format.ZeroCode));
+            if (error < bestError) (bestScale, bestError, best) = (fitted, error, trial);
+        }
+        return (bestScale, best);
+    }
+
+    [Fact]
     public void All_zero_groups_pack_to_zero()
     {
         foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
