@@ -87,10 +87,9 @@ public static class GroupQuantizer
             RoundSymmetric(v, 0, codes, format);
             return (0, 0);
         }
-        const int lanes = 8;
+        const int lanes = Lanes;
         Span<int> trial = stackalloc int[v.Length * lanes];
         Span<float> scales = stackalloc float[lanes];
-        Span<double> errors = stackalloc double[lanes];
         var (zero, top) = (Vector256.Create(format.ZeroCode), Vector256.Create(format.MaxCode));
         var (bestScale, bestError) = (0f, double.PositiveInfinity);
         for (var first = 0; first < Q4Divisors.Length; first += lanes)
@@ -98,12 +97,15 @@ public static class GroupQuantizer
             // Lanes past the last divisor repeat it; a repeat never beats its original (the first of equals wins).
             for (var c = 0; c < lanes; c++) scales[c] = (float)(max / Q4Divisors[Math.Min(first + c, Q4Divisors.Length - 1)]);
             var divisorScales = Vector256.Create<float>(scales);
+            // A scale that underflowed to 0 (a group of subnormals) gives the zero code, as Round does.
+            var underflow = Vector256.Equals(divisorScales, Vector256<float>.Zero).AsInt32();
             Vector256<double> wqLow = default, wqHigh = default;
             // Σ q² is a small integer, exact in any order, so it is summed as one.
             var qq = Vector256<int>.Zero;
             for (var i = 0; i < v.Length; i++)
             {
-                var code = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(Vector256.Create(v[i]) / divisorScales)) + zero, Vector256<int>.Zero), top);
+                var code = Vector256.ConditionalSelect(underflow, zero,
+                    Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(Vector256.Create(v[i]) / divisorScales)) + zero, Vector256<int>.Zero), top));
                 code.CopyTo(trial.Slice(i * lanes, lanes));
                 var centred = code - zero;
                 qq += centred * centred;
@@ -120,18 +122,40 @@ public static class GroupQuantizer
                 var (dLow, dHigh) = Vector256.Widen(Vector256.Create(v[i]) - fitted * q);
                 (errorLow, errorHigh) = (errorLow + dLow * dLow, errorHigh + dHigh * dHigh);
             }
-            errorLow.CopyTo(errors);
-            errorHigh.CopyTo(errors[(lanes / 2)..]);
-            for (var c = 0; c < lanes && first + c < Q4Divisors.Length; c++)
-            {
-                if (!(errors[c] < bestError)) continue;
-                (bestScale, bestError) = (fitted[c], errors[c]);
-                for (var i = 0; i < v.Length; i++) codes[i] = trial[i * lanes + c];
-            }
+            if (BestLane(errorLow, errorHigh, Q4Divisors.Length - first, trial, codes, ref bestError) is var lane and >= 0) bestScale = fitted[lane];
         }
+        // Every candidate scale underflowed (a group of a few subnormal ulps): all codes 0.0, no refit.
+        if (double.IsPositiveInfinity(bestError)) RoundSymmetric(v, 0, codes, format);
         return (bestScale, 0);
     }
 
+    /// <summary>Candidates side by side: one per lane of a <see cref="Vector256{T}"/> of floats.</summary>
+    private const int Lanes = 8;
+
+    /// <summary>
+    /// The first of the batch's <paramref name="candidates"/> lanes (at most <see cref="Lanes"/>) whose squared error
+    /// (<paramref name="errorLow"/>, <paramref name="errorHigh"/>) is below <paramref name="bestError"/> and every
+    /// earlier lane's, with its codes (lane c of <paramref name="trial"/>'s rows) copied out; −1 when none is.
+    /// </summary>
+    private static int BestLane(Vector256<double> errorLow, Vector256<double> errorHigh, int candidates, ReadOnlySpan<int> trial, int[] codes, ref double bestError)
+    {
+        var best = -1;
+        for (var c = 0; c < Math.Min(candidates, Lanes); c++)
+        {
+            var error = c < Lanes / 2 ? errorLow[c] : errorHigh[c - Lanes / 2];
+            if (error < bestError) (best, bestError) = (c, error);
+        }
+        if (best < 0) return best;
+        for (var i = 0; i < trial.Length / Lanes; i++) codes[i] = trial[i * Lanes + best];
+        return best;
+    }
+
+    /// <summary>
+    /// Tries every stretch of <see cref="Q4aStretches"/>: rounds with the range shrunk by it around its centre, refits
+    /// scale and offset by least squares for those codes, and keeps the candidate with the least squared error (the
+    /// first of equals). Like <see cref="SearchSymmetric"/>, eight candidates run side by side with the scalar
+    /// arithmetic in the scalar order.
+    /// </summary>
     private static (float Scale, float Offset) SearchAsymmetric(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
@@ -141,36 +165,72 @@ public static class GroupQuantizer
             codes.AsSpan(0, v.Length).Clear();
             return (0, min);
         }
-        var trial = new int[v.Length];
+        const int lanes = Lanes;
+        Span<int> trial = stackalloc int[v.Length * lanes];
+        Span<float> scales = stackalloc float[lanes], offsets = stackalloc float[lanes];
+        double sw = 0;
+        foreach (var x in v) sw += x;
+        var count = Vector256.Create((double)v.Length);
+        var top = Vector256.Create(format.MaxCode);
         var (best, bestError) = ((Scale: 0f, Offset: min), double.PositiveInfinity);
-        foreach (var stretch in Q4aStretches)
+        for (var first = 0; first < Q4aStretches.Length; first += lanes)
         {
-            var scale = (max - min) / format.MaxCode / stretch;
-            // Centre the shrunken range on the group's range.
-            var offset = min + (max - min) * (1 - 1 / stretch) / 2;
-            for (var i = 0; i < v.Length; i++) trial[i] = Round(v[i], (float)scale, (float)offset, format);
-            var fit = FitAffine(v, trial);
-            var error = 0.0;
-            for (var i = 0; i < v.Length; i++) error += Square(v[i] - (fit.Scale * trial[i] + fit.Offset));
-            if (error < bestError)
+            // Lanes past the last stretch repeat it; a repeat never beats its original.
+            for (var c = 0; c < lanes; c++)
             {
-                (best, bestError) = (fit, error);
-                trial.AsSpan().CopyTo(codes);
+                var stretch = Q4aStretches[Math.Min(first + c, Q4aStretches.Length - 1)];
+                scales[c] = (float)((max - min) / format.MaxCode / stretch);
+                // Centre the shrunken range on the group's range.
+                offsets[c] = (float)(min + (max - min) * (1 - 1 / stretch) / 2);
             }
+            var (scale, offset) = (Vector256.Create<float>(scales), Vector256.Create<float>(offsets));
+            var underflow = Vector256.Equals(scale, Vector256<float>.Zero).AsInt32(); // code 0, as Round gives
+            Vector256<double> swqLow = default, swqHigh = default;
+            Vector256<int> sq = default, sqq = default; // small integers: exact in any order
+            for (var i = 0; i < v.Length; i++)
+            {
+                var code = Vector256.ConditionalSelect(underflow, Vector256<int>.Zero,
+                    Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round((Vector256.Create(v[i]) - offset) / scale)), Vector256<int>.Zero), top));
+                code.CopyTo(trial.Slice(i * lanes, lanes));
+                (sq, sqq) = (sq + code, sqq + code * code);
+                var (qLow, qHigh) = Vector256.Widen(Vector256.ConvertToSingle(code));
+                var value = Vector256.Create((double)v[i]);
+                (swqLow, swqHigh) = (swqLow + value * qLow, swqHigh + value * qHigh);
+            }
+            var (fitScale, fitOffset) = FitAffine(sw, count, sq, sqq, swqLow, swqHigh);
+            Vector256<double> errorLow = default, errorHigh = default;
+            for (var i = 0; i < v.Length; i++)
+            {
+                var q = Vector256.ConvertToSingle(Vector256.Create<int>(trial.Slice(i * lanes, lanes)));
+                var (dLow, dHigh) = Vector256.Widen(Vector256.Create(v[i]) - (fitScale * q + fitOffset));
+                (errorLow, errorHigh) = (errorLow + dLow * dLow, errorHigh + dHigh * dHigh);
+            }
+            if (BestLane(errorLow, errorHigh, Q4aStretches.Length - first, trial, codes, ref bestError) is var lane and >= 0)
+                best = (fitScale[lane], fitOffset[lane]);
         }
         return best;
     }
 
-    /// <summary>The least-squares scale and offset for fixed codes (the plain min/range when the codes are all equal).</summary>
-    private static (float Scale, float Offset) FitAffine(ReadOnlySpan<float> v, int[] codes)
+    /// <summary>
+    /// Per lane, the least-squares scale and offset for fixed codes (the group's mean as offset, scale 0, when the codes
+    /// are all equal), from the sums over the group: Σw, the count, Σq, Σq² and Σw·q.
+    /// </summary>
+    private static (Vector256<float> Scale, Vector256<float> Offset) FitAffine(double sw, Vector256<double> count, Vector256<int> sq, Vector256<int> sqq,
+        Vector256<double> swqLow, Vector256<double> swqHigh)
     {
-        double sq = 0, sqq = 0, sw = 0, swq = 0;
-        var count = v.Length;
-        for (var i = 0; i < count; i++) (sq, sqq, sw, swq) = (sq + codes[i], sqq + (double)codes[i] * codes[i], sw + v[i], swq + (double)v[i] * codes[i]);
-        var det = count * sqq - sq * sq;
-        if (det == 0) return (0, (float)(sw / count));
-        var scale = (count * swq - sq * sw) / det;
-        return ((float)scale, (float)((sw - scale * sq) / count));
+        var (sqLow, sqHigh) = Vector256.Widen(Vector256.ConvertToSingle(sq));
+        var (sqqLow, sqqHigh) = Vector256.Widen(Vector256.ConvertToSingle(sqq));
+        var sumW = Vector256.Create(sw);
+        (Vector256<double> Scale, Vector256<double> Offset) Half(Vector256<double> sqHalf, Vector256<double> sqqHalf, Vector256<double> swqHalf)
+        {
+            var det = count * sqqHalf - sqHalf * sqHalf;
+            var scale = (count * swqHalf - sqHalf * sumW) / det;
+            var flat = Vector256.Equals(det, Vector256<double>.Zero);
+            return (Vector256.ConditionalSelect(flat, Vector256<double>.Zero, scale),
+                Vector256.ConditionalSelect(flat, sumW / count, (sumW - scale * sqHalf) / count));
+        }
+        var (low, high) = (Half(sqLow, sqqLow, swqLow), Half(sqHigh, sqqHigh, swqHigh));
+        return (Vector256.Narrow(low.Scale, high.Scale), Vector256.Narrow(low.Offset, high.Offset));
     }
 
     private static void RoundSymmetric(ReadOnlySpan<float> v, float scale, Span<int> codes, QuantFormat format)

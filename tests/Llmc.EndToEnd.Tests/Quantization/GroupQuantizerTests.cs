@@ -63,34 +63,39 @@ public sealed class GroupQuantizerTests
         Assert.True(searched < 0.9 * plain, $"searched error {searched:E3} vs max-abs {plain:E3}");
     }
 
-    [Fact]
-    public void The_q4_search_picks_what_a_search_of_one_candidate_at_a_time_picks()
+    [Theory]
+    [InlineData(QuantScheme.Q4)]
+    [InlineData(QuantScheme.Q4A)]
+    public void The_4_bit_searches_pick_what_a_search_of_one_candidate_at_a_time_picks(QuantScheme scheme)
     {
-        var format = new QuantFormat(QuantScheme.Q4, 32);
+        var format = new QuantFormat(scheme, 32);
         var random = new Random(11);
         var codes = new int[32];
         for (var trial = 0; trial < 3000; trial++)
         {
-            // Gaussian groups, groups whose values span many binades, tiny ones, and short (last) groups.
+            // Gaussian groups, groups whose values span many binades, tiny ones, subnormal ones, and short (last) groups.
             var length = trial % 7 == 0 ? 1 + trial % 31 : 32;
-            var scale = trial % 5 == 0 ? 1e-30 : 1.0;
+            var scale = trial % 5 == 0 ? 1e-30 : trial % 11 == 0 ? 1e-44 : 1.0;
             var v = Gaussian(length, seed: trial).Select(x => (float)(x * scale * (trial % 3 == 0 ? Math.Pow(2, random.Next(-20, 20)) : 1))).ToArray();
-            var (chosen, _) = GroupQuantizer.Choose(v, codes, format);
-            var (expected, expectedCodes) = OneCandidateAtATime(v, format);
-            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(chosen));
-            Assert.Equal(expectedCodes, codes[..length]);
+            var chosen = GroupQuantizer.Choose(v, codes, format);
+            var (expected, expectedCodes) = scheme == QuantScheme.Q4 ? OneDivisorAtATime(v, format) : OneStretchAtATime(v, format);
+            var group = $"group {trial} [{string.Join(", ", v.Select(x => x.ToString("R")))}]";
+            Assert.True(BitConverter.SingleToInt32Bits(expected.Scale) == BitConverter.SingleToInt32Bits(chosen.Scale), $"{group}: scale {chosen.Scale:R}, expected {expected.Scale:R}");
+            Assert.True(BitConverter.SingleToInt32Bits(expected.Offset) == BitConverter.SingleToInt32Bits(chosen.Offset), $"{group}: offset {chosen.Offset:R}, expected {expected.Offset:R}");
+            Assert.True(expectedCodes.SequenceEqual(codes[..length]), $"{group}: codes {string.Join(",", codes[..length])}, expected {string.Join(",", expectedCodes)}");
         }
     }
 
     /// <summary>The q4 search as first written: each divisor of max-abs in turn, least-squares refit, least error wins (the first of equals).</summary>
-    private static (float Scale, int[] Codes) OneCandidateAtATime(float[] v, QuantFormat format)
+    private static ((float Scale, float Offset), int[] Codes) OneDivisorAtATime(float[] v, QuantFormat format)
     {
         var max = MaxAbs(v);
-        var (bestScale, bestError, best) = (0f, double.PositiveInfinity, new int[v.Length]);
+        var (bestScale, bestError, best) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray());
+        if (max == 0) return ((0, 0), best);
         for (var d = 0; d < 25; d++)
         {
             var divided = (float)(max / (6.0 + d * 0.125));
-            var trial = v.Select(x => Math.Clamp((int)MathF.Round(x / divided) + format.ZeroCode, 0, format.MaxCode)).ToArray();
+            var trial = v.Select(x => GroupQuantizer.Round(x, divided, 0, format)).ToArray();
             double wq = 0, qq = 0;
             for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
             var fitted = (float)(wq / qq);
@@ -98,7 +103,31 @@ public sealed class GroupQuantizerTests
             for (var i = 0; i < v.Length; i++) error += Square(v[i] - fitted * (trial[i] - format.ZeroCode));
             if (error < bestError) (bestScale, bestError, best) = (fitted, error, trial);
         }
-        return (bestScale, best);
+        return ((bestScale, 0), best);
+    }
+
+    /// <summary>The q4a search as first written: each stretch of the range in turn, least-squares refit of scale and offset, least error wins.</summary>
+    private static ((float Scale, float Offset), int[] Codes) OneStretchAtATime(float[] v, QuantFormat format)
+    {
+        var (min, max) = (v.Min(), v.Max());
+        if (max == min) return ((0, min), new int[v.Length]);
+        var (best, bestError, bestCodes) = ((Scale: 0f, Offset: min), double.PositiveInfinity, new int[v.Length]);
+        for (var s = 0; s < 16; s++)
+        {
+            var stretch = 0.7 + s * 0.025;
+            var scale = (max - min) / format.MaxCode / stretch;
+            var offset = min + (max - min) * (1 - 1 / stretch) / 2;
+            var trial = v.Select(x => GroupQuantizer.Round(x, (float)scale, (float)offset, format)).ToArray();
+            double sq = 0, sqq = 0, sw = 0, swq = 0;
+            for (var i = 0; i < v.Length; i++) (sq, sqq, sw, swq) = (sq + trial[i], sqq + (double)trial[i] * trial[i], sw + v[i], swq + (double)v[i] * trial[i]);
+            var det = v.Length * sqq - sq * sq;
+            var fitScale = det == 0 ? 0 : (v.Length * swq - sq * sw) / det;
+            (float Scale, float Offset) fit = det == 0 ? (0, (float)(sw / v.Length)) : ((float)fitScale, (float)((sw - fitScale * sq) / v.Length));
+            var error = 0.0;
+            for (var i = 0; i < v.Length; i++) error += Square(v[i] - (fit.Scale * trial[i] + fit.Offset));
+            if (error < bestError) (best, bestError, bestCodes) = (fit, error, trial);
+        }
+        return (best, bestCodes);
     }
 
     [Fact]
