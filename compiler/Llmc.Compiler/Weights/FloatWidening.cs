@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Llmc.Ir;
 
 namespace Llmc.Compiler.Weights;
@@ -14,14 +16,19 @@ public static class FloatWidening
                 bytes.CopyTo(MemoryMarshal.AsBytes(destination));
                 break;
             case DType.F16:
-                var halves = MemoryMarshal.Cast<byte, Half>(bytes);
-                for (var i = 0; i < destination.Length; i++)
-                    destination[i] = (float)halves[i];
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes)[..destination.Length], destination);
                 break;
             case DType.BF16:
                 // bfloat16 is the upper half of an IEEE float32, so widening is a 16-bit shift.
                 var upperHalves = MemoryMarshal.Cast<byte, ushort>(bytes);
-                for (var i = 0; i < destination.Length; i++)
+                var i = 0;
+                for (; i + Vector256<ushort>.Count <= destination.Length; i += Vector256<ushort>.Count)
+                {
+                    var (low, high) = Vector256.Widen(Vector256.Create<ushort>(upperHalves.Slice(i, Vector256<ushort>.Count)));
+                    (low << 16).AsSingle().CopyTo(destination[i..]);
+                    (high << 16).AsSingle().CopyTo(destination[(i + Vector256<uint>.Count)..]);
+                }
+                for (; i < destination.Length; i++)
                     destination[i] = BitConverter.UInt32BitsToSingle((uint)upperHalves[i] << 16);
                 break;
             default:
