@@ -77,7 +77,7 @@ public static class GroupQuantizer
     /// for those codes, and keeps the candidate with the least squared error (the first of equals). Eight candidates
     /// run side by side, one per vector lane, each with exactly the scalar arithmetic in the scalar order (float
     /// division and rounding, sums in double over the values in turn, no fused multiply-adds), so the result does not
-    /// depend on the vector width; it was a third of a 1B q4 build as one candidate at a time.
+    /// depend on the vector width; one candidate at a time, it was three quarters of a 1B q4 build.
     /// </summary>
     private static (float Scale, float Offset) SearchSymmetric(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
@@ -244,6 +244,4 @@ public static class GroupQuantizer
         foreach (var x in v) max = MathF.Max(max, MathF.Abs(x));
         return max;
     }
-
-    private static double Square(double d) => d * d;
 }
