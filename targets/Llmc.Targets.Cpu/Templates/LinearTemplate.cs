@@ -79,8 +79,8 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
             // far from f32's subnormals (|x·w| would have to be below 2^-70) and x from overflow (|x| above 2^72).
             var half = wf.ScaleExponent / 2;
             var factor = half == 0 ? null : ElementFormat.PowerOfTwo(half);
-            var onWeights = factor is not null && !_fusion.ScalesWeights && rows >= columns;
-            var onX = factor is not null && !_fusion.ScalesWeights && rows < columns;
+            var ownMultiply = factor is not null && !_fusion.ScalesWeights;
+            var (onWeights, onX) = (ownMultiply && rows >= columns, ownMultiply && rows < columns);
             string Times(string load, bool apply) => apply ? $"{load} * {d.Splat(factor!)}" : load;
             w.Line("int k = 0;");
             using (w.Block($"for (; k + {d.Lanes} <= K; k += {d.Lanes})"))
@@ -94,7 +94,7 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                     for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
                 }
             }
-            foreach (var (i, j) in cells) w.Line($"float sum{i}_{j} = {(factor is null ? d.Sum($"acc{i}_{j}") : $"{d.Sum($"acc{i}_{j}")} * {factor}")};");
+            foreach (var (i, j) in cells) w.Line($"float sum{i}_{j} = {d.Sum($"acc{i}_{j}")}{(factor is null ? "" : $" * {factor}")};");
             if (k % d.Lanes != 0)
             {
                 using (w.Block("for (; k < K; k++)"))
