@@ -77,10 +77,10 @@ public static class ConformanceCases
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q4G32, 6, 2048, 6);
         // Activation rounding: many whole groups (a down projection's K), less than one 512-bit vector of codes, and
         // codes that are exact halves (ties round to even) next to an all-zero group and a partial last group.
-        // q8g16 at K = 48 ends its activation codes half way through 16 bytes.
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128, DType.Q8G16, DType.Q8AG32 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q8G16 }) yield return QuantizedLinear(dtype, 3, 48, 5);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128, DType.Q8G16 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
+        // q8g16s32 at K = 48 ends its activation codes half way through 16 bytes.
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32, DType.Q4AG32S32 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q8G16S32 }) yield return QuantizedLinear(dtype, 3, 48, 5);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128, DType.Q8G16S32 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
     }
 
     /// <summary>
@@ -145,7 +145,7 @@ public static class ConformanceCases
         yield return Embedding(5, 64, scale: 8.0);
         yield return Embedding(3, 17, scale: Math.Sqrt(17));
         // Quantized tables (a GGUF's, carried): every scheme, whole and partial groups, with and without a scale.
-        foreach (var dtype in new[] { DType.Q8G32, DType.Q4G32, DType.Q4AG64, DType.Q8AG32, DType.Q8G16 })
+        foreach (var dtype in new[] { DType.Q8G32, DType.Q4G32, DType.Q4AG64, DType.Q8AG32S32, DType.Q8G16S32, DType.Q4AG32S32 })
         {
             yield return Embedding(9, 172, dtype);
             yield return Embedding(3, 64, dtype, scale: Math.Sqrt(64));
@@ -191,7 +191,7 @@ public static class ConformanceCases
     private static IEnumerable<ConformanceCase> FusedCases()
     {
         foreach (var op in FusedLinearOp.All)
-            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128, DType.Q8G16, DType.Q8AG32 })
+            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32 })
                 foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (17, 64, 64), (5, 300, 2) })
                     yield return FusedLinear(op, dtype, rows, k, n);
         // As the attention cases: (heads, kv heads, head dim, context, block size, steps).
@@ -280,8 +280,14 @@ public static class ConformanceCases
             types.Add(new TensorType(DType.F32, n));
             data.Add(Floats(random, [n], 1));
         }
-        return Single(name, op.Name, [.. types], attrs, [.. data], rows);
+        // The kernels normalize in f32 in their own order, the reference in float64: a normalized activation an ulp
+        // apart may round to the neighbouring int8 code, one code step in one group, which the f32 bound cannot absorb.
+        var tolerance = dtype.IsQuantized() && op.Prologue == LinearPrologue.RmsNorm ? QuantizedAfterNormTolerance : ConformanceChecker.F32Tolerance;
+        return Single(name, op.Name, [.. types], attrs, [.. data], rows, tolerance);
     }
+
+    /// <summary>Relative L2 bound for a quantized linear behind an RMSNorm: an activation one code step off (see there; measured 1.6e-4 for one).</summary>
+    private const double QuantizedAfterNormTolerance = 5e-4;
 
     private static ConformanceCase AttentionRope(int heads, int kvHeads, int headDim, int context, int blockSize, string steps, DType storage = DType.F32, int? window = null, bool qkNorm = false, double? softcap = null)
     {
@@ -438,8 +444,9 @@ public static class ConformanceCases
     /// <summary>One step's rows, positions, paged operands (block_tables, row_blocks, k_cache, v_cache) and symbols.</summary>
     private sealed record PagedStep(int Rows, HostTensor Positions, HostTensor[] Paging, IReadOnlyDictionary<string, int> Symbols);
 
-    private static ConformanceCase Single(string name, string op, TensorType[] operands, Attributes attrs, HostTensor[] data, int rows) =>
-        Case(name, op, operands, attrs, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })]);
+    private static ConformanceCase Single(string name, string op, TensorType[] operands, Attributes attrs, HostTensor[] data, int rows,
+        double tolerance = ConformanceChecker.F32Tolerance) =>
+        Case(name, op, operands, attrs, [new ConformanceStep(data, new Dictionary<string, int> { ["seq"] = rows })], tolerance);
 
     private static ConformanceCase Case(string name, string op, TensorType[] operands, Attributes attrs, ConformanceStep[] steps,
         double tolerance = ConformanceChecker.F32Tolerance)

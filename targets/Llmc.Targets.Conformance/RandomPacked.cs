@@ -13,9 +13,14 @@ public static class RandomPacked
     {
         var format = QuantFormat.Of(dtype);
         var packed = new byte[format.PackedBytes(n, k)];
-        var floats = n * format.Groups(k) * (format.HasOffsets ? 2 : 1);
-        var planes = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(packed.AsSpan(0, floats * sizeof(float)));
-        for (var i = 0; i < planes.Length; i++) planes[i] = (float)((random.NextDouble() * 2 - 1) * 0.1);
+        var count = n * format.Groups(k) * (format.HasOffsets ? 2 : 1);
+        var planes = packed.AsSpan(0, count * format.ScaleBytes);
+        for (var i = 0; i < count; i++)
+        {
+            var value = (float)((random.NextDouble() * 2 - 1) * 0.1);
+            if (format.ScaleType == DType.F16) System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(planes)[i] = (Half)value;
+            else System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(planes)[i] = value;
+        }
         // Padding codes included: whatever sits past K must not change the result.
         random.NextBytes(packed.AsSpan((int)format.CodesOffset(n, k)));
         return new HostTensor(dtype, [n, k], packed);

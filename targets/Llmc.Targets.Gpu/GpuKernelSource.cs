@@ -34,7 +34,13 @@ public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, Ker
     public void Constant(string name, double value) => Writer.Line($"const float {name} = {Dialect.Float(value)};");
 
     /// <summary>Element <paramref name="index"/> of a float operand (f32, f16 or bf16) as an f32 expression; the index is repeated, so keep it simple.</summary>
-    public string Load(int argument, string index) => Instance.Operands[argument].DType switch
+    public string Load(int argument, string index) => Load(argument, Instance.Operands[argument].DType, index);
+
+    /// <summary>
+    /// Element <paramref name="index"/> of operand <paramref name="argument"/> read as an array of
+    /// <paramref name="elements"/> (f32, f16 or bf16): how a packed operand's float planes (quantized weights' scales) are read.
+    /// </summary>
+    public string Load(int argument, DType elements, string index) => elements switch
     {
         DType.F32 => Dialect.BitsToFloat(Dialect.Word(argument, index)),
         DType.F16 => Dialect.HalfToFloat($"({Dialect.Word(argument, $"({index}) >> 1")} >> ((({index}) & 1) * 16))"),

@@ -14,6 +14,7 @@ public sealed class QuantizedTypeTests
             Assert.False(t.IsFloat());
         }
         Assert.Equal("q4ag64", DType.Q4AG64.Name());
+        Assert.Equal("q4ag32s32", DType.Q4AG32S32.Name());
     }
 
     [Fact]
@@ -23,9 +24,13 @@ public sealed class QuantizedTypeTests
         var q8 = new QuantFormat(QuantScheme.Q8, 32);
         Assert.Equal(6, q8.Groups(172));
         Assert.Equal(192, q8.CodeRowBytes(172));
-        Assert.Equal(128 + 3 * 192L, q8.PackedBytes(3, 172)); // 3·6·4 = 72 bytes of scales, padded to 128
+        Assert.Equal(64 + 3 * 192L, q8.PackedBytes(3, 172)); // 3·6·2 = 36 bytes of f16 scales, padded to 64
+        Assert.Equal(128, q8.CodesOffset(6, 172)); // 6·6·2 = 72 bytes, padded to 128
         var q4a = new QuantFormat(QuantScheme.Q4A, 64);
-        Assert.Equal(64 + 2 * 96L, q4a.PackedBytes(2, 172)); // scales and offsets 2·3·4 each = 48 bytes, padded to 64
+        Assert.Equal(64 + 2 * 96L, q4a.PackedBytes(2, 172)); // f16 scales and offsets 2·3·2 each = 24 bytes, padded to 64
+        var q4k = QuantFormat.Of(DType.Q4AG32S32);
+        Assert.Equal(4 * 6 * 4, q4k.OffsetsOffset(4, 172)); // f32 scales: 96 bytes, then as many of offsets
+        Assert.Equal(192 + 4 * 96L, q4k.PackedBytes(4, 172));
     }
 
     [Fact]
@@ -53,8 +58,8 @@ public sealed class QuantizedTypeTests
         var format = QuantFormat.Of(DType.Q4AG32);
         var packed = new byte[format.PackedBytes(3, 40)];
         new Random(3).NextBytes(packed.AsSpan((int)format.CodesOffset(3, 40)));
-        var planes = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(packed.AsSpan(0, 2 * 3 * 2 * sizeof(float)));
-        for (var i = 0; i < planes.Length; i++) planes[i] = 0.25f * (i + 1);
+        var planes = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(packed.AsSpan(0, 2 * 3 * 2 * format.ScaleBytes));
+        for (var i = 0; i < planes.Length; i++) planes[i] = (Half)(0.25f * (i + 1));
         var table = new HostTensor(DType.Q4AG32, [3, 40], packed);
         var x = ReferenceInterpreter.Run(graph, new Dictionary<string, HostTensor> { ["tokens"] = new([2], [2, 0]) },
             _ => table, new Dictionary<string, HostTensor>())["x"].Floats;

@@ -42,7 +42,7 @@ public sealed class QuantizeWeights : IPass
             if (!packed.TryGetValue((weight, chosen), out var quantized))
             {
                 quantized = editor.AddWeight($"{weight.Name}.{chosen.Name}", weight.Type with { DType = chosen.DType });
-                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[weight.Name], chosen, grams?.GetValueOrDefault(weight.Name)));
+                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[weight.Name], chosen, weight.Name, grams?.GetValueOrDefault(weight.Name)));
                 packed[(weight, chosen)] = quantized;
             }
             node.Inputs[1] = quantized;
@@ -55,7 +55,7 @@ public sealed class QuantizeWeights : IPass
             if (!packed.TryGetValue((table, head), out var quantized))
             {
                 quantized = editor.AddWeight($"{table.Name}.{head.Name}", table.Type with { DType = head.DType });
-                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[table.Name], head));
+                context.Weights.Add(quantized.Name, new QuantizedWeight(context.Weights[table.Name], head, table.Name));
                 packed[(table, head)] = quantized;
             }
             node.Inputs[0] = quantized;

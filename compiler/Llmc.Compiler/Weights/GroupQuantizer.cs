@@ -6,7 +6,9 @@ namespace Llmc.Compiler.Weights;
 /// <summary>
 /// Packs an f32 [N, K] matrix into a <see cref="QuantFormat"/>, group by group. q8 uses max-abs/127. The 4-bit
 /// schemes search: for each candidate scale they round, refit the scale (and offset) by least squares for those
-/// codes, and keep the candidate with the least squared reconstruction error of the group.
+/// codes, and keep the candidate with the least squared reconstruction error of the group. Every scale and offset is
+/// rounded to the format's scale type (<see cref="QuantFormat.StoredScale"/>) before codes or errors are computed
+/// from it, so both are those of the values the engine holds.
 /// </summary>
 public static class GroupQuantizer
 {
@@ -57,7 +59,7 @@ public static class GroupQuantizer
     private static (float Scale, float Offset) MaxAbs(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
         var max = MaxAbs(v);
-        var scale = max / (format.ZeroCode - 1);
+        var scale = format.StoredScale(max / (format.ZeroCode - 1));
         RoundSymmetric(v, scale, codes, format);
         return (scale, 0);
     }
@@ -67,9 +69,9 @@ public static class GroupQuantizer
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         foreach (var x in v) (min, max) = (MathF.Min(min, x), MathF.Max(max, x));
-        var scale = (max - min) / format.MaxCode;
-        for (var i = 0; i < v.Length; i++) codes[i] = Round(v[i], scale, min, format);
-        return (scale, min);
+        var (scale, offset) = (format.StoredScale((max - min) / format.MaxCode), format.StoredScale(min));
+        for (var i = 0; i < v.Length; i++) codes[i] = Round(v[i], scale, offset, format);
+        return (scale, offset);
     }
 
     /// <summary>
@@ -114,7 +116,7 @@ public static class GroupQuantizer
                 (wqLow, wqHigh) = (wqLow + value * qLow, wqHigh + value * qHigh);
             }
             var (qqLow, qqHigh) = Vector256.Widen(Vector256.ConvertToSingle(qq));
-            var fitted = Vector256.Narrow(wqLow / qqLow, wqHigh / qqHigh);
+            var fitted = Stored(Vector256.Narrow(wqLow / qqLow, wqHigh / qqHigh), format);
             Vector256<double> errorLow = default, errorHigh = default;
             for (var i = 0; i < v.Length; i++)
             {
@@ -163,7 +165,7 @@ public static class GroupQuantizer
         if (max == min)
         {
             codes.AsSpan(0, v.Length).Clear();
-            return (0, min);
+            return (0, format.StoredScale(min));
         }
         const int lanes = Lanes;
         Span<int> trial = stackalloc int[v.Length * lanes];
@@ -198,6 +200,7 @@ public static class GroupQuantizer
                 (swqLow, swqHigh) = (swqLow + value * qLow, swqHigh + value * qHigh);
             }
             var (fitScale, fitOffset) = FitAffine(sw, count, sq, sqq, swqLow, swqHigh);
+            (fitScale, fitOffset) = (Stored(fitScale, format), Stored(fitOffset, format));
             Vector256<double> errorLow = default, errorHigh = default;
             for (var i = 0; i < v.Length; i++)
             {
@@ -231,6 +234,14 @@ public static class GroupQuantizer
         }
         var (low, high) = (Half(sqLow, sqqLow, swqLow), Half(sqHigh, sqqHigh, swqHigh));
         return (Vector256.Narrow(low.Scale, high.Scale), Vector256.Narrow(low.Offset, high.Offset));
+    }
+
+    /// <summary>Each lane as <see cref="QuantFormat.StoredScale"/> rounds it.</summary>
+    private static Vector256<float> Stored(Vector256<float> values, QuantFormat format)
+    {
+        Span<float> lanes = stackalloc float[Lanes];
+        for (var c = 0; c < Lanes; c++) lanes[c] = format.StoredScale(values[c]);
+        return Vector256.Create<float>(lanes);
     }
 
     private static void RoundSymmetric(ReadOnlySpan<float> v, float scale, Span<int> codes, QuantFormat format)

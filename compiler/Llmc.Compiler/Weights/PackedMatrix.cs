@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Llmc.Ir;
 using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
@@ -29,12 +30,24 @@ public sealed class PackedMatrix
 
     public byte[] Bytes { get; }
 
+    /// <summary>
+    /// Stores a group's scale and offset (ignored by the symmetric schemes). Both must already be values of the
+    /// format's scale type (<see cref="QuantFormat.StoredScale"/>): the codes were chosen for them, so a rounding here
+    /// would leave codes and scale disagreeing.
+    /// </summary>
     public void SetGroup(int row, int group, float scale, float offset)
     {
-        var planeFloats = _n * Groups;
-        var planes = MemoryMarshal.Cast<byte, float>(Bytes.AsSpan(0, planeFloats * sizeof(float) * (_format.HasOffsets ? 2 : 1)));
-        planes[row * Groups + group] = scale;
-        if (_format.HasOffsets) planes[planeFloats + row * Groups + group] = offset;
+        var index = row * Groups + group;
+        Store(index, scale);
+        if (_format.HasOffsets) Store(_n * Groups + index, offset);
+    }
+
+    private void Store(int index, float value)
+    {
+        if (_format.StoredScale(value) is var stored && !stored.Equals(value))
+            throw new ArgumentException($"{value} is not a {_format.ScaleType.Name()} scale of {_format.Name}; round it with StoredScale first", nameof(value));
+        if (_format.ScaleBytes == sizeof(float)) MemoryMarshal.Cast<byte, float>(Bytes.AsSpan())[index] = value;
+        else MemoryMarshal.Cast<byte, Half>(Bytes.AsSpan())[index] = (Half)value;
     }
 
     public void SetCode(int row, int j, int code) =>

@@ -1,5 +1,6 @@
 using Llmc.Ir;
 using Llmc.Ir.Quantization;
+using Llmc.Runtime;
 
 namespace Llmc.Compiler.Weights;
 
@@ -7,14 +8,22 @@ namespace Llmc.Compiler.Weights;
 /// A weight packed into a quantized format from an f32 source, packed once on first read: with GPTQ's error feedback
 /// when the Gram matrix of its inputs is known (<see cref="SelfCalibration"/>), else by the per-group search alone.
 /// </summary>
-public sealed class QuantizedWeight(IWeightSource source, QuantFormat format, double[,]? inputGram = null) : IWeightSource
+public sealed class QuantizedWeight(IWeightSource source, QuantFormat format, string name, double[,]? inputGram = null) : IWeightSource
 {
     private readonly Lazy<byte[]> _packed = new(() =>
     {
         int n = source.Type[0].Size, k = source.Type[1].Size;
-        return inputGram is null
-            ? GroupQuantizer.Pack(source.ReadFloat32(), n, k, format)
-            : GptqQuantizer.Pack(source.ReadFloat32(), n, k, format, inputGram);
+        try
+        {
+            return inputGram is null
+                ? GroupQuantizer.Pack(source.ReadFloat32(), n, k, format)
+                : GptqQuantizer.Pack(source.ReadFloat32(), n, k, format, inputGram);
+        }
+        catch (AggregateException e) when (e.InnerException is IrException outOfRange)
+        {
+            // The rows are packed in parallel; a scale beyond the format's range is reported for the weight it is in.
+            throw new LlmcException($"weight '{name}': {outOfRange.Message}");
+        }
     });
 
     public TensorType Type { get; } = source.Type with { DType = format.DType };

@@ -4,28 +4,32 @@ namespace Llmc.Ir.Quantization;
 /// A quantized weight format: a scheme and a group size along the input dimension K, and the packed layout of an
 /// [N, K] matrix (docs/quantization.md). With G = ceil(K / GroupSize) groups per row, the tensor is
 /// <list type="number">
-/// <item>scales: N·G f32, row-major (row n's groups are contiguous);</item>
-/// <item>offsets (Q4A and Q8A only): N·G f32, the same way;</item>
+/// <item>scales: N·G of <see cref="ScaleType"/> (f16, or f32 in the formats that carry a GGUF k-quant's products
+/// d·sc exactly), row-major (row n's groups are contiguous);</item>
+/// <item>offsets (Q4A and Q8A only): N·G of the same type, the same way;</item>
 /// <item>zero bytes up to a 64-byte boundary;</item>
 /// <item>codes: N rows of G·GroupSize codes each; the last group of a row is padded with the code of 0.0 past K.
 /// Q8 and Q8A codes are bytes; Q4 and Q4A codes are nibbles packed per 32-code block into 16 bytes: byte i holds code i in its low
 /// nibble and code i + 16 in its high nibble.</item>
 /// </list>
 /// </summary>
-public sealed record QuantFormat(QuantScheme Scheme, int GroupSize)
+public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleType = DType.F16)
 {
     /// <summary>The group sizes of every scheme (<c>--group-size</c>).</summary>
     public static IReadOnlyList<int> GroupSizes { get; } = [32, 64, 128];
 
     /// <summary>
-    /// Every format, in <see cref="DType"/> order from <see cref="DType.Q8G32"/>: each scheme in each group size, and
-    /// q8g16, which holds a GGUF Q6_K's 16-value sub-blocks exactly.
+    /// Every format, in <see cref="DType"/> order from <see cref="DType.Q8G32"/>: q8, q4 and q4a in each group size with
+    /// f16 scales (what <c>--quant</c> builds and GGUF's Q8_0, Q4_0 and Q4_1 hold, as those files do), then the formats
+    /// that carry GGUF k-quants exactly, whose scales d·sc (an f16 times a 6- or 8-bit integer) need f32: q8a in each
+    /// group size (Q5_K), q8g16s32 (Q6_K's 16-value sub-blocks) and q4ag32s32 (Q4_K).
     /// </summary>
     private static readonly QuantFormat[] All =
     [
         .. new[] { QuantScheme.Q8, QuantScheme.Q4, QuantScheme.Q4A }.SelectMany(s => GroupSizes.Select(g => new QuantFormat(s, g))),
-        .. GroupSizes.Select(g => new QuantFormat(QuantScheme.Q8A, g)),
-        new QuantFormat(QuantScheme.Q8, 16),
+        .. GroupSizes.Select(g => new QuantFormat(QuantScheme.Q8A, g, DType.F32)),
+        new QuantFormat(QuantScheme.Q8, 16, DType.F32),
+        new QuantFormat(QuantScheme.Q4A, 32, DType.F32),
     ];
 
     /// <summary>Codes per nibble-packed block: 16 bytes of Q4 codes.</summary>
@@ -47,8 +51,11 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize)
         }
     }
 
-    /// <summary>The dtype name, e.g. <c>q4g32</c> or <c>q4ag64</c>.</summary>
-    public string Name => $"{Scheme.ToString().ToLowerInvariant()}g{GroupSize}";
+    /// <summary>The dtype name, e.g. <c>q4g32</c> or <c>q4ag64</c>; f32 scales add <c>s32</c> (<c>q4ag32s32</c>).</summary>
+    public string Name => $"{Scheme.ToString().ToLowerInvariant()}g{GroupSize}{(ScaleType == DType.F32 ? "s32" : "")}";
+
+    /// <summary>Bytes of one scale (or offset): 2 for f16, 4 for f32.</summary>
+    public int ScaleBytes => ScaleType.SizeOf();
 
     public int Bits => Scheme is QuantScheme.Q8 or QuantScheme.Q8A ? 8 : 4;
 
@@ -66,10 +73,23 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize)
     public int CodeRowBytes(int k) => Groups(k) * GroupSize * Bits / 8;
 
     /// <summary>Where the codes start: after the scale (and offset) planes, 64-byte aligned.</summary>
-    public long CodesOffset(int n, int k) => ((long)n * Groups(k) * sizeof(float) * (HasOffsets ? 2 : 1) + 63) / 64 * 64;
+    public long CodesOffset(int n, int k) => ((long)n * Groups(k) * ScaleBytes * (HasOffsets ? 2 : 1) + 63) / 64 * 64;
 
     /// <summary>Where the offset plane starts (Q4A, Q8A).</summary>
-    public long OffsetsOffset(int n, int k) => (long)n * Groups(k) * sizeof(float);
+    public long OffsetsOffset(int n, int k) => (long)n * Groups(k) * ScaleBytes;
+
+    /// <summary>
+    /// <paramref name="value"/> as a scale or offset of this format: itself for f32 scales, else rounded to f16 (to
+    /// nearest even). A finite value beyond f16's range (65504) has no f16 scale and is refused.
+    /// </summary>
+    public float StoredScale(float value)
+    {
+        if (ScaleType == DType.F32) return value;
+        var rounded = (float)(Half)value;
+        if (float.IsInfinity(rounded) && float.IsFinite(value))
+            throw new IrException($"{Name}: a group scale or offset of {value} is outside the range of its f16 scales");
+        return rounded;
+    }
 
     public long PackedBytes(int n, int k) => CodesOffset(n, k) + (long)n * CodeRowBytes(k);
 

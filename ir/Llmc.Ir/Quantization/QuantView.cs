@@ -5,8 +5,8 @@ namespace Llmc.Ir.Quantization;
 /// <summary>Reads a packed [N, K] tensor of a <see cref="QuantFormat"/>: per-group scale and offset, and codes.</summary>
 public readonly ref struct QuantView
 {
-    private readonly ReadOnlySpan<float> _scales;
-    private readonly ReadOnlySpan<float> _offsets;
+    private readonly ReadOnlySpan<byte> _scales;
+    private readonly ReadOnlySpan<byte> _offsets;
     private readonly ReadOnlySpan<byte> _codes;
     private readonly int _groups;
     private readonly int _rowBytes;
@@ -18,19 +18,24 @@ public readonly ref struct QuantView
         Format = format;
         _groups = format.Groups(k);
         _rowBytes = format.CodeRowBytes(k);
-        var planeBytes = n * _groups * sizeof(float);
-        _scales = MemoryMarshal.Cast<byte, float>(packed[..planeBytes]);
-        _offsets = format.HasOffsets ? MemoryMarshal.Cast<byte, float>(packed.Slice(planeBytes, planeBytes)) : default;
+        var planeBytes = (int)format.OffsetsOffset(n, k);
+        _scales = packed[..planeBytes];
+        _offsets = format.HasOffsets ? packed.Slice(planeBytes, planeBytes) : default;
         _codes = packed[(int)format.CodesOffset(n, k)..];
     }
 
     public QuantFormat Format { get; }
 
-    public float Scale(int row, int group) => _scales[row * _groups + group];
+    public float Scale(int row, int group) => Read(_scales, row * _groups + group);
 
     /// <summary>The value of code 0: the stored offset (Q4A, Q8A), or −scale·ZeroCode.</summary>
     public float Offset(int row, int group) =>
-        Format.HasOffsets ? _offsets[row * _groups + group] : -Scale(row, group) * Format.ZeroCode;
+        Format.HasOffsets ? Read(_offsets, row * _groups + group) : -Scale(row, group) * Format.ZeroCode;
+
+    /// <summary>Element <paramref name="index"/> of a scale or offset plane, widened exactly to f32.</summary>
+    private float Read(ReadOnlySpan<byte> plane, int index) => Format.ScaleBytes == sizeof(float)
+        ? MemoryMarshal.Cast<byte, float>(plane)[index]
+        : (float)MemoryMarshal.Cast<byte, Half>(plane)[index];
 
     public int Code(int row, int j) => Format.Code(_codes.Slice(row * _rowBytes, _rowBytes), j);
 

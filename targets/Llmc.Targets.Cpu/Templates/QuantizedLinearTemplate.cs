@@ -38,9 +38,10 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         kernel.Constant("PanelRows", Math.Clamp(PanelBytes / layout.PreparedBytes / rowsPerPass * rowsPerPass, rowsPerPass, 64));
         kernel.Constant("RowsPerPass", rowsPerPass);
         _fusion.Declare(kernel);
-        w.Line("float* scales = (float*)w;");
+        var scaleType = ElementFormat.For(format.ScaleType).ElementType;
+        w.Line($"{scaleType}* scales = ({scaleType}*)w;");
         // The symmetric schemes' offset is −scale·zero code; the −zero code is in the prepared bias.
-        w.Line(format.HasOffsets ? "float* offsets = scales + (long)N * G;" : "float* offsets = scales;");
+        w.Line(format.HasOffsets ? $"{scaleType}* offsets = scales + (long)N * G;" : $"{scaleType}* offsets = scales;");
         w.Line($"byte* codes = w + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
         w.Line($"int rows = {KernelSource.Size(x[0])};");
         var multiple = _fusion.ColumnMultiple;

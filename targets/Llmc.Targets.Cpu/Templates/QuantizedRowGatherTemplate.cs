@@ -26,8 +26,9 @@ public sealed class QuantizedRowGatherTemplate : ICpuKernelTemplate
         kernel.Constant("RowBytes", format.CodeRowBytes(k));
         var scaled = kernel.Instance.Attrs.ContainsKey("scale");
         if (scaled) kernel.Constant("Scale", kernel.Instance.Attrs.GetDouble("scale"));
-        w.Line("float* scales = (float*)table;");
-        if (format.HasOffsets) w.Line($"float* offsets = scales + {((long)n * format.Groups(k)).ToString(CultureInfo.InvariantCulture)}L;");
+        var scales = ElementFormat.For(format.ScaleType);
+        w.Line($"{scales.ElementType}* scales = ({scales.ElementType}*)table;");
+        if (format.HasOffsets) w.Line($"{scales.ElementType}* offsets = scales + {((long)n * format.Groups(k)).ToString(CultureInfo.InvariantCulture)}L;");
         w.Line($"byte* codes = table + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
         kernel.Share(KernelSource.Size(result[0]), "first", "last");
         using (w.Block("for (int r = first; r < last; r++)"))
@@ -48,7 +49,8 @@ public sealed class QuantizedRowGatherTemplate : ICpuKernelTemplate
                     w.Line($"int nibbles = row[i / {block} * {half} + i % {half}];");
                     w.Line($"int code = (i % {block} < {half} ? nibbles : nibbles >> 4) & 0xF;");
                 }
-                var value = format.HasOffsets ? "MathF.FusedMultiplyAdd(scales[g], code, offsets[g])" : $"scales[g] * (code - {format.ZeroCode})";
+                var (scale, offset) = (scales.LoadScalar("scales", "g"), scales.LoadScalar("offsets", "g"));
+                var value = format.HasOffsets ? $"MathF.FusedMultiplyAdd({scale}, code, {offset})" : $"{scale} * (code - {format.ZeroCode})";
                 w.Line($"to[i] = {value}{(scaled ? " * Scale" : "")};");
             }
         }

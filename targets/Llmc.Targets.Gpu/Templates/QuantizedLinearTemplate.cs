@@ -38,7 +38,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
         kernel.Constant("XqWords", CodeWords(format, k));
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
-        kernel.Constant("OffsetsWord", format.OffsetsOffset(n, k) / 4);
+        kernel.Constant("OffsetsAt", (long)n * format.Groups(k)); // the offset plane's first element, in scales
         layout.Begin(kernel);
         fusion.RenderPrologue(kernel, layout);
         RenderQuantizeRows(kernel, layout);
@@ -107,7 +107,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
                     w.Line("int group = p / 4 * 32 / GroupSize, at = p / 4 * 8 + p % 4;");
                     w.Line($"{d.Uint} low = codes & 0x0f0f0f0fu, high = (codes >> 4) & 0x0f0f0f0fu;");
                 }
-                w.Line($"float weightScale = {d.BitsToFloat(d.Word(1, "wr * G + group"))};");
+                w.Line($"float weightScale = {kernel.Load(1, format.ScaleType, "wr * G + group")};");
                 layout.ForRows(kernel, () =>
                 {
                     if (format.Bits == 8)
@@ -126,8 +126,8 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
             using (w.Block($"for (int g = lane; g < G; g += {layout.Lanes})"))
             {
                 var offset = format.HasOffsets
-                    ? d.BitsToFloat(d.Word(1, "OffsetsWord + wr * G + g"))
-                    : $"{d.BitsToFloat(d.Word(1, "wr * G + g"))} * {d.Float(-format.ZeroCode)}";
+                    ? kernel.Load(1, format.ScaleType, "OffsetsAt + wr * G + g")
+                    : $"{kernel.Load(1, format.ScaleType, "wr * G + g")} * {d.Float(-format.ZeroCode)}";
                 w.Line($"float offset = {offset};");
                 layout.ForRows(kernel, () => w.Line($"{acc} = {d.Fma("offset", "xsum[m * G + g]", acc)};"));
             }

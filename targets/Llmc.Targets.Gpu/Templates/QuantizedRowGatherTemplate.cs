@@ -22,7 +22,7 @@ public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
         kernel.Constant("GroupSize", format.GroupSize);
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
-        kernel.Constant("OffsetsWord", format.OffsetsOffset(n, k) / 4);
+        kernel.Constant("OffsetsAt", (long)n * format.Groups(k)); // the offset plane's first element, in scales
         RowGatherTemplate.RenderIndex(kernel);
         w.Line("int g = index * G + i / GroupSize;");
         // Byte i of the row's codes (q8), or for a nibble its byte in the 16 of its 32-code block, and the shift to it.
@@ -31,9 +31,9 @@ public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
             : $"int at = i / {QuantFormat.NibbleBlock} * {QuantFormat.NibbleBlock / 2} + i % {QuantFormat.NibbleBlock / 2}, shift = i % {QuantFormat.NibbleBlock} < {QuantFormat.NibbleBlock / 2} ? 0 : 4;");
         w.Line($"{d.Uint} word = {d.Word(0, "CodesWord + index * RowWords + at / 4")};");
         w.Line($"int code = {d.Cast("int", $"(word >> {d.Cast(d.Uint, "8 * (at % 4) + shift")}) & {(format.Bits == 8 ? "255u" : "15u")}")};");
-        w.Line($"float scale = {d.BitsToFloat(d.Word(0, "g"))};");
+        w.Line($"float scale = {kernel.Load(0, format.ScaleType, "g")};");
         var value = format.HasOffsets
-            ? d.Fma("scale", d.Cast("float", "code"), d.BitsToFloat(d.Word(0, "OffsetsWord + g")))
+            ? d.Fma("scale", d.Cast("float", "code"), kernel.Load(0, format.ScaleType, "OffsetsAt + g"))
             : $"scale * {d.Cast("float", $"code - {format.ZeroCode}")}";
         var scaled = kernel.Instance.Attrs.ContainsKey("scale") ? $" * {d.Float(kernel.Instance.Attrs.GetDouble("scale"))}" : "";
         w.Line($"{d.PreciseFloat} value = {value};");

@@ -31,10 +31,14 @@ public sealed class GroupQuantizerTests
             {
                 var v = values.AsSpan(row * k + group * format.GroupSize, Math.Min(format.GroupSize, k - group * format.GroupSize));
                 // A max-abs (or min/max range) step bounds every error of a plain rounding; the 4-bit searches shrink the
-                // step and may clip the extremes, so they get a bound of two steps.
+                // step and may clip the extremes, so they get a bound of two steps. An f16 scale is within 2^-11 of the
+                // step, which may round the largest value's code past the top (clipped, off by 127·2^-11 steps at most).
                 var range = format.HasOffsets ? Max(v) - Min(v) : 2 * MaxAbs(v);
                 var step = range / (format.HasOffsets ? format.MaxCode : 2 * (format.ZeroCode - 1));
-                var bound = (format.Bits == 8 ? 0.5 : 2.0) * step * 1.0001 + 1e-7;
+                // An f16 offset is within 2^-11 of the value it rounds, the group's minimum (q4a) at most.
+                var slack = format.ScaleType == DType.F16 ? 1.001 : 1.0001;
+                var offsetRounding = format.ScaleType == DType.F16 && format.HasOffsets ? MaxAbs(v) * Math.ScaleB(1, -11) : 0;
+                var bound = (format.Bits == 8 ? 0.5 : 2.0) * step * slack + offsetRounding + 1e-7;
                 for (var j = 0; j < v.Length; j++)
                     Assert.True(Math.Abs(view.Value(row, group * format.GroupSize + j) - v[j]) <= bound, $"{format.Name} row {row} group {group} element {j}");
             }
@@ -64,19 +68,23 @@ public sealed class GroupQuantizerTests
     }
 
     [Theory]
-    [InlineData(QuantScheme.Q4)]
-    [InlineData(QuantScheme.Q4A)]
-    public void The_4_bit_searches_pick_what_a_search_of_one_candidate_at_a_time_picks(QuantScheme scheme)
+    [InlineData(DType.Q4G32)]
+    [InlineData(DType.Q4AG32)]
+    [InlineData(DType.Q4AG32S32)]
+    public void The_4_bit_searches_pick_what_a_search_of_one_candidate_at_a_time_picks(DType dtype)
     {
-        var format = new QuantFormat(scheme, 32);
+        var format = QuantFormat.Of(dtype);
+        var scheme = format.Scheme;
         var random = new Random(11);
         var codes = new int[32];
         for (var trial = 0; trial < 3000; trial++)
         {
-            // Gaussian groups, groups whose values span many binades, tiny ones, subnormal ones, and short (last) groups.
+            // Gaussian groups, groups whose values span many binades (within f16's range where the scales are f16),
+            // tiny ones, subnormal ones, and short (last) groups.
             var length = trial % 7 == 0 ? 1 + trial % 31 : 32;
             var scale = trial % 5 == 0 ? 1e-30 : trial % 11 == 0 ? 1e-44 : 1.0;
-            var v = Gaussian(length, seed: trial).Select(x => (float)(x * scale * (trial % 3 == 0 ? Math.Pow(2, random.Next(-20, 20)) : 1))).ToArray();
+            var largest = format.ScaleType == DType.F16 ? 12 : 20;
+            var v = Gaussian(length, seed: trial).Select(x => (float)(x * scale * (trial % 3 == 0 ? Math.Pow(2, random.Next(-20, largest)) : 1))).ToArray();
             var chosen = GroupQuantizer.Choose(v, codes, format);
             var (expected, expectedCodes) = scheme == QuantScheme.Q4 ? OneDivisorAtATime(v, format) : OneStretchAtATime(v, format);
             var group = $"group {trial} [{string.Join(", ", v.Select(x => x.ToString("R")))}]";
@@ -98,7 +106,7 @@ public sealed class GroupQuantizerTests
             var trial = v.Select(x => GroupQuantizer.Round(x, divided, 0, format)).ToArray();
             double wq = 0, qq = 0;
             for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
-            var fitted = (float)(wq / qq);
+            var fitted = format.StoredScale((float)(wq / qq));
             var error = 0.0;
             for (var i = 0; i < v.Length; i++) error += Square(v[i] - fitted * (trial[i] - format.ZeroCode));
             if (error < bestError) (bestScale, bestError, best) = (fitted, error, trial);
@@ -110,7 +118,7 @@ public sealed class GroupQuantizerTests
     private static ((float Scale, float Offset), int[] Codes) OneStretchAtATime(float[] v, QuantFormat format)
     {
         var (min, max) = (v.Min(), v.Max());
-        if (max == min) return ((0, min), new int[v.Length]);
+        if (max == min) return ((0, format.StoredScale(min)), new int[v.Length]);
         var (best, bestError, bestCodes) = ((Scale: 0f, Offset: min), double.PositiveInfinity, new int[v.Length]);
         for (var s = 0; s < 16; s++)
         {
@@ -123,11 +131,27 @@ public sealed class GroupQuantizerTests
             var det = v.Length * sqq - sq * sq;
             var fitScale = det == 0 ? 0 : (v.Length * swq - sq * sw) / det;
             (float Scale, float Offset) fit = det == 0 ? (0, (float)(sw / v.Length)) : ((float)fitScale, (float)((sw - fitScale * sq) / v.Length));
+            fit = (format.StoredScale(fit.Scale), format.StoredScale(fit.Offset));
             var error = 0.0;
             for (var i = 0; i < v.Length; i++) error += Square(v[i] - (fit.Scale * trial[i] + fit.Offset));
             if (error < bestError) (best, bestError, bestCodes) = (fit, error, trial);
         }
         return (best, bestCodes);
+    }
+
+    [Theory]
+    [InlineData(DType.Q8G32, 1e7f)]
+    [InlineData(DType.Q4G32, 1e6f)]
+    [InlineData(DType.Q4AG64, -7e4f)]
+    public void A_weight_beyond_the_range_of_f16_scales_is_refused_by_name(DType dtype, float outlier)
+    {
+        var values = Gaussian(4 * 64, seed: 5);
+        values[130] = outlier;
+        var source = new ComputedWeight(values, new TensorType(DType.F32, 4, 64));
+        var weight = new QuantizedWeight(source, QuantFormat.Of(dtype), "model.layers.0.mlp.down_proj.weight");
+        var error = Assert.Throws<Llmc.Runtime.LlmcException>(() => weight.ReadStored());
+        Assert.Contains("weight 'model.layers.0.mlp.down_proj.weight'", error.Message);
+        Assert.Contains("outside the range of its f16 scales", error.Message);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Llmc.Compiler.Weights;
+using Llmc.Ir;
 using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Frontends.Gguf;
@@ -7,10 +8,10 @@ namespace Llmc.Compiler.Frontends.Gguf;
 /// <summary>
 /// ggml's quantized block types that an llmc format holds exactly, and their decoding into it: Q8_0 (f16 d, 32 int8 q:
 /// d·q) is q8g32 with code q + 128; Q4_0 (f16 d, 32 nibbles: d·(q − 8)) is q4g32 as it is; Q4_1 (f16 d and m:
-/// d·q + m) is q4ag32; Q4_K (super-blocks of 256 with f16 d, dmin and eight 6-bit scale/min pairs: d·sc·q − dmin·m per
-/// 32 values) is q4ag32 with scale d·sc and offset −dmin·m, both exact in f32; Q5_K (Q4_K's scales with a fifth bit
-/// per value) is q8ag32 the same way, codes 0..31; Q6_K (f16 d and an int8 scale per 16 values: d·sc·(q − 32), q of
-/// 6 bits) is q8g16 with scale d·sc and code q + 96. Nibbles are stored as llmc stores them (byte i holds values i and
+/// d·q + m) is q4ag32 (all three keep their f16 scales); Q4_K (super-blocks of 256 with f16 d, dmin and eight 6-bit
+/// scale/min pairs: d·sc·q − dmin·m per 32 values) is q4ag32s32 with scale d·sc and offset −dmin·m, both exact in f32
+/// but not in f16; Q5_K (Q4_K's scales with a fifth bit per value) is q8ag32s32 the same way, codes 0..31; Q6_K (f16 d
+/// and an int8 scale per 16 values: d·sc·(q − 32), q of 6 bits) is q8g16s32 with scale d·sc and code q + 96. Nibbles are stored as llmc stores them (byte i holds values i and
 /// i + 16 of 32) for Q4_0 and Q4_1; Q4_K and Q5_K hold values l and l + 32 of each 64 in byte l. Q5_K and Q6_K take
 /// more bytes as llmc codes than in the file (a byte per value): exact, but not yet as small. Other types have no llmc
 /// format and are refused by name.
@@ -22,9 +23,10 @@ public static class GgmlQuantizedRows
     {
         GgmlType.Q8_0 => new QuantFormat(QuantScheme.Q8, 32),
         GgmlType.Q4_0 => new QuantFormat(QuantScheme.Q4, 32),
-        GgmlType.Q4_1 or GgmlType.Q4_K => new QuantFormat(QuantScheme.Q4A, 32),
-        GgmlType.Q5_K => new QuantFormat(QuantScheme.Q8A, 32),
-        GgmlType.Q6_K => new QuantFormat(QuantScheme.Q8, 16),
+        GgmlType.Q4_1 => new QuantFormat(QuantScheme.Q4A, 32),
+        GgmlType.Q4_K => new QuantFormat(QuantScheme.Q4A, 32, DType.F32),
+        GgmlType.Q5_K => new QuantFormat(QuantScheme.Q8A, 32, DType.F32),
+        GgmlType.Q6_K => new QuantFormat(QuantScheme.Q8, 16, DType.F32),
         _ => null,
     };
 
