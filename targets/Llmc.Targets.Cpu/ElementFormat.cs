@@ -17,9 +17,6 @@ public abstract class ElementFormat
     /// <summary>One f32 read from <c>pointer[index]</c>.</summary>
     public abstract string LoadScalar(string pointer, string index);
 
-    /// <summary>A <c>Vector128&lt;float&gt;</c> of the four values at <c>pointer[index..]</c>, whatever the dialect's width.</summary>
-    public abstract string LoadVector128(string pointer, string index);
-
     /// <summary>
     /// e such that <see cref="LoadScaledVector"/> reads the values times 2^−e, exactly: the part of a conversion a
     /// kernel may fold into a multiply it does anyway, or apply once to a sum (0 when the values are read as they are).
@@ -50,23 +47,12 @@ public abstract class ElementFormat
         public override string LoadVector(CpuDialect dialect, string pointer, string index) => dialect.Load($"{pointer} + {index}");
 
         public override string LoadScalar(string pointer, string index) => $"{pointer}[{index}]";
-
-        public override string LoadVector128(string pointer, string index) => $"Vector128.Load({pointer} + {index})";
     }
 
     /// <summary>16-bit elements: a half-width vector of them, zero-extended to 32-bit lanes.</summary>
     private abstract class HalfElements : ElementFormat
     {
         public override string ElementType => "ushort";
-
-        public override string LoadVector(CpuDialect dialect, string pointer, string index) =>
-            FromWidened(dialect.VectorClass, Widened(dialect, pointer, index));
-
-        public override string LoadVector128(string pointer, string index) =>
-            FromWidened("Vector128", $"Vector128.WidenLower(Vector128.CreateScalar(*(ulong*)({pointer} + {index})).AsUInt16())");
-
-        /// <summary>The f32 values of a vector (class <paramref name="vectorClass"/>) of 16-bit elements zero-extended to u32 lanes.</summary>
-        protected abstract string FromWidened(string vectorClass, string widened);
 
         protected static string Widened(CpuDialect dialect, string pointer, string index)
         {
@@ -80,7 +66,8 @@ public abstract class ElementFormat
     {
         public static readonly BF16Elements Instance = new();
 
-        protected override string FromWidened(string vectorClass, string widened) => $"({widened} << 16).AsSingle()";
+        public override string LoadVector(CpuDialect dialect, string pointer, string index) =>
+            $"({Widened(dialect, pointer, index)} << 16).AsSingle()";
 
         public override string LoadScalar(string pointer, string index) => $"BitConverter.Int32BitsToSingle({pointer}[{index}] << 16)";
     }
@@ -97,17 +84,15 @@ public abstract class ElementFormat
 
         public override int ScaleExponent => 112;
 
-        public override string LoadScaledVector(CpuDialect dialect, string pointer, string index) =>
-            Scaled(dialect.VectorClass, Widened(dialect, pointer, index));
+        public override string LoadScaledVector(CpuDialect dialect, string pointer, string index)
+        {
+            var c = dialect.VectorClass;
+            return $"((({Widened(dialect, pointer, index)} << 16).AsInt32() >> 3 & {c}.Create(unchecked((int)0x8FFFE000))).AsSingle())";
+        }
 
-        protected override string FromWidened(string vectorClass, string widened) =>
-            $"({Scaled(vectorClass, widened)} * {vectorClass}.Create({PowerOfTwo(ScaleExponent)}))";
+        public override string LoadVector(CpuDialect dialect, string pointer, string index) =>
+            $"({LoadScaledVector(dialect, pointer, index)} * {dialect.VectorClass}.Create({PowerOfTwo(ScaleExponent)}))";
 
-        private static string Scaled(string vectorClass, string widened) =>
-            $"((({widened} << 16).AsInt32() >> 3 & {vectorClass}.Create(unchecked((int)0x8FFFE000))).AsSingle())";
-
-        /// <summary>The same bit moves on one element (the ushort promotes to int, so the shift puts its sign at bit 31).</summary>
-        public override string LoadScalar(string pointer, string index) =>
-            $"(BitConverter.Int32BitsToSingle(({pointer}[{index}] << 16) >> 3 & unchecked((int)0x8FFFE000)) * {PowerOfTwo(ScaleExponent)})";
+        public override string LoadScalar(string pointer, string index) => $"(float)BitConverter.UInt16BitsToHalf({pointer}[{index}])";
     }
 }

@@ -12,6 +12,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// the activation code sum (<see cref="QuantizedRowsDot"/>). Tasks split the columns, so decode reads each weight byte
 /// once; a task prepares a panel of rows (as many as fit a cache-sized scratch) and walks its columns once per panel,
 /// dotting each column with up to <see cref="QuantizedRowsDot.MaxRows"/> rows per pass while its codes are in L1.
+/// f16 group scales (and offsets) are widened to f32, exactly, once per column into a scratch that every pass reads.
 /// A <see cref="LinearFusion"/> adds a fused linear's prologue (the row that is rounded) and epilogue (how products
 /// are stored).
 /// </summary>
@@ -38,16 +39,24 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         kernel.Constant("PanelRows", Math.Clamp(PanelBytes / layout.PreparedBytes / rowsPerPass * rowsPerPass, rowsPerPass, 64));
         kernel.Constant("RowsPerPass", rowsPerPass);
         _fusion.Declare(kernel);
-        var scaleType = ElementFormat.For(format.ScaleType).ElementType;
-        w.Line($"{scaleType}* scales = ({scaleType}*)w;");
+        var scales = ElementFormat.For(format.ScaleType);
+        var widens = format.ScaleType != DType.F32;
+        w.Line($"{scales.ElementType}* scales = ({scales.ElementType}*)w;");
         // The symmetric schemes' offset is −scale·zero code; the −zero code is in the prepared bias.
-        w.Line(format.HasOffsets ? $"{scaleType}* offsets = scales + (long)N * G;" : $"{scaleType}* offsets = scales;");
+        w.Line(format.HasOffsets ? $"{scales.ElementType}* offsets = scales + (long)N * G;" : $"{scales.ElementType}* offsets = scales;");
         w.Line($"byte* codes = w + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
         w.Line($"int rows = {KernelSource.Size(x[0])};");
         var multiple = _fusion.ColumnMultiple;
         kernel.Share($"N / {multiple}", "first", "last");
         w.Line("if (first == last) return;");
         w.Line($"float* dots = stackalloc float[RowsPerPass * {multiple}];");
+        if (widens)
+        {
+            // Per column its widened scales, then (q4a) its offsets, each G rounded up to whole vectors plus four
+            // floats: the dot's 128-bit scale loads at the last groups select no lane past G.
+            kernel.Constant("WidenedGroups", (format.Groups(k) + kernel.Dialect.Lanes - 1) / kernel.Dialect.Lanes * kernel.Dialect.Lanes + 4);
+            w.Line($"float* widened = stackalloc float[WidenedGroups * {(format.HasOffsets ? 2 : 1) * multiple}];");
+        }
         w.Line("byte* panel = stackalloc byte[Math.Min(rows, PanelRows) * PreparedBytes + 64];");
         w.Line("panel = (byte*)(((nint)panel + 63) & ~(nint)63);");
         _fusion.DeclareQuantizedState(kernel);
@@ -56,20 +65,55 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
             w.Line("int panelRows = Math.Min(PanelRows, rows - p0);");
             w.Line($"for (int i = 0; i < panelRows; i++) PrepareRow({_fusion.QuantizedRow("p0 + i")}, panel + i * PreparedBytes);");
             using (w.Block($"for (int c = first * {multiple}; c < last * {multiple}; c += {multiple})"))
-            using (w.Block("for (int r0 = 0; r0 < panelRows; r0 += RowsPerPass)"))
             {
-                w.Line("int count = Math.Min(RowsPerPass, panelRows - r0);");
-                foreach (var j in Enumerable.Range(0, multiple))
+                var columnScales = Enumerable.Range(0, multiple).Select(j => ColumnScales(w, format, widens, j)).ToList();
+                using (w.Block("for (int r0 = 0; r0 < panelRows; r0 += RowsPerPass)"))
                 {
-                    var column = j == 0 ? "c" : $"c + {j}";
-                    w.Line($"Dot(count, codes + (long)({column}) * RowBytes, scales + (long)({column}) * G, offsets + (long)({column}) * G, panel + r0 * PreparedBytes, dots + {j * rowsPerPass});");
+                    w.Line("int count = Math.Min(RowsPerPass, panelRows - r0);");
+                    foreach (var j in Enumerable.Range(0, multiple))
+                    {
+                        var column = j == 0 ? "c" : $"c + {j}";
+                        w.Line($"Dot(count, codes + (long)({column}) * RowBytes, {columnScales[j].Scales}, {columnScales[j].Offsets}, panel + r0 * PreparedBytes, dots + {j * rowsPerPass});");
+                    }
+                    using (w.Block("for (int i = 0; i < count; i++)"))
+                        _fusion.Store(w, "p0 + r0 + i", "c", [.. Enumerable.Range(0, multiple).Select(j => $"dots[{j * rowsPerPass} + i]")], rowScale: null);
                 }
-                using (w.Block("for (int i = 0; i < count; i++)"))
-                    _fusion.Store(w, "p0 + r0 + i", "c", [.. Enumerable.Range(0, multiple).Select(j => $"dots[{j * rowsPerPass} + i]")], rowScale: null);
             }
         }
+        if (widens) RenderWiden(kernel.Dialect, scales, w);
         new QuantizedRowPreparation(layout).Render(w);
         new QuantizedRowsDot(layout).Render(w);
         _fusion.RenderHelpers(kernel, quantized: true);
+    }
+
+    /// <summary>
+    /// The f32 scales and offsets of column c + <paramref name="j"/> as the dot reads them: the weight's own planes when
+    /// they are f32, else widened into column j's scratch here.
+    /// </summary>
+    private static (string Scales, string Offsets) ColumnScales(Emit.SourceWriter w, QuantFormat format, bool widens, int j)
+    {
+        var column = j == 0 ? "c" : $"c + {j}";
+        var (scales, offsets) = ($"scales + (long)({column}) * G", $"offsets + (long)({column}) * G");
+        if (!widens) return (scales, offsets);
+        var planes = format.HasOffsets ? 2 : 1;
+        var to = $"widened + {j * planes} * WidenedGroups";
+        w.Line($"Widen({scales}, {to});");
+        if (!format.HasOffsets) return (to, to);
+        var toOffsets = $"widened + {j * planes + 1} * WidenedGroups";
+        w.Line($"Widen({offsets}, {toOffsets});");
+        return (to, toOffsets);
+    }
+
+    /// <summary>
+    /// <c>Widen(from, to)</c>: a column's G f16 scales (or offsets) to f32, whole vectors at a time. The last vector
+    /// may read up to Lanes − 1 halves (30 bytes) past the column: the next column's, the next plane's, or padding and
+    /// codes, and those always follow for that long (each group's 2 bytes of a plane come with 16 or 32 bytes of codes,
+    /// and the planes are padded to 64 bytes), so every read is inside the weight.
+    /// </summary>
+    private static void RenderWiden(CpuDialect dialect, ElementFormat scales, Emit.SourceWriter w)
+    {
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block($"static void Widen({scales.ElementType}* from, float* to)"))
+            w.Line($"for (int g = 0; g < G; g += {dialect.Lanes}) {scales.LoadVector(dialect, "from", "g")}.Store(to + g);");
     }
 }

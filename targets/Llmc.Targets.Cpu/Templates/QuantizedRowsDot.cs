@@ -23,9 +23,6 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
 
     private CpuDialect D => layout.Dialect;
 
-    // How the scale and offset planes are read: f16 widened exactly in registers, or f32.
-    private ElementFormat Scales => ElementFormat.For(layout.Format.ScaleType);
-
     private string C => D.VectorClass;
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -34,7 +31,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     {
         for (var rows = 1; rows <= MaxRows; rows++) RenderDot(w, rows);
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"static void Dot(int rows, byte* codes, {Scales.ElementType}* scales, {Scales.ElementType}* offsets, byte* x, float* result)"))
+        using (w.Block("static void Dot(int rows, byte* codes, float* scales, float* offsets, byte* x, float* result)"))
         using (w.Block("switch (rows)"))
         {
             for (var rows = 1; rows < MaxRows; rows++) w.Line($"case {Int(rows)}: Dot{Int(rows)}(codes, scales, offsets, x, result); return;");
@@ -46,7 +43,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     {
         var all = Enumerable.Range(0, rows).ToList();
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"static void Dot{Int(rows)}(byte* codes, {Scales.ElementType}* scales, {Scales.ElementType}* offsets, byte* x, float* result)"))
+        using (w.Block($"static void Dot{Int(rows)}(byte* codes, float* scales, float* offsets, byte* x, float* result)"))
         {
             foreach (var r in all)
             {
@@ -92,36 +89,20 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     private int TailGroups => layout.TailBytes / layout.GroupBytes;
 
     /// <summary>
-    /// Declares <c>ws</c>, the weight scales of chunk j (of the tail chunk with <paramref name="tail"/>), read once for
-    /// every row: one scale, or spanning several groups a 128-bit piece of them (at most four are used; the last
-    /// column's extra scales are the following plane or codes, still inside the weight tensor, and no lane selects them).
-    /// </summary>
-    private void DeclareChunkScales(SourceWriter w, bool tail) =>
-        w.Line(ChunkGroups(tail) == 1
-            ? $"float ws = {Scales.LoadScalar("scales", FirstGroup(tail))};"
-            : $"Vector128<float> ws = {Scales.LoadVector128("scales", FirstGroup(tail))};");
-
-    /// <summary>
-    /// Weight scale times row <paramref name="rowScales"/>' activation scale for each lane of the chunk: <c>ws</c>
-    /// times the row's scales of the same groups (the row's extra floats are padding), permuted to lanes.
+    /// Weight scale times row <paramref name="rowScales"/>' activation scale for each lane of chunk j (of the tail
+    /// chunk with <paramref name="tail"/>). Spanning several groups, the chunk's scales are multiplied as 128-bit
+    /// pieces (at most four are used; the last column's extra floats are the following plane or codes, still inside
+    /// the weight tensor, the row's are padding, and no lane selects them) and permuted to lanes.
     /// </summary>
     private string ChunkScales(string rowScales, bool tail)
     {
-        var first = FirstGroup(tail);
-        if (ChunkGroups(tail) == 1) return D.Splat($"ws * {rowScales}[{first}]");
-        return $"{D.PermuteLanes}((ws * Vector128.Load({rowScales} + {first})){Widen128}, {(tail ? "tailLanes" : "lanes")})";
-    }
-
-    /// <summary>Groups chunk j (or the tail chunk) spans.</summary>
-    private int ChunkGroups(bool tail) => tail ? TailGroups : layout.GroupsPerChunk;
-
-    /// <summary>The row's group where chunk j (or the tail chunk) starts.</summary>
-    private string FirstGroup(bool tail)
-    {
+        var groups = tail ? TailGroups : layout.GroupsPerChunk;
         var chunksPerGroup = layout.GroupBytes / layout.ChunkBytes;
-        return tail ? $"FullChunks * {Int(layout.GroupsPerChunk)}"
+        var first = tail ? $"FullChunks * {Int(layout.GroupsPerChunk)}"
             : layout.GroupsPerChunk > 1 ? $"j * {Int(layout.GroupsPerChunk)}"
             : chunksPerGroup == 1 ? "j" : $"j / {Int(chunksPerGroup)}";
+        if (groups == 1) return D.Splat($"scales[{first}] * {rowScales}[{first}]");
+        return $"{D.PermuteLanes}((Vector128.Load(scales + {first}) * Vector128.Load({rowScales} + {first})){Widen128}, {(tail ? "tailLanes" : "lanes")})";
     }
 
     /// <summary>Reinterprets a 128-bit value as the low part of a full vector (no instruction; the upper lanes are never selected).</summary>
@@ -159,7 +140,6 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
             w.Line("var lo = b & lowByte;");
             w.Line($"var hi = {C}.ShiftRightLogical(b, 8);");
         }
-        DeclareChunkScales(w, tail);
         foreach (var r in rows)
         {
             var (xa, xb) = layout.Format.Bits == 4
@@ -183,7 +163,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
         if (layout.Groups >= D.Lanes)
             using (w.Block($"for (int g = 0; g + {Int(D.Lanes)} <= G; g += {Int(D.Lanes)})"))
             {
-                w.Line($"{D.Vector} offset = {Scales.LoadVector(D, "offsets", "g")};");
+                w.Line($"{D.Vector} offset = {D.Load("offsets + g")};");
                 foreach (var r in rows) w.Line($"acc{r} = {D.Fma("offset", D.Load($"{Bias(r)} + g"), $"acc{r}")};");
             }
         var rest = layout.Groups % D.Lanes != 0;
@@ -195,7 +175,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
                 continue;
             }
             w.Line($"float rest{r} = 0f;");
-            w.Line($"for (int g = G / {Int(D.Lanes)} * {Int(D.Lanes)}; g < G; g++) rest{r} = MathF.FusedMultiplyAdd({Scales.LoadScalar("offsets", "g")}, {Bias(r)}[g], rest{r});");
+            w.Line($"for (int g = G / {Int(D.Lanes)} * {Int(D.Lanes)}; g < G; g++) rest{r} = MathF.FusedMultiplyAdd(offsets[g], {Bias(r)}[g], rest{r});");
             w.Line($"result[{r}] = {D.Sum($"acc{r}")} + rest{r};");
         }
     }
