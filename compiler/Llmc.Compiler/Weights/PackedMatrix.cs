@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Llmc.Ir;
 using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
@@ -44,10 +43,15 @@ public sealed class PackedMatrix
 
     private void Store(int index, float value)
     {
-        if (_format.StoredScale(value) is var stored && !stored.Equals(value))
-            throw new ArgumentException($"{value} is not a {_format.ScaleType.Name()} scale of {_format.Name}; round it with StoredScale first", nameof(value));
-        if (_format.ScaleBytes == sizeof(float)) MemoryMarshal.Cast<byte, float>(Bytes.AsSpan())[index] = value;
-        else MemoryMarshal.Cast<byte, Half>(Bytes.AsSpan())[index] = (Half)value;
+        if (_format.ScaleBytes == sizeof(float))
+        {
+            MemoryMarshal.Cast<byte, float>(Bytes.AsSpan())[index] = value;
+            return;
+        }
+        var half = (Half)value;
+        if (!((float)half).Equals(value))
+            throw new ArgumentException($"{value} is not an f16 scale of {_format.Name}; round it with StoredScale first", nameof(value));
+        MemoryMarshal.Cast<byte, Half>(Bytes.AsSpan())[index] = half;
     }
 
     public void SetCode(int row, int j, int code) =>

@@ -155,6 +155,20 @@ public sealed class GroupQuantizerTests
     }
 
     [Fact]
+    public void A_packed_matrix_takes_only_scales_its_format_holds()
+    {
+        var f16Scales = new PackedMatrix(QuantFormat.Of(DType.Q8G32), 1, 32);
+        var error = Assert.Throws<ArgumentException>(() => f16Scales.SetGroup(0, 0, 0.1f, 0));
+        Assert.Contains("not an f16 scale of q8g32", error.Message);
+        f16Scales.SetGroup(0, 0, (float)(Half)0.1f, 0);
+        Assert.Equal((float)(Half)0.1f, QuantFormat.Of(DType.Q8G32).View(f16Scales.Bytes, 1, 32).Scale(0, 0));
+        var f32Scales = new PackedMatrix(QuantFormat.Of(DType.Q4AG32S32), 1, 32);
+        f32Scales.SetGroup(0, 0, 0.1f, -0.3f);
+        var view = QuantFormat.Of(DType.Q4AG32S32).View(f32Scales.Bytes, 1, 32);
+        Assert.Equal((0.1f, -0.3f), (view.Scale(0, 0), view.Offset(0, 0)));
+    }
+
+    [Fact]
     public void All_zero_groups_pack_to_zero()
     {
         foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
