@@ -117,7 +117,9 @@ public static class EngineBuilder
         foreach (var w in graph.Weights)
         {
             progress?.Report($"writing weight {w.Name}");
-            writer.AddSection(TensorSection(w.Name), weights[w.Name].ReadStored());
+            // Taken out of the store as it is written: nothing reads a weight again, so its bytes (a quantized weight
+            // keeps its packed copy) can be collected and their memory reused for the next weight's.
+            writer.AddSection(TensorSection(w.Name), weights.Remove(w.Name).ReadStored());
             entries.Add(new TensorEntry
             {
                 Name = w.Name,
