@@ -1,10 +1,12 @@
+using Llmc.Runtime.Generation;
+
 namespace Llmc.Runtime.Benchmarking;
 
 /// <summary>
 /// Device time of one forward step, per kernel template, from the executor's step timestamps: a decode step (one token
-/// at position 0) or a prefill step of many tokens.
+/// at <see cref="Position"/>) or a prefill step of many tokens from position 0.
 /// </summary>
-public sealed record StepProfile(int Tokens, double TotalMilliseconds, IReadOnlyList<(string Template, int Launches, double Milliseconds)> ByTemplate)
+public sealed record StepProfile(int Tokens, int Position, double TotalMilliseconds, IReadOnlyList<(string Template, int Launches, double Milliseconds)> ByTemplate)
 {
     /// <summary>
     /// The profile of <paramref name="engine"/>'s step over <paramref name="tokens"/> tokens (at most the plan's
@@ -15,10 +17,30 @@ public sealed record StepProfile(int Tokens, double TotalMilliseconds, IReadOnly
         if (engine.StepProfiler is not { CanProfileSteps: true } profiler) return null;
         var bos = engine.Manifest.Generation.BosId ?? 0;
         tokens = Math.Clamp(tokens, 1, engine.Manifest.Plan.MaxSeq);
+        return Profile(engine, profiler, tokens, 0, () => engine.Logits([.. Enumerable.Repeat(bos, tokens)]));
+    }
+
+    /// <summary>
+    /// The profile of one decode step at <paramref name="position"/> (at most two short of the context), after a prompt of
+    /// that many tokens: where attention over a long cache shows, which a step at position 0 hides. Null when the
+    /// device cannot time steps.
+    /// </summary>
+    public static StepProfile? MeasureDecodeAt(Engine engine, int position)
+    {
+        if (engine.StepProfiler is not { CanProfileSteps: true } profiler) return null;
+        var bos = engine.Manifest.Generation.BosId ?? 0;
+        position = Math.Clamp(position, 1, engine.Manifest.Plan.Context - 2);
+        // Two tokens: the first comes from the prompt's last step, the second from one decode step, the last timed.
+        var options = new GenerationOptions { MaxTokens = 2, StopOnEos = false, AddBos = false, Sampling = SamplingOptions.Greedy };
+        return Profile(engine, profiler, 1, position, () => engine.Generate([.. Enumerable.Repeat(bos, position)], options));
+    }
+
+    private static StepProfile Profile(Engine engine, Devices.IStepProfiler profiler, int tokens, int position, Action run)
+    {
         profiler.ProfileSteps = true;
         try
         {
-            engine.Logits([.. Enumerable.Repeat(bos, tokens)]);
+            run();
         }
         finally
         {
@@ -31,6 +53,6 @@ public sealed record StepProfile(int Tokens, double TotalMilliseconds, IReadOnly
             .Select(g => (g.Key, g.Count(), g.Sum(t => t.Milliseconds)))
             .OrderByDescending(t => t.Item3)
             .ToList();
-        return new StepProfile(tokens, times.Sum(), byTemplate);
+        return new StepProfile(tokens, position, times.Sum(), byTemplate);
     }
 }

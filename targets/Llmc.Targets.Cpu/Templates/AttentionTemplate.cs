@@ -31,6 +31,12 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     // Query rows per tile: a kv8 row's widening is shared by RowTile × group query vectors.
     private const int RowTile = 4;
 
+    // Positions ahead whose cache rows are prefetched. A head's rows lie a pool row (all kv heads) apart, two or more to
+    // a 4 KB page, where the hardware prefetcher stops; without the hints decode at position 1,000 of the Llama-3.2-1B
+    // config spent 10-13 ms a step in attention, waiting on memory one row at a time, with them 4-6 ms (16 ahead: no
+    // better).
+    private const int PrefetchAhead = 8;
+
     public void Render(KernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
@@ -80,6 +86,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line("float* values = q + QueryWidth + KvWidth;");
         }
         kernel.Constant("Block", Block);
+        kernel.Constant("PrefetchAhead", PrefetchAhead);
         kernel.Constant("Scale", attrs.GetDouble("scale"));
         if (window is { } positions) kernel.Constant("Window", positions);
         if (attrs.ContainsKey("softcap")) kernel.Constant("Softcap", attrs.GetDouble("softcap"));
@@ -120,6 +127,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
                     w.Line("Slots(tables + table, t0, length, BlockSize, slots);");
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
+                        w.Line($"if (t + PrefetchAhead < length) {cache.Prefetch("key", "slots[t + PrefetchAhead]")}");
                         cache.Row("key", "slots[t]", "keyRow");
                         w.Line($"float factor = {cache.Scaled("keyRow", "Scale")};");
                         w.Line("int j = 0;");
@@ -129,6 +137,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
                     using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim, window is not null, attrs.ContainsKey("softcap"));
                     using (w.Block("for (int t = 0; t < length; t++)"))
                     {
+                        w.Line($"if (t + PrefetchAhead < length) {cache.Prefetch("value", "slots[t + PrefetchAhead]")}");
                         cache.Row("value", "slots[t]", "valueRow");
                         w.Line($"for (int j = 0; j < vectors; j++) AddScaled({cache.Scaled("valueRow", "scores[j * Block + t]")}, valueRow, acc + j * HeadDim);");
                     }

@@ -59,6 +59,14 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
     }
 
     /// <summary><paramref name="factor"/> times the scale of the row <see cref="Row"/> declared as <paramref name="pointer"/> (kv8), or the factor alone (f32).</summary>
+    /// <summary>
+    /// A statement asking for head <c>head</c> of <paramref name="cache"/> pool row <paramref name="slot"/> to be brought
+    /// into L1 ahead of its use: its values (and a kv8 row's scale), every cache line of them.
+    /// </summary>
+    public string Prefetch(string cache, string slot) => IsInt8
+        ? $"{{ long at = (long)({slot}) * KvHeads + head; PrefetchRow({cache}Codes + at * HeadDim, HeadDim); Sse.Prefetch0({cache}Scales + at); }}"
+        : $"PrefetchRow({cache}Cache + (long)({slot}) * KvWidth + head * HeadDim, HeadDim * sizeof(float));";
+
     public string Scaled(string pointer, string factor) => IsInt8 ? $"{pointer}Scale * {factor}" : factor;
 
     /// <summary>A kv8 kernel's key scratch row, free while rows are written: a rotated key's way into the cache (f32 caches are written in place).</summary>
@@ -68,11 +76,17 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
     public void Write(string cache, string source) =>
         kernel.Writer.Line($"Quantize({source}, {cache}Scales, {cache}Codes, slot, head);");
 
-    /// <summary>The quantize and widen helpers a kv8 kernel calls.</summary>
+    /// <summary>The prefetch helper, and the quantize and widen helpers a kv8 kernel calls.</summary>
     public void RenderHelpers()
     {
-        if (!IsInt8) return;
         var w = kernel.Writer;
+        // A hint never faults. The last byte's line too, for a row that does not start on a line.
+        using (w.Block("static void PrefetchRow(void* row, int bytes)"))
+        {
+            w.Line("for (int i = 0; i < bytes; i += 64) Sse.Prefetch0((byte*)row + i);");
+            w.Line("Sse.Prefetch0((byte*)row + bytes - 1);");
+        }
+        if (!IsInt8) return;
         // ActivationQuantization.QuantizeGroup, in the same f32 operations and order.
         using (w.Block("static void Quantize(float* row, float* scales, sbyte* codes, int slot, int head)"))
         {

@@ -27,6 +27,11 @@ public sealed class BenchTests(StoriesEngines engines)
         var change = root.GetProperty("bandwidth_change_max").GetDouble();
         Assert.True(change >= 0);
         Assert.Equal(change > Runtime.Benchmarking.BenchmarkResult.NoisyBracketChange, root.GetProperty("roofline_fraction_noisy").GetBoolean());
+        // Besides the decode step at position 0, one after the prompt: attention over 32 cached positions.
+        Assert.Equal(32, root.GetProperty("decode_step_after_prompt_position").GetInt32());
+        var afterPrompt = root.GetProperty("decode_step_after_prompt_ms_by_template").EnumerateObject().ToList();
+        Assert.Contains(afterPrompt, t => t.Name.StartsWith("attention", StringComparison.Ordinal) && t.Value.GetDouble() > 0);
+        Assert.InRange(afterPrompt.Sum(t => t.Value.GetDouble()), 0, root.GetProperty("decode_step_after_prompt_ms").GetDouble() * 1.01 + 1e-3);
     }
 
     [Theory]

@@ -51,7 +51,13 @@ public sealed class VulkanCliTests(StoriesEngines engines)
         using var doc = JsonDocument.Parse(result.Stdout);
         var root = doc.RootElement;
         Assert.Equal(24, root.GetProperty("prefill_step_tokens").GetInt32());
-        foreach (var (totalKey, templatesKey) in new[] { ("decode_step_ms", "step_ms_by_template"), ("prefill_step_ms", "prefill_step_ms_by_template") })
+        Assert.Equal(24, root.GetProperty("decode_step_after_prompt_position").GetInt32());
+        foreach (var (totalKey, templatesKey) in new[]
+        {
+            ("decode_step_ms", "step_ms_by_template"),
+            ("decode_step_after_prompt_ms", "decode_step_after_prompt_ms_by_template"),
+            ("prefill_step_ms", "prefill_step_ms_by_template"),
+        })
         {
             var total = root.GetProperty(totalKey).GetDouble();
             var byTemplate = root.GetProperty(templatesKey).EnumerateObject().ToList();

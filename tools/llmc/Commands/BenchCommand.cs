@@ -47,7 +47,12 @@ public static class BenchCommand
                 return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), peak,
                     () => RooflineBandwidth.Measure(loaded, threadCount, RooflineBandwidth.BracketTrials));
             });
-            StepProfile?[] steps = [StepProfile.Measure(loaded), StepProfile.Measure(loaded, parse.GetValue(promptTokens))];
+            StepProfile?[] steps =
+            [
+                StepProfile.Measure(loaded),
+                StepProfile.MeasureDecodeAt(loaded, parse.GetValue(promptTokens)),
+                StepProfile.Measure(loaded, parse.GetValue(promptTokens)),
+            ];
             var served = levels.Count == 0 ? null : Progress.Show("serving concurrent requests", _ =>
                 ConcurrencyBenchmark.Run(loaded, levels, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(sharedPrefix), parse.GetValue(verify)));
             if (parse.GetValue(json))
@@ -142,12 +147,15 @@ public static class BenchCommand
     }
 
     // Where the executor times its steps (GPU timestamps, CPU wall clock per launch): the device time of one decode step
-    // and of one prefill step, in all and per kernel template.
+    // at position 0 and one after the prompt, and of one prefill step, in all and per kernel template.
     private static Dictionary<string, object> WithSteps(Dictionary<string, object> report, StepProfile?[] steps)
     {
-        if (steps is not [{ } decode, { } prefill]) return report;
+        if (steps is not [{ } decode, { } decodeAfterPrompt, { } prefill]) return report;
         report["decode_step_ms"] = Math.Round(decode.TotalMilliseconds, 4);
         report["step_ms_by_template"] = decode.ByTemplate.ToDictionary(t => t.Template, t => Math.Round(t.Milliseconds, 4));
+        report["decode_step_after_prompt_position"] = decodeAfterPrompt.Position;
+        report["decode_step_after_prompt_ms"] = Math.Round(decodeAfterPrompt.TotalMilliseconds, 4);
+        report["decode_step_after_prompt_ms_by_template"] = decodeAfterPrompt.ByTemplate.ToDictionary(t => t.Template, t => Math.Round(t.Milliseconds, 4));
         report["prefill_step_tokens"] = prefill.Tokens;
         report["prefill_step_ms"] = Math.Round(prefill.TotalMilliseconds, 4);
         report["prefill_step_ms_by_template"] = prefill.ByTemplate.ToDictionary(t => t.Template, t => Math.Round(t.Milliseconds, 4));
@@ -159,7 +167,7 @@ public static class BenchCommand
         foreach (var profile in steps)
         {
             if (profile is null) continue;
-            var what = profile.Tokens == 1 ? "one decode step" : $"one prefill step of {profile.Tokens} tokens";
+            var what = profile.Tokens == 1 ? $"one decode step at position {profile.Position}" : $"one prefill step of {profile.Tokens} tokens";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"device time of {what}: {profile.TotalMilliseconds:F3} ms"));
             foreach (var (template, launches, ms) in profile.ByTemplate)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {template,-28} {launches,4} launches {ms,10:F3} ms"));
