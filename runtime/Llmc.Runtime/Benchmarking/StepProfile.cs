@@ -14,10 +14,8 @@ public sealed record StepProfile(int Tokens, int Position, double TotalMilliseco
     /// </summary>
     public static StepProfile? Measure(Engine engine, int tokens = 1)
     {
-        if (engine.StepProfiler is not { CanProfileSteps: true } profiler) return null;
-        var bos = engine.Manifest.Generation.BosId ?? 0;
         tokens = Math.Clamp(tokens, 1, engine.Manifest.Plan.MaxSeq);
-        return Profile(engine, profiler, tokens, 0, () => engine.Logits([.. Enumerable.Repeat(bos, tokens)]));
+        return Profile(engine, tokens, 0, bos => engine.Logits([.. Enumerable.Repeat(bos, tokens)]));
     }
 
     /// <summary>
@@ -27,20 +25,20 @@ public sealed record StepProfile(int Tokens, int Position, double TotalMilliseco
     /// </summary>
     public static StepProfile? MeasureDecodeAt(Engine engine, int position)
     {
-        if (engine.StepProfiler is not { CanProfileSteps: true } profiler) return null;
-        var bos = engine.Manifest.Generation.BosId ?? 0;
         position = Math.Clamp(position, 1, engine.Manifest.Plan.Context - 2);
         // Two tokens: the first comes from the prompt's last step, the second from one decode step, the last timed.
         var options = new GenerationOptions { MaxTokens = 2, StopOnEos = false, AddBos = false, Sampling = SamplingOptions.Greedy };
-        return Profile(engine, profiler, 1, position, () => engine.Generate([.. Enumerable.Repeat(bos, position)], options));
+        return Profile(engine, 1, position, bos => engine.Generate([.. Enumerable.Repeat(bos, position)], options));
     }
 
-    private static StepProfile Profile(Engine engine, Devices.IStepProfiler profiler, int tokens, int position, Action run)
+    /// <summary>Times the steps of <paramref name="run"/> (given the BOS id to fill its prompt with); the last step is the profile's.</summary>
+    private static StepProfile? Profile(Engine engine, int tokens, int position, Action<int> run)
     {
+        if (engine.StepProfiler is not { CanProfileSteps: true } profiler) return null;
         profiler.ProfileSteps = true;
         try
         {
-            run();
+            run(engine.Manifest.Generation.BosId ?? 0);
         }
         finally
         {

@@ -71,10 +71,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                 {
                     w.Line("int count = Math.Min(RowsPerPass, panelRows - r0);");
                     foreach (var j in Enumerable.Range(0, multiple))
-                    {
-                        var column = j == 0 ? "c" : $"c + {j}";
-                        w.Line($"Dot(count, codes + (long)({column}) * RowBytes, {columnScales[j].Scales}, {columnScales[j].Offsets}, panel + r0 * PreparedBytes, dots + {j * rowsPerPass});");
-                    }
+                        w.Line($"Dot(count, codes + (long)({Column(j)}) * RowBytes, {columnScales[j].Scales}, {columnScales[j].Offsets}, panel + r0 * PreparedBytes, dots + {j * rowsPerPass});");
                     using (w.Block("for (int i = 0; i < count; i++)"))
                         _fusion.Store(w, "p0 + r0 + i", "c", [.. Enumerable.Range(0, multiple).Select(j => $"dots[{j * rowsPerPass} + i]")], rowScale: null);
                 }
@@ -92,8 +89,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
     /// </summary>
     private static (string Scales, string Offsets) ColumnScales(Emit.SourceWriter w, QuantFormat format, bool widens, int j)
     {
-        var column = j == 0 ? "c" : $"c + {j}";
-        var (scales, offsets) = ($"scales + (long)({column}) * G", $"offsets + (long)({column}) * G");
+        var (scales, offsets) = ($"scales + (long)({Column(j)}) * G", $"offsets + (long)({Column(j)}) * G");
         if (!widens) return (scales, offsets);
         var planes = format.HasOffsets ? 2 : 1;
         var to = $"widened + {j * planes} * WidenedGroups";
@@ -103,6 +99,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         w.Line($"Widen({offsets}, {toOffsets});");
         return (to, toOffsets);
     }
+
+    /// <summary>Column j of the <c>multiple</c> a fused epilogue stores together, counted from <c>c</c>.</summary>
+    private static string Column(int j) => j == 0 ? "c" : $"c + {j}";
 
     /// <summary>
     /// <c>Widen(from, to)</c>: a column's G f16 scales (or offsets) to f32, whole vectors at a time. The last vector
