@@ -56,7 +56,8 @@ public static class ConformanceCases
     /// <summary>
     /// Quantized linear shapes that exercise how the CPU kernel blocks its work: every scheme and group size with rows
     /// of 1 to 3 chunks and a partial last chunk (K = 32, 96, 160 codes), row counts that leave 1, 2 or 3 rows after
-    /// passes of 4 (2, 6, 7), more rows than one prepared panel holds, and K = 2048 (whole vectors of group offsets).
+    /// passes of 4 (2, 6, 7), more rows than one prepared panel holds, K = 2048 (whole vectors of group offsets), and
+    /// more columns a task than one column block holds, with a block's odd last column dotted alone.
     /// Kept apart from <see cref="All"/> because they target the CPU kernel's blocking.
     /// </summary>
     public static IReadOnlyList<ConformanceCase> QuantizedBlocks { get; } = [.. BuildQuantizedBlocks()];
@@ -75,6 +76,11 @@ public static class ConformanceCases
         yield return QuantizedLinear(DType.Q8G32, 23, 2048, 19);
         yield return QuantizedLinear(DType.Q4G32, 70, 64, 5);
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q4G32, 6, 2048, 6);
+        // Column blocks (64 columns of short rows, 28 at K = 8192) and pairs: with one task or two, each task ends in a
+        // partial block, 139 and 61 columns with an odd column at its end; SwiGLU's gate and up rows pair up across them.
+        yield return QuantizedLinear(DType.Q4G32, 9, 64, 139);
+        yield return QuantizedLinear(DType.Q8G32, 5, 8192, 61);
+        yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q8G32, 6, 64, 140);
         // Activation rounding: many whole groups (a down projection's K), less than one 512-bit vector of codes, and
         // codes that are exact halves (ties round to even) next to an all-zero group and a partial last group.
         // q8g16s32 at K = 48 ends its activation codes half way through 16 bytes.

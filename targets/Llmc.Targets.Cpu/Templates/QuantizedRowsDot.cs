@@ -6,11 +6,15 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <summary>
 /// <c>Dot(rows, codes, scales, offsets, x, result)</c>: one weight column against 1..<see cref="MaxRows"/> prepared
 /// activation rows (<see cref="QuantizedRowLayout"/>), so each chunk of codes is loaded and unpacked once for all of
-/// them. Per chunk and row: the exact i32 dot product of each lane's four code bytes, converted to f32 and multiplied
-/// by the lane's weight scale times activation scale, into an f32 accumulator; then one vector dot of the column's
-/// offsets (the symmetric schemes pass their scales; the prepared bias carries −zero code) with the row's bias terms,
-/// and one horizontal sum. A last partial chunk loads its codes zero-extended from 16-byte pieces, so nothing past the
-/// row is read and its padding lanes multiply 0 by finite scales.
+/// them; <c>DotPair(rows, codesA, scalesA, offsetsA, codesB, scalesB, offsetsB, x, resultA, resultB)</c> does the same
+/// for two columns at once, so each chunk of activation codes is loaded once for both (a 2 × rows register tile, the
+/// inner block of prefill's GEMM). Per chunk, row and column: the exact i32 dot product of each lane's four code
+/// bytes, converted to f32 and multiplied by the lane's weight scale times activation scale, into an f32 accumulator;
+/// then one vector dot of the column's offsets (the symmetric schemes pass their scales; the prepared bias carries
+/// −zero code) with the row's bias terms, and one horizontal sum. Every (row, column) product takes the same
+/// operations in the same order in every variant, so a row's result does not depend on which rows or columns share its
+/// pass. A last partial chunk loads its codes zero-extended from 16-byte pieces, so nothing past the row is read and
+/// its padding lanes multiply 0 by finite scales.
 /// </summary>
 public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
 {
@@ -29,41 +33,67 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
 
     public void Render(SourceWriter w)
     {
-        for (var rows = 1; rows <= MaxRows; rows++) RenderDot(w, rows);
+        foreach (var columns in new[] { 1, 2 })
+            for (var rows = 1; rows <= MaxRows; rows++) RenderDot(w, rows, columns);
+        RenderDispatch(w, "Dot", Parameters(1), Arguments(1));
+        RenderDispatch(w, "DotPair", Parameters(2), Arguments(2));
+    }
+
+    private static readonly string[] ColumnNames = ["A", "B"];
+
+    /// <summary>The suffix of column <paramref name="column"/>'s parameters in a variant of <paramref name="columns"/> columns.</summary>
+    private static string Suffix(int column, int columns) => columns == 1 ? "" : ColumnNames[column];
+
+    private static string Parameters(int columns) =>
+        string.Join(", ", Enumerable.Range(0, columns).Select(c => $"byte* codes{Suffix(c, columns)}, float* scales{Suffix(c, columns)}, float* offsets{Suffix(c, columns)}"))
+        + ", byte* x, "
+        + string.Join(", ", Enumerable.Range(0, columns).Select(c => $"float* result{Suffix(c, columns)}"));
+
+    private static string Arguments(int columns) =>
+        string.Join(", ", Enumerable.Range(0, columns).Select(c => $"codes{Suffix(c, columns)}, scales{Suffix(c, columns)}, offsets{Suffix(c, columns)}"))
+        + ", x, "
+        + string.Join(", ", Enumerable.Range(0, columns).Select(c => $"result{Suffix(c, columns)}"));
+
+    private static string VariantName(int rows, int columns) => (columns == 1 ? "Dot" : "DotPair") + Int(rows);
+
+    private static void RenderDispatch(SourceWriter w, string name, string parameters, string arguments)
+    {
+        var columns = name == "Dot" ? 1 : 2;
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("static void Dot(int rows, byte* codes, float* scales, float* offsets, byte* x, float* result)"))
+        using (w.Block($"static void {name}(int rows, {parameters})"))
         using (w.Block("switch (rows)"))
         {
-            for (var rows = 1; rows < MaxRows; rows++) w.Line($"case {Int(rows)}: Dot{Int(rows)}(codes, scales, offsets, x, result); return;");
-            w.Line($"default: Dot{Int(MaxRows)}(codes, scales, offsets, x, result); return;");
+            for (var rows = 1; rows < MaxRows; rows++) w.Line($"case {Int(rows)}: {VariantName(rows, columns)}({arguments}); return;");
+            w.Line($"default: {VariantName(MaxRows, columns)}({arguments}); return;");
         }
     }
 
-    private void RenderDot(SourceWriter w, int rows)
+    private void RenderDot(SourceWriter w, int rows, int columns)
     {
         var all = Enumerable.Range(0, rows).ToList();
+        var tile = Enumerable.Range(0, columns).Select(c => Suffix(c, columns)).ToList();
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"static void Dot{Int(rows)}(byte* codes, float* scales, float* offsets, byte* x, float* result)"))
+        using (w.Block($"static void {VariantName(rows, columns)}({Parameters(columns)})"))
         {
             foreach (var r in all)
             {
                 w.Line($"byte* x{r} = x + {Int(r)} * PreparedBytes;");
-                w.Line($"{D.Vector} acc{r} = {D.Zero};");
+                foreach (var c in tile) w.Line($"{D.Vector} acc{c}{r} = {D.Zero};");
             }
             DeclareConstants(w);
             using (w.Block("for (int j = 0; j < FullChunks; j++)"))
             {
                 // A hint never faults, so it may run past the weights; the next column's codes follow this one's.
-                w.Line($"Sse.Prefetch0(codes + j * ChunkBytes + {Int(PrefetchBytes)});");
-                RenderChunk(w, all, $"{C}.Load(codes + j * ChunkBytes)", tail: false);
+                foreach (var c in tile) w.Line($"Sse.Prefetch0(codes{c} + j * ChunkBytes + {Int(PrefetchBytes)});");
+                RenderChunk(w, all, tile, c => $"{C}.Load(codes{c} + j * ChunkBytes)", tail: false);
             }
             if (layout.TailBytes > 0)
                 using (w.Block(""))
                 {
                     w.Line("const int j = FullChunks;");
-                    RenderChunk(w, all, TailCodes(), tail: true);
+                    RenderChunk(w, all, tile, TailCodes, tail: true);
                 }
-            RenderOffsets(w, all);
+            foreach (var c in tile) RenderOffsets(w, all, c);
         }
     }
 
@@ -89,30 +119,48 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     private int TailGroups => layout.TailBytes / layout.GroupBytes;
 
     /// <summary>
-    /// Weight scale times row <paramref name="rowScales"/>' activation scale for each lane of chunk j (of the tail
-    /// chunk with <paramref name="tail"/>). Spanning several groups, the chunk's scales are multiplied as 128-bit
-    /// pieces (at most four are used; the last column's extra floats are the following plane or codes, still inside
-    /// the weight tensor, the row's are padding, and no lane selects them) and permuted to lanes.
+    /// The group scale under each lane of chunk j (of the tail chunk with <paramref name="tail"/>) from the per-group
+    /// scales at <paramref name="scales"/>, a column's or a prepared row's. Spanning several groups, the chunk's scales
+    /// are loaded as a 128-bit piece (at most four are used; past a column's last group the floats are the following
+    /// plane or codes, still inside the weight tensor, past a row's they are padding, and no lane selects them) and
+    /// permuted to lanes. A weight lane's times a row lane's is exactly the scale product of that lane's group.
     /// </summary>
-    private string ChunkScales(string rowScales, bool tail)
+    private string LaneScales(string scales, bool tail)
     {
-        var groups = tail ? TailGroups : layout.GroupsPerChunk;
+        var (groups, first) = ChunkGroups(tail);
+        if (groups == 1) return D.Splat($"{scales}[{first}]");
+        return $"{D.PermuteLanes}(Vector128.Load({scales} + {first}){Widen128}, {(tail ? "tailLanes" : "lanes")})";
+    }
+
+    /// <summary>
+    /// The lanes of <see cref="LaneScales"/> of <paramref name="scales"/> times those of <paramref name="rowScales"/>,
+    /// multiplied per group before they are permuted (one permute, not two).
+    /// </summary>
+    private string ProductScales(string scales, string rowScales, bool tail)
+    {
+        var (groups, first) = ChunkGroups(tail);
+        if (groups == 1) return D.Splat($"{scales}[{first}] * {rowScales}[{first}]");
+        return $"{D.PermuteLanes}((Vector128.Load({scales} + {first}) * Vector128.Load({rowScales} + {first})){Widen128}, {(tail ? "tailLanes" : "lanes")})";
+    }
+
+    /// <summary>How many groups chunk j (the tail chunk with <paramref name="tail"/>) spans, and the first one's index.</summary>
+    private (int Groups, string First) ChunkGroups(bool tail)
+    {
         var chunksPerGroup = layout.GroupBytes / layout.ChunkBytes;
         var first = tail ? $"FullChunks * {Int(layout.GroupsPerChunk)}"
             : layout.GroupsPerChunk > 1 ? $"j * {Int(layout.GroupsPerChunk)}"
             : chunksPerGroup == 1 ? "j" : $"j / {Int(chunksPerGroup)}";
-        if (groups == 1) return D.Splat($"scales[{first}] * {rowScales}[{first}]");
-        return $"{D.PermuteLanes}((Vector128.Load(scales + {first}) * Vector128.Load({rowScales} + {first})){Widen128}, {(tail ? "tailLanes" : "lanes")})";
+        return (tail ? TailGroups : layout.GroupsPerChunk, first);
     }
 
     /// <summary>Reinterprets a 128-bit value as the low part of a full vector (no instruction; the upper lanes are never selected).</summary>
     private string Widen128 => C == "Vector512" ? ".ToVector256Unsafe().ToVector512Unsafe()" : ".ToVector256Unsafe()";
 
-    /// <summary>The tail's code bytes, zero-extended to a vector from 16-byte loads.</summary>
-    private string TailCodes()
+    /// <summary>The tail's code bytes of <paramref name="column"/>, zero-extended to a vector from 16-byte loads.</summary>
+    private string TailCodes(string column)
     {
         var pieces = Enumerable.Range(0, layout.ChunkBytes / 16)
-            .Select(i => i < layout.TailBytes / 16 ? $"Vector128.Load(codes + FullChunks * ChunkBytes + {Int(16 * i)})" : "Vector128<byte>.Zero")
+            .Select(i => i < layout.TailBytes / 16 ? $"Vector128.Load(codes{column} + FullChunks * ChunkBytes + {Int(16 * i)})" : "Vector128<byte>.Zero")
             .ToList();
         while (pieces.Count > 1)
         {
@@ -124,59 +172,73 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     /// <summary>The vector class made by pairing <paramref name="count"/> pieces of a chunk.</summary>
     private string WidthAfterPairing(int count) => $"Vector{Int(layout.ChunkBytes * 8 * 2 / count)}";
 
-    private void RenderChunk(SourceWriter w, List<int> rows, string codes, bool tail)
+    private void RenderChunk(SourceWriter w, List<int> rows, List<string> tile, Func<string, string> codes, bool tail)
     {
         w.Line($"int o = j * ChunkBytes;");
         var maa = D.MultiplyAddAdjacent;
-        if (layout.Format.Bits == 4)
+        foreach (var c in tile)
         {
-            w.Line($"{C}<byte> b = {codes};");
-            w.Line("var lo = b & nibble;");
-            w.Line($"var hi = {C}.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & nibble;");
+            if (layout.Format.Bits == 4)
+            {
+                w.Line($"{C}<byte> b{c} = {codes(c)};");
+                w.Line($"var lo{c} = b{c} & nibble;");
+                w.Line($"var hi{c} = {C}.ShiftRightLogical(b{c}.AsUInt16(), 4).AsByte() & nibble;");
+            }
+            else
+            {
+                w.Line($"{C}<short> b{c} = {codes(c)}.AsInt16();");
+                w.Line($"var lo{c} = b{c} & lowByte;");
+                w.Line($"var hi{c} = {C}.ShiftRightLogical(b{c}, 8);");
+            }
         }
-        else
-        {
-            w.Line($"{C}<short> b = {codes}.AsInt16();");
-            w.Line("var lo = b & lowByte;");
-            w.Line($"var hi = {C}.ShiftRightLogical(b, 8);");
-        }
+        string RowScales(int r) => $"((float*)(x{r} + {Int(layout.ScaleOffset)}))";
+        // A tile of more than one product takes each column's lane scales and each row's once and multiplies them per
+        // product; a single product (decode) multiplies the groups' scales first and permutes once, the same values.
+        var single = tile.Count == 1 && rows.Count == 1;
+        if (!single) foreach (var c in tile) w.Line($"{D.Vector} ws{c} = {LaneScales($"scales{c}", tail)};");
         foreach (var r in rows)
         {
+            if (!single) w.Line($"{D.Vector} xs{r} = {LaneScales(RowScales(r), tail)};");
             var (xa, xb) = layout.Format.Bits == 4
                 ? ($"{C}.Load((sbyte*)(x{r} + o))", $"{C}.Load((sbyte*)(x{r} + ActivationBytes + o))")
                 : ($"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + o / 2)))", $"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + ActivationBytes + o / 2)))");
-            // 4-bit: i16 pair sums of both halves reach at most 2·2·15·127 = 7620, so pmaddubsw cannot saturate.
-            // 8-bit: codes and activations as i16, pmaddwd exact. The VNNI guard is a JIT-time constant.
-            var product = layout.Format.Bits == 4
-                ? $"{maa}({maa}(lo, {xa}) + {maa}(hi, {xb}), ones)"
-                : $"{maa}(lo, {xa}) + {maa}(hi, {xb})";
-            if (layout.Format.Bits == 4 && D.ByteDotClass is { } vnni)
-                product = $"{vnni}.IsSupported ? {vnni}.MultiplyWideningAndAdd({vnni}.MultiplyWideningAndAdd({C}<int>.Zero, lo, {xa}), hi, {xb}) : {product}";
-            w.Line($"{C}<int> dot{r} = {product};");
-            w.Line($"acc{r} = {D.Fma($"{C}.ConvertToSingle(dot{r})", ChunkScales($"((float*)(x{r} + {Int(layout.ScaleOffset)}))", tail), $"acc{r}")};");
+            w.Line($"var xa{r} = {xa};");
+            w.Line($"var xb{r} = {xb};");
+            foreach (var c in tile)
+            {
+                // 4-bit: i16 pair sums of both halves reach at most 2·2·15·127 = 7620, so pmaddubsw cannot saturate.
+                // 8-bit: codes and activations as i16, pmaddwd exact. The VNNI guard is a JIT-time constant.
+                var product = layout.Format.Bits == 4
+                    ? $"{maa}({maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r}), ones)"
+                    : $"{maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r})";
+                if (layout.Format.Bits == 4 && D.ByteDotClass is { } vnni)
+                    product = $"{vnni}.IsSupported ? {vnni}.MultiplyWideningAndAdd({vnni}.MultiplyWideningAndAdd({C}<int>.Zero, lo{c}, xa{r}), hi{c}, xb{r}) : {product}";
+                w.Line($"{C}<int> dot{c}{r} = {product};");
+                w.Line($"acc{c}{r} = {D.Fma($"{C}.ConvertToSingle(dot{c}{r})", single ? ProductScales($"scales{c}", RowScales(r), tail) : $"ws{c} * xs{r}", $"acc{c}{r}")};");
+            }
         }
     }
 
-    private void RenderOffsets(SourceWriter w, List<int> rows)
+    private void RenderOffsets(SourceWriter w, List<int> rows, string c)
     {
         string Bias(int r) => $"((float*)(x{r} + {Int(layout.BiasOffset)}))";
         if (layout.Groups >= D.Lanes)
             using (w.Block($"for (int g = 0; g + {Int(D.Lanes)} <= G; g += {Int(D.Lanes)})"))
             {
-                w.Line($"{D.Vector} offset = {D.Load("offsets + g")};");
-                foreach (var r in rows) w.Line($"acc{r} = {D.Fma("offset", D.Load($"{Bias(r)} + g"), $"acc{r}")};");
+                w.Line($"{D.Vector} offset = {D.Load($"offsets{c} + g")};");
+                foreach (var r in rows) w.Line($"acc{c}{r} = {D.Fma("offset", D.Load($"{Bias(r)} + g"), $"acc{c}{r}")};");
             }
         var rest = layout.Groups % D.Lanes != 0;
         foreach (var r in rows)
         {
             if (!rest)
             {
-                w.Line($"result[{r}] = {D.Sum($"acc{r}")};");
+                w.Line($"result{c}[{r}] = {D.Sum($"acc{c}{r}")};");
                 continue;
             }
-            w.Line($"float rest{r} = 0f;");
-            w.Line($"for (int g = G / {Int(D.Lanes)} * {Int(D.Lanes)}; g < G; g++) rest{r} = MathF.FusedMultiplyAdd(offsets[g], {Bias(r)}[g], rest{r});");
-            w.Line($"result[{r}] = {D.Sum($"acc{r}")} + rest{r};");
+            w.Line($"float rest{c}{r} = 0f;");
+            w.Line($"for (int g = G / {Int(D.Lanes)} * {Int(D.Lanes)}; g < G; g++) rest{c}{r} = MathF.FusedMultiplyAdd(offsets{c}[g], {Bias(r)}[g], rest{c}{r});");
+            w.Line($"result{c}[{r}] = {D.Sum($"acc{c}{r}")} + rest{c}{r};");
         }
     }
 }

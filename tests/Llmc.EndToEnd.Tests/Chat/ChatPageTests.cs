@@ -18,7 +18,8 @@ public sealed class ChatPageTests(ChatEngine chat)
     public async Task A_typed_message_gets_a_streamed_reply_in_the_browser()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: tools/install-native.sh installs Debian's chromium for this test");
-        await using var server = await LoopbackServer.Start([new ServedModel("chat", chat.Engine)]);
+        // Paced, so that the page receives the reply's events one by one even on a loaded machine.
+        await using var server = await LoopbackServer.Start([new ServedModel("chat", chat.Engine)], eventPace: TimeSpan.FromMilliseconds(15));
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
         var page = await browser.NewPageAsync();

@@ -24,10 +24,20 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public HttpClient Http { get; } = new();
 
-    public static async Task<LoopbackServer> Start(IReadOnlyList<ServedModel> models, TimeSpan? shutdownTimeout = null)
+    /// <summary>
+    /// Starts the server; with <paramref name="eventPace"/>, every response waits that long before each flush
+    /// (<see cref="PacedFlushStream"/>).
+    /// </summary>
+    public static async Task<LoopbackServer> Start(IReadOnlyList<ServedModel> models, TimeSpan? shutdownTimeout = null, TimeSpan? eventPace = null)
     {
         var options = new ServerOptions { Urls = "http://127.0.0.1:0", ApiKey = Key };
         var app = LlmcServer.Create(models, shutdownTimeout is { } timeout ? options with { ShutdownTimeout = timeout } : options);
+        if (eventPace is { } pace)
+            app.Use((context, next) =>
+            {
+                context.Response.Body = new PacedFlushStream(context.Response.Body, pace);
+                return next(context);
+            });
         await app.StartAsync();
         return new LoopbackServer(app);
     }
