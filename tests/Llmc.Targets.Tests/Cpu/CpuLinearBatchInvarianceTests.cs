@@ -5,15 +5,16 @@ using Llmc.Targets.Conformance;
 namespace Llmc.Targets.Tests.Cpu;
 
 /// <summary>
-/// The float linear kernels give every row the same bits whether it runs alone (one-row tiles) or among others
-/// (many-row tiles): batching must not change a request's tokens. Covers the 16-bit weights, whose f16 conversion
-/// moves a power of two to whichever side of the product has fewer loads, and the fused norm and epilogues.
+/// The linear kernels give every row the same bits whether it runs alone (one-row tiles) or among others (many-row
+/// tiles, the quantized kernel's column pairs and blocks): batching must not change a request's tokens. Covers f32,
+/// the 16-bit weights, whose f16 conversion moves a power of two to whichever side of the product has fewer loads,
+/// every quantized format, and the fused norm and epilogues.
 /// </summary>
 [Collection(CpuCompileCollection.Name)]
 public sealed class CpuLinearBatchInvarianceTests
 {
     public static TheoryData<string> Cases => new(ConformanceCases.Every
-        .Where(c => c.Kernel.Operands.Count > 1 && c.Kernel.Operands[1].DType is DType.F16 or DType.BF16 or DType.F32
+        .Where(c => c.Kernel.Operands.Count > 1 && (c.Kernel.Operands[1].DType is DType.F16 or DType.BF16 or DType.F32 || c.Kernel.Operands[1].DType.IsQuantized())
             && c.Kernel.Template.Contains("linear", StringComparison.Ordinal) && c.Steps is [var step] && step.Symbols["seq"] >= 3)
         .Select(c => c.Name));
 
