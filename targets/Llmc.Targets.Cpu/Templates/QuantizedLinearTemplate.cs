@@ -11,9 +11,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// group, an exact integer dot product of weight and activation codes, scaled in f32, plus the group's offset times
 /// the activation code sum (<see cref="QuantizedRowsDot"/>). Tasks split the columns, so decode reads each weight byte
 /// once; a task prepares a panel of rows (as many as fit a cache-sized scratch) and walks its columns once per panel,
-/// dotting two columns at a time with up to <see cref="QuantizedRowsDot.MaxRows"/> rows per pass while their codes are in
-/// L1, so each activation code loaded serves both columns.
-/// f16 group scales (and offsets) are widened to f32, exactly, once per column into a scratch that every pass reads.
+/// in blocks whose codes fit L2: every pass of up to <see cref="QuantizedRowsDot.MaxRows"/> rows (in L1) walks the whole
+/// block, dotting two columns at a time, so each activation code loaded serves both columns and each code unpacked
+/// serves every row of the pass (a blocked GEMM with a 2 × 4 register tile). f16 group scales (and offsets) are
+/// widened to f32, exactly, once per column and panel into a block scratch that every pass reads.
 /// A <see cref="LinearFusion"/> adds a fused linear's prologue (the row that is rounded) and epilogue (how products
 /// are stored).
 /// </summary>

@@ -35,8 +35,8 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     {
         foreach (var columns in new[] { 1, 2 })
             for (var rows = 1; rows <= MaxRows; rows++) RenderDot(w, rows, columns);
-        RenderDispatch(w, "Dot", Parameters(1), Arguments(1));
-        RenderDispatch(w, "DotPair", Parameters(2), Arguments(2));
+        RenderDispatch(w, columns: 1);
+        RenderDispatch(w, columns: 2);
     }
 
     private static readonly string[] ColumnNames = ["A", "B"];
@@ -54,17 +54,19 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
         + ", x, "
         + string.Join(", ", Enumerable.Range(0, columns).Select(c => $"result{Suffix(c, columns)}"));
 
-    private static string VariantName(int rows, int columns) => (columns == 1 ? "Dot" : "DotPair") + Int(rows);
+    private static string DispatchName(int columns) => columns == 1 ? "Dot" : "DotPair";
 
-    private static void RenderDispatch(SourceWriter w, string name, string parameters, string arguments)
+    private static string VariantName(int rows, int columns) => DispatchName(columns) + Int(rows);
+
+    /// <summary><c>Dot(rows, ...)</c> or <c>DotPair(rows, ...)</c>: the variant for 1..<see cref="MaxRows"/> rows.</summary>
+    private static void RenderDispatch(SourceWriter w, int columns)
     {
-        var columns = name == "Dot" ? 1 : 2;
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"static void {name}(int rows, {parameters})"))
+        using (w.Block($"static void {DispatchName(columns)}(int rows, {Parameters(columns)})"))
         using (w.Block("switch (rows)"))
         {
-            for (var rows = 1; rows < MaxRows; rows++) w.Line($"case {Int(rows)}: {VariantName(rows, columns)}({arguments}); return;");
-            w.Line($"default: {VariantName(MaxRows, columns)}({arguments}); return;");
+            for (var rows = 1; rows < MaxRows; rows++) w.Line($"case {Int(rows)}: {VariantName(rows, columns)}({Arguments(columns)}); return;");
+            w.Line($"default: {VariantName(MaxRows, columns)}({Arguments(columns)}); return;");
         }
     }
 
