@@ -58,7 +58,6 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
         w.Line($"float {pointer}Scale = {cache}Scales[{pointer}At];");
     }
 
-    /// <summary><paramref name="factor"/> times the scale of the row <see cref="Row"/> declared as <paramref name="pointer"/> (kv8), or the factor alone (f32).</summary>
     /// <summary>
     /// A statement asking for head <c>head</c> of <paramref name="cache"/> pool row <paramref name="slot"/> to be brought
     /// into L1 ahead of its use: its values (and a kv8 row's scale), every cache line of them.
@@ -67,6 +66,7 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
         ? $"{{ long at = (long)({slot}) * KvHeads + head; PrefetchRow({cache}Codes + at * HeadDim, HeadDim); Sse.Prefetch0({cache}Scales + at); }}"
         : $"PrefetchRow({cache}Cache + (long)({slot}) * KvWidth + head * HeadDim, HeadDim * sizeof(float));";
 
+    /// <summary><paramref name="factor"/> times the scale of the row <see cref="Row"/> declared as <paramref name="pointer"/> (kv8), or the factor alone (f32).</summary>
     public string Scaled(string pointer, string factor) => IsInt8 ? $"{pointer}Scale * {factor}" : factor;
 
     /// <summary>A kv8 kernel's key scratch row, free while rows are written: a rotated key's way into the cache (f32 caches are written in place).</summary>

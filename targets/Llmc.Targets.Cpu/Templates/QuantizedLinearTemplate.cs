@@ -61,13 +61,12 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         w.Line($"float* dots = stackalloc float[RowsPerPass * {PairColumns}];");
         // Columns per block: their codes stay in L2 while each pass of rows (in L1) walks them.
         kernel.Constant("BlockColumns", Math.Clamp(BlockBytes / layout.RowBytes / PairColumns * PairColumns, PairColumns, 64));
-        var planes = format.HasOffsets ? 2 : 1;
         if (widens)
         {
             // Per column of the block its widened scales, then (q4a) its offsets, each G rounded up to whole vectors
             // plus four floats: the dot's 128-bit scale loads at the last groups select no lane past G.
             kernel.Constant("WidenedGroups", (format.Groups(k) + kernel.Dialect.Lanes - 1) / kernel.Dialect.Lanes * kernel.Dialect.Lanes + 4);
-            w.Line($"float* widened = stackalloc float[BlockColumns * {planes} * WidenedGroups];");
+            w.Line($"float* widened = stackalloc float[BlockColumns * {ScalePlanes(format)} * WidenedGroups];");
         }
         w.Line("byte* panel = stackalloc byte[Math.Min(rows, PanelRows) * PreparedBytes + 64];");
         w.Line("panel = (byte*)(((nint)panel + 63) & ~(nint)63);");
@@ -84,9 +83,12 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
             {
                 w.Line("int blockEnd = Math.Min(end, c0 + blockColumns);");
                 if (widens)
+                {
+                    var to = ColumnScales(format, widens, 0);
                     w.Line(format.HasOffsets
-                        ? "for (int c = c0; c < blockEnd; c++) { float* to = widened + (c - c0) * 2 * WidenedGroups; Widen(scales + (long)c * G, to); Widen(offsets + (long)c * G, to + WidenedGroups); }"
-                        : "for (int c = c0; c < blockEnd; c++) Widen(scales + (long)c * G, widened + (c - c0) * WidenedGroups);");
+                        ? $"for (int c = c0; c < blockEnd; c++) {{ Widen(scales + (long)c * G, {to.Scales}); Widen(offsets + (long)c * G, {to.Offsets}); }}"
+                        : $"for (int c = c0; c < blockEnd; c++) Widen(scales + (long)c * G, {to.Scales});");
+                }
                 using (w.Block("for (int r0 = 0; r0 < panelRows; r0 += RowsPerPass)"))
                 {
                     w.Line("int count = Math.Min(RowsPerPass, panelRows - r0);");
@@ -137,10 +139,12 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
     {
         var column = j == 0 ? "c" : $"c + {j}";
         if (!widens) return ($"scales + (long)({column}) * G", $"offsets + (long)({column}) * G");
-        var planes = format.HasOffsets ? 2 : 1;
-        var to = $"widened + ({column} - c0) * {planes} * WidenedGroups";
+        var to = $"widened + ({column} - c0) * {ScalePlanes(format)} * WidenedGroups";
         return (to, format.HasOffsets ? $"{to} + WidenedGroups" : to);
     }
+
+    /// <summary>Widened planes per column: its scales, and q4a's offsets.</summary>
+    private static int ScalePlanes(QuantFormat format) => format.HasOffsets ? 2 : 1;
 
     /// <summary>
     /// <c>Widen(from, to)</c>: a column's G f16 scales (or offsets) to f32, whole vectors at a time. The last vector
