@@ -34,6 +34,28 @@ public sealed class QuantizedTypeTests
     }
 
     [Fact]
+    public void F16_scales_round_as_the_half_conversion_does()
+    {
+        var format = QuantFormat.Of(DType.Q4G32);
+        // Every 4099th bit pattern (both signs, all exponents), and the edges of f16's normal range and its ties.
+        var edges = new[] { 6.103515625e-05f, 6.1035153e-05f, 65504f, 65503.996f, 65519.996f, 65520f, 1.00048828125f, 1.00146484375f, 2047.5f, 0f, 5.96e-8f };
+        var patterns = Enumerable.Range(0, 1 << 20).Select(i => BitConverter.Int32BitsToSingle((int)((uint)i * 4099u)))
+            .Concat(edges).Concat(edges.Select(e => -e));
+        foreach (var value in patterns.Where(float.IsFinite))
+        {
+            var expected = (float)(Half)value;
+            if (float.IsInfinity(expected))
+            {
+                Assert.Throws<IrException>(() => format.StoredScale(value));
+                continue;
+            }
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(format.StoredScale(value)),
+                $"{value:R} ({BitConverter.SingleToInt32Bits(value):X8}): {format.StoredScale(value):R}, expected {expected:R}");
+        }
+        Assert.Equal(0.1f, QuantFormat.Of(DType.Q4AG32S32).StoredScale(0.1f));
+    }
+
+    [Fact]
     public void Nibbles_pack_code_i_and_i_plus_16_into_byte_i_of_each_block()
     {
         var format = new QuantFormat(QuantScheme.Q4, 32);

@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Llmc.Ir;
 
 namespace Llmc.Compiler.Synth;
@@ -22,6 +25,25 @@ public static class WeightEncoding
             default:
                 throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "weights are f32, f16 or bf16");
         }
+    }
+
+    /// <summary>Every value as <see cref="DType.F16"/> or <see cref="DType.BF16"/> bits, rounded to nearest even, eight at a time.</summary>
+    public static void WriteHalves(DType dtype, ReadOnlySpan<float> values, Span<ushort> destination)
+    {
+        if (dtype == DType.F16)
+        {
+            TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<ushort, Half>(destination));
+            return;
+        }
+        if (dtype != DType.BF16) throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "f16 or bf16");
+        var i = 0;
+        for (; i + Vector256<uint>.Count <= values.Length; i += Vector256<uint>.Count)
+        {
+            var bits = Vector256.Create<float>(values.Slice(i, Vector256<uint>.Count)).AsUInt32();
+            var rounded = (bits + Vector256.Create(0x7FFFu) + ((bits >> 16) & Vector256<uint>.One)) >> 16;
+            Vector256.Narrow(rounded, Vector256<uint>.Zero).GetLower().CopyTo(destination[i..]);
+        }
+        for (; i < values.Length; i++) destination[i] = ToBFloat16(values[i]);
     }
 
     /// <summary>The upper 16 bits of the float, rounded to nearest even (values here are finite, so NaN needs no care).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Llmc.Ir.Quantization;
 
@@ -22,17 +23,25 @@ public static class GroupQuantizer
         var packed = new PackedMatrix(format, n, k);
         Parallel.For(0, n, () => new int[format.GroupSize], (row, _, groupCodes) =>
         {
-            for (var group = 0; group < packed.Groups; group++)
-            {
-                var start = group * format.GroupSize;
-                var v = values.AsSpan(row * k + start, Math.Min(format.GroupSize, k - start));
-                var (scale, offset) = Choose(v, groupCodes, format);
-                packed.SetGroup(row, group, scale, offset);
-                for (var j = 0; j < v.Length; j++) packed.SetCode(row, start + j, groupCodes[j]);
-            }
+            PackRow(values.AsSpan(row * k, k), row, packed, groupCodes, format);
             return groupCodes;
         }, _ => { });
         return packed.Bytes;
+    }
+
+    // The quantizers are compiled optimized at once: the JIT promotes a hot method only after a spell in which no new
+    // method was compiled, a build keeps compiling new ones, and perf found them running unoptimized for much of it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackRow(ReadOnlySpan<float> row, int index, PackedMatrix packed, int[] groupCodes, QuantFormat format)
+    {
+        for (var group = 0; group < packed.Groups; group++)
+        {
+            var start = group * format.GroupSize;
+            var v = row.Slice(start, Math.Min(format.GroupSize, row.Length - start));
+            var (scale, offset) = Choose(v, groupCodes, format);
+            packed.SetGroup(index, group, scale, offset);
+            for (var j = 0; j < v.Length; j++) packed.SetCode(index, start + j, groupCodes[j]);
+        }
     }
 
     /// <summary>The scale and offset of one group (of at most the group size), with its codes in <paramref name="codes"/>.</summary>
@@ -56,6 +65,7 @@ public static class GroupQuantizer
         return Math.Clamp((int)MathF.Round(value / scale) + format.ZeroCode, lowest, format.MaxCode);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Scale, float Offset) MaxAbs(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
         var max = MaxAbs(v);
@@ -65,6 +75,7 @@ public static class GroupQuantizer
     }
 
     /// <summary>The group's range in 255 even steps from its minimum: at 8 bits a search gains nothing worth its time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Scale, float Offset) MinMax(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
@@ -75,89 +86,85 @@ public static class GroupQuantizer
     }
 
     /// <summary>
-    /// Tries every divisor of <see cref="Q4Divisors"/>: rounds with max-abs / divisor, refits the scale by least squares
-    /// for those codes, and keeps the candidate with the least squared error (the first of equals). Eight candidates
-    /// run side by side, one per vector lane, each with exactly the scalar arithmetic in the scalar order (float
-    /// division and rounding, sums in double over the values in turn, no fused multiply-adds), so the result does not
-    /// depend on the vector width; one candidate at a time, it was three quarters of a 1B q4 build.
+    /// Tries every divisor d of <see cref="Q4Divisors"/>: rounds the values times d / max-abs (multiplying, as the
+    /// divisions were most of the search), refits the scale f by least squares for those codes q, and keeps the
+    /// candidate with the least squared error (the first of equals), compared as f²·Σq² − 2f·Σw·q (the error less
+    /// Σw², the same for every candidate). Both sums are exact in any order: Σq² is a small integer, and a value with a
+    /// nonzero code is at least about max-abs / 18, so every w·q is a multiple of that value's ulp and the sum spans
+    /// under 40 bits of a double's 53. So the values go eight to a vector, with no second pass for the error, and the
+    /// choice is that of the scalar definition.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Scale, float Offset) SearchSymmetric(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
         var max = MaxAbs(v);
-        if (max == 0)
+        var vectors = (v.Length + Lanes - 1) / Lanes;
+        // Zero padding rounds to code 0.0, which adds nothing to either sum.
+        Span<float> padded = stackalloc float[vectors * Lanes];
+        padded.Clear();
+        v.CopyTo(padded);
+        Span<Vector256<float>> values = stackalloc Vector256<float>[vectors];
+        Span<Vector256<double>> wide = stackalloc Vector256<double>[2 * vectors];
+        for (var i = 0; i < vectors; i++)
         {
-            RoundSymmetric(v, 0, codes, format);
-            return (0, 0);
+            values[i] = Vector256.Create<float>(padded.Slice(i * Lanes, Lanes));
+            (wide[2 * i], wide[2 * i + 1]) = Vector256.Widen(values[i]);
         }
-        const int lanes = Lanes;
-        Span<int> trial = stackalloc int[v.Length * lanes];
-        Span<float> scales = stackalloc float[lanes];
-        var (zero, top) = (Vector256.Create(format.ZeroCode), Vector256.Create(format.MaxCode));
-        var (bestScale, bestError) = (0f, double.PositiveInfinity);
-        for (var first = 0; first < Q4Divisors.Length; first += lanes)
+        var (lowest, highest) = (Vector256.Create((float)-format.ZeroCode), Vector256.Create((float)(format.MaxCode - format.ZeroCode)));
+        var (bestScale, bestMultiplier, bestError) = (0f, 0f, double.PositiveInfinity);
+        foreach (var divisor in Q4Divisors)
         {
-            // Lanes past the last divisor repeat it; a repeat never beats its original (the first of equals wins).
-            for (var c = 0; c < lanes; c++) scales[c] = (float)(max / Q4Divisors[Math.Min(first + c, Q4Divisors.Length - 1)]);
-            var divisorScales = Vector256.Create<float>(scales);
-            // A scale that underflowed to 0 (a group of subnormals) gives the zero code, as Round does.
-            var underflow = Vector256.Equals(divisorScales, Vector256<float>.Zero).AsInt32();
+            // A group of values below about 1e-38 (or of zeros) has no finite multiplier: its codes are all 0.0.
+            var multiplier = Q4Multiplier(divisor, max);
+            if (!float.IsFinite(multiplier)) continue;
+            var times = Vector256.Create(multiplier);
+            var qq = Vector256<float>.Zero;
             Vector256<double> wqLow = default, wqHigh = default;
-            // Σ q² is a small integer, exact in any order, so it is summed as one.
-            var qq = Vector256<int>.Zero;
-            for (var i = 0; i < v.Length; i++)
+            for (var i = 0; i < vectors; i++)
             {
-                var code = Vector256.ConditionalSelect(underflow, zero,
-                    Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(Vector256.Create(v[i]) / divisorScales)) + zero, Vector256<int>.Zero), top));
-                code.CopyTo(trial.Slice(i * lanes, lanes));
-                var centred = code - zero;
-                qq += centred * centred;
-                var (qLow, qHigh) = Vector256.Widen(Vector256.ConvertToSingle(centred));
-                var value = Vector256.Create((double)v[i]);
-                (wqLow, wqHigh) = (wqLow + value * qLow, wqHigh + value * qHigh);
+                var q = Vector256.MinNative(Vector256.MaxNative(Vector256.Round(values[i] * times), lowest), highest);
+                qq = Vector256.FusedMultiplyAdd(q, q, qq);
+                var (qLow, qHigh) = Vector256.Widen(q);
+                wqLow = Vector256.FusedMultiplyAdd(wide[2 * i], qLow, wqLow);
+                wqHigh = Vector256.FusedMultiplyAdd(wide[2 * i + 1], qHigh, wqHigh);
             }
-            var (qqLow, qqHigh) = Vector256.Widen(Vector256.ConvertToSingle(qq));
-            var fitted = Stored(Vector256.Narrow(wqLow / qqLow, wqHigh / qqHigh), format);
-            Vector256<double> errorLow = default, errorHigh = default;
-            for (var i = 0; i < v.Length; i++)
-            {
-                var q = Vector256.ConvertToSingle(Vector256.Create<int>(trial.Slice(i * lanes, lanes)) - zero);
-                var (dLow, dHigh) = Vector256.Widen(Vector256.Create(v[i]) - fitted * q);
-                (errorLow, errorHigh) = (errorLow + dLow * dLow, errorHigh + dHigh * dHigh);
-            }
-            if (BestLane(errorLow, errorHigh, Q4Divisors.Length - first, trial, codes, ref bestError) is var lane and >= 0) bestScale = fitted[lane];
+            var (sumQq, sumWq) = ((double)Vector256.Sum(qq), Vector256.Sum(wqLow + wqHigh));
+            var fitted = format.StoredScale((float)(sumWq / sumQq));
+            var error = SymmetricError(fitted, sumQq, sumWq);
+            if (error < bestError) (bestScale, bestMultiplier, bestError) = (fitted, multiplier, error);
         }
-        // Every candidate scale underflowed (a group of a few subnormal ulps): all codes 0.0, no refit.
-        if (double.IsPositiveInfinity(bestError)) RoundSymmetric(v, 0, codes, format);
+        for (var i = 0; i < v.Length; i++) codes[i] = Q4Code(v[i], bestMultiplier, format);
         return (bestScale, 0);
     }
 
-    /// <summary>Candidates side by side: one per lane of a <see cref="Vector256{T}"/> of floats.</summary>
+    /// <summary>What the q4 search multiplies a group's values by for candidate <paramref name="divisor"/> of max-abs <paramref name="max"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Q4Multiplier(double divisor, float max) => (float)(divisor / max);
+
+    /// <summary>A q4 candidate's code of <paramref name="value"/>: the value times the candidate's multiplier, rounded (to even) and clamped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Q4Code(float value, float multiplier, QuantFormat format) =>
+        Math.Clamp((int)MathF.Round(value * multiplier), -format.ZeroCode, format.MaxCode - format.ZeroCode) + format.ZeroCode;
+
+    /// <summary>
+    /// The squared error of scale <paramref name="scale"/> for codes with sums Σq² and Σw·q, less Σw² (the same for
+    /// every candidate): the criterion of the q4 search, from sums that are exact, so the same in any order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SymmetricError(float scale, double sumQq, double sumWq) => (double)scale * scale * sumQq - 2.0 * scale * sumWq;
+
+    /// <summary>Lanes of a <see cref="Vector256{T}"/> of floats: q4's values side by side, or q4a's candidates.</summary>
     private const int Lanes = 8;
 
     /// <summary>
-    /// The first of the batch's <paramref name="candidates"/> lanes (at most <see cref="Lanes"/>) whose squared error
-    /// (<paramref name="errorLow"/>, <paramref name="errorHigh"/>) is below <paramref name="bestError"/> and every
-    /// earlier lane's, with its codes (lane c of <paramref name="trial"/>'s rows) copied out; −1 when none is.
-    /// </summary>
-    private static int BestLane(Vector256<double> errorLow, Vector256<double> errorHigh, int candidates, ReadOnlySpan<int> trial, int[] codes, ref double bestError)
-    {
-        var best = -1;
-        for (var c = 0; c < Math.Min(candidates, Lanes); c++)
-        {
-            var error = c < Lanes / 2 ? errorLow[c] : errorHigh[c - Lanes / 2];
-            if (error < bestError) (best, bestError) = (c, error);
-        }
-        if (best < 0) return best;
-        for (var i = 0; i < trial.Length / Lanes; i++) codes[i] = trial[i * Lanes + best];
-        return best;
-    }
-
-    /// <summary>
     /// Tries every stretch of <see cref="Q4aStretches"/>: rounds with the range shrunk by it around its centre, refits
-    /// scale and offset by least squares for those codes, and keeps the candidate with the least squared error (the
-    /// first of equals). Like <see cref="SearchSymmetric"/>, eight candidates run side by side with the scalar
-    /// arithmetic in the scalar order.
+    /// scale f and offset o by least squares for those codes, and keeps the candidate with the least squared error
+    /// (the first of equals), compared from the sums as <see cref="AffineError"/> without a second pass over the
+    /// values. Eight candidates run side by side, one per vector lane, each with exactly the scalar arithmetic in the
+    /// scalar order (its Σw·q over values that may be near zero is not exact, so its order is kept); the codes are
+    /// rounded again for the candidate chosen.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Scale, float Offset) SearchAsymmetric(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
@@ -168,13 +175,13 @@ public static class GroupQuantizer
             return (0, format.StoredScale(min));
         }
         const int lanes = Lanes;
-        Span<int> trial = stackalloc int[v.Length * lanes];
         Span<float> scales = stackalloc float[lanes], offsets = stackalloc float[lanes];
         double sw = 0;
         foreach (var x in v) sw += x;
         var count = Vector256.Create((double)v.Length);
         var top = Vector256.Create(format.MaxCode);
         var (best, bestError) = ((Scale: 0f, Offset: min), double.PositiveInfinity);
+        var (roundScale, roundOffset) = (0f, 0f);
         for (var first = 0; first < Q4aStretches.Length; first += lanes)
         {
             // Lanes past the last stretch repeat it; a repeat never beats its original.
@@ -193,7 +200,6 @@ public static class GroupQuantizer
             {
                 var code = Vector256.ConditionalSelect(underflow, Vector256<int>.Zero,
                     Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round((Vector256.Create(v[i]) - offset) / scale)), Vector256<int>.Zero), top));
-                code.CopyTo(trial.Slice(i * lanes, lanes));
                 (sq, sqq) = (sq + code, sqq + code * code);
                 var (qLow, qHigh) = Vector256.Widen(Vector256.ConvertToSingle(code));
                 var value = Vector256.Create((double)v[i]);
@@ -201,18 +207,23 @@ public static class GroupQuantizer
             }
             var (fitScale, fitOffset) = FitAffine(sw, count, sq, sqq, swqLow, swqHigh);
             (fitScale, fitOffset) = (Stored(fitScale, format), Stored(fitOffset, format));
-            Vector256<double> errorLow = default, errorHigh = default;
-            for (var i = 0; i < v.Length; i++)
+            for (var c = 0; c < Math.Min(lanes, Q4aStretches.Length - first); c++)
             {
-                var q = Vector256.ConvertToSingle(Vector256.Create<int>(trial.Slice(i * lanes, lanes)));
-                var (dLow, dHigh) = Vector256.Widen(Vector256.Create(v[i]) - (fitScale * q + fitOffset));
-                (errorLow, errorHigh) = (errorLow + dLow * dLow, errorHigh + dHigh * dHigh);
+                var swq = c < lanes / 2 ? swqLow[c] : swqHigh[c - lanes / 2];
+                var error = AffineError(fitScale[c], fitOffset[c], v.Length, sq[c], sqq[c], swq, sw);
+                if (error < bestError) (best, bestError, roundScale, roundOffset) = ((fitScale[c], fitOffset[c]), error, scales[c], offsets[c]);
             }
-            if (BestLane(errorLow, errorHigh, Q4aStretches.Length - first, trial, codes, ref bestError) is var lane and >= 0)
-                best = (fitScale[lane], fitOffset[lane]);
         }
+        for (var i = 0; i < v.Length; i++) codes[i] = Round(v[i], roundScale, roundOffset, format);
         return best;
     }
+
+    /// <summary>
+    /// The squared error of scale f and offset o for codes with the given sums, less Σw² (the same for every
+    /// candidate): f²·Σq² + n·o² + 2f·o·Σq − 2f·Σw·q − 2o·Σw, the criterion of the q4a search.
+    /// </summary>
+    public static double AffineError(double scale, double offset, int count, double sumQ, double sumQq, double sumWq, double sumW) =>
+        scale * scale * sumQq + count * offset * offset + 2.0 * scale * offset * sumQ - 2.0 * scale * sumWq - 2.0 * offset * sumW;
 
     /// <summary>
     /// Per lane, the least-squares scale and offset for fixed codes (the group's mean as offset, scale 0, when the codes
@@ -244,15 +255,35 @@ public static class GroupQuantizer
         return Vector256.Create<float>(lanes);
     }
 
+    /// <summary>The codes of a symmetric scheme for one scale (all the code of 0.0 when it is 0), as <see cref="Round"/> gives them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RoundSymmetric(ReadOnlySpan<float> v, float scale, Span<int> codes, QuantFormat format)
     {
-        for (var i = 0; i < v.Length; i++) codes[i] = Round(v[i], scale, 0, format);
+        if (scale == 0)
+        {
+            codes[..v.Length].Fill(format.ZeroCode);
+            return;
+        }
+        var (divisor, zero) = (Vector256.Create(scale), Vector256.Create(format.ZeroCode));
+        var (lowest, highest) = (Vector256.Create(format.Scheme == QuantScheme.Q8 ? 1 : 0), Vector256.Create(format.MaxCode));
+        var i = 0;
+        for (; i + Lanes <= v.Length; i += Lanes)
+        {
+            var rounded = Vector256.ConvertToInt32(Vector256.Round(Vector256.Create<float>(v.Slice(i, Lanes)) / divisor));
+            Vector256.Min(Vector256.Max(rounded + zero, lowest), highest).CopyTo(codes[i..]);
+        }
+        for (; i < v.Length; i++) codes[i] = Round(v[i], scale, 0, format);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float MaxAbs(ReadOnlySpan<float> v)
     {
+        var i = 0;
+        var lanes = Vector256<float>.Zero;
+        for (; i + Lanes <= v.Length; i += Lanes) lanes = Vector256.Max(lanes, Vector256.Abs(Vector256.Create<float>(v.Slice(i, Lanes))));
         var max = 0f;
-        foreach (var x in v) max = MathF.Max(max, MathF.Abs(x));
+        for (var l = 0; l < Lanes; l++) max = MathF.Max(max, lanes[l]);
+        for (; i < v.Length; i++) max = MathF.Max(max, MathF.Abs(v[i]));
         return max;
     }
 }

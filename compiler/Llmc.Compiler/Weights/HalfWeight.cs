@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Llmc.Compiler.Synth;
 using Llmc.Ir;
 using Llmc.Runtime;
@@ -6,39 +8,57 @@ namespace Llmc.Compiler.Weights;
 
 /// <summary>
 /// A weight stored in f16 or bf16 from an f32 source (round to nearest even). Its f32 values are the rounded ones, so
-/// the reference interpreter computes with exactly what the kernels read.
+/// the reference interpreter computes with exactly what the kernels read. Nothing is cached: the rounding is
+/// vectorized and cheap to redo, and keeping every matrix's f32 copy held 5 GB of a 1B model's build.
 /// </summary>
 public sealed class HalfWeight : IWeightSource
 {
     private readonly IWeightSource _source;
-    private readonly Lazy<float[]> _rounded;
+    private readonly string _name;
 
     public HalfWeight(IWeightSource source, DType half, string name)
     {
         if (half is not (DType.F16 or DType.BF16)) throw new ArgumentOutOfRangeException(nameof(half), half, "f16 or bf16");
-        _source = source;
+        (_source, _name) = (source, name);
         Type = source.Type with { DType = half };
-        _rounded = new(() => Round(_source.ReadFloat32(), half, name));
     }
 
     public TensorType Type { get; }
 
-    public float[] ReadFloat32() => _rounded.Value;
-
-    private static float[] Round(float[] values, DType half, string name)
+    public float[] ReadFloat32()
     {
-        var rounded = new float[values.Length];
-        Span<byte> bytes = stackalloc byte[2];
-        for (var i = 0; i < values.Length; i++)
+        var stored = ReadStored();
+        var values = new float[stored.Length / sizeof(ushort)];
+        FloatWidening.Widen(Type.DType, stored, values);
+        return values;
+    }
+
+    public byte[] ReadStored()
+    {
+        var values = _source.ReadFloat32();
+        var bytes = new byte[values.Length * sizeof(ushort)];
+        var halves = MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
+        WeightEncoding.WriteHalves(Type.DType, values, halves);
+        // f16 tops out at 65504; a weight beyond it would silently become infinite.
+        if (FirstOverflow(values, halves) is var i and >= 0)
+            throw new LlmcException($"weight '{_name}' holds {values[i]}, outside the range of {Type.DType.Name()}");
+        return bytes;
+    }
+
+    /// <summary>The first value that is finite but whose half is infinite; −1 when there is none.</summary>
+    private int FirstOverflow(ReadOnlySpan<float> values, ReadOnlySpan<ushort> halves)
+    {
+        var infinity = Vector256.Create((ushort)(Type.DType == DType.F16 ? 0x7C00 : 0x7F80));
+        var magnitude = Vector256.Create((ushort)0x7FFF);
+        var chunk = Vector256<ushort>.Count;
+        for (var start = 0; start < halves.Length; start += chunk)
         {
-            WeightEncoding.Write(half, values[i], bytes);
-            rounded[i] = half == DType.F16
-                ? (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(bytes))
-                : BitConverter.Int32BitsToSingle(BitConverter.ToUInt16(bytes) << 16);
-            // f16 tops out at 65504; a weight beyond it would silently become infinite.
-            if (float.IsInfinity(rounded[i]) && !float.IsInfinity(values[i]))
-                throw new LlmcException($"weight '{name}' holds {values[i]}, outside the range of {half.Name()}");
+            var count = Math.Min(chunk, halves.Length - start);
+            // Whole vectors are checked at once; a chunk with an infinite half (or the short last one) value by value.
+            if (count == chunk && !Vector256.EqualsAny(Vector256.Create<ushort>(halves.Slice(start, chunk)) & magnitude, infinity)) continue;
+            for (var i = start; i < start + count; i++)
+                if ((halves[i] & 0x7FFF) == infinity[0] && float.IsFinite(values[i])) return i;
         }
-        return rounded;
+        return -1;
     }
 }

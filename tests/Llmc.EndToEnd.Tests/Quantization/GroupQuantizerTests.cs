@@ -94,27 +94,33 @@ public sealed class GroupQuantizerTests
         }
     }
 
-    /// <summary>The q4 search as first written: each divisor of max-abs in turn, least-squares refit, least error wins (the first of equals).</summary>
+    /// <summary>
+    /// The q4 search by its definition: each divisor d in turn, codes of the values times d / max-abs, least-squares
+    /// refit, least error wins (the first of equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over
+    /// the values in turn.
+    /// </summary>
     private static ((float Scale, float Offset), int[] Codes) OneDivisorAtATime(float[] v, QuantFormat format)
     {
         var max = MaxAbs(v);
         var (bestScale, bestError, best) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray());
-        if (max == 0) return ((0, 0), best);
         for (var d = 0; d < 25; d++)
         {
-            var divided = (float)(max / (6.0 + d * 0.125));
-            var trial = v.Select(x => GroupQuantizer.Round(x, divided, 0, format)).ToArray();
+            var multiplier = GroupQuantizer.Q4Multiplier(6.0 + d * 0.125, max);
+            if (float.IsInfinity(multiplier)) continue;
+            var trial = v.Select(x => GroupQuantizer.Q4Code(x, multiplier, format)).ToArray();
             double wq = 0, qq = 0;
             for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
             var fitted = format.StoredScale((float)(wq / qq));
-            var error = 0.0;
-            for (var i = 0; i < v.Length; i++) error += Square(v[i] - fitted * (trial[i] - format.ZeroCode));
+            var error = GroupQuantizer.SymmetricError(fitted, qq, wq);
             if (error < bestError) (bestScale, bestError, best) = (fitted, error, trial);
         }
         return ((bestScale, 0), best);
     }
 
-    /// <summary>The q4a search as first written: each stretch of the range in turn, least-squares refit of scale and offset, least error wins.</summary>
+    /// <summary>
+    /// The q4a search by its definition: each stretch of the range in turn, least-squares refit of scale and offset,
+    /// least error wins (the first of equals), the error less Σw² from sums in double over the values in turn.
+    /// </summary>
     private static ((float Scale, float Offset), int[] Codes) OneStretchAtATime(float[] v, QuantFormat format)
     {
         var (min, max) = (v.Min(), v.Max());
@@ -132,8 +138,7 @@ public sealed class GroupQuantizerTests
             var fitScale = det == 0 ? 0 : (v.Length * swq - sq * sw) / det;
             (float Scale, float Offset) fit = det == 0 ? (0, (float)(sw / v.Length)) : ((float)fitScale, (float)((sw - fitScale * sq) / v.Length));
             fit = (format.StoredScale(fit.Scale), format.StoredScale(fit.Offset));
-            var error = 0.0;
-            for (var i = 0; i < v.Length; i++) error += Square(v[i] - (fit.Scale * trial[i] + fit.Offset));
+            var error = GroupQuantizer.AffineError(fit.Scale, fit.Offset, v.Length, sq, sqq, swq, sw);
             if (error < bestError) (best, bestError, bestCodes) = (fit, error, trial);
         }
         return (best, bestCodes);

@@ -43,11 +43,39 @@ public sealed class HalfWeightsPassTests
         Assert.All(graph.Nodes.Where(n => n.Op.Name is "embedding" or "linear"), n => Assert.Equal(half, n.Inputs[n.Op.Name == "embedding" ? 0 : 1].Type.DType));
     }
 
-    [Fact]
-    public void A_weight_beyond_the_f16_range_is_refused_by_name()
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(100, 37)]
+    public void A_weight_beyond_the_f16_range_is_refused_by_name(int count, int at)
     {
-        var source = new ComputedWeight([1f, 70000f], new TensorType(DType.F32, 1, 2));
+        var values = Enumerable.Range(0, count).Select(i => i * 0.5f).ToArray();
+        values[at] = 70000f;
+        var source = new ComputedWeight(values, new TensorType(DType.F32, 1, count));
         var error = Assert.Throws<Runtime.LlmcException>(() => new HalfWeight(source, DType.F16, "model.big").ReadFloat32());
         Assert.Equal("weight 'model.big' holds 70000, outside the range of f16", error.Message);
+    }
+
+    [Theory]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public void Halves_are_written_as_each_value_rounds_alone(DType half)
+    {
+        // Random bit patterns within the type's range (ties included: low bits of zero with the rounding bit set), and
+        // a length that leaves a remainder after the vectors.
+        var random = new Random(3);
+        var values = Enumerable.Range(0, 1003).Select(i =>
+        {
+            var bits = random.Next() & (half == DType.F16 ? 0x477F_FFFF : 0x7F7F_FFFF);
+            if (i % 5 == 0) bits &= half == DType.F16 ? ~0x0FFF : ~0x7FFF;
+            return BitConverter.Int32BitsToSingle(i % 2 == 0 ? bits : bits | int.MinValue);
+        }).ToArray();
+        var halves = new ushort[values.Length];
+        Llmc.Compiler.Synth.WeightEncoding.WriteHalves(half, values, halves);
+        var one = new byte[2];
+        for (var i = 0; i < values.Length; i++)
+        {
+            Llmc.Compiler.Synth.WeightEncoding.Write(half, values[i], one);
+            Assert.True(BitConverter.ToUInt16(one) == halves[i], $"{values[i]:R}: {halves[i]:X4}, expected {BitConverter.ToUInt16(one):X4}");
+        }
     }
 }
