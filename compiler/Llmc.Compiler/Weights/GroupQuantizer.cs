@@ -86,8 +86,8 @@ public static class GroupQuantizer
     }
 
     /// <summary>
-    /// Tries every divisor d of <see cref="Q4Divisors"/>: rounds the values times d / max-abs (multiplying, as the
-    /// divisions were most of the search), refits the scale f by least squares for those codes q, and keeps the
+    /// Tries every divisor d of <see cref="Q4Divisors"/>: rounds the values times d / max-abs, refits the scale f by
+    /// least squares for those codes q, and keeps the
     /// candidate with the least squared error (the first of equals), compared as f²·Σq² − 2f·Σw·q (the error less
     /// Σw², the same for every candidate). Both sums are exact in any order: Σq² is a small integer, and a value with a
     /// nonzero code is at least about max-abs / 18, so every w·q is a multiple of that value's ulp and the sum spans
