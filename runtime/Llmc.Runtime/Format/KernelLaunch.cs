@@ -2,8 +2,8 @@ namespace Llmc.Runtime.Format;
 
 /// <summary>
 /// How a GPU kernel is launched (CUDA, Vulkan): workgroups of <see cref="LocalSize"/> threads in a grid of
-/// <see cref="GroupsX"/> × <c>GroupsY</c>, where <see cref="GroupsY"/> is a dimension text of the plan
-/// (a number, or the symbol <c>seq</c> or <c>out</c> bound at each step). CPU kernels have none.
+/// <see cref="GroupsX"/> × <c>GroupsY</c>, where <see cref="GroupsY"/> is a <see cref="LaunchExtent"/> text (a number, a
+/// plan symbol such as <c>seq</c> bound at each step, or <c>ceil(seq/4)</c>). CPU kernels have none.
 /// </summary>
 public sealed record KernelLaunch
 {

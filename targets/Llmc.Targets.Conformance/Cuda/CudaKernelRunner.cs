@@ -46,7 +46,7 @@ public sealed unsafe class CudaKernelRunner : IDisposable
                 _device.Upload(buffers[^1], data ?? Poisoned(bytes));
             }
             var kernel = _kernels[name];
-            var launch = new CudaStepLaunch(_module.Function(kernel.Entry), kernel.Launch!, buffers, storage);
+            var launch = new CudaStepLaunch(kernel.Instance.Name, _module.Function(kernel.Entry), kernel.Launch!, buffers, storage);
             lock (_launch) launch.Enqueue(0, dims);
             var results = new byte[arguments.Count][];
             for (var i = 0; i < arguments.Count; i++)

@@ -5,8 +5,7 @@ namespace Llmc.Targets.Gpu.Templates;
 /// output columns of up to <see cref="Rows"/> consecutive rows, a run of <see cref="Lanes"/> threads per column
 /// strides along K reading weight words (coalesced across the run) and a shared-memory tree adds the run's partial
 /// sums. Decode (one row) is bandwidth-bound: each weight word is read once by one thread. A prefill step reads each
-/// weight word once per <see cref="Rows"/> rows. The grid's y still counts rows (the launch ABI has no ceil(seq / R)),
-/// so only every <see cref="Rows"/>-th workgroup along y works; the others return at once.
+/// weight word once per <see cref="Rows"/> rows; the grid's y is the rows ÷ <see cref="Rows"/>, rounded up.
 /// </summary>
 public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
 {
@@ -31,17 +30,16 @@ public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
     /// <summary>Workgroups over the result's columns and rows, with the shared tree after <paramref name="shared"/>.</summary>
     public GpuKernelShape Shape(KernelInstance instance, IEnumerable<SharedArray> shared) =>
         new(Threads, GpuKernels.GroupsFor(instance.Result[1].Size, Columns), instance.Result[0],
-            [.. shared, new SharedArray("float", "partial", Threads)]);
+            [.. shared, new SharedArray("float", "partial", Threads)], Rows);
 
     /// <summary>
     /// Declares <c>r0</c> (the first row), <c>valid</c> (how many of the <see cref="Rows"/> rows exist), <c>lane</c>
-    /// (this thread's lane in its run) and <c>c</c> (its output column); idle workgroups return.
+    /// (this thread's lane in its run) and <c>c</c> (its output column).
     /// </summary>
     public void Begin(GpuKernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        w.Line($"int r0 = {d.GroupY};");
-        if (Rows > 1) w.Line($"if (r0 % {Rows} != 0) return;");
+        w.Line($"int r0 = {d.GroupY} * {Rows};");
         w.Line($"int valid = {d.Min(Rows.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{kernel.Size(kernel.Instance.Result[0])} - r0")};");
         w.Line($"int lane = {d.LocalId} & {Lanes - 1};");
         w.Line($"int c = {d.GroupX} * {Columns} + {d.LocalId} / {Lanes};");

@@ -17,6 +17,9 @@ public sealed record EngineReport(
     long KvBytesPerToken,
     string KvCache,
     int DecodeLaunchesPerToken,
+    long? DecodeWorkgroupsPerToken,
+    int PrefillRows,
+    long? PrefillWorkgroups,
     int Context,
     int MaxBatchTokens,
     int PlanSteps,
@@ -37,9 +40,13 @@ public sealed record EngineReport(
     /// <summary>A code section: its size, the code format(s) it holds and how many kernels it serves.</summary>
     public sealed record Section(string Name, string Format, int Kernels, long Bytes);
 
+    /// <summary>The rows of the prefill step whose workgroups are counted: a 512-token chunk, or the engine's step limit if smaller.</summary>
+    public const int PrefillRowsShown = 512;
+
     public static EngineReport Of(EngineFile file)
     {
         var m = file.Manifest;
+        var prefillRows = Math.Min(PrefillRowsShown, m.Plan.MaxSeq);
         var sectionBytes = m.Sections.ToDictionary(s => s.Name, s => s.Length, StringComparer.Ordinal);
         var weightBytes = m.Tensors.Select(t => t.Section).Distinct().Sum(s => sectionBytes.GetValueOrDefault(s));
         var launches = m.Plan.Steps.GroupBy(s => s.Kernel).ToDictionary(g => g.Key, g => g.Count());
@@ -61,6 +68,9 @@ public sealed record EngineReport(
             m.Build.Options.GetValueOrDefault("kv_cache", "f32"),
             // A decode step runs the whole plan once with one row: every step is one launch.
             m.Plan.Steps.Count,
+            Workgroups(m, 1),
+            prefillRows,
+            Workgroups(m, prefillRows),
             m.Plan.Context,
             m.Plan.MaxSeq,
             m.Plan.Steps.Count,
@@ -70,6 +80,29 @@ public sealed record EngineReport(
             m.Build.GitSha,
             m.Build.CreatedUtc,
             m.Build.Sources);
+    }
+
+    /// <summary>
+    /// GPU workgroups (CUDA blocks) one run of the plan launches for a step of <paramref name="rows"/> rows of one
+    /// sequence, logits for its last row; null for engines without launch geometry (CPU).
+    /// </summary>
+    private static long? Workgroups(EngineManifest m, int rows)
+    {
+        var launches = m.Kernels.Where(k => k.Launch is not null).DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Launch!, StringComparer.Ordinal);
+        if (launches.Count == 0) return null;
+        Span<int> dims = stackalloc int[PlanSymbols.Count];
+        dims[PlanSymbols.Seq] = rows;
+        dims[PlanSymbols.Out] = 1;
+        dims[PlanSymbols.KvTable] = 1;
+        dims[PlanSymbols.KvBlocks] = 1;
+        dims[PlanSymbols.KvBlock] = 1;
+        long total = 0;
+        foreach (var step in m.Plan.Steps)
+        {
+            var launch = launches[step.Kernel];
+            total += (long)launch.GroupsX * LaunchExtent.Parse(step.Kernel, launch.GroupsY).Of(dims);
+        }
+        return total;
     }
 
 }

@@ -37,6 +37,8 @@ public static class InspectCommand
         Row("kv cache", $"{r.KvCache}, {r.KvBytesPerToken:N0} bytes per token, {r.Context} tokens");
         Row("batch", $"{r.MaxBatchTokens} tokens per step");
         Row("plan", $"{r.DecodeLaunchesPerToken} kernel launches per decode token, {r.Kernels.Select(k => k.Name).Distinct().Count()} distinct kernels");
+        if (r.DecodeWorkgroupsPerToken is { } decode)
+            Row("workgroups", $"{decode:N0} launched per decode token, {r.PrefillWorkgroups:N0} per {r.PrefillRows}-token prefill step");
         Row("built by", $"llmc {r.LlmcVersion}{(r.GitSha is null ? "" : " (" + r.GitSha[..Math.Min(12, r.GitSha.Length)] + ")")} at {r.CreatedUtc:u}");
         foreach (var s in r.Sources) Row("source", $"{s.Name} {s.Bytes:N0} bytes sha256 {s.Sha256[..16]}…");
         console.Write(grid);

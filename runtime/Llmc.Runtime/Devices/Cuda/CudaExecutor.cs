@@ -74,7 +74,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
                 var step = plan.Steps[i];
                 var kernel = kernels.TryGetValue(step.Kernel, out var k) ? k : throw new LlmcException($"the engine has no CUDA kernel '{step.Kernel}' in section '{code.Section}'");
                 var launch = kernel.Launch ?? throw new LlmcException($"CUDA kernel '{kernel.Name}' has no launch geometry");
-                _steps[i] = new CudaStepLaunch(_module.Function(kernel.Entry), launch, [.. step.Args.Select(a => _buffers[a])], storage);
+                _steps[i] = new CudaStepLaunch(kernel.Name, _module.Function(kernel.Entry), launch, [.. step.Args.Select(a => _buffers[a])], storage);
                 storage += CudaStepLaunch.StorageBytes(step.Args.Count);
             }
 
@@ -96,7 +96,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
                 _samplingParameters = Allocate(SamplingKernelAbi.ParameterWords * sizeof(uint), "the sampling parameters");
                 _sampledToken = Allocate(sizeof(int), "the sampled token");
                 _hostSampling = (uint*)_device.AllocateHost((SamplingKernelAbi.ParameterWords + 1) * sizeof(uint), "the sampling parameters");
-                _sampling = new CudaStepLaunch(_module.Function(sampler.Entry), sampler.Launch!, [_buffers[_logits], _samplingParameters, _sampledToken], storage);
+                _sampling = new CudaStepLaunch(sampler.Name, _module.Function(sampler.Entry), sampler.Launch!, [_buffers[_logits], _samplingParameters, _sampledToken], storage);
             }
             Synchronize();
         }

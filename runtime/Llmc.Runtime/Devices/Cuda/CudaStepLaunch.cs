@@ -1,4 +1,3 @@
-using System.Globalization;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Plan;
 
@@ -13,18 +12,16 @@ public sealed unsafe class CudaStepLaunch
 {
     private readonly nint _function;
     private readonly KernelLaunch _launch;
-    private readonly int? _groupsY;
-    private readonly int _groupsYSymbol;
+    private readonly LaunchExtent _groupsY;
     private readonly int* _dims;
     private readonly void** _parameters;
 
     /// <param name="storage">Native memory of <see cref="StorageBytes"/> for <paramref name="args"/>, alive as long as this launch.</param>
-    public CudaStepLaunch(nint function, KernelLaunch launch, IReadOnlyList<ulong> args, byte* storage)
+    public CudaStepLaunch(string kernel, nint function, KernelLaunch launch, IReadOnlyList<ulong> args, byte* storage)
     {
         _function = function;
         _launch = launch;
-        if (int.TryParse(launch.GroupsY, NumberStyles.None, CultureInfo.InvariantCulture, out var groupsY)) _groupsY = groupsY;
-        else _groupsYSymbol = PlanSymbols.IndexOf(launch.GroupsY);
+        _groupsY = LaunchExtent.Parse(kernel, launch.GroupsY);
         var pointers = (ulong*)storage;
         _dims = (int*)(pointers + args.Count);
         _parameters = (void**)((byte*)_dims + DimsBytes);
@@ -46,9 +43,9 @@ public sealed unsafe class CudaStepLaunch
     public void Enqueue(nint stream, ReadOnlySpan<int> dims)
     {
         for (var i = 0; i < PlanSymbols.Count; i++) _dims[i] = dims[i];
-        var groupsY = _groupsY ?? dims[_groupsYSymbol];
+        var groupsY = _groupsY.Of(dims);
         if (groupsY == 0) return;
-        CudaResult.Check(CudaNative.cuLaunchKernel(_function, (uint)_launch.GroupsX, (uint)groupsY, 1, (uint)_launch.LocalSize, 1, 1, 0, stream, _parameters, null),
+        CudaResult.Check(CudaNative.cuLaunchKernel(_function, (uint)_launch.GroupsX, groupsY, 1, (uint)_launch.LocalSize, 1, 1, 0, stream, _parameters, null),
             "cuLaunchKernel");
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Llmc.Runtime.Devices.Vulkan.Interop;
 using Llmc.Runtime.Format;
 using Llmc.Runtime.Plan;
@@ -19,8 +18,7 @@ public sealed unsafe class VulkanKernel : IDisposable
 
     private readonly VulkanDevice _device;
     private readonly ulong _module;
-    private readonly int _groupsYSymbol;
-    private readonly uint _groupsYConstant;
+    private readonly LaunchExtent _groupsY;
     private bool _disposed;
 
     private VulkanKernel(VulkanDevice device, string name, KernelLaunch launch, int arguments, ulong module)
@@ -30,7 +28,7 @@ public sealed unsafe class VulkanKernel : IDisposable
         Launch = launch;
         Arguments = arguments;
         _module = module;
-        (_groupsYSymbol, _groupsYConstant) = ParseGroupsY(name, launch.GroupsY);
+        _groupsY = LaunchExtent.Parse(name, launch.GroupsY);
     }
 
     public string Name { get; }
@@ -79,8 +77,8 @@ public sealed unsafe class VulkanKernel : IDisposable
         }
     }
 
-    /// <summary>Workgroups along y for a step with these symbol values (the launch's number, or the bound symbol).</summary>
-    public uint GroupsY(ReadOnlySpan<int> dims) => _groupsYSymbol >= 0 ? (uint)dims[_groupsYSymbol] : _groupsYConstant;
+    /// <summary>Workgroups along y for a step with these symbol values.</summary>
+    public uint GroupsY(ReadOnlySpan<int> dims) => _groupsY.Of(dims);
 
     public void Dispose()
     {
@@ -133,13 +131,5 @@ public sealed unsafe class VulkanKernel : IDisposable
             VkCheck.Ok(api.CreateComputePipelines(_device.Handle, 0, 1, &info, 0, &pipeline), $"creating the pipeline of kernel '{Name}'");
         }
         Pipeline = pipeline;
-    }
-
-    private static (int Symbol, uint Constant) ParseGroupsY(string name, string groupsY)
-    {
-        var symbol = Array.IndexOf(PlanSymbols.Names, groupsY);
-        if (symbol >= 0) return (symbol, 0);
-        return uint.TryParse(groupsY, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? (-1, n)
-            : throw new LlmcException($"kernel '{name}': launch groups_y '{groupsY}' is neither a positive number nor one of {string.Join(", ", PlanSymbols.Names)}");
     }
 }
