@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Llmc.Ir;
+using Llmc.Ir.Ops;
+using Llmc.Runtime.Format;
 
 namespace Llmc.EndToEnd.Tests.Vulkan;
 
@@ -40,6 +43,39 @@ public sealed class VulkanCliTests(StoriesEngines engines)
             var bytes = k.GetProperty("section_bytes").GetInt64();
             Assert.True(bytes > 20 && bytes % 4 == 0, $"{k.GetProperty("name")}: {bytes} bytes");
         });
+    }
+
+    [VulkanFact]
+    public void Inspect_counts_the_workgroups_of_a_decode_token_and_a_prefill_step_with_the_linear_kernels_taking_four_rows_each()
+    {
+        var engine = engines.For("vulkan");
+        var result = LlmcCli.Run("inspect", engine, "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        using var file = EngineFile.Open(engine);
+        var launches = file.Manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => (k.Template, Launch: k.Launch!));
+        var rows = doc.RootElement.GetProperty("prefill_rows").GetInt32();
+        Assert.Equal(Math.Min(512, file.Manifest.Plan.MaxSeq), rows);
+        long decode = 0, prefill = 0;
+        foreach (var step in file.Manifest.Plan.Steps)
+        {
+            var (template, launch) = launches[step.Kernel];
+            // Stories' rows are short enough for the linear kernels' 4-row tiles; the head's rows are the logit rows.
+            if (FusedLinearOp.IsLinearFamily(OpRegistry.Get(template))) Assert.Contains(launch.GroupsY, new[] { "ceil(seq/4)", "ceil(out/4)" });
+            (long one, long many) = launch.GroupsY switch
+            {
+                "seq" => (1, rows),
+                "out" => (1, 1),
+                "ceil(seq/4)" => (1, (rows + 3) / 4),
+                "ceil(out/4)" => (1, 1),
+                var n => (long.Parse(n), long.Parse(n)),
+            };
+            decode += launch.GroupsX * one;
+            prefill += launch.GroupsX * many;
+        }
+        Assert.Equal(decode, doc.RootElement.GetProperty("decode_workgroups_per_token").GetInt64());
+        Assert.Equal(prefill, doc.RootElement.GetProperty("prefill_workgroups").GetInt64());
+        Assert.Contains($"per {rows}-token prefill step", LlmcCli.Run("inspect", engine).Stdout);
     }
 
     [VulkanFact]
