@@ -13,19 +13,13 @@ namespace Llmc.Targets.Cuda;
 /// </summary>
 public sealed record CudaDialect(string Target) : GpuDialect(Target)
 {
-    /// <summary>
-    /// When set, the expression rendered for the number of workgroups along x. A CUDA-only kernel that runs a shared
-    /// template's body in a grid wider than that template asked for sets it to the template's own count.
-    /// </summary>
-    public string? GroupCountOverride { get; init; }
-
     public override string LocalId => "(int)threadIdx.x";
 
     public override string GroupX => "(int)blockIdx.x";
 
     public override string GroupY => "(int)blockIdx.y";
 
-    public override string GroupCountX => GroupCountOverride ?? "(int)gridDim.x";
+    public override string GroupCountX => "(int)gridDim.x";
 
     public override string LocalCount => "(int)blockDim.x";
 

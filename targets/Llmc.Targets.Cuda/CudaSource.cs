@@ -25,14 +25,15 @@ public sealed partial class CudaSource
 
     public IEnumerable<GpuKernelText> Kernels => _ranges.Select(r => r.Kernel);
 
-    public static CudaSource Render(CudaDialect dialect, IReadOnlyDictionary<string, IGpuKernelTemplate> templates, IEnumerable<KernelInstance> kernels)
+    /// <summary>The unit of <paramref name="kernels"/>, each followed by its many-rows code where it has one.</summary>
+    public static CudaSource Render(CudaDialect dialect, IReadOnlyDictionary<string, IGpuKernelTemplate> templates,
+        IReadOnlyDictionary<string, IReadOnlyList<IManyRowsTemplate>> manyRows, IEnumerable<KernelInstance> kernels)
     {
         var text = new StringBuilder(CudaPrelude.Text);
         var line = LineCount(CudaPrelude.Text) + 1;
         var ranges = new List<(int, int, GpuKernelText)>();
-        foreach (var kernel in kernels)
+        foreach (var rendered in kernels.SelectMany(k => new[] { GpuKernels.Render(dialect, templates, k), GpuKernels.RenderManyRows(dialect, manyRows, k) }.OfType<GpuKernelText>()))
         {
-            var rendered = GpuKernels.Render(dialect, templates, kernel);
             var lines = LineCount(rendered.Text);
             ranges.Add((line, line + lines - 1, rendered));
             text.Append(rendered.Text).Append('\n');
@@ -58,8 +59,8 @@ public sealed partial class CudaSource
             var at = int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture);
             var source = at >= 1 && at <= lines.Length ? lines[at - 1].Trim() : "";
             if (KernelAt(at) is not var (kernel, local)) return $"{m.Value} [prelude: {source}]";
-            if (!kernels.Contains(kernel.Instance.Name)) kernels.Add(kernel.Instance.Name);
-            return $"{m.Value} [kernel {kernel.Instance.Name}, line {local}: {source}]";
+            if (!kernels.Contains(kernel.Entry)) kernels.Add(kernel.Entry);
+            return $"{m.Value} [kernel {kernel.Entry}, line {local}: {source}]";
         });
         return (explained, kernels);
     }

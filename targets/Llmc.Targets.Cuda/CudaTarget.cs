@@ -18,12 +18,14 @@ public sealed class CudaTarget : ITarget
     private static readonly string[] CompileOptions = ["--fmad=false", "--std=c++17"];
 
     private readonly IReadOnlyDictionary<string, IGpuKernelTemplate> _templates;
+    private readonly IReadOnlyDictionary<string, IReadOnlyList<IManyRowsTemplate>> _manyRows;
 
-    public CudaTarget(IEnumerable<int> architectures) : this(architectures, CudaTemplates.Default)
+    public CudaTarget(IEnumerable<int> architectures) : this(architectures, CudaTemplates.Default, CudaTemplates.ManyRows)
     {
     }
 
-    public CudaTarget(IEnumerable<int> architectures, IReadOnlyDictionary<string, IGpuKernelTemplate> templates)
+    public CudaTarget(IEnumerable<int> architectures, IReadOnlyDictionary<string, IGpuKernelTemplate> templates,
+        IReadOnlyDictionary<string, IReadOnlyList<IManyRowsTemplate>> manyRows)
     {
         Architectures = [.. architectures.Distinct().Order()];
         if (Architectures.Count == 0) throw new TargetException("a CUDA target needs at least one architecture");
@@ -33,6 +35,7 @@ public sealed class CudaTarget : ITarget
         Name = CudaKernelAbi.TargetName(Architectures);
         Dialect = new CudaDialect(Name);
         _templates = templates;
+        _manyRows = manyRows;
     }
 
     /// <summary>The single-architecture target names; a comma list of them is a target too.</summary>
@@ -64,7 +67,7 @@ public sealed class CudaTarget : ITarget
     public bool Supports(string template) => _templates.ContainsKey(template);
 
     /// <summary>The CUDA C translation unit for <paramref name="kernels"/>, for reading.</summary>
-    public CudaSource Render(IReadOnlyList<KernelInstance> kernels) => CudaSource.Render(Dialect, _templates, kernels.Distinct());
+    public CudaSource Render(IReadOnlyList<KernelInstance> kernels) => CudaSource.Render(Dialect, _templates, _manyRows, kernels.Distinct());
 
     public CompiledKernels Compile(IReadOnlyList<KernelInstance> kernels)
     {
@@ -87,7 +90,7 @@ public sealed class CudaTarget : ITarget
             // Every architecture usually fails alike; one message is enough.
             ExceptionDispatchInfo.Throw(first);
         }
-        var compiled = jobs.SelectMany(job => source.Kernels.Select(k => new CompiledKernel(k.Instance, job.Section, k.Instance.Name, job.Format, k.Launch)))
+        var compiled = jobs.SelectMany(job => source.Kernels.Select(k => new CompiledKernel(k.Instance, job.Section, k.Entry, job.Format, k.Launch)))
             .ToList();
         return new CompiledKernels(compiled, jobs.Select((job, i) => (job.Section, Code: code[i])).ToDictionary(j => j.Section, j => j.Code));
     }

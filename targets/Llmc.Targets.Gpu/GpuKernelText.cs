@@ -1,4 +1,7 @@
 namespace Llmc.Targets.Gpu;
 
-/// <summary>A rendered kernel: its instance, source text (one whole module for GLSL, one function for CUDA) and launch.</summary>
-public sealed record GpuKernelText(KernelInstance Instance, string Text, Runtime.Format.KernelLaunch Launch);
+/// <summary>
+/// A rendered kernel: its instance, the name of its entry point (CUDA: the function; GLSL modules all enter at
+/// <c>main</c>), source text (one whole module for GLSL, one function for CUDA) and launch.
+/// </summary>
+public sealed record GpuKernelText(KernelInstance Instance, string Entry, string Text, Runtime.Format.KernelLaunch Launch);

@@ -14,7 +14,7 @@ public static class GpuTemplates
         ["embedding"] = new RowGatherByTableFormat(),
         ["gather_rows"] = new RowGatherTemplate(),
         ["rms_norm"] = new RmsNormTemplate(),
-        ["linear"] = new LinearByWeightFormat(LinearFusion.None),
+        ["linear"] = new LinearByWeightFormat(LinearFusion.None, MatVecLayout.AnyStepRows),
         ["rope"] = new RopeTemplate(),
         ["attention"] = new AttentionTemplate(),
         ["attention_rope"] = new AttentionTemplate(rotary: true),
@@ -26,7 +26,14 @@ public static class GpuTemplates
         ["add"] = ElementwiseTemplate.Of("add"),
         [Runtime.Devices.SamplingKernelAbi.Template] = new SamplingTemplate(),
     }
-        .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue)))))
+        .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue), MatVecLayout.AnyStepRows))))
         .Concat(ElementwiseChainOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new ElementwiseTemplate(ElementwiseChainOp.ExpressionOf))))
         .ToDictionary(StringComparer.Ordinal);
+
+    /// <summary>The many-rows codes of each op that has any, by op name, the first that applies to an instance winning.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<IManyRowsTemplate>> ManyRows { get; } = LinearFamily()
+        .ToDictionary(op => op.Name, op => (IReadOnlyList<IManyRowsTemplate>)[new ManyRowsLinear(LinearFusion.Of(op))], StringComparer.Ordinal);
+
+    /// <summary><c>linear</c> and its fused members.</summary>
+    public static IEnumerable<Ir.OpDef> LinearFamily() => [Ir.OpRegistry.Get("linear"), .. FusedLinearOp.All];
 }

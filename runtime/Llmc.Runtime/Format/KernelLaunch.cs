@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Llmc.Runtime.Format;
 
 /// <summary>
@@ -12,4 +14,12 @@ public sealed record KernelLaunch
     public required int GroupsX { get; init; }
 
     public required string GroupsY { get; init; }
+
+    /// <summary>
+    /// 0 for the code every step of the kernel can run; otherwise the code of the kernel's many-rows variant, which the
+    /// executor runs instead for steps of at least this many rows (prefill, large batches), a second entry of the same
+    /// kernel name (<see cref="StepCode{T}"/>). Absent from the manifest when 0.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int MinRows { get; init; }
 }

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using Llmc.Runtime.Devices.Cuda;
+using Llmc.Runtime.Format;
+using Llmc.Runtime.Plan;
 
 namespace Llmc.Targets.Conformance;
 
@@ -13,7 +15,7 @@ public sealed unsafe class CudaKernelRunner : IDisposable
 {
     private readonly CudaDevice _device;
     private readonly CudaModule _module;
-    private readonly Dictionary<string, CompiledKernel> _kernels;
+    private readonly Dictionary<string, StepCode<CompiledKernel>> _kernels;
     private readonly Lock _launch = new();
 
     /// <summary>Opens GPU <paramref name="device"/> and loads the code of <paramref name="compiled"/> that the runtime would pick for it.</summary>
@@ -24,14 +26,18 @@ public sealed unsafe class CudaKernelRunner : IDisposable
             .Select(s => new CudaCodeChoice.Code(s.Section, s.Format, CudaKernelAbi.ArchitectureOf(s.Section)!.Value)).ToList();
         var code = CudaCodeChoice.Pick(available, _device.Architecture, _device.Name);
         _module = CudaModule.Load(compiled.Sections[code.Section], code.Format, code.Section);
-        _kernels = compiled.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Instance.Name);
+        _kernels = compiled.Kernels.Where(k => k.Section == code.Section).GroupBy(k => k.Instance.Name)
+            .ToDictionary(g => g.Key, g => StepCode.Of(g.Key, [.. g], k => k.Launch, codes => codes[0]));
         Device = $"{_device.Name} (sm_{_device.Architecture}, running {code.Section})";
     }
 
     /// <summary>The GPU and the code section it runs.</summary>
     public string Device { get; }
 
-    /// <summary>Runs kernel <paramref name="name"/> once with the plan symbols <paramref name="dims"/>; the bytes of every argument after it.</summary>
+    /// <summary>
+    /// Runs kernel <paramref name="name"/> once with the plan symbols <paramref name="dims"/> (its many-rows code where it
+    /// has one and the step is long enough, as the runtime chooses); the bytes of every argument after it.
+    /// </summary>
     public byte[][] Run(string name, IReadOnlyList<(byte[]? Data, long Bytes)> arguments, ReadOnlySpan<int> dims)
     {
         // Test threads vary; driver calls act on the calling thread's current context.
@@ -45,7 +51,7 @@ public sealed unsafe class CudaKernelRunner : IDisposable
                 buffers.Add(_device.Allocate(bytes, "a test kernel argument"));
                 _device.Upload(buffers[^1], data ?? Poisoned(bytes));
             }
-            var kernel = _kernels[name];
+            var kernel = _kernels[name].For(dims[PlanSymbols.Seq]);
             var launch = new CudaStepLaunch(kernel.Instance.Name, _module.Function(kernel.Entry), kernel.Launch!, buffers, storage);
             lock (_launch) launch.Enqueue(0, dims);
             var results = new byte[arguments.Count][];

@@ -1,5 +1,7 @@
 using Llmc.Ir;
 using Llmc.Runtime.Devices.Vulkan;
+using Llmc.Runtime.Format;
+using Llmc.Runtime.Plan;
 using Llmc.Targets.Vulkan;
 
 namespace Llmc.Targets.Conformance;
@@ -13,6 +15,7 @@ public sealed class VulkanKernelExecutor : IKernelExecutor, IDisposable
 {
     private readonly VulkanDevice _device;
     private readonly Dictionary<string, VulkanKernel> _kernels = [];
+    private readonly Dictionary<string, VulkanKernel> _manyRows = [];
     private readonly Dictionary<string, string> _failures = [];
     private readonly GlslDialect _variant;
     private readonly uint _subgroupSize;
@@ -56,7 +59,10 @@ public sealed class VulkanKernelExecutor : IKernelExecutor, IDisposable
         if (_failures.TryGetValue(kernel.Name, out var failure)) throw new TargetException(failure);
         var result = new HostTensor(DType.F32, [.. kernel.Result.Shape.Select(d => d.Resolve(symbols))]);
         var arguments = operands.Select(KernelOperandBytes.Of).Select(b => ((byte[]?)b, b.LongLength)).Append((null, result.Length * sizeof(float))).ToList();
-        var after = VulkanKernelRunner.Run(_device, _kernels[kernel.Name], arguments, SymbolValues.Of(symbols));
+        var dims = SymbolValues.Of(symbols);
+        // As the runtime chooses (StepCode): the many-rows code for a step long enough for it.
+        var code = _manyRows.TryGetValue(kernel.Name, out var many) && dims[PlanSymbols.Seq] >= many.Launch.MinRows ? many : _kernels[kernel.Name];
+        var after = VulkanKernelRunner.Run(_device, code, arguments, dims);
         KernelOperandBytes.CopyBack(after[^1], result);
         foreach (var state in OpRegistry.Get(kernel.Template).StateOperands) KernelOperandBytes.CopyBack(after[state], operands[state]);
         return result;
@@ -65,17 +71,20 @@ public sealed class VulkanKernelExecutor : IKernelExecutor, IDisposable
     /// <summary>Destroys the pipelines (before the device they were built on).</summary>
     public void Dispose()
     {
-        foreach (var kernel in _kernels.Values) kernel.Dispose();
+        foreach (var kernel in _kernels.Values.Concat(_manyRows.Values)) kernel.Dispose();
         _kernels.Clear();
+        _manyRows.Clear();
     }
 
     private void Build(CompiledKernels compiled)
     {
         foreach (var k in compiled.Kernels)
         {
-            if (_kernels.ContainsKey(k.Instance.Name) || k.Section != VulkanTarget.SectionOf(k.Instance, _variant)) continue;
+            var manyRows = StepCode.IsManyRows(k.Launch);
+            var built = manyRows ? _manyRows : _kernels;
+            if (built.ContainsKey(k.Instance.Name) || k.Section != VulkanTarget.SectionOf(k.Instance, _variant, manyRows)) continue;
             if (_subgroupSize > 0 && k.Launch!.LocalSize % _subgroupSize != 0) continue;
-            _kernels[k.Instance.Name] = VulkanKernel.Create(_device, k.Instance.Name, compiled.Sections[k.Section], k.Launch!,
+            built[k.Instance.Name] = VulkanKernel.Create(_device, k.Instance.Name, compiled.Sections[k.Section], k.Launch!,
                 k.Instance.Operands.Count + 1, k.Entry);
         }
     }

@@ -11,35 +11,34 @@ namespace Llmc.Targets.Cuda.Templates;
 /// (<c>mma.sync.m16n8k16</c>, sm_80+): the product x·wᵀ in tiles of 64 rows × 64 weight rows, K in steps of 16. Each
 /// step the workgroup rounds a 64×16 slice of x to the weights' type and copies the matching 64×16 slice of w into
 /// shared memory (two 16-bit values per word, rows padded to 12 words so a warp's fragment loads hit 32 different
-/// banks), then each warp multiplies its share of the tile's 32 16×8 fragments, accumulating in f32. Workgroups stride
-/// over the tiles, so any grid works. The fused parts: an RMSNorm prologue scales each activation by its row's
+/// banks), then each warp multiplies its share of the tile's 32 16×8 fragments, accumulating in f32. The grid has a
+/// workgroup per tile (weight-row tiles × ceil(seq/64)); workgroups stride over the tiles, so any grid works. The fused parts: an RMSNorm prologue scales each activation by its row's
 /// 1/rms (computed per tile with warp sums) and norm weight before rounding; a residual epilogue adds the residual; a
 /// SwiGLU epilogue finds gate and up (interleaved weight rows) as the two adjacent columns every thread of an mma
 /// fragment holds. Rounding x to 16 bits costs accuracy (relative error ~1e-3 for f16, more for bf16): that is the
 /// price of tensor cores, and why f32 weights never take this path.
 /// </summary>
-public sealed class TensorCoreLinear(OpDef op) : ICudaVariant
+public sealed class TensorCoreLinear(OpDef op) : IManyRowsTemplate
 {
     private readonly LinearFusion _fusion = LinearFusion.Of(op);
 
+    private const int Threads = 256;
     private const int TileRows = 64;
     private const int TileColumns = 64;
     private const int TileK = 16;
     private const int RowWords = TileK / 2 + 4;
     private const int Fragments = TileRows / 16 * (TileColumns / 8);
 
-    public string Condition => "seq > 1";
-
     public bool AppliesTo(KernelInstance instance) => instance.Operands[FusedLinearOp.WeightOperand].DType is DType.F16 or DType.BF16;
 
-    public (int GroupsX, IReadOnlyList<SharedArray> Shared) Shape(KernelInstance instance, int localSize)
+    /// <summary>Every prefill step: tensor cores pay off from two rows on.</summary>
+    public int MinRows(KernelInstance instance) => 2;
+
+    public GpuKernelShape Shape(KernelInstance instance)
     {
-        var warps = localSize / 32;
-        if (localSize % 32 != 0 || Fragments % warps != 0)
-            throw new TargetException($"the tensor-core linear kernel needs a block of whole warps sharing {Fragments} fragments evenly, got {localSize} threads");
         SharedArray[] tiles = [new("uint", "tileX", TileRows * RowWords), new("uint", "tileW", TileColumns * RowWords)];
-        return (GpuKernels.GroupsFor(instance.Operands[FusedLinearOp.WeightOperand][0].Size, TileColumns),
-            _fusion.Prologue == LinearPrologue.RmsNorm ? [.. tiles, new("float", "rowNorm", TileRows)] : tiles);
+        return new GpuKernelShape(Threads, GpuKernels.GroupsFor(instance.Operands[FusedLinearOp.WeightOperand][0].Size, TileColumns), instance.Result[0],
+            _fusion.Prologue == LinearPrologue.RmsNorm ? [.. tiles, new("float", "rowNorm", TileRows)] : tiles, TileRows);
     }
 
     public void Render(GpuKernelSource kernel)

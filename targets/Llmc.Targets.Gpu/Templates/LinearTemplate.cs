@@ -7,7 +7,7 @@ namespace Llmc.Targets.Gpu.Templates;
 /// (<see cref="MatVecLayout"/>). f16/bf16 rows of even length are read a word (two weights) at a time; odd rows start
 /// mid-word, so they are read per element.
 /// </summary>
-public sealed class LinearTemplate(LinearFusion fusion) : IGpuKernelTemplate
+public sealed class LinearTemplate(LinearFusion fusion, int maxRows) : IGpuKernelTemplate
 {
     public GpuKernelShape Shape(KernelInstance instance) => Layout(instance).Shape(instance, []);
 
@@ -59,9 +59,9 @@ public sealed class LinearTemplate(LinearFusion fusion) : IGpuKernelTemplate
 
     private static bool Paired(TensorType weights) => weights.DType is DType.F16 or DType.BF16 && weights[1].Size % 2 == 0;
 
-    private static MatVecLayout Layout(KernelInstance instance)
+    public MatVecLayout Layout(KernelInstance instance)
     {
         var weights = instance.Operands[1];
-        return MatVecLayout.For(Paired(weights) ? weights[1].Size / 2 : weights[1].Size, 0);
+        return MatVecLayout.For(Paired(weights) ? weights[1].Size / 2 : weights[1].Size, 0, maxRows);
     }
 }

@@ -11,20 +11,24 @@ public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
 {
     public const int Threads = 256;
 
-    private const int MaxRows = 4;
+    /// <summary>The most rows a tile of the kernel every step can run takes: lean for decode, enough to share weights across a few batched rows.</summary>
+    public const int AnyStepRows = 4;
+
+    /// <summary>The most rows a tile of the many-rows variant takes (prefill chunks, large batches).</summary>
+    public const int ManyRowsRows = 16;
 
     /// <summary>
     /// The layout for <paramref name="words"/> weight words per column whose rows each need
     /// <paramref name="sharedBytesPerRow"/> bytes of shared memory: a warp-sized run of 32 lanes per column (8 for rows
     /// too short to keep 32 busy), so a workgroup covers 8 or more columns and shares its per-row prologue (RMSNorm,
-    /// int8 activation rounding) among them; as many rows (up to 4) as the shared memory holds.
+    /// int8 activation rounding) among them; as many rows (up to <paramref name="maxRows"/>) as the shared memory holds.
+    /// How many rows a tile takes does not change how any row is computed.
     /// </summary>
-    public static MatVecLayout For(long words, int sharedBytesPerRow)
+    public static MatVecLayout For(long words, int sharedBytesPerRow, int maxRows)
     {
         var lanes = words >= 64 ? 32 : 8;
-        var rows = MaxRows;
-        while (rows > 1 && rows * sharedBytesPerRow + 4 * Threads > GpuKernels.SharedBytesLimit) rows /= 2;
-        return new MatVecLayout(lanes, Threads / lanes, rows);
+        var fit = sharedBytesPerRow == 0 ? maxRows : (GpuKernels.SharedBytesLimit - 4 * Threads) / sharedBytesPerRow;
+        return new MatVecLayout(lanes, Threads / lanes, Math.Clamp(fit, 1, maxRows));
     }
 
     /// <summary>Workgroups over the result's columns and rows, with the shared tree after <paramref name="shared"/>.</summary>

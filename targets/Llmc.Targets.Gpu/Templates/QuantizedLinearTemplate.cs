@@ -12,7 +12,7 @@ namespace Llmc.Targets.Gpu.Templates;
 /// weight scale × activation scale; the group offsets (explicit for q4a, −scale·zero code otherwise) times the
 /// activation code sums are added once per group.
 /// </summary>
-public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTemplate
+public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : IGpuKernelTemplate
 {
     public GpuKernelShape Shape(KernelInstance instance)
     {
@@ -143,6 +143,12 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion) : IGpuKernelTem
     /// <summary>Words of int8 activation codes per row: four codes per word, every group padded to its full size.</summary>
     private static int CodeWords(QuantFormat format, int k) => format.Groups(k) * format.GroupSize / 4;
 
-    private static MatVecLayout Layout(QuantFormat format, int k) =>
-        MatVecLayout.For(format.CodeRowBytes(k) / 4, 4 * (CodeWords(format, k) + 2 * format.Groups(k)));
+    public MatVecLayout Layout(KernelInstance instance)
+    {
+        var (format, k, _) = Describe(instance);
+        return Layout(format, k);
+    }
+
+    private MatVecLayout Layout(QuantFormat format, int k) =>
+        MatVecLayout.For(format.CodeRowBytes(k) / 4, 4 * (CodeWords(format, k) + 2 * format.Groups(k)), maxRows);
 }

@@ -46,32 +46,39 @@ public sealed class VulkanCliTests(StoriesEngines engines)
     }
 
     [VulkanFact]
-    public void Inspect_counts_the_workgroups_of_a_decode_token_and_a_prefill_step_with_the_linear_kernels_taking_four_rows_each()
+    public void Inspect_counts_the_workgroups_of_a_decode_token_and_a_prefill_step_with_the_code_each_runs()
     {
         var engine = engines.For("vulkan");
         var result = LlmcCli.Run("inspect", engine, "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var doc = JsonDocument.Parse(result.Stdout);
         using var file = EngineFile.Open(engine);
-        var launches = file.Manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => (k.Template, Launch: k.Launch!));
+        var plain = file.Manifest.Kernels.Where(k => k.Section.StartsWith("kernels.vulkan.", StringComparison.Ordinal) && !k.Section.Contains(".subgroup.")).ToList();
+        var any = plain.Where(k => k.Launch!.MinRows == 0).ToDictionary(k => k.Name);
+        var many = plain.Where(k => k.Launch!.MinRows > 0).ToDictionary(k => k.Name);
         var rows = doc.RootElement.GetProperty("prefill_rows").GetInt32();
         Assert.Equal(Math.Min(512, file.Manifest.Plan.MaxSeq), rows);
         long decode = 0, prefill = 0;
         foreach (var step in file.Manifest.Plan.Steps)
         {
-            var (template, launch) = launches[step.Kernel];
-            // Stories' rows are short enough for the linear kernels' 4-row tiles; the head's rows are the logit rows.
-            if (FusedLinearOp.IsLinearFamily(OpRegistry.Get(template))) Assert.Contains(launch.GroupsY, new[] { "ceil(seq/4)", "ceil(out/4)" });
-            (long one, long many) = launch.GroupsY switch
+            var kernel = any[step.Kernel];
+            var linear = FusedLinearOp.IsLinearFamily(OpRegistry.Get(kernel.Template));
+            // Stories' rows are short enough for the linear kernels' 4-row tiles, and for 16-row tiles in prefill
+            // where the rows are the step's; the head's rows are the logit rows.
+            if (linear) Assert.Contains(kernel.Launch!.GroupsY, new[] { "ceil(seq/4)", "ceil(out/4)" });
+            Assert.Equal(linear && kernel.Launch!.GroupsY == "ceil(seq/4)", many.ContainsKey(step.Kernel));
+            var prefillLaunch = many.TryGetValue(step.Kernel, out var m) ? m.Launch! : kernel.Launch!;
+            if (many.ContainsKey(step.Kernel)) Assert.Equal(("ceil(seq/16)", 16), (prefillLaunch.GroupsY, prefillLaunch.MinRows));
+            long Groups(string extent) => extent switch
             {
-                "seq" => (1, rows),
-                "out" => (1, 1),
-                "ceil(seq/4)" => (1, (rows + 3) / 4),
-                "ceil(out/4)" => (1, 1),
-                var n => (long.Parse(n), long.Parse(n)),
+                "seq" => rows,
+                "out" or "ceil(out/4)" => 1,
+                "ceil(seq/4)" => (rows + 3) / 4,
+                "ceil(seq/16)" => (rows + 15) / 16,
+                var n => long.Parse(n),
             };
-            decode += launch.GroupsX * one;
-            prefill += launch.GroupsX * many;
+            decode += kernel.Launch!.GroupsX * (kernel.Launch.GroupsY.Contains("seq") ? 1 : Groups(kernel.Launch.GroupsY));
+            prefill += prefillLaunch.GroupsX * Groups(prefillLaunch.GroupsY);
         }
         Assert.Equal(decode, doc.RootElement.GetProperty("decode_workgroups_per_token").GetInt64());
         Assert.Equal(prefill, doc.RootElement.GetProperty("prefill_workgroups").GetInt64());

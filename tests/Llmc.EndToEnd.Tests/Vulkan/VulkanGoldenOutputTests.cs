@@ -72,6 +72,28 @@ public sealed class VulkanGoldenOutputTests(StoriesEngines engines)
     }
 
     [VulkanFact]
+    public void A_prompt_prefilled_in_one_step_by_the_many_rows_code_gives_the_logits_of_two_row_steps_bit_for_bit()
+    {
+        // 37 rows: the linear kernels' many-rows code (16-row tiles from 16 rows on) runs two whole tiles and a partial
+        // one; steps of 2 rows run the code of any step. Batch invariance needs the same bits either way.
+        using var file = EngineFile.Open(engines.For(VulkanExecutor.Target));
+        Assert.Contains(file.Manifest.Kernels, k => k.Launch is { MinRows: 16 } && k.Section.StartsWith("kernels.vulkan.", StringComparison.Ordinal));
+        var tokens = Enumerable.Range(0, 37).Select(i => 1 + i * 13 % 500).ToArray();
+        using var oneStep = new VulkanExecutor(file);
+        var expected = oneStep.Forward(new OneSequence(oneStep).Step(tokens, [.. Enumerable.Range(0, 37)], [36])).ToArray();
+        using var twoRows = new VulkanExecutor(file);
+        var steps = new OneSequence(twoRows);
+        float[] actual = [];
+        for (var at = 0; at < tokens.Length; at += 2)
+        {
+            var count = Math.Min(2, tokens.Length - at);
+            actual = twoRows.Forward(steps.Step(tokens.AsSpan(at, count), [.. Enumerable.Range(at, count)], [count - 1])).ToArray();
+        }
+        Assert.All(expected, v => Assert.True(float.IsFinite(v)));
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [VulkanFact]
     public void Cli_run_json_on_device_0_prints_the_reference_ids()
     {
         var (_, expected) = ReferenceOutputs.Case("Once upon a time");

@@ -2,6 +2,7 @@ using System.Text;
 using Llmc.Ir;
 using Llmc.Ir.Ops;
 using Llmc.Runtime.Devices.Cuda;
+using Llmc.Runtime.Format;
 using Llmc.Targets.Cuda;
 using Llmc.Targets.Conformance;
 
@@ -29,11 +30,16 @@ public sealed class CudaCodegenTests
         Assert.Equal(CudaConformanceBuild.Architectures.Count + 1, compiled.Sections.Count);
         foreach (var kernel in CudaConformanceBuild.Kernels)
         {
-            Assert.Contains($".entry {kernel.Name}(", ptx);
+            // The code for any step, and the many-rows code where the kernel has one, each in every section.
             var entries = compiled.Kernels.Where(k => k.Instance.Name == kernel.Name).ToList();
-            Assert.Equal([.. compiled.Sections.Keys.Order()], entries.Select(e => e.Section).Order());
-            Assert.All(entries, e => Assert.Equal(kernel.Name, e.Entry));
             Assert.All(entries, e => Assert.NotNull(e.Launch));
+            foreach (var code in entries.GroupBy(e => e.Entry))
+            {
+                Assert.Contains($".entry {code.Key}(", ptx);
+                Assert.Equal([.. compiled.Sections.Keys.Order()], code.Select(e => e.Section).Order());
+                Assert.All(code, e => Assert.Equal(StepCode.IsManyRows(e.Launch) ? kernel.Name + "_rows" : kernel.Name, e.Entry));
+            }
+            Assert.Contains(entries, e => e.Entry == kernel.Name);
         }
     }
 
@@ -44,11 +50,16 @@ public sealed class CudaCodegenTests
         foreach (var c in CudaOnlyCases.All.Where(c => FusedLinearOp.IsLinearFamily(c.Op)))
         {
             var type = c.Kernel.Operands[1].DType == DType.BF16 ? "bf16" : "f16";
-            Assert.Contains($"mma.sync.aligned.m16n8k16.row.col.f32.{type}.{type}.f32", PtxText.Entry(ptx, c.Kernel.Name));
+            Assert.Contains($"mma.sync.aligned.m16n8k16.row.col.f32.{type}.{type}.f32", PtxText.Entry(ptx, c.Kernel.Name + "_rows"));
+            Assert.DoesNotContain("mma.sync", PtxText.Entry(ptx, c.Kernel.Name));
         }
         Assert.Contains(CudaOnlyCases.All, c => c.Kernel.Template == "rms_norm_linear_swiglu");
         foreach (var f32 in ConformanceCases.All.Where(c => c.Kernel.Template.Contains("linear") && c.Kernel.Operands[1].DType == DType.F32))
+        {
             Assert.DoesNotContain("mma.sync", PtxText.Entry(ptx, f32.Kernel.Name));
+            if (ptx.Contains($".entry {f32.Kernel.Name}_rows(", StringComparison.Ordinal))
+                Assert.DoesNotContain("mma.sync", PtxText.Entry(ptx, f32.Kernel.Name + "_rows"));
+        }
     }
 
     [NvrtcTheory]
@@ -64,8 +75,8 @@ public sealed class CudaCodegenTests
         Assert.Contains($".target sm_{arch}", ptx);
         foreach (var kernel in kernels)
         {
-            // The tensor-core prefill, and the shared decode body's warp-shuffle sums.
-            Assert.Contains("mma.sync.aligned.m16n8k16", PtxText.Entry(ptx, kernel.Name));
+            // The tensor-core prefill, and the shared decode kernel's warp-shuffle sums.
+            Assert.Contains("mma.sync.aligned.m16n8k16", PtxText.Entry(ptx, kernel.Name + "_rows"));
             Assert.Contains("shfl.sync.bfly.b32", PtxText.Entry(ptx, kernel.Name));
         }
         Assert.True(compiled.Sections[CudaKernelAbi.CubinSection(arch)].Length > 0);

@@ -14,7 +14,7 @@ public sealed class CudaCompileErrorTests
         var good = new KernelInstance("add", [type, type], type, new Attributes());
         var bad = new KernelInstance("mul", [type, type], type, new Attributes());
         var templates = new Dictionary<string, IGpuKernelTemplate>(GpuTemplates.Default) { ["mul"] = new BrokenTemplate() };
-        var target = new CudaTarget([89], templates);
+        var target = new CudaTarget([89], templates, CudaTemplates.ManyRows);
 
         var error = Assert.Throws<TargetException>(() => target.Compile([good, bad]));
 

@@ -10,7 +10,7 @@ public sealed class SpirvBatch
     public SpirvBatch()
     {
         Glslc = new GlslcCompiler();
-        Target = new VulkanTarget(Glslc, Gpu.GpuTemplates.Default);
+        Target = new VulkanTarget(Glslc);
         Cases = [.. ConformanceCases.All.Where(c => Target.Supports(c.Kernel.Template))];
         Compiled = Target.Compile([.. Cases.Select(c => c.Kernel)]);
     }

@@ -33,9 +33,10 @@ public sealed record EngineReport(
     /// <summary>
     /// One entry of the kernel table: a kernel appears once per code it is compiled to (a fat CUDA engine lists each
     /// kernel as PTX and as one cubin per architecture). <see cref="SectionBytes"/> is its code section's size, which
-    /// several kernels share when the section holds a whole module or assembly.
+    /// several kernels share when the section holds a whole module or assembly. A GPU kernel's many-rows code is an entry
+    /// of its own, with <see cref="MinRows"/> the fewest step rows it runs for (0 for the code of any step).
     /// </summary>
-    public sealed record Kernel(string Name, string Template, string Format, string Section, long SectionBytes, int Launches);
+    public sealed record Kernel(string Name, string Template, string Format, string Section, long SectionBytes, int Launches, int MinRows);
 
     /// <summary>A code section: its size, the code format(s) it holds and how many kernels it serves.</summary>
     public sealed record Section(string Name, string Format, int Kernels, long Bytes);
@@ -74,7 +75,7 @@ public sealed record EngineReport(
             m.Plan.Context,
             m.Plan.MaxSeq,
             m.Plan.Steps.Count,
-            m.Kernels.Select(k => new Kernel(k.Name, k.Template, k.Format, k.Section, sectionBytes.GetValueOrDefault(k.Section), launches.GetValueOrDefault(k.Name))).ToList(),
+            m.Kernels.Select(k => new Kernel(k.Name, k.Template, k.Format, k.Section, sectionBytes.GetValueOrDefault(k.Section), launches.GetValueOrDefault(k.Name), k.Launch?.MinRows ?? 0)).ToList(),
             codeSections,
             m.Build.LlmcVersion,
             m.Build.GitSha,
@@ -84,11 +85,13 @@ public sealed record EngineReport(
 
     /// <summary>
     /// GPU workgroups (CUDA blocks) one run of the plan launches for a step of <paramref name="rows"/> rows of one
-    /// sequence, logits for its last row; null for engines without launch geometry (CPU).
+    /// sequence, logits for its last row, each kernel running the code the executor chooses for that many rows
+    /// (<see cref="StepCode{T}"/>); null for engines without launch geometry (CPU).
     /// </summary>
     private static long? Workgroups(EngineManifest m, int rows)
     {
-        var launches = m.Kernels.Where(k => k.Launch is not null).DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Launch!, StringComparer.Ordinal);
+        var launches = m.Kernels.Where(k => k.Launch is not null).GroupBy(k => k.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => StepCode.Of([.. g], entries => entries[0]).For(rows).Launch!, StringComparer.Ordinal);
         if (launches.Count == 0) return null;
         Span<int> dims = stackalloc int[PlanSymbols.Count];
         dims[PlanSymbols.Seq] = rows;

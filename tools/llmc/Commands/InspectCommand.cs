@@ -46,9 +46,9 @@ public static class InspectCommand
         var table = new Table().AddColumns("kernel", "template", "launches", "code");
         foreach (var kernel in r.Kernels.GroupBy(k => k.Name))
         {
-            var codes = kernel.Select(k => r.CodeSections.First(s => s.Name == k.Section).Kernels == 1
+            var codes = kernel.Select(k => (r.CodeSections.First(s => s.Name == k.Section).Kernels == 1
                 ? $"{k.Format} {k.Section} ({k.SectionBytes:N0} bytes)"
-                : $"{k.Format} {k.Section}");
+                : $"{k.Format} {k.Section}") + (k.MinRows > 0 ? $", for steps of {k.MinRows}+ rows" : ""));
             var first = kernel.First();
             table.AddRow(Markup.Escape(first.Name), Markup.Escape(first.Template), first.Launches.ToString(), Markup.Escape(string.Join("\n", codes)));
         }

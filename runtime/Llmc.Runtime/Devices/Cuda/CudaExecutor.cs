@@ -24,7 +24,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     private readonly List<ulong> _allocations = [];
     private readonly nint _stream;
     private readonly ulong[] _buffers;
-    private readonly CudaStepLaunch[] _steps;
+    private readonly StepCode<CudaStepLaunch>[] _steps;
     private readonly byte* _launchStorage;
     private readonly int* _hostInputs;
     private readonly float* _hostLogits;
@@ -64,18 +64,24 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             CudaResult.Check(CudaNative.cuStreamCreate(out _stream, NonBlockingStream), "cuStreamCreate");
 
             _buffers = AllocateBuffers(file, plan);
-            var kernels = manifest.Kernels.Where(k => k.Section == code.Section).ToDictionary(k => k.Name, StringComparer.Ordinal);
-            _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)(plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count)) + CudaStepLaunch.StorageBytes(SamplingKernelAbi.Arguments)));
-            _steps = new CudaStepLaunch[plan.Steps.Count];
+            var kernels = manifest.Kernels.Where(k => k.Section == code.Section).GroupBy(k => k.Name, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => StepCode.Of([.. g], entries => entries[0]), StringComparer.Ordinal);
+            // Each step may launch either of two codes: parameter storage for both.
+            _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)(2 * plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count)) + CudaStepLaunch.StorageBytes(SamplingKernelAbi.Arguments)));
+            _steps = new StepCode<CudaStepLaunch>[plan.Steps.Count];
             _stepMilliseconds = new double[plan.Steps.Count];
             var storage = _launchStorage;
             for (var i = 0; i < _steps.Length; i++)
             {
                 var step = plan.Steps[i];
                 var kernel = kernels.TryGetValue(step.Kernel, out var k) ? k : throw new LlmcException($"the engine has no CUDA kernel '{step.Kernel}' in section '{code.Section}'");
-                var launch = kernel.Launch ?? throw new LlmcException($"CUDA kernel '{kernel.Name}' has no launch geometry");
-                _steps[i] = new CudaStepLaunch(kernel.Name, _module.Function(kernel.Entry), launch, [.. step.Args.Select(a => _buffers[a])], storage);
-                storage += CudaStepLaunch.StorageBytes(step.Args.Count);
+                _steps[i] = kernel.Select(entry =>
+                {
+                    var launch = entry.Launch ?? throw new LlmcException($"CUDA kernel '{entry.Name}' has no launch geometry");
+                    var stepLaunch = new CudaStepLaunch(entry.Name, _module.Function(entry.Entry), launch, [.. step.Args.Select(a => _buffers[a])], storage);
+                    storage += CudaStepLaunch.StorageBytes(step.Args.Count);
+                    return stepLaunch;
+                });
             }
 
             _logits = plan.Outputs[PlanRoles.Logits];
@@ -91,7 +97,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             }
             _hostLogits = (float*)_device.AllocateHost((long)MaxSeq * VocabSize * sizeof(float), "the logits");
             _parameterBlock = new SamplingParameterBlock(VocabSize);
-            if (kernels.Values.FirstOrDefault(k => k.Template == SamplingKernelAbi.Template && k.Launch is not null) is { } sampler)
+            if (kernels.Values.Select(k => k.Any).FirstOrDefault(k => k.Template == SamplingKernelAbi.Template && k.Launch is not null) is { } sampler)
             {
                 _samplingParameters = Allocate(SamplingKernelAbi.ParameterWords * sizeof(uint), "the sampling parameters");
                 _sampledToken = Allocate(sizeof(int), "the sampled token");
@@ -212,12 +218,12 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             for (var i = 0; i < _steps.Length; i++)
             {
                 _timer.Mark(i, _stream);
-                _steps[i].Enqueue(_stream, dims);
+                _steps[i].For(seq).Enqueue(_stream, dims);
             }
             _timer.Mark(_steps.Length, _stream);
         }
         else
-            foreach (var step in _steps) step.Enqueue(_stream, dims);
+            foreach (var step in _steps) step.For(seq).Enqueue(_stream, dims);
         if (sample)
         {
             CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_samplingParameters, _hostSampling, SamplingKernelAbi.ParameterWords * sizeof(uint), _stream), "cuMemcpyHtoDAsync");

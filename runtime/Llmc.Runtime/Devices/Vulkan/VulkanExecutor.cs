@@ -23,7 +23,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     private readonly Stack<IDisposable> _owned = new();
     private readonly VulkanDevice _device;
     private readonly VulkanBinding[] _bindings;
-    private readonly (VulkanKernel Kernel, ulong Set)[] _steps;
+    private readonly (StepCode<VulkanKernel> Kernel, ulong Set)[] _steps;
     private readonly bool[] _barrierBefore;
     private readonly VulkanCommandBuffer _commands;
     private readonly (int Buffer, long StagingOffset)[] _inputs;
@@ -57,16 +57,19 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             var instance = Own(VulkanInstance.Create());
             var physical = instance.Select(deviceIndex);
             var kernels = KernelsOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
-            SubgroupKernels = kernels.Values.Count(k => VulkanKernelVariants.IsSubgroup(k.Section));
+            SubgroupKernels = kernels.Values.Count(k => VulkanKernelVariants.IsSubgroup(k.Any.Section));
             var sampling = SamplingKernelOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
-            var features = CheckDevice(file, sampling is null ? kernels : new(kernels) { [sampling.Name] = sampling }, physical);
+            var entries = kernels.Values.SelectMany(k => k.All).ToList();
+            var features = CheckDevice(file, sampling is null ? entries : [.. entries, sampling], physical);
             _device = Own(VulkanDevice.Create(physical, features));
             CheckMemory(file, physical, _bounds);
 
             _bindings = AllocateAndUpload(file);
-            var pipelines = CreatePipelines(file, kernels.Values);
+            var pipelines = CreatePipelines(file, entries);
             var pool = Own(new VulkanDescriptorPool(_device, plan.Steps.Count + 1, plan.Steps.Sum(s => s.Args.Count) + SamplingKernelAbi.Arguments));
-            _steps = [.. plan.Steps.Select(s => (pipelines[s.Kernel], pool.Allocate(pipelines[s.Kernel], [.. s.Args.Select(a => _bindings[a])])))];
+            // One descriptor set serves both codes of a step: their set layouts are defined alike (one storage buffer per argument).
+            _steps = [.. plan.Steps.Select(s => kernels[s.Kernel].Select(k => pipelines[k]))
+                .Select((code, i) => (code, pool.Allocate(code.Any, [.. plan.Steps[i].Args.Select(a => _bindings[a])])))];
             _barrierBefore = StepBarriers.Plan(plan, manifest.Kernels.DistinctBy(k => k.Name).ToDictionary(k => k.Name, k => k.Template));
 
             var staged = 0L;
@@ -164,7 +167,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
         for (var i = 0; i < _steps.Length; i++)
         {
             if (_barrierBefore[i]) _commands.BetweenKernels();
-            _commands.Dispatch(_steps[i].Kernel, _steps[i].Set, _dims);
+            _commands.Dispatch(_steps[i].Kernel.For(step.Rows), _steps[i].Set, _dims);
             if (profile) _timestamps!.AfterStep(_commands, i);
         }
     }
@@ -200,23 +203,26 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     }
 
     /// <summary>
-    /// The kernel table entry each kernel the plan runs uses on this device (its variant chosen by <see cref="VulkanKernelVariants"/>);
-    /// an engine without SPIR-V for one is refused by name.
+    /// The kernel table entries each kernel the plan runs uses on this device, for any step and for many rows where the
+    /// kernel has a many-rows variant (each chosen by <see cref="VulkanKernelVariants"/>); an engine without SPIR-V for
+    /// one is refused by name.
     /// </summary>
-    private static Dictionary<string, KernelEntry> KernelsOf(EngineFile file, VulkanPhysicalDevice device, bool plainOnly)
+    private static Dictionary<string, StepCode<KernelEntry>> KernelsOf(EngineFile file, VulkanPhysicalDevice device, bool plainOnly)
     {
         var table = file.Manifest.Kernels.GroupBy(k => k.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var used = new Dictionary<string, KernelEntry>(StringComparer.Ordinal);
+        var used = new Dictionary<string, StepCode<KernelEntry>>(StringComparer.Ordinal);
         foreach (var step in file.Manifest.Plan.Steps)
         {
             if (used.ContainsKey(step.Kernel)) continue;
             if (!table.TryGetValue(step.Kernel, out var entries))
                 throw new ModelFileException(file.Path, $"plan step '{step.Node}' runs kernel '{step.Kernel}', which the kernel table lacks");
             var vulkan = entries.Where(k => IsRunnable(file, k)).ToList();
-            var k = vulkan.Count > 0 ? VulkanKernelVariants.Choose(vulkan, device.Features, device.SubgroupSize, plainOnly) : entries[0];
-            if (!IsRunnable(file, k))
+            if (vulkan.Count == 0)
+            {
+                var k = entries[0];
                 throw new ModelFileException(file.Path, $"kernel '{k.Name}' has no Vulkan code (format '{k.Format}', section '{k.Section}'{(file.HasSection(k.Section) ? "" : " missing")}{(k.Launch is null ? ", no launch geometry" : "")})");
-            used[step.Kernel] = k;
+            }
+            used[step.Kernel] = StepCode.Of(vulkan, variants => VulkanKernelVariants.Choose(variants, device.Features, device.SubgroupSize, plainOnly));
         }
         return used;
     }
@@ -235,10 +241,10 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     }
 
     /// <summary>The features the kernels need, checked against the device; a lacking device is refused naming feature and kernel.</summary>
-    private static ShaderFeatures CheckDevice(EngineFile file, Dictionary<string, KernelEntry> kernels, VulkanPhysicalDevice device)
+    private static ShaderFeatures CheckDevice(EngineFile file, IEnumerable<KernelEntry> kernels, VulkanPhysicalDevice device)
     {
         var features = ShaderFeatures.None;
-        foreach (var k in kernels.Values)
+        foreach (var k in kernels)
         {
             var needs = SpirvRequirements.Of(file.Section(k.Section), k.Name);
             if (device.Lacks(needs, k.Name) is { } reason) throw new LlmcException($"{file.Path}: {reason}");
@@ -286,16 +292,16 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
         return bindings;
     }
 
-    /// <summary>One pipeline per distinct kernel, checked against the device's workgroup-count limit at the plan's largest step.</summary>
-    private Dictionary<string, VulkanKernel> CreatePipelines(EngineFile file, IEnumerable<KernelEntry> kernels)
+    /// <summary>One pipeline per kernel-table entry, checked against the device's workgroup-count limit at the plan's largest step.</summary>
+    private Dictionary<KernelEntry, VulkanKernel> CreatePipelines(EngineFile file, IEnumerable<KernelEntry> kernels)
     {
         var physical = _device.Physical;
-        var pipelines = new Dictionary<string, VulkanKernel>(StringComparer.Ordinal);
+        var pipelines = new Dictionary<KernelEntry, VulkanKernel>(ReferenceEqualityComparer.Instance);
         Span<int> largest = stackalloc int[PlanSymbols.Count];
         _bounds.Write(largest, MaxSeq, MaxSeq, _bounds.TableEntries);
-        foreach (var k in kernels.DistinctBy(k => k.Name))
+        foreach (var k in kernels)
         {
-            var kernel = pipelines[k.Name] = Own(VulkanKernel.Create(_device, k.Name, file.Section(k.Section), k.Launch!, ArgumentCount(file.Manifest.Plan, k.Name), k.Entry));
+            var kernel = pipelines[k] = Own(VulkanKernel.Create(_device, k.Name, file.Section(k.Section), k.Launch!, ArgumentCount(file.Manifest.Plan, k.Name), k.Entry));
             if (kernel.GroupsY(largest) > physical.MaxWorkGroupCountY)
                 throw new LlmcException($"kernel '{k.Name}' launches up to {kernel.GroupsY(largest)} workgroups along y; Vulkan {physical} allows at most {physical.MaxWorkGroupCountY}");
         }

@@ -7,7 +7,9 @@ namespace Llmc.Runtime.Devices.Vulkan;
 /// module (section <c>kernels.vulkan.&lt;kernel&gt;</c>), which any Vulkan 1.1 device runs, and the subgroup module
 /// (<c>kernels.vulkan.subgroup.&lt;kernel&gt;</c>), whose reductions use subgroup arithmetic. A kernel runs its subgroup
 /// variant where the engine has one, the device reports subgroup arithmetic in compute shaders and the workgroup is a
-/// whole number of subgroups; otherwise (or with <see cref="PlainVariable"/> set to 1) the plain one.
+/// whole number of subgroups; otherwise (or with <see cref="PlainVariable"/> set to 1) the plain one. A kernel with a
+/// many-rows variant has both modules of it too (<c>kernels.vulkan.rows.&lt;kernel&gt;</c>, <c>kernels.vulkan.subgroup.rows.&lt;kernel&gt;</c>),
+/// chosen among themselves the same way.
 /// </summary>
 public static class VulkanKernelVariants
 {
@@ -18,8 +20,12 @@ public static class VulkanKernelVariants
     /// <summary>Set to 1 to run every kernel's plain variant.</summary>
     public const string PlainVariable = "LLMC_VULKAN_PLAIN";
 
-    /// <summary>The section of one kernel's variant.</summary>
-    public static string Section(string kernel, bool subgroups) => (subgroups ? SubgroupPrefix : PlainPrefix) + kernel;
+    /// <summary>Between the prefix and the kernel's name in the sections of its many-rows code (<see cref="KernelLaunch.MinRows"/>).</summary>
+    public const string ManyRowsPart = "rows.";
+
+    /// <summary>The section of one kernel's variant, for any step or (<paramref name="manyRows"/>) its many-rows code.</summary>
+    public static string Section(string kernel, bool subgroups, bool manyRows = false) =>
+        (subgroups ? SubgroupPrefix : PlainPrefix) + (manyRows ? ManyRowsPart : "") + kernel;
 
     public static bool IsSubgroup(string section) => section.StartsWith(SubgroupPrefix, StringComparison.Ordinal);
 

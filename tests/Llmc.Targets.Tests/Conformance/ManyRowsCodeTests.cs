@@ -1,0 +1,98 @@
+using Llmc.Ir;
+using Llmc.Runtime.Format;
+using Llmc.Targets.Conformance;
+using Llmc.Targets.Cuda;
+using Llmc.Targets.Gpu;
+using Llmc.Targets.Gpu.Templates;
+using Llmc.Targets.Vulkan;
+
+namespace Llmc.Targets.Tests.Conformance;
+
+/// <summary>
+/// Which kernels get a many-rows code, with what launch: the linear family where a larger row tile fits (f16/bf16
+/// weights on tensor cores on CUDA), never a kernel whose rows are not the step's, never another op.
+/// </summary>
+public sealed class ManyRowsCodeTests
+{
+    private static readonly CudaDialect Cuda = new("cuda-sm89");
+
+    private static KernelInstance Case(string name) => ConformanceCases.Get(name).Kernel;
+
+    [Fact]
+    public void F32_linear_takes_16_rows_a_workgroup_from_16_rows_on_and_4_below()
+    {
+        var kernel = Case("linear rows=33 k=64 n=300");
+        var any = GpuKernels.Render(GlslDialect.Instance, GpuTemplates.Default, kernel);
+        var many = GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, kernel)!;
+        Assert.Equal(0, any.Launch.MinRows);
+        Assert.Equal("ceil(seq/4)", any.Launch.GroupsY);
+        Assert.Equal(16, many.Launch.MinRows);
+        Assert.Equal("ceil(seq/16)", many.Launch.GroupsY);
+        Assert.Equal(any.Launch.GroupsX, many.Launch.GroupsX);
+        Assert.Equal(kernel.Name + "_rows", many.Entry);
+        // CUDA's many-rows code for f32 weights is the shared one.
+        Assert.Equal(GpuKernels.RenderManyRows(Cuda, GpuTemplates.ManyRows, kernel)!.Text, GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, kernel)!.Text);
+    }
+
+    [Fact]
+    public void Quantized_linear_takes_as_many_rows_as_its_activation_codes_fit_in_shared_memory()
+    {
+        // K = 64: 16 rows of codes fit easily.
+        Assert.Equal(16, GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, Case("linear q8g32 rows=17 k=64 n=37"))!.Launch.MinRows);
+        // K = 2048: 2,048 code bytes and two floats a group per row leave room for 6 rows beside the reduction's 1 KiB.
+        var wide = Case("linear q8g32 rows=23 k=2048 n=19");
+        Assert.Equal("ceil(seq/6)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, wide)!.Launch.GroupsY);
+        // K = 8192: one row fits, as in the kernel of any step, so there is no many-rows code.
+        var longest = Case("linear q8g32 rows=5 k=8192 n=61");
+        Assert.Equal("seq", GpuKernels.Render(GlslDialect.Instance, GpuTemplates.Default, longest).Launch.GroupsY);
+        Assert.Null(GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, longest));
+    }
+
+    [Fact]
+    public void Half_weight_linear_runs_on_tensor_cores_from_two_rows_on_cuda_with_a_workgroup_per_64_by_64_tile()
+    {
+        var kernel = CudaOnlyCases.Get("linear f16 rows=130 k=172 n=64").Kernel;
+        var many = GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, kernel)!;
+        Assert.Contains("mma.sync", CudaTarget.TryParse("cuda-sm89")!.Render([kernel]).Text);
+        Assert.Equal(2, many.Launch.MinRows);
+        Assert.Equal(1, many.Launch.GroupsX);
+        Assert.Equal("ceil(seq/64)", many.Launch.GroupsY);
+        // The decode kernel is the shared one, untouched.
+        Assert.Equal(GpuKernels.Render(Cuda, GpuTemplates.Default, kernel).Text, GpuKernels.Render(Cuda, CudaTemplates.Default, kernel).Text);
+        // Vulkan has no tensor cores: its many-rows code is the shared matrix-vector kernel.
+        Assert.DoesNotContain("mma", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, kernel)!.Text);
+    }
+
+    [Fact]
+    public void Kernels_whose_rows_are_not_the_steps_have_no_many_rows_code()
+    {
+        // The LM head's rows are the logit rows (out), not the step's rows (seq) the executor chooses by.
+        var head = new KernelInstance("linear", [new TensorType(DType.F32, Dim.Out, 64), new TensorType(DType.F32, 300, 64)],
+            new TensorType(DType.F32, Dim.Out, 300), new Attributes());
+        Assert.Null(GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, head));
+        Assert.Null(GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, head));
+    }
+
+    [Fact]
+    public void Only_the_linear_family_has_many_rows_code()
+    {
+        foreach (var c in ConformanceCases.Every.Where(c => !FusedLinearOpIsLinear(c.Kernel)))
+        {
+            Assert.Null(GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, c.Kernel));
+            Assert.Null(GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, c.Kernel));
+        }
+    }
+
+    [Fact]
+    public void The_vulkan_target_compiles_each_many_rows_code_in_both_variants_into_its_own_sections()
+    {
+        var kernel = Case("linear rows=33 k=64 n=300");
+        var sections = VulkanTarget.Variants.SelectMany(d => new[] { VulkanTarget.SectionOf(kernel, d), VulkanTarget.SectionOf(kernel, d, manyRows: true) }).ToList();
+        Assert.Equal(["kernels.vulkan." + kernel.Name, "kernels.vulkan.rows." + kernel.Name, "kernels.vulkan.subgroup." + kernel.Name, "kernels.vulkan.subgroup.rows." + kernel.Name], sections);
+        Assert.Equal(4, sections.Distinct().Count());
+        Assert.True(StepCode.IsManyRows(GpuKernels.RenderManyRows(GlslDialect.WithSubgroups, GpuTemplates.ManyRows, kernel)!.Launch));
+    }
+
+    private static bool FusedLinearOpIsLinear(KernelInstance kernel) =>
+        OpRegistry.TryGet(kernel.Template, out var op) && Ir.Ops.FusedLinearOp.IsLinearFamily(op);
+}
