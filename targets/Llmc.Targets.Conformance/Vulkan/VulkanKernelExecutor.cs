@@ -60,8 +60,9 @@ public sealed class VulkanKernelExecutor : IKernelExecutor, IDisposable
         var result = new HostTensor(DType.F32, [.. kernel.Result.Shape.Select(d => d.Resolve(symbols))]);
         var arguments = operands.Select(KernelOperandBytes.Of).Select(b => ((byte[]?)b, b.LongLength)).Append((null, result.Length * sizeof(float))).ToList();
         var dims = SymbolValues.Of(symbols);
-        // As the runtime chooses (StepCode): the many-rows code for a step long enough for it.
-        var code = _manyRows.TryGetValue(kernel.Name, out var many) && dims[PlanSymbols.Seq] >= many.Launch.MinRows ? many : _kernels[kernel.Name];
+        // As the runtime chooses: the many-rows code for a step long enough for it.
+        var many = _manyRows.GetValueOrDefault(kernel.Name);
+        var code = new StepCode<VulkanKernel>(_kernels[kernel.Name], many, many?.Launch.MinRows ?? 0).For(dims[PlanSymbols.Seq]);
         var after = VulkanKernelRunner.Run(_device, code, arguments, dims);
         KernelOperandBytes.CopyBack(after[^1], result);
         foreach (var state in OpRegistry.Get(kernel.Template).StateOperands) KernelOperandBytes.CopyBack(after[state], operands[state]);

@@ -11,16 +11,9 @@ public sealed class LinearByWeightFormat(LinearFusion fusion, int maxRows) : IGp
     private readonly LinearTemplate _float = new(fusion, maxRows);
     private readonly QuantizedLinearTemplate _quantized = new(fusion, maxRows);
 
-    public GpuKernelShape Shape(KernelInstance instance) => Quantized(instance) ? _quantized.Shape(instance) : _float.Shape(instance);
+    public GpuKernelShape Shape(KernelInstance instance) => For(instance).Shape(instance);
 
-    public void Render(GpuKernelSource kernel)
-    {
-        if (Quantized(kernel.Instance)) _quantized.Render(kernel);
-        else _float.Render(kernel);
-    }
+    public void Render(GpuKernelSource kernel) => For(kernel.Instance).Render(kernel);
 
-    /// <summary>The rows a workgroup takes for this instance.</summary>
-    public int TileRows(KernelInstance instance) => (Quantized(instance) ? _quantized.Layout(instance) : _float.Layout(instance)).Rows;
-
-    private static bool Quantized(KernelInstance instance) => instance.Operands[1].DType.IsQuantized();
+    private IGpuKernelTemplate For(KernelInstance instance) => instance.Operands[1].DType.IsQuantized() ? _quantized : _float;
 }

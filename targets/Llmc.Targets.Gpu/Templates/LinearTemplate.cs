@@ -59,7 +59,7 @@ public sealed class LinearTemplate(LinearFusion fusion, int maxRows) : IGpuKerne
 
     private static bool Paired(TensorType weights) => weights.DType is DType.F16 or DType.BF16 && weights[1].Size % 2 == 0;
 
-    public MatVecLayout Layout(KernelInstance instance)
+    private MatVecLayout Layout(KernelInstance instance)
     {
         var weights = instance.Operands[1];
         return MatVecLayout.For(Paired(weights) ? weights[1].Size / 2 : weights[1].Size, 0, maxRows);

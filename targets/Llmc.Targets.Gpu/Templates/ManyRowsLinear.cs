@@ -12,10 +12,10 @@ public sealed class ManyRowsLinear(LinearFusion fusion) : IManyRowsTemplate
     private readonly LinearByWeightFormat _anyStep = new(fusion, MatVecLayout.AnyStepRows);
     private readonly LinearByWeightFormat _manyRows = new(fusion, MatVecLayout.ManyRowsRows);
 
-    public bool AppliesTo(KernelInstance instance) => _manyRows.TileRows(instance) > _anyStep.TileRows(instance);
+    public bool AppliesTo(KernelInstance instance) => _manyRows.Shape(instance).RowsPerGroup > _anyStep.Shape(instance).RowsPerGroup;
 
     /// <summary>A step of at least one whole tile.</summary>
-    public int MinRows(KernelInstance instance) => _manyRows.TileRows(instance);
+    public int MinRows(KernelInstance instance) => _manyRows.Shape(instance).RowsPerGroup;
 
     public GpuKernelShape Shape(KernelInstance instance) => _manyRows.Shape(instance);
 

@@ -143,12 +143,6 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
     /// <summary>Words of int8 activation codes per row: four codes per word, every group padded to its full size.</summary>
     private static int CodeWords(QuantFormat format, int k) => format.Groups(k) * format.GroupSize / 4;
 
-    public MatVecLayout Layout(KernelInstance instance)
-    {
-        var (format, k, _) = Describe(instance);
-        return Layout(format, k);
-    }
-
     private MatVecLayout Layout(QuantFormat format, int k) =>
         MatVecLayout.For(format.CodeRowBytes(k) / 4, 4 * (CodeWords(format, k) + 2 * format.Groups(k)), maxRows);
 }
