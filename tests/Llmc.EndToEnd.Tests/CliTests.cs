@@ -18,6 +18,7 @@ public sealed class CliTests(StoriesEngines engines)
         Assert.Equal(promptIds, root.GetProperty("prompt_tokens").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(expected[..200], root.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
         Assert.StartsWith(", there was a little girl named Lily.", root.GetProperty("text").GetString());
+        Assert.Equal("length", root.GetProperty("finish_reason").GetString());
         Assert.True(root.GetProperty("stats").GetProperty("decode_tokens_per_s").GetDouble() > 0);
         Assert.True(root.GetProperty("stats").GetProperty("prefill_tokens_per_s").GetDouble() > 0);
     }
@@ -81,6 +82,32 @@ public sealed class CliTests(StoriesEngines engines)
         Assert.Equal(47 + 1 - layers * (2 + 1), root.GetProperty("tensor_count").GetInt32());
         Assert.True(root.GetProperty("plan_steps").GetInt32() >= layers * 5); // norm+QKV, attention, O+residual, norm+gate/up, down+residual
         Assert.Contains(root.GetProperty("kernels").EnumerateArray(), k => k.GetProperty("template").GetString() == "attention_rope");
+    }
+
+    [Fact]
+    public void Run_takes_its_kv_pool_from_kv_memory_and_stops_where_that_pool_ends()
+    {
+        using var inspect = JsonDocument.Parse(LlmcCli.Run("inspect", engines.For("cpu-avx2"), "--json").Stdout);
+        var twoBlocks = 2 * 16 * inspect.RootElement.GetProperty("kv_bytes_per_token").GetInt32();
+        var result = LlmcCli.Run("run", engines.For("cpu-avx2"), "--prompt", "Once upon a time", "--max-tokens", "100", "--temperature", "0",
+            "--kv-memory", twoBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        Assert.Equal(0, result.ExitCode);
+        var (promptIds, expected) = ReferenceOutputs.Case("Once upon a time");
+        // A sequence alone never outgrows the pool: 32 positions hold the prompt and the first 27 reference tokens.
+        Assert.Equal(expected[..(32 - promptIds.Length)], Tokens(result.Stdout));
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("length", doc.RootElement.GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public void Run_refuses_a_kv_block_that_does_not_divide_the_context_and_offers_no_max_sequences()
+    {
+        var block = LlmcCli.Run("run", engines.For("cpu-avx2"), "--prompt", "Once", "--kv-block", "7");
+        Assert.Equal(1, block.ExitCode);
+        Assert.Equal("error: KV block size 7 does not divide the engine's context of 512 positions", Assert.Single(block.StderrLines));
+        var sequences = LlmcCli.Run("run", engines.For("cpu-avx2"), "--prompt", "Once", "--max-sequences", "4");
+        Assert.NotEqual(0, sequences.ExitCode);
+        Assert.Contains("Unrecognized command or argument '--max-sequences'", sequences.Stderr);
     }
 
     [Theory]

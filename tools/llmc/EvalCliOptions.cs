@@ -28,7 +28,9 @@ public sealed class EvalCliOptions
 
     public int Ctx(ParseResult parse) => parse.GetValue(_ctx);
 
-    public int? Threads(ParseResult parse) => parse.GetValue(_threads);
+    /// <summary>Loads an engine with a KV pool of one whole context: evaluation runs its chunks one after another.</summary>
+    public Engine Load(ParseResult parse, string path) =>
+        Engine.Load(path, new EngineOptions { Threads = parse.GetValue(_threads), KvPool = new() { MaxSequences = 1 } });
 
     public bool Json(ParseResult parse) => parse.GetValue(_json);
 }

@@ -23,11 +23,18 @@ public static class ChatCommand
         var seed = new Option<int?>("--seed") { Description = "Random seed for reproducible sampling" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
         var device = new Option<int?>("--device") { Description = "GPU to run on, by its index in llmc devices" };
+        var pool = KvPoolCliOptions.ForSequences(1);
         var command = new Command("chat", "Chat with a model in the terminal") { engine, system, maxTokens, temperature, seed, threads, device };
+        pool.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             if (parse.GetValue(maxTokens) <= 0) throw new LlmcException($"--max-tokens must be positive, not {parse.GetValue(maxTokens)}");
-            using var loaded = Engine.Load(parse.GetRequiredValue(engine), parse.GetValue(threads), parse.GetValue(device));
+            using var loaded = Engine.Load(parse.GetRequiredValue(engine), new EngineOptions
+            {
+                Threads = parse.GetValue(threads),
+                Device = parse.GetValue(device),
+                KvPool = pool.Read(parse),
+            });
             var client = loaded.AsChatClient();
             var options = new ChatOptions { MaxOutputTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) };
             var conversation = new Conversation(parse.GetValue(system));

@@ -26,8 +26,8 @@ public static class EvalKldCommand
         {
             var (path, text) = options.ReadText(parse);
             var asJson = options.Json(parse);
-            using var first = Engine.Load(parse.GetRequiredValue(baseline), options.Threads(parse));
-            using var second = Engine.Load(parse.GetRequiredValue(other), options.Threads(parse));
+            using var first = options.Load(parse, parse.GetRequiredValue(baseline));
+            using var second = options.Load(parse, parse.GetRequiredValue(other));
             var r = KlDivergenceEvaluator.Evaluate(first, second, text, path, options.Ctx(parse), asJson ? null : (chunk, mean) =>
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{chunk}] mean KLD {mean:F6}")));
             if (asJson)

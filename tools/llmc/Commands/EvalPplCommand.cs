@@ -19,7 +19,7 @@ public static class EvalPplCommand
         {
             var (path, text) = options.ReadText(parse);
             var asJson = options.Json(parse);
-            using var loaded = Engine.Load(parse.GetRequiredValue(engine), options.Threads(parse));
+            using var loaded = options.Load(parse, parse.GetRequiredValue(engine));
             var result = PerplexityEvaluator.Evaluate(loaded, text, path, options.Ctx(parse), asJson ? null : (chunk, running) =>
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{chunk}] {running:F4}")));
             if (asJson)

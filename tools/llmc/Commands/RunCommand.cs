@@ -24,13 +24,20 @@ public static class RunCommand
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)" };
         var device = new Option<int?>("--device") { Description = "GPU to run on, by its index in llmc devices (default: LLMC_VULKAN_DEVICE, else the best one)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with token ids, text and speed instead of streaming" };
+        var pool = KvPoolCliOptions.ForSequences(1);
         var command = new Command("run", "Generate text from a prompt")
         {
             engine, prompt, maxTokens, temperature, topK, topP, minP, penalty, seed, stop, noBos, threads, device, json,
         };
+        pool.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            using var loaded = Engine.Load(parse.GetRequiredValue(engine), parse.GetValue(threads), parse.GetValue(device));
+            using var loaded = Engine.Load(parse.GetRequiredValue(engine), new EngineOptions
+            {
+                Threads = parse.GetValue(threads),
+                Device = parse.GetValue(device),
+                KvPool = pool.Read(parse),
+            });
             var defaults = loaded.DefaultSampling;
             var options = new GenerationOptions
             {
@@ -74,6 +81,7 @@ public static class RunCommand
         ["prompt_tokens"] = r.PromptTokens,
         ["tokens"] = r.Tokens,
         ["text"] = r.Text,
+        ["finish_reason"] = r.FinishReason.ToString().ToLowerInvariant(),
         ["stats"] = new Dictionary<string, double>
         {
             ["prefill_tokens_per_s"] = Math.Round(r.Stats.PrefillTokensPerSecond, 2),
