@@ -1,15 +1,27 @@
+using Llmc.Runtime.Format;
+
 namespace Llmc.Runtime.Devices;
 
 /// <summary>
 /// The contract between the GPU targets, which compile one sampling kernel per engine (kernel-table entries of template
 /// <see cref="Template"/>, launched by no plan step), and the executors that run it after a forward step so only the
-/// chosen token id comes back (docs/gpu-kernels.md, "Sampling on the device"). Arguments: 0 the logits (the plan's logits
-/// output; row 0 is sampled), 1 the parameter words below, 2 the result (word 0: the token id); then <c>seq</c>, <c>out</c>
-/// as for every kernel. One workgroup of <see cref="LocalSize"/> threads.
+/// chosen token ids come back (docs/gpu-kernels.md, "Sampling on the device"). Arguments: 0 the logits (the plan's logits
+/// output, <c>out</c> rows of the vocabulary), 1 the parameter words below, <see cref="ParameterWords"/> per row, 2 the
+/// result (word r: row r's token id); then <c>seq</c>, <c>out</c> as for every kernel. One workgroup of
+/// <see cref="LocalSize"/> threads per logit row: groups <c>1 × out</c> (<see cref="RowsExtent"/>).
 /// </summary>
 public static class SamplingKernelAbi
 {
     public const string Template = "sample";
+
+    /// <summary>
+    /// The launch's workgroups along y: one per logit row. Engines built before the kernel took many rows launch <c>1</c>
+    /// and sample row 0 only (<see cref="SampledRows"/>).
+    /// </summary>
+    public const string RowsExtent = "out";
+
+    /// <summary>The most logit rows one launch of a sampling kernel with <paramref name="launch"/> samples, for a plan of <paramref name="maxRows"/> logit rows.</summary>
+    public static int SampledRows(KernelLaunch launch, int maxRows) => launch.GroupsY == RowsExtent ? maxRows : 1;
 
     public const int LocalSize = 256;
 

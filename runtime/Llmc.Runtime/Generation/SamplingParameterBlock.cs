@@ -3,7 +3,7 @@ using Llmc.Runtime.Devices;
 namespace Llmc.Runtime.Generation;
 
 /// <summary>
-/// Writes the sampling kernel's parameter words (<see cref="SamplingKernelAbi"/>) for one token: the options, the
+/// Writes the sampling kernel's parameter words (<see cref="SamplingKernelAbi"/>) for each token: the options, the
 /// uniform the host drew, and the distinct in-vocabulary ids of the repetition window, deduplicated here so the kernel
 /// penalizes each once, as <see cref="Sampler"/> does. Allocates nothing per token.
 /// </summary>
@@ -17,6 +17,14 @@ public sealed class SamplingParameterBlock(int vocabSize)
     /// </summary>
     public static bool Fits(SamplingOptions options) =>
         (options.RepetitionPenalty == 1f || options.RepetitionWindow <= SamplingKernelAbi.MaxHistory) && !options.PenalizesGenerated;
+
+    /// <summary>Row r's words at r × <see cref="SamplingKernelAbi.ParameterWords"/> for every row of <paramref name="rows"/>.</summary>
+    public void Write(Span<uint> words, ReadOnlySpan<DeviceSampling> rows)
+    {
+        for (var r = 0; r < rows.Length; r++)
+            Write(words.Slice(r * SamplingKernelAbi.ParameterWords, SamplingKernelAbi.ParameterWords), rows[r].Options,
+                System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows[r].Tokens), rows[r].Uniform);
+    }
 
     public void Write(Span<uint> words, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
     {

@@ -28,6 +28,9 @@ public sealed class BatchScheduler : IDisposable
     private readonly List<ScheduledSequence> _running = [], _waiting = [], _decoding = [];
     private readonly List<(ScheduledSequence Sequence, int Start, int Count)> _entries = [];
     private readonly int[] _tokens, _positions, _rowBlocks, _logitRows, _tables;
+    // A step samples at most one row per sequence.
+    private readonly DeviceSampling[] _sampledOnDevice;
+    private readonly int[] _deviceTokens;
     private readonly Thread _loop;
     private long _order, _preemptions, _steps;
     private volatile bool _stopping;
@@ -50,6 +53,7 @@ public sealed class BatchScheduler : IDisposable
         // A sequence never outgrows the context, nor the pool when it runs alone.
         _longest = Math.Min(executor.Context, _pool.Blocks * _blockSize);
         (_tokens, _positions, _rowBlocks, _logitRows) = (new int[_budget], new int[_budget], new int[_budget], new int[_budget]);
+        (_sampledOnDevice, _deviceTokens) = (new DeviceSampling[Math.Min(_budget, maxSequences)], new int[Math.Min(_budget, maxSequences)]);
         _tables = new int[Math.Min(_budget, maxSequences) * (executor.Context / _blockSize)];
         _loop = new Thread(Run) { IsBackground = true, Name = "llmc scheduler" };
         _loop.Start();
@@ -240,12 +244,9 @@ public sealed class BatchScheduler : IDisposable
         try
         {
             Interlocked.Increment(ref _steps);
-            if (OnDevice(logitRows) is { } sampled)
+            if (OnDevice(logitRows) is { } device)
             {
-                var token = ((IDeviceSampler)_executor).ForwardAndSample(step, sampled.Sampler.Options,
-                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sampled.Tokens), sampled.Sampler.NextUniform());
-                Computed();
-                Accept(sampled, token, null);
+                SampleOnDevice(device, step, logitRows);
                 return;
             }
             var logits = _executor.Forward(step);
@@ -279,16 +280,34 @@ public sealed class BatchScheduler : IDisposable
     }
 
     /// <summary>
-    /// The step's only sampled sequence when the executor can sample it on its device (one logit row, options the kernel
-    /// follows, no log-probabilities wanted); null to sample on the host.
+    /// The executor's device sampler when it can sample every logit row of the step in one launch: each row the last of
+    /// a generation (no logits request in the step), with options the kernel follows and no log-probabilities wanted;
+    /// null to sample on the host. Either way a row gets the same token.
     /// </summary>
-    private ScheduledSequence? OnDevice(int logitRows)
+    private IDeviceSampler? OnDevice(int logitRows)
     {
-        if (logitRows != 1 || _executor is not IDeviceSampler device) return null;
-        // With one logit row, a generation that ends in this step is the step's only sampled sequence.
+        if (logitRows == 0 || _executor is not IDeviceSampler device || logitRows > device.MaxSampledRows) return null;
         foreach (var (s, start, count) in _entries)
-            if (s.AllLogits is null && start + count == s.Tokens.Count) return device.CanSample(s.Sampler.Options) && s.Options.Logprobs is null ? s : null;
-        return null;
+        {
+            if (s.AllLogits is not null) return null;
+            if (start + count == s.Tokens.Count && (s.Options.Logprobs is not null || !device.CanSample(s.Sampler.Options))) return null;
+        }
+        return device;
+    }
+
+    /// <summary>Runs the step with every logit row, each the last of its sequence, sampled on the device in one launch.</summary>
+    private void SampleOnDevice(IDeviceSampler device, StepBatch step, int logitRows)
+    {
+        var rows = _sampledOnDevice.AsSpan(0, logitRows);
+        var tokens = _deviceTokens.AsSpan(0, logitRows);
+        var row = 0;
+        foreach (var (s, start, count) in _entries)
+            if (start + count == s.Tokens.Count) rows[row++] = new DeviceSampling(s.Sampler.Options, s.Tokens, s.Sampler.NextUniform());
+        device.ForwardAndSample(step, rows, tokens);
+        Computed();
+        row = 0;
+        foreach (var (s, start, count) in _entries)
+            if (start + count == s.Tokens.Count) Accept(s, tokens[row++], null);
     }
 
     private void FinishCancelled(List<ScheduledSequence> sequences)

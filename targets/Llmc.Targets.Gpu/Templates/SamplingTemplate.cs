@@ -6,8 +6,9 @@ using Abi = Llmc.Runtime.Devices.SamplingKernelAbi;
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// The engine's sampling kernel (<see cref="SamplingKernelAbi"/>; not an IR op): one workgroup picks the next token
-/// from a logits row as <c>Sampler.Choose</c> does, without sorting. Each logit becomes x = (penalized logit) / T
+/// The engine's sampling kernel (<see cref="SamplingKernelAbi"/>; not an IR op): each workgroup picks the next token
+/// from its logits row (workgroup y of the step's <c>out</c> rows, with that row's parameter words) as
+/// <c>Sampler.Choose</c> does, without sorting. Each logit becomes x = (penalized logit) / T
 /// (correctly rounded, as the host divides) and x its order-preserving 32-bit key, so every cut the host makes on its
 /// sorted candidates is a key threshold found by bisection, each step one counting or summing pass over the values:
 /// greedy is the largest key (lowest id among equals); top-k the largest t with k keys ≥ t (three thresholds per pass);
@@ -33,7 +34,7 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         var vocab = instance.Operands[0][0].Size;
         if (vocab > Abi.MaxVocab)
             throw new TargetException($"a vocabulary of {vocab} tokens is more than the {Abi.MaxVocab} whose probability masses the sampling kernel can sum");
-        return new GpuKernelShape(Threads, 1, new Dim(1),
+        return new GpuKernelShape(Threads, 1, Dim.Out,
         [
             new SharedArray("uint", "candidateKey", Abi.MaxCandidates),
             new SharedArray("int", "candidateId", Abi.MaxCandidates),
@@ -50,7 +51,8 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var u = d.Uint;
         kernel.Constant("Vocab", kernel.Instance.Operands[0][0].Size);
-        w.Line($"int lid = {d.LocalId};");
+        w.Line($"int lid = {d.LocalId}, row = {d.GroupY};");
+        w.Line($"int logitBase = row * Vocab, parameterBase = row * {Abi.ParameterWords};");
         w.Line($"float temperature = {d.BitsToFloat(Parameter(d, Abi.TemperatureWord))};");
         w.Line($"int topK = {d.Cast("int", Parameter(d, Abi.TopKWord))};");
         w.Line($"{u} topP = {Parameter(d, Abi.TopPWord)};");
@@ -64,8 +66,8 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         // The penalized logits of the history ids, as the host penalizes: positive ones divided, others multiplied.
         using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
         {
-            w.Line($"int t = {d.Cast("int", d.Word(1, $"{Abi.HistoryWord} + s"))};");
-            w.Line($"float raw = {kernel.Load(0, "t")};");
+            w.Line($"int t = {d.Cast("int", d.Word(1, $"parameterBase + {Abi.HistoryWord} + s"))};");
+            w.Line($"float raw = {Logit(kernel, "t")};");
             kernel.Divide("divided", "raw", "penalty");
             w.Line("historyId[s] = t;");
             w.Line("historyLogit[s] = raw > 0.0f ? divided : raw * penalty;");
@@ -74,7 +76,7 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
 
         MaximumPass(kernel);
         using (w.Block("if (temperature == 0.0f)"))
-            w.Line($"if (lid == 0) {d.Word(2, "0")} = bestId;");
+            w.Line($"if (lid == 0) {d.Word(2, "row")} = bestId;");
         using (w.Block("else"))
         {
             w.Line($"float xMax = {KeyValue(d, "bestKey")};");
@@ -134,7 +136,10 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         }
     }
 
-    private static string Parameter(GpuDialect d, int word) => d.Word(1, word.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private static string Parameter(GpuDialect d, int word) => d.Word(1, $"parameterBase + {word.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+
+    /// <summary>Logit <paramref name="id"/> of the workgroup's row.</summary>
+    private static string Logit(GpuKernelSource kernel, string id) => kernel.Load(0, $"logitBase + {id}");
 
     private static string Less(string high, string low, string otherHigh, string otherLow) =>
         $"{high} < {otherHigh} || ({high} == {otherHigh} && {low} < {otherLow})";
@@ -177,7 +182,7 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         {
             using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
             {
-                Key(kernel, "e", kernel.Load(0, "i"));
+                Key(kernel, "e", Logit(kernel, "i"));
                 using (w.Block("if (eKey >= topKCut)"))
                 {
                     Penalized(kernel, "i");
@@ -228,7 +233,7 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         w.Line($"{u} bestKey = 0u, bestId = 0xffffffffu, lowKey = 0xffffffffu;");
         using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
         {
-            Key(kernel, "e", kernel.Load(0, "i"));
+            Key(kernel, "e", Logit(kernel, "i"));
             w.Line("lowKey = eKey < lowKey ? eKey : lowKey;");
             // Ids rise along a thread's stride, so the first of equal keys is kept; the history scan runs only on a new best.
             using (w.Block("if (eKey > bestKey)"))
@@ -277,10 +282,10 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
             using (w.Block("else"))
             {
                 using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
-                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "i")), add: true, threshold, strict, minP);
+                    Accumulate(kernel, () => Key(kernel, "v", Logit(kernel, "i")), add: true, threshold, strict, minP);
                 using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
                 {
-                    Accumulate(kernel, () => Key(kernel, "v", kernel.Load(0, "historyId[s]")), add: false, threshold, strict, minP);
+                    Accumulate(kernel, () => Key(kernel, "v", Logit(kernel, "historyId[s]")), add: false, threshold, strict, minP);
                     Accumulate(kernel, () => Key(kernel, "v", "historyLogit[s]"), add: true, threshold, strict, minP);
                 }
             }
@@ -312,10 +317,10 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
             }
         }
         using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
-            Count(kernel.Load(0, "i"), "+= 1u");
+            Count(Logit(kernel, "i"), "+= 1u");
         using (w.Block($"for (int s = lid; s < historyCount; s += {Threads})"))
         {
-            Count(kernel.Load(0, "historyId[s]"), "-= 1u");
+            Count(Logit(kernel, "historyId[s]"), "-= 1u");
             Count("historyLogit[s]", "+= 1u");
         }
         Tree(kernel, counts, (x, y) => new[] { "reduceA", "reduceB", "reduceC" }.Select(r => $"{r}[{x}] += {r}[{y}];"));
@@ -371,7 +376,7 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
         {
             using (w.Block($"for (int i = lid; i < Vocab; i += {Threads})"))
             {
-                Key(kernel, "e", kernel.Load(0, "i"));
+                Key(kernel, "e", Logit(kernel, "i"));
                 using (w.Block($"if (eKey == drawnKey && {d.Cast(u, "i")} < chosen)"))
                 {
                     Penalized(kernel, "i");
@@ -385,7 +390,7 @@ public sealed class SamplingTemplate : IGpuKernelTemplate
             }
         }
         Tree(kernel, ["chosen"], (x, y) => [$"if (reduceA[{y}] < reduceA[{x}]) reduceA[{x}] = reduceA[{y}];"]);
-        w.Line($"if (lid == 0) {d.Word(2, "0")} = chosen;");
+        w.Line($"if (lid == 0) {d.Word(2, "row")} = chosen;");
     }
 
     /// <summary>

@@ -37,6 +37,33 @@ public sealed class BatchSchedulerTests
         Assert.True(host.Distinct().Count() > 5, "the run samples");
     }
 
+    [Fact]
+    public async Task Every_sequence_of_a_step_is_sampled_in_one_device_launch_and_gets_its_host_tokens()
+    {
+        var requests = Requests(8);
+        var alone = requests.Select(r => Alone(new PagedFakeExecutor(16, Context, new KvPoolSize(64, 16)), r.Prompt, r.Options)).ToList();
+        var device = new PagedFakeExecutor(16, Context, new KvPoolSize(64, 16), deviceSampling: true);
+        using var scheduler = Scheduler(device, maxSequences: 8);
+        var results = await Task.WhenAll(requests.Select(r => scheduler.Submit(r.Prompt, r.Options, null, default)));
+        for (var i = 0; i < requests.Count; i++) Assert.Equal(alone[i], results[i].Tokens);
+        // Every token but each request's last is sampled on the device (the last ends the request before its row runs).
+        Assert.Equal(requests.Sum(r => r.Options.MaxTokens), device.DeviceSamples);
+        Assert.True(device.DeviceLaunches * 2 < device.DeviceSamples, $"{device.DeviceSamples} rows in {device.DeviceLaunches} launches");
+    }
+
+    [Fact]
+    public async Task A_kernel_of_one_row_samples_steps_of_many_rows_on_the_host()
+    {
+        var requests = Requests(4);
+        var alone = requests.Select(r => Alone(new PagedFakeExecutor(16, Context, new KvPoolSize(64, 16)), r.Prompt, r.Options)).ToList();
+        var device = new PagedFakeExecutor(16, Context, new KvPoolSize(64, 16), deviceSampling: true, maxSampledRows: 1);
+        using var scheduler = Scheduler(device, maxSequences: 4);
+        var results = await Task.WhenAll(requests.Select(r => scheduler.Submit(r.Prompt, r.Options, null, default)));
+        for (var i = 0; i < requests.Count; i++) Assert.Equal(alone[i], results[i].Tokens);
+        Assert.Equal(device.DeviceLaunches, device.DeviceSamples);
+        Assert.True(device.Forwards > 0 && device.DeviceSamples > 0, $"{device.Forwards} host-sampled steps, {device.DeviceSamples} device-sampled");
+    }
+
     [Theory]
     [InlineData("repetition window")]
     [InlineData("presence penalty")]

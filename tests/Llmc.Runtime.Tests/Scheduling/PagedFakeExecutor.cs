@@ -11,7 +11,7 @@ namespace Llmc.Runtime.Tests.Scheduling;
 /// or a row mixed up with another sequence's changes the logits, so the scheduler's outputs show it.
 /// Its "device" sampler runs <see cref="Sampler.Choose"/> on the same logits.
 /// </summary>
-internal sealed class PagedFakeExecutor(int maxSeq, int context, KvPoolSize pool, bool deviceSampling = false) : IModelExecutor, IDeviceSampler
+internal sealed class PagedFakeExecutor(int maxSeq, int context, KvPoolSize pool, bool deviceSampling = false, int maxSampledRows = int.MaxValue) : IModelExecutor, IDeviceSampler
 {
     public const int Vocab = 512;
 
@@ -21,7 +21,10 @@ internal sealed class PagedFakeExecutor(int maxSeq, int context, KvPoolSize pool
 
     public int Forwards { get; private set; }
 
+    /// <summary>Rows sampled on the "device", and the calls that sampled them.</summary>
     public int DeviceSamples { get; private set; }
+
+    public int DeviceLaunches { get; private set; }
 
     /// <summary>The most rows one step carried, and the most sequences.</summary>
     public int WidestStep { get; private set; }
@@ -44,10 +47,19 @@ internal sealed class PagedFakeExecutor(int maxSeq, int context, KvPoolSize pool
 
     public bool CanSample(SamplingOptions options) => deviceSampling && SamplingParameterBlock.Fits(options);
 
-    public int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+    public int MaxSampledRows => maxSampledRows;
+
+    public void ForwardAndSample(StepBatch step, ReadOnlySpan<DeviceSampling> rows, Span<int> tokens)
     {
-        DeviceSamples++;
-        return new Sampler(Vocab, options).Choose(Compute(step), history, history.Length, uniform);
+        DeviceSampling.Check(step, rows.Length, tokens.Length, maxSampledRows);
+        DeviceLaunches++;
+        DeviceSamples += rows.Length;
+        var logits = Compute(step);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var history = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows[r].Tokens);
+            tokens[r] = new Sampler(Vocab, rows[r].Options).Choose(logits.AsSpan(r * Vocab, Vocab), history, history.Length, rows[r].Uniform);
+        }
     }
 
     public void Dispose()

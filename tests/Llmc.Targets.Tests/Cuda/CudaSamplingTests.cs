@@ -10,7 +10,8 @@ namespace Llmc.Targets.Tests.Cuda;
 
 /// <summary>
 /// The sampling kernel for CUDA: it compiles into the PTX and cubin of each architecture (CI, NVRTC only), and on a GPU
-/// it picks the host sampler's token (<see cref="SamplingCases"/>; skipped with the driver's reason without one).
+/// it picks the host sampler's token for every row of a launch (<see cref="SamplingCases"/>; skipped with the driver's
+/// reason without one).
 /// </summary>
 public sealed class CudaSamplingTests
 {
@@ -50,12 +51,19 @@ public sealed class CudaSamplingTests
     public void Sampling_on_the_gpu_picks_the_hosts_token(int vocab) =>
         SamplingCases.AssertSamplingMatchesHost(vocab, vocab > 10_000 ? 16 : 40, (logits, parameters) => Run(vocab, logits, parameters));
 
-    /// <summary>One launch as the runtime makes it, through <see cref="CudaKernelRunner"/>; the result word starts as NaN bits.</summary>
-    private static int Run(int vocab, float[] logits, uint[] parameters)
+    [CudaDeviceTheory]
+    [MemberData(nameof(Vocabularies))]
+    public void One_launch_on_the_gpu_samples_every_row_with_its_own_parameters(int vocab) =>
+        SamplingCases.AssertEveryRowMatchesHost(vocab, (logits, parameters, rows) => Run(vocab, logits, parameters, rows));
+
+    private static int Run(int vocab, float[] logits, uint[] parameters) => Run(vocab, logits, parameters, 1)[0];
+
+    /// <summary>One launch as the runtime makes it, through <see cref="CudaKernelRunner"/>; the result words start as NaN bits.</summary>
+    private static int[] Run(int vocab, float[] logits, uint[] parameters, int rows)
     {
         var after = Runner.Value.Run(SamplingTemplate.KernelFor(vocab).Name,
-            [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, 4)],
-            SamplingCases.LaunchSymbols);
-        return BitConverter.ToInt32(after[2]);
+            [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, rows * 4L)],
+            SamplingCases.RowSymbols(rows));
+        return MemoryMarshal.Cast<byte, int>(after[2]).ToArray();
     }
 }

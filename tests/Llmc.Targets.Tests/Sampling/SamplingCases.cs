@@ -19,8 +19,14 @@ public static class SamplingCases
 
     public static TheoryData<int> Vocabularies => [.. VocabularySizes];
 
+    /// <summary>A device run over <paramref name="rows"/> logit rows and their parameter words: the result words.</summary>
+    public delegate int[] RowsDevice(float[] logits, uint[] parameters, int rows);
+
     /// <summary>The symbols of a sampling launch (<see cref="SymbolValues"/>): one row, whose logits it samples.</summary>
-    public static readonly int[] LaunchSymbols = SymbolValues.Of(new Dictionary<string, int> { ["seq"] = 1, ["out"] = 1 });
+    public static readonly int[] LaunchSymbols = RowSymbols(1);
+
+    /// <summary>The symbols of a launch that samples <paramref name="rows"/> logit rows, a workgroup each.</summary>
+    public static int[] RowSymbols(int rows) => SymbolValues.Of(new Dictionary<string, int> { ["seq"] = rows, ["out"] = rows });
 
     /// <summary>Option sets covering top-k 1/5/40/2000/all, top-p 0.5/0.9/1, min-p 0/0.05, temperature 0.7/1.3 and the penalty.</summary>
     public static readonly SamplingOptions[] OptionSets =
@@ -82,6 +88,30 @@ public static class SamplingCases
             // The draws really sample (several tokens) unless top-k keeps one.
             Assert.True(options.TopK == 1 ? chosen.Count == 1 : chosen.Count > 2, $"{options}: {chosen.Count} distinct tokens");
         }
+    }
+
+    /// <summary>
+    /// One launch over a row per option set and a greedy one, each row with its own logits, history and uniform (row
+    /// r's logits at r × vocab, its words at r × <see cref="SamplingKernelAbi.ParameterWords"/>): each row the host's token.
+    /// </summary>
+    public static void AssertEveryRowMatchesHost(int vocab, RowsDevice device)
+    {
+        var random = new Random(vocab + 2);
+        SamplingOptions[] options = [.. OptionSets, SamplingOptions.Greedy with { RepetitionPenalty = 1.5f }];
+        var logits = new float[options.Length * vocab];
+        var words = new uint[options.Length * SamplingKernelAbi.ParameterWords];
+        var expected = new int[options.Length];
+        for (var r = 0; r < options.Length; r++)
+        {
+            var row = RandomLogits(random, vocab, spread: options[r].TopK is 0 ? 4 : 12);
+            row.CopyTo(logits, r * vocab);
+            var history = options[r].RepetitionPenalty == 1 ? [] : TieFreeHistory(random, row, options[r], count: 60);
+            var uniform = SamplingKernelAbi.Fraction(random.NextDouble()) / 4294967296.0;
+            Parameters(vocab, options[r], history, uniform).CopyTo(words, r * SamplingKernelAbi.ParameterWords);
+            expected[r] = new Sampler(vocab, options[r]).Choose(row, history, history.Length, uniform);
+        }
+        Assert.Equal(expected, device(logits, words, options.Length));
+        Assert.True(expected.Distinct().Count() > options.Length / 2, $"rows drew {string.Join(", ", expected)}");
     }
 
     private static uint[] Parameters(int vocab, SamplingOptions options, int[] history, double uniform)

@@ -23,6 +23,11 @@ public sealed class VulkanSamplingTests
     public void Sampling_picks_the_hosts_token_for_every_uniform_and_option_set(int vocab) =>
         SamplingCases.AssertSamplingMatchesHost(vocab, vocab > 10_000 ? 8 : 40, (logits, parameters) => Run(vocab, logits, parameters));
 
+    [VulkanTheory]
+    [MemberData(nameof(Vocabularies))]
+    public void One_launch_samples_every_row_with_its_own_parameters(int vocab) =>
+        SamplingCases.AssertEveryRowMatchesHost(vocab, (logits, parameters, rows) => Run(vocab, logits, parameters, rows));
+
     [Fact]
     public void A_vocabulary_beyond_the_kernels_fixed_point_range_is_refused_naming_the_kernel()
     {
@@ -32,11 +37,14 @@ public sealed class VulkanSamplingTests
         Assert.Contains("vocabulary of 8388609 tokens", e.Message);
     }
 
-    private static int Run(int vocab, float[] logits, uint[] parameters)
+    private static int Run(int vocab, float[] logits, uint[] parameters) => Run(vocab, logits, parameters, 1)[0];
+
+    private static int[] Run(int vocab, float[] logits, uint[] parameters, int rows)
     {
         var after = VulkanKernelRunner.Run(VulkanTestDevice.Device, Kernels.For(vocab),
-            [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, 4)], SamplingCases.LaunchSymbols);
-        return BitConverter.ToInt32(after[2]);
+            [(MemoryMarshal.AsBytes(logits.AsSpan()).ToArray(), logits.Length * 4L), (MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray(), parameters.Length * 4L), (null, rows * 4L)],
+            SamplingCases.RowSymbols(rows));
+        return MemoryMarshal.Cast<byte, int>(after[2]).ToArray();
     }
 
     /// <summary>The sampling kernel per vocabulary size, compiled once by the vulkan target (plain variant).</summary>

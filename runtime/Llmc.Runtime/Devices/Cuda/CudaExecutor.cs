@@ -12,7 +12,7 @@ namespace Llmc.Runtime.Devices.Cuda;
 /// between an upload of the step's inputs and a download of its logits through page-locked host memory.
 /// Decode steps (one token, one logit row) are captured once into a CUDA graph and replayed, so a token
 /// costs one graph launch instead of one launch per kernel. With the engine's sampling kernel (<see cref="IDeviceSampler"/>)
-/// the step ends with it on the same stream (in its own decode graph) and only the token id comes down.
+/// the step ends with it on the same stream (in its own decode graph) and only the token ids, one per logit row, come down.
 /// </summary>
 public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe, IDeviceSampler, IStepProfiler
 {
@@ -38,8 +38,8 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     // The decode graphs, [0] ending with the logits copy, [1] with the sampling kernel and the token copy; captured on first use.
     private readonly nint[] _decodeGraphs = new nint[2], _decodeExecs = new nint[2];
     private readonly CudaStepLaunch? _sampling;
-    private readonly ulong _samplingParameters, _sampledToken;
-    // Page-locked: the sampling parameter words, then the sampled token.
+    private readonly ulong _samplingParameters, _sampledTokens;
+    // Page-locked: the sampling parameter words of MaxSampledRows rows, then as many sampled tokens.
     private readonly uint* _hostSampling;
     private readonly SamplingParameterBlock _parameterBlock;
     private readonly double[] _stepMilliseconds;
@@ -99,10 +99,11 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             _parameterBlock = new SamplingParameterBlock(VocabSize);
             if (kernels.Values.Select(k => k.Any).FirstOrDefault(k => k.Template == SamplingKernelAbi.Template && k.Launch is not null) is { } sampler)
             {
-                _samplingParameters = Allocate(SamplingKernelAbi.ParameterWords * sizeof(uint), "the sampling parameters");
-                _sampledToken = Allocate(sizeof(int), "the sampled token");
-                _hostSampling = (uint*)_device.AllocateHost((SamplingKernelAbi.ParameterWords + 1) * sizeof(uint), "the sampling parameters");
-                _sampling = new CudaStepLaunch(sampler.Name, _module.Function(sampler.Entry), sampler.Launch!, [_buffers[_logits], _samplingParameters, _sampledToken], storage);
+                MaxSampledRows = SamplingKernelAbi.SampledRows(sampler.Launch!, MaxSeq);
+                _samplingParameters = Allocate((long)MaxSampledRows * SamplingKernelAbi.ParameterWords * sizeof(uint), "the sampling parameters");
+                _sampledTokens = Allocate(MaxSampledRows * sizeof(int), "the sampled tokens");
+                _hostSampling = (uint*)_device.AllocateHost((long)MaxSampledRows * (SamplingKernelAbi.ParameterWords + 1) * sizeof(uint), "the sampling parameters");
+                _sampling = new CudaStepLaunch(sampler.Name, _module.Function(sampler.Entry), sampler.Launch!, [_buffers[_logits], _samplingParameters, _sampledTokens], storage);
             }
             Synchronize();
         }
@@ -140,15 +141,20 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     /// <summary>Whether the engine has a sampling kernel and it can follow <paramref name="options"/>.</summary>
     public bool CanSample(SamplingOptions options) => _sampling is not null && SamplingParameterBlock.Fits(options);
 
-    public int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+    public int MaxSampledRows { get; }
+
+    public void ForwardAndSample(StepBatch step, ReadOnlySpan<DeviceSampling> rows, Span<int> tokens)
     {
         if (_sampling is null)
             throw new LlmcException(SamplingKernelAbi.MissingKernel);
-        if (step.LogitRows.Length != 1) throw new LlmcException($"device sampling takes one logit row, got {step.LogitRows.Length}");
-        _parameterBlock.Write(new Span<uint>(_hostSampling, SamplingKernelAbi.ParameterWords), options, history, uniform);
+        DeviceSampling.Check(step, rows.Length, tokens.Length, MaxSampledRows);
+        _parameterBlock.Write(new Span<uint>(_hostSampling, rows.Length * SamplingKernelAbi.ParameterWords), rows);
         Run(step, sample: true);
-        return (int)_hostSampling[SamplingKernelAbi.ParameterWords];
+        new ReadOnlySpan<int>(SampledTokens, rows.Length).CopyTo(tokens);
     }
+
+    /// <summary>Where the sampled tokens come back in the page-locked sampling memory, after every row's parameter words.</summary>
+    private int* SampledTokens => (int*)(_hostSampling + (long)MaxSampledRows * SamplingKernelAbi.ParameterWords);
 
     /// <summary>
     /// One step on the stream, from the decode graph when it is one row of one sequence; waits for it. The graph uploads
@@ -204,7 +210,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         _device.Dispose();
     }
 
-    // One step: inputs up, every kernel, then logits down or the sampling parameters up, the sampling kernel and the token
+    // One step: inputs up, every kernel, then logits down or the sampling parameters up, the sampling kernel and the tokens
     // down, all on the stream; the same calls are what the decode graphs record.
     private void Enqueue(int seq, int outRows, int tableEntries, bool sample)
     {
@@ -226,9 +232,9 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             foreach (var step in _steps) step.For(seq).Enqueue(_stream, dims);
         if (sample)
         {
-            CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_samplingParameters, _hostSampling, SamplingKernelAbi.ParameterWords * sizeof(uint), _stream), "cuMemcpyHtoDAsync");
+            CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_samplingParameters, _hostSampling, (nuint)(outRows * SamplingKernelAbi.ParameterWords * sizeof(uint)), _stream), "cuMemcpyHtoDAsync");
             _sampling!.Enqueue(_stream, dims);
-            CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostSampling + SamplingKernelAbi.ParameterWords, _sampledToken, sizeof(int), _stream), "cuMemcpyDtoHAsync");
+            CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(SampledTokens, _sampledTokens, (nuint)(outRows * sizeof(int)), _stream), "cuMemcpyDtoHAsync");
         }
         else if (outRows > 0)
             CudaResult.Check(CudaNative.cuMemcpyDtoHAsync(_hostLogits, _buffers[_logits], (nuint)((long)outRows * VocabSize * sizeof(float)), _stream), "cuMemcpyDtoHAsync");

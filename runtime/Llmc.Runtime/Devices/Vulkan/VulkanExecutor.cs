@@ -10,7 +10,7 @@ namespace Llmc.Runtime.Devices.Vulkan;
 /// buffers, the activation arena, inputs and KV caches are allocated on the device, one pipeline is built per kernel and one
 /// descriptor set per step. Per forward: one command buffer copies the inputs in, dispatches every step with barriers only
 /// where steps depend on each other, copies the logits out; one submission, one fence wait. With the engine's sampling kernel
-/// (<see cref="IDeviceSampler"/>), the same submission samples the token instead and only its id comes back.
+/// (<see cref="IDeviceSampler"/>), the same submission samples every logit row instead and only the token ids come back.
 /// </summary>
 public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDeviceBandwidthProbe, IDeviceSampler
 {
@@ -34,7 +34,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     private readonly double[] _stepMilliseconds;
     private readonly (VulkanKernel Kernel, ulong Set)? _sampling;
     private readonly VulkanBuffer? _samplingParameters;
-    private readonly VulkanBuffer? _sampledToken;
+    private readonly VulkanBuffer? _sampledTokens;
     private readonly SamplingParameterBlock _parameterBlock;
     private readonly SymbolBounds _bounds;
     private readonly StepInputs _stepInputs;
@@ -87,9 +87,10 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
             {
                 // The kernel reads its parameters from and writes the token into host-visible memory: a few words per token.
                 var kernel = Own(VulkanKernel.Create(_device, sampling.Name, file.Section(sampling.Section), sampling.Launch!, SamplingKernelAbi.Arguments, sampling.Entry));
-                _samplingParameters = Own(VulkanBuffer.Create(_device, SamplingKernelAbi.ParameterWords * sizeof(uint), BufferPlacement.Upload, "the sampling parameters"));
-                _sampledToken = Own(VulkanBuffer.Create(_device, sizeof(int), BufferPlacement.Readback, "the sampled token"));
-                _sampling = (kernel, pool.Allocate(kernel, [_logits, new VulkanBinding(_samplingParameters, 0, _samplingParameters.Bytes), new VulkanBinding(_sampledToken, 0, sizeof(int))]));
+                MaxSampledRows = SamplingKernelAbi.SampledRows(sampling.Launch!, MaxSeq);
+                _samplingParameters = Own(VulkanBuffer.Create(_device, (long)MaxSampledRows * SamplingKernelAbi.ParameterWords * sizeof(uint), BufferPlacement.Upload, "the sampling parameters"));
+                _sampledTokens = Own(VulkanBuffer.Create(_device, MaxSampledRows * sizeof(int), BufferPlacement.Readback, "the sampled tokens"));
+                _sampling = (kernel, pool.Allocate(kernel, [_logits, new VulkanBinding(_samplingParameters, 0, _samplingParameters.Bytes), new VulkanBinding(_sampledTokens, 0, _sampledTokens.Bytes)]));
             }
             _commands = Own(_device.CreateCommandBuffer());
             if (VulkanTimestamps.IsSupported(physical)) _timestamps = Own(new VulkanTimestamps(_device, plan.Steps.Count));
@@ -140,17 +141,19 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     /// <summary>Whether the engine has a sampling kernel and it can follow <paramref name="options"/>.</summary>
     public bool CanSample(SamplingOptions options) => _sampling is not null && SamplingParameterBlock.Fits(options);
 
-    public int ForwardAndSample(StepBatch step, SamplingOptions options, ReadOnlySpan<int> history, double uniform)
+    public int MaxSampledRows { get; }
+
+    public void ForwardAndSample(StepBatch step, ReadOnlySpan<DeviceSampling> rows, Span<int> tokens)
     {
         if (_sampling is not { } sampling)
             throw new LlmcException(SamplingKernelAbi.MissingKernel);
-        if (step.LogitRows.Length != 1) throw new LlmcException($"device sampling takes one logit row, got {step.LogitRows.Length}");
-        _parameterBlock.Write(new Span<uint>(_samplingParameters!.Mapped, SamplingKernelAbi.ParameterWords), options, history, uniform);
+        DeviceSampling.Check(step, rows.Length, tokens.Length, MaxSampledRows);
+        _parameterBlock.Write(new Span<uint>(_samplingParameters!.Mapped, rows.Length * SamplingKernelAbi.ParameterWords), rows);
         RecordSteps(step);
         _commands.BetweenKernels();
         _commands.Dispatch(sampling.Kernel, sampling.Set, _dims);
         Submit();
-        return *(int*)_sampledToken!.Mapped;
+        new ReadOnlySpan<int>(_sampledTokens!.Mapped, rows.Length).CopyTo(tokens);
     }
 
     /// <summary>Starts the command buffer: the inputs' copies, then every plan step with the barriers the plan needs.</summary>
