@@ -10,8 +10,8 @@ namespace Llmc.Runtime.Devices.Cuda;
 /// Executes a plan on a GPU through the CUDA driver. Weights are uploaded once; activations share one arena;
 /// inputs, KV caches and logits have their own buffers. A step is a sequence of kernel launches on one stream
 /// between an upload of the step's inputs and a download of its logits through page-locked host memory.
-/// Decode steps (one token, one logit row) are captured once into a CUDA graph and replayed, so a token
-/// costs one graph launch instead of one launch per kernel. With the engine's sampling kernel (<see cref="IDeviceSampler"/>)
+/// Decode steps (a token and a logit row per sequence) are captured into a CUDA graph per batch size on first use
+/// and replayed, so a step costs one graph launch instead of one launch per kernel. With the engine's sampling kernel (<see cref="IDeviceSampler"/>)
 /// the step ends with it on the same stream (in its own decode graph) and only the token ids, one per logit row, come down.
 /// </summary>
 public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe, IDeviceSampler, IStepProfiler
@@ -35,8 +35,9 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     private readonly int[] _inputCounts;
     private readonly SymbolBounds _bounds;
     private readonly StepInputs _stepInputs;
-    // The decode graphs, [0] ending with the logits copy, [1] with the sampling kernel and the token copy; captured on first use.
-    private readonly nint[] _decodeGraphs = new nint[2], _decodeExecs = new nint[2];
+    // The decode graphs per batch size: for steps whose every row is a logit row (a decode step, a row per sequence) of
+    // that many rows, ending with the logits copy or with the sampling kernel and the tokens' copy; captured on first use.
+    private readonly Dictionary<(int Rows, bool Sample), (nint Graph, nint Exec)> _decodeGraphs = [];
     private readonly CudaStepLaunch? _sampling;
     private readonly ulong _samplingParameters, _sampledTokens;
     // Page-locked: the sampling parameter words of MaxSampledRows rows, then as many sampled tokens.
@@ -156,10 +157,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     /// <summary>Where the sampled tokens come back in the page-locked sampling memory, after every row's parameter words.</summary>
     private int* SampledTokens => (int*)(_hostSampling + (long)MaxSampledRows * SamplingKernelAbi.ParameterWords);
 
-    /// <summary>
-    /// One step on the stream, from the decode graph when it is one row of one sequence; waits for it. The graph uploads
-    /// one whole sequence's table (<see cref="SequenceTable"/> entries), so it serves every decode position.
-    /// </summary>
+    /// <summary>One step on the stream, from the decode graph of its size where one fits (<see cref="FitsDecodeGraph"/>); waits for it.</summary>
     private void Run(StepBatch step, bool sample)
     {
         _stepInputs.Check(step);
@@ -169,16 +167,10 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
             var values = step.Input(PlanRoles.StepInputs[i]);
             values.CopyTo(new Span<int>((int*)_inputs[i].Host, values.Length));
         }
-        if (step.Rows == 1 && step.LogitRows.Length == 1 && !ProfileSteps)
-        {
-            var graph = sample ? 1 : 0;
-            if (_decodeExecs[graph] == 0) CaptureDecodeStep(sample);
-            CudaResult.Check(CudaNative.cuGraphLaunch(_decodeExecs[graph], _stream), "cuGraphLaunch");
-        }
+        if (FitsDecodeGraph(step))
+            CudaResult.Check(CudaNative.cuGraphLaunch(DecodeGraph(step.Rows, sample), _stream), "cuGraphLaunch");
         else
-        {
             Enqueue(step.Rows, step.LogitRows.Length, step.BlockTables.Length, sample);
-        }
         Synchronize();
         if (ProfileSteps) _timer!.Read(_stepMilliseconds);
     }
@@ -192,12 +184,12 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         _disposed = true;
         // Freeing acts on the current context, and the engine may be disposed from another thread than it ran on.
         CudaNative.cuCtxSetCurrent(_device.Context);
-        for (var g = 0; g < _decodeGraphs.Length; g++)
+        foreach (var (graph, exec) in _decodeGraphs.Values)
         {
-            if (_decodeExecs[g] != 0) CudaNative.cuGraphExecDestroy(_decodeExecs[g]);
-            if (_decodeGraphs[g] != 0) CudaNative.cuGraphDestroy(_decodeGraphs[g]);
-            (_decodeExecs[g], _decodeGraphs[g]) = (0, 0);
+            CudaNative.cuGraphExecDestroy(exec);
+            CudaNative.cuGraphDestroy(graph);
         }
+        _decodeGraphs.Clear();
         _timer?.Dispose();
         if (_stream != 0) CudaNative.cuStreamDestroy(_stream);
         foreach (var pointer in _allocations) CudaNative.cuMemFree(pointer);
@@ -247,19 +239,35 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
         if (count > 0) CudaResult.Check(CudaNative.cuMemcpyHtoDAsync(_buffers[buffer], (void*)host, (nuint)(count * sizeof(int)), _stream), "cuMemcpyHtoDAsync");
     }
 
-    private void CaptureDecodeStep(bool sample)
+    /// <summary>
+    /// Whether a decode graph serves <paramref name="step"/>: every row a logit row (so at most one row per sequence of a
+    /// generation), at most one whole sequence's table per row, and no per-launch timing wanted.
+    /// </summary>
+    private bool FitsDecodeGraph(StepBatch step) =>
+        !ProfileSteps && step.Rows == step.LogitRows.Length && step.Rows <= _bounds.TableEntries / SequenceTable
+        && step.BlockTables.Length <= step.Rows * SequenceTable;
+
+    /// <summary>
+    /// The executable graph of decode steps of <paramref name="rows"/> rows, captured on first use. It uploads
+    /// <paramref name="rows"/> whole sequences' tables from the staging memory, so it serves every step that fits
+    /// (<see cref="FitsDecodeGraph"/>), whatever its positions; its copies read the staging memory when replayed.
+    /// </summary>
+    private nint DecodeGraph(int rows, bool sample)
     {
-        var graph = sample ? 1 : 0;
+        if (_decodeGraphs.TryGetValue((rows, sample), out var captured)) return captured.Exec;
         CudaResult.Check(CudaNative.cuStreamBeginCapture(_stream, CaptureThreadLocal), "cuStreamBeginCapture");
+        nint graph;
         try
         {
-            Enqueue(1, 1, SequenceTable, sample);
+            Enqueue(rows, rows, rows * SequenceTable, sample);
         }
         finally
         {
-            CudaResult.Check(CudaNative.cuStreamEndCapture(_stream, out _decodeGraphs[graph]), "cuStreamEndCapture");
+            CudaResult.Check(CudaNative.cuStreamEndCapture(_stream, out graph), "cuStreamEndCapture");
         }
-        CudaResult.Check(CudaNative.cuGraphInstantiateWithFlags(out _decodeExecs[graph], _decodeGraphs[graph], 0), "cuGraphInstantiate");
+        CudaResult.Check(CudaNative.cuGraphInstantiateWithFlags(out var exec, graph, 0), "cuGraphInstantiate");
+        _decodeGraphs[(rows, sample)] = (graph, exec);
+        return exec;
     }
 
     private void Synchronize() => CudaResult.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
