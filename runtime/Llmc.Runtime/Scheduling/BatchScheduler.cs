@@ -308,6 +308,7 @@ public sealed class BatchScheduler : IDisposable
         row = 0;
         foreach (var (s, start, count) in _entries)
             if (start + count == s.Tokens.Count) Accept(s, tokens[row++], null);
+        rows.Clear(); // holds no finished sequence's tokens
     }
 
     private void FinishCancelled(List<ScheduledSequence> sequences)

@@ -35,12 +35,27 @@ public sealed class Crc32CTests
     public void HardwarePathAgreesWithTheTable()
     {
         // Lengths around the 8-byte stride exercise the tail handling of the hardware loop.
-        foreach (var length in new[] { 0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4097 })
+        // From 48 KiB the hardware path runs three chains of 16 KiB side by side and joins them: one block of three,
+        // less and more, several blocks with a tail.
+        foreach (var length in new[] { 0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4097, 49_151, 49_152, 49_153, 3 * 49_152 + 13 })
         {
             var data = RandomBytes(length, seed: length);
             Assert.Equal(Crc32C.AppendPortable(0, data), Crc32C.Compute(data));
             Assert.Equal(Crc32C.AppendPortable(0x12345678, data), Crc32C.Append(0x12345678, data));
         }
+    }
+
+    [Fact]
+    public void CombiningTheCrcsOfTwoPiecesEqualsComputingTheWhole()
+    {
+        var data = RandomBytes(200_003, seed: 5);
+        foreach (var split in new[] { 0, 1, 2, 7, 100, 4096, 65_537, 199_999, 200_003 })
+        {
+            var (a, b) = (data[..split], data[split..]);
+            Assert.Equal(Crc32C.Compute(data), Crc32C.Combine(Crc32C.Compute(a), Crc32C.Compute(b), b.Length));
+        }
+        // The empty string's CRC is 0, which combines as nothing.
+        Assert.Equal(Crc32C.Compute(data), Crc32C.Combine(0, Crc32C.Compute(data), data.Length));
     }
 
     private static byte[] RandomBytes(int length, int seed)
