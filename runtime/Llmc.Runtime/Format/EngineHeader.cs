@@ -9,7 +9,7 @@ namespace Llmc.Runtime.Format;
 /// </summary>
 public readonly record struct EngineHeader(uint Version, uint Flags, long ManifestOffset, long ManifestLength, uint ManifestCrc32C)
 {
-    public const uint CurrentVersion = 2;
+    public const uint CurrentVersion = 3;
 
     public static ReadOnlySpan<byte> Magic => "LLMCENG\0"u8;
 

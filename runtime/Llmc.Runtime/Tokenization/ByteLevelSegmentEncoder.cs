@@ -24,7 +24,7 @@ internal sealed class ByteLevelSegmentEncoder : ISegmentEncoder
         _model = model;
         _pieceIds = pieceIds;
         _preTokenizer = new PreTokenizer(model.PreTokenizer);
-        _merges = MergeTable.FromRankedMerges(model.Merges, pieceIds);
+        _merges = MergeTable.FromRankedMerges(model.Merges, model.Pieces.Length);
         // Some vocabularies lack pieces for control bytes: like HF, those bytes become the unknown token or vanish.
         for (var b = 0; b < 256; b++)
             _idOfByte[b] = pieceIds.TryGetValue(ByteLevelAlphabet.CharOf((byte)b).ToString(), out var id) ? id : model.UnknownId ?? -1;

@@ -9,18 +9,19 @@ internal sealed class MergeTable
 
     public bool TryGet(int left, int right, out MergeRule rule) => _rules.TryGetValue(Key(left, right), out rule);
 
-    /// <summary>HF-style ranked merges: the earlier in the list, the sooner it applies.</summary>
-    public static MergeTable FromRankedMerges(string[][] merges, IReadOnlyDictionary<string, int> pieceIds)
+    /// <summary>
+    /// HF-style ranked merges (<see cref="TokenizerModel.Merges"/> triples): the earlier in the list, the sooner it
+    /// applies. Ids outside the vocabulary of <paramref name="pieces"/> pieces are refused naming the merge.
+    /// </summary>
+    public static MergeTable FromRankedMerges(int[] triples, int pieces)
     {
-        var rules = new Dictionary<long, MergeRule>(merges.Length);
-        for (var rank = 0; rank < merges.Length; rank++)
+        if (triples.Length % 3 != 0) throw new LlmcException($"the merges hold {triples.Length} ids, not (left, right, merged) triples");
+        var rules = new Dictionary<long, MergeRule>(triples.Length / 3);
+        for (var rank = 0; rank < triples.Length / 3; rank++)
         {
-            var merge = merges[rank];
-            if (merge.Length != 2)
-                throw new ArgumentException($"merge #{rank} has {merge.Length} parts, expected 2");
-            var left = IdOf(merge[0], rank, pieceIds);
-            var right = IdOf(merge[1], rank, pieceIds);
-            var merged = IdOf(merge[0] + merge[1], rank, pieceIds);
+            var (left, right, merged) = (triples[3 * rank], triples[3 * rank + 1], triples[3 * rank + 2]);
+            if ((uint)left >= (uint)pieces || (uint)right >= (uint)pieces || (uint)merged >= (uint)pieces)
+                throw new LlmcException($"merge #{rank} ({left}, {right} -> {merged}) names a piece outside the vocabulary of {pieces}");
             // A repeated pair keeps its first (best) rank.
             rules.TryAdd(Key(left, right), new MergeRule(rank, merged));
         }
@@ -49,11 +50,6 @@ internal sealed class MergeTable
         }
         return new MergeTable(rules);
     }
-
-    private static int IdOf(string piece, int rank, IReadOnlyDictionary<string, int> pieceIds) =>
-        pieceIds.TryGetValue(piece, out var id)
-            ? id
-            : throw new ArgumentException($"merge #{rank} needs piece '{piece}', which is not in the vocabulary");
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 }

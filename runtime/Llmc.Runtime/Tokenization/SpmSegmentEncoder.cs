@@ -29,7 +29,7 @@ internal sealed class SpmSegmentEncoder : ISegmentEncoder
     {
         _model = model;
         _merges = model.Merges.Length > 0 || model.Scores is null
-            ? MergeTable.FromRankedMerges(model.Merges, pieceIds)
+            ? MergeTable.FromRankedMerges(model.Merges, model.Pieces.Length)
             : MergeTable.FromScores(model.Pieces, model.Scores, model.TokenTypes, pieceIds);
 
         for (var id = 0; id < model.Pieces.Length; id++)

@@ -74,8 +74,8 @@ public sealed class EngineCorruptionTests : IDisposable
     public void FutureFormatVersion()
     {
         var bad = (byte[])_good.Clone();
-        BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(8), 3);
-        AssertRefused(bad, "engine format version 3, this llmc reads 2");
+        BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(8), 4);
+        AssertRefused(bad, "engine format version 4, this llmc reads 3");
     }
 
     [Fact]

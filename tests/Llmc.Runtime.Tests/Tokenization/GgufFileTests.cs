@@ -87,7 +87,7 @@ public class GgufFileTests
         Assert.Equal((TokenizerKind.Spm, 32000, 1, 2, 0, true), (spm.Kind, spm.Pieces.Length, spm.BosId, spm.EosId, spm.UnknownId, spm.AddBos));
         var gpt2 = TestTokenizers.GgufGpt2.Model;
         Assert.Equal((TokenizerKind.ByteLevel, PreTokenizerKind.Gpt2, 50257, 50256, 50256, 50000),
-            (gpt2.Kind, gpt2.PreTokenizer, gpt2.Pieces.Length, gpt2.BosId, gpt2.EosId, gpt2.Merges.Length));
+            (gpt2.Kind, gpt2.PreTokenizer, gpt2.Pieces.Length, gpt2.BosId, gpt2.EosId, gpt2.Merges.Length / 3));
     }
 
     [Theory]

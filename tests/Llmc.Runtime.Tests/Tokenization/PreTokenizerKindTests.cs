@@ -24,7 +24,8 @@ public class PreTokenizerKindTests
     [Fact]
     public void Llama3_contractions_ignore_case()
     {
-        var tokenizer = new Tokenizer(TinyByteLevelModel(PreTokenizerKind.Llama3) with { Merges = [["'", "S"]] });
+        var model = TinyByteLevelModel(PreTokenizerKind.Llama3);
+        var tokenizer = new Tokenizer(model with { Merges = TokenizerModel.MergeTriples([["'", "S"]], model.Pieces) });
         Assert.Equal(["H", "E", "'S"], tokenizer.Encode("HE'S").Select(tokenizer.PieceOf));
     }
 
@@ -38,7 +39,7 @@ public class PreTokenizerKindTests
             Kind = TokenizerKind.ByteLevel,
             Pieces = pieces,
             TokenTypes = [.. pieces.Select(_ => TokenType.Normal)],
-            Merges = [["Ġ", "1"], ["1", "2"], ["12", "3"]],
+            Merges = TokenizerModel.MergeTriples([["Ġ", "1"], ["1", "2"], ["12", "3"]], pieces),
             PreTokenizer = kind,
         };
     }

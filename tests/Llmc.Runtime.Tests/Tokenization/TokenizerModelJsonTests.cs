@@ -27,6 +27,34 @@ public class TokenizerModelJsonTests
     }
 
     [Fact]
+    public void Merges_are_stored_as_triples_of_piece_ids_whose_pieces_join()
+    {
+        var model = TestTokenizers.SmolLm2.Model;
+        Assert.Contains("\"merges\":[" + string.Join(",", model.Merges[..3]), model.ToJson());
+        Assert.True(model.Merges.Length > 3 * 40_000, $"{model.Merges.Length / 3} merges");
+        for (var rank = 0; rank < model.Merges.Length / 3; rank += 997)
+        {
+            var (left, right, merged) = (model.Merges[3 * rank], model.Merges[3 * rank + 1], model.Merges[3 * rank + 2]);
+            Assert.Equal(model.Pieces[merged], model.Pieces[left] + model.Pieces[right]);
+        }
+    }
+
+    [Fact]
+    public void Merges_naming_a_missing_piece_or_an_id_outside_the_vocabulary_are_refused()
+    {
+        string[] pieces = ["a", "b", "ab"];
+        Assert.Equal([0, 1, 2], TokenizerModel.MergeTriples([["a", "b"]], pieces));
+        Assert.Equal("merge #1 needs piece 'ba', which is not in the vocabulary",
+            Assert.Throws<LlmcException>(() => TokenizerModel.MergeTriples([["a", "b"], ["b", "a"]], pieces)).Message);
+        Assert.Equal("merge #0 has 3 parts, expected 2",
+            Assert.Throws<LlmcException>(() => TokenizerModel.MergeTriples([["a", "b", "c"]], pieces)).Message);
+        var model = new TokenizerModel { Kind = TokenizerKind.ByteLevel, Pieces = pieces, TokenTypes = [TokenType.Normal, TokenType.Normal, TokenType.Normal] };
+        Assert.Equal("merge #1 (1, 0 -> 3) names a piece outside the vocabulary of 3",
+            Assert.Throws<LlmcException>(() => new Tokenizer(model with { Merges = [0, 1, 2, 1, 0, 3] })).Message);
+        Assert.Contains("not (left, right, merged) triples", Assert.Throws<LlmcException>(() => new Tokenizer(model with { Merges = [0, 1] })).Message);
+    }
+
+    [Fact]
     public void Json_names_kinds_in_snake_case()
     {
         var json = TestTokenizers.SmolLm2.Model.ToJson();
