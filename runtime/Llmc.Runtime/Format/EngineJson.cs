@@ -16,7 +16,7 @@ public static class EngineJson
             WriteIndented = false,
             // A null where the records say non-null is a corrupt manifest, not something to discover later.
             RespectNullableAnnotations = true,
-            TypeInfoResolver = JsonTypeInfoResolver.Combine(EngineJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         };
         options.MakeReadOnly();
         return options;
