@@ -103,7 +103,7 @@ public static class HfTokenizerImport
             Kind = byteLevel ? TokenizerKind.ByteLevel : TokenizerKind.Spm,
             Pieces = pieces,
             TokenTypes = types,
-            Merges = MergeTriples(path, ReadMerges(path, bpe), pieces),
+            Merges = TokenizerModel.MergeTriples(ReadMerges(path, bpe), pieces, path),
             AddedTokens = [.. addedTokens.Select(token => token.Token)],
             PreTokenizer = preTokenizer,
             AddPrefixSpace = byteLevel ? addPrefixSpace : prependMarker,
@@ -169,18 +169,6 @@ public static class HfTokenizerImport
         if (unknownId is { } unk)
             types[unk] = TokenType.Unknown;
         return types;
-    }
-
-    private static int[] MergeTriples(string path, string[][] pairs, string[] pieces)
-    {
-        try
-        {
-            return TokenizerModel.MergeTriples(pairs, pieces);
-        }
-        catch (LlmcException e)
-        {
-            throw new ModelFileException(path, e.Message, e);
-        }
     }
 
     /// <summary>Merges come as "left right" strings (older files) or [left, right] arrays (newer ones).</summary>

@@ -79,9 +79,10 @@ public sealed record TokenizerModel
 
     /// <summary>
     /// Ranked [left, right] piece pairs as <see cref="Merges"/> triples; a piece (or joined pair) missing from
-    /// <paramref name="pieces"/> is refused naming the merge. A piece listed twice has its first id, as the tokenizer's.
+    /// <paramref name="pieces"/> is refused naming the merge and the file it came from, <paramref name="source"/>. A
+    /// piece listed twice has its first id, as the tokenizer's.
     /// </summary>
-    public static int[] MergeTriples(IReadOnlyList<string[]> pairs, string[] pieces)
+    public static int[] MergeTriples(IReadOnlyList<string[]> pairs, string[] pieces, string source)
     {
         var ids = new Dictionary<string, int>(pieces.Length, StringComparer.Ordinal);
         for (var id = 0; id < pieces.Length; id++) ids.TryAdd(pieces[id], id);
@@ -89,12 +90,12 @@ public sealed record TokenizerModel
         for (var rank = 0; rank < pairs.Count; rank++)
         {
             var pair = pairs[rank];
-            if (pair.Length != 2) throw new LlmcException($"merge #{rank} has {pair.Length} parts, expected 2");
+            if (pair.Length != 2) throw new ModelFileException(source, $"merge #{rank} has {pair.Length} parts, expected 2");
             (triples[3 * rank], triples[3 * rank + 1], triples[3 * rank + 2]) = (IdOf(pair[0]), IdOf(pair[1]), IdOf(pair[0] + pair[1]));
 
             int IdOf(string piece) => ids.TryGetValue(piece, out var id)
                 ? id
-                : throw new LlmcException($"merge #{rank} needs piece '{piece}', which is not in the vocabulary");
+                : throw new ModelFileException(source, $"merge #{rank} needs piece '{piece}', which is not in the vocabulary");
         }
         return triples;
     }

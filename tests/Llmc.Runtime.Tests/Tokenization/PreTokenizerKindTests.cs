@@ -25,7 +25,7 @@ public class PreTokenizerKindTests
     public void Llama3_contractions_ignore_case()
     {
         var model = TinyByteLevelModel(PreTokenizerKind.Llama3);
-        var tokenizer = new Tokenizer(model with { Merges = TokenizerModel.MergeTriples([["'", "S"]], model.Pieces) });
+        var tokenizer = new Tokenizer(model with { Merges = TokenizerModel.MergeTriples([["'", "S"]], model.Pieces, "test") });
         Assert.Equal(["H", "E", "'S"], tokenizer.Encode("HE'S").Select(tokenizer.PieceOf));
     }
 
@@ -39,7 +39,7 @@ public class PreTokenizerKindTests
             Kind = TokenizerKind.ByteLevel,
             Pieces = pieces,
             TokenTypes = [.. pieces.Select(_ => TokenType.Normal)],
-            Merges = TokenizerModel.MergeTriples([["Ġ", "1"], ["1", "2"], ["12", "3"]], pieces),
+            Merges = TokenizerModel.MergeTriples([["Ġ", "1"], ["1", "2"], ["12", "3"]], pieces, "test"),
             PreTokenizer = kind,
         };
     }

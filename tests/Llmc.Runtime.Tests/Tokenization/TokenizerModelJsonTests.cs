@@ -43,11 +43,11 @@ public class TokenizerModelJsonTests
     public void Merges_naming_a_missing_piece_or_an_id_outside_the_vocabulary_are_refused()
     {
         string[] pieces = ["a", "b", "ab"];
-        Assert.Equal([0, 1, 2], TokenizerModel.MergeTriples([["a", "b"]], pieces));
-        Assert.Equal("merge #1 needs piece 'ba', which is not in the vocabulary",
-            Assert.Throws<LlmcException>(() => TokenizerModel.MergeTriples([["a", "b"], ["b", "a"]], pieces)).Message);
-        Assert.Equal("merge #0 has 3 parts, expected 2",
-            Assert.Throws<LlmcException>(() => TokenizerModel.MergeTriples([["a", "b", "c"]], pieces)).Message);
+        Assert.Equal([0, 1, 2], TokenizerModel.MergeTriples([["a", "b"]], pieces, "tokenizer.json"));
+        Assert.Equal("tokenizer.json: merge #1 needs piece 'ba', which is not in the vocabulary",
+            Assert.Throws<ModelFileException>(() => TokenizerModel.MergeTriples([["a", "b"], ["b", "a"]], pieces, "tokenizer.json")).Message);
+        Assert.Equal("tokenizer.json: merge #0 has 3 parts, expected 2",
+            Assert.Throws<ModelFileException>(() => TokenizerModel.MergeTriples([["a", "b", "c"]], pieces, "tokenizer.json")).Message);
         var model = new TokenizerModel { Kind = TokenizerKind.ByteLevel, Pieces = pieces, TokenTypes = [TokenType.Normal, TokenType.Normal, TokenType.Normal] };
         Assert.Equal("merge #1 (1, 0 -> 3) names a piece outside the vocabulary of 3",
             Assert.Throws<LlmcException>(() => new Tokenizer(model with { Merges = [0, 1, 2, 1, 0, 3] })).Message);

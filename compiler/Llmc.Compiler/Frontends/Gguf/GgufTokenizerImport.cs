@@ -72,18 +72,6 @@ public static class GgufTokenizerImport
         };
     }
 
-    private static int[] MergeTriples(GgufFile file, string[][] pairs, string[] pieces)
-    {
-        try
-        {
-            return TokenizerModel.MergeTriples(pairs, pieces);
-        }
-        catch (LlmcException e)
-        {
-            throw new ModelFileException(file.Path, $"tokenizer.ggml.merges: {e.Message}", e);
-        }
-    }
-
     private static TokenizerModel LoadByteLevel(GgufFile file, string[] pieces, TokenType[] types)
     {
         var merges = file.GetStringArray("tokenizer.ggml.merges");
@@ -109,7 +97,7 @@ public static class GgufTokenizerImport
             Kind = TokenizerKind.ByteLevel,
             Pieces = pieces,
             TokenTypes = types,
-            Merges = MergeTriples(file, pairs, pieces),
+            Merges = TokenizerModel.MergeTriples(pairs, pieces, file.Path),
             PreTokenizer = preTokenizer,
             // llama.cpp takes a whole pre-token that is already a piece only for Llama 3's vocabulary.
             IgnoreMerges = preTokenizer == PreTokenizerKind.Llama3,
