@@ -3,7 +3,7 @@ using Llmc.Ir.Quantization;
 namespace Llmc.Ir;
 
 /// <summary>
-/// Element types of tensors. The quantized ones (<c>q8g32</c> … <c>q4ag32s32</c>) are packed weight formats whose
+/// Element types of tensors. The quantized ones (<c>q8g32</c> … <c>q6g128</c>) are packed weight formats whose
 /// scheme, group size and scale type <see cref="QuantFormat"/> describes; they have no per-element size. <c>kv8</c> is the int8 KV
 /// cache (<see cref="KvCacheFormat"/>), also packed.
 /// </summary>
@@ -27,6 +27,9 @@ public enum DType
     Q8AG128S32,
     Q8G16S32,
     Q4AG32S32,
+    Q6G32,
+    Q6G64,
+    Q6G128,
     KV8,
 }
 
@@ -54,7 +57,7 @@ public static class DTypes
 
     public static bool IsFloat(this DType t) => t is DType.F32 or DType.F16 or DType.BF16;
 
-    public static bool IsQuantized(this DType t) => t >= DType.Q8G32 && t <= DType.Q4AG32S32;
+    public static bool IsQuantized(this DType t) => t >= DType.Q8G32 && t <= DType.Q6G128;
 
     /// <summary>Stored as packed bytes (quantized weights, the kv8 cache) rather than as elements.</summary>
     public static bool IsPacked(this DType t) => t.IsQuantized() || t == DType.KV8;

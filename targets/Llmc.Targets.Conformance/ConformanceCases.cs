@@ -84,9 +84,9 @@ public static class ConformanceCases
         // Activation rounding: many whole groups (a down projection's K), less than one 512-bit vector of codes, and
         // codes that are exact halves (ties round to even) next to an all-zero group and a partial last group.
         // q8g16s32 at K = 48 ends its activation codes half way through 16 bytes.
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32, DType.Q4AG32S32 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32, DType.Q4AG32S32, DType.Q6G32 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
         foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q8G16S32 }) yield return QuantizedLinear(dtype, 3, 48, 5);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128, DType.Q8G16S32 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128, DType.Q8G16S32, DType.Q6G64 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
     }
 
     /// <summary>
@@ -153,7 +153,7 @@ public static class ConformanceCases
         yield return Embedding(5, 64, scale: 8.0);
         yield return Embedding(3, 17, scale: Math.Sqrt(17));
         // Quantized tables (a GGUF's, carried): every scheme, whole and partial groups, with and without a scale.
-        foreach (var dtype in new[] { DType.Q8G32, DType.Q4G32, DType.Q4AG64, DType.Q8AG32S32, DType.Q8G16S32, DType.Q4AG32S32 })
+        foreach (var dtype in new[] { DType.Q8G32, DType.Q4G32, DType.Q4AG64, DType.Q8AG32S32, DType.Q8G16S32, DType.Q4AG32S32, DType.Q6G32 })
         {
             yield return Embedding(9, 172, dtype);
             yield return Embedding(3, 64, dtype, scale: Math.Sqrt(64));
@@ -199,7 +199,7 @@ public static class ConformanceCases
     private static IEnumerable<ConformanceCase> FusedCases()
     {
         foreach (var op in FusedLinearOp.All)
-            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32 })
+            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32, DType.Q6G32 })
                 foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (17, 64, 64), (5, 300, 2) })
                     yield return FusedLinear(op, dtype, rows, k, n);
         // As the attention cases: (heads, kv heads, head dim, context, block size, steps).

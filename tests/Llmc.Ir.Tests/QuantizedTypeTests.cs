@@ -67,6 +67,26 @@ public sealed class QuantizedTypeTests
     }
 
     [Fact]
+    public void Q6_pads_rows_to_64_codes_and_keeps_high_bits_in_a_plane_after_the_nibbles()
+    {
+        var format = QuantFormat.Of(DType.Q6G32);
+        Assert.Equal(128, format.RowCodes(65)); // 3 groups of 32, padded to two units of 64 codes
+        Assert.Equal(96, format.CodeRowBytes(65)); // 64 nibble bytes, 32 high bytes
+        Assert.Equal(64, format.NibbleRowBytes(65));
+        var row = new byte[96];
+        for (var j = 0; j < 128; j++) format.SetCode(row, j, (j * 37 + 5) % 64);
+        for (var j = 0; j < 128; j++) Assert.Equal((j * 37 + 5) % 64, format.Code(row, j));
+        // Code 0 (5 = 0b000101) and code 16 (597 % 64 = 21 = 0b010101) share nibble byte 0; their high bits (0 and 1)
+        // are bits 0-1 and 2-3 of high byte 0. Nibble byte 16 (codes 32 and 48) puts its high bits in bits 4-7 of it.
+        Assert.Equal(0x55, row[0]);
+        var (c32, c48) = ((32 * 37 + 5) % 64, (48 * 37 + 5) % 64);
+        Assert.Equal((c32 >> 4) << 4 | (c48 >> 4) << 6 | 1 << 2, row[64]);
+        // The second unit (nibble bytes 32..63) has high bytes 80..95.
+        var c64 = (64 * 37 + 5) % 64;
+        Assert.Equal(c64 >> 4, row[80] & 3);
+    }
+
+    [Fact]
     public void Embedding_gathers_a_quantized_table_dequantized_and_refuses_an_integer_one()
     {
         var graph = Parser.Parse("""

@@ -14,7 +14,7 @@ public static class WeightQuantization
     /// The schemes <c>--quant</c> offers. q8a is there to carry a GGUF's Q5_K exactly; to re-quantize into, it has
     /// nothing over q8, whose rounding already costs almost nothing (docs/quantization.md).
     /// </summary>
-    private static readonly QuantScheme[] Schemes = [QuantScheme.Q8, QuantScheme.Q4, QuantScheme.Q4A];
+    private static readonly QuantScheme[] Schemes = [QuantScheme.Q8, QuantScheme.Q6, QuantScheme.Q4, QuantScheme.Q4A];
 
     /// <summary>The <c>--quant</c> values: f32 keeps the weights as imported, f16/bf16 halve the matrices, the rest are packed formats.</summary>
     public static IReadOnlyList<string> Names { get; } =

@@ -5,16 +5,16 @@ using Llmc.Ir.Quantization;
 namespace Llmc.Compiler.Weights;
 
 /// <summary>
-/// Packs an f32 [N, K] matrix into a <see cref="QuantFormat"/>, group by group. q8 uses max-abs/127. The 4-bit
-/// schemes search: for each candidate scale they round, refit the scale (and offset) by least squares for those
+/// Packs an f32 [N, K] matrix into a <see cref="QuantFormat"/>, group by group. q8 uses max-abs/127. The 4- and
+/// 6-bit schemes search: for each candidate scale they round, refit the scale (and offset) by least squares for those
 /// codes, and keep the candidate with the least squared reconstruction error of the group. Every scale and offset is
 /// rounded to the format's scale type (<see cref="QuantFormat.StoredScale"/>) before codes or errors are computed
 /// from it, so both are those of the values the engine holds.
 /// </summary>
 public static class GroupQuantizer
 {
-    // Candidate divisors of the group's max-abs (q4) or multipliers of its range/15 (q4a) around the plain choice.
-    private static readonly double[] Q4Divisors = [.. Enumerable.Range(0, 25).Select(i => 6.0 + i * 0.125)];
+    // Candidates around the plain choice: divisors of the group's max-abs (q4, q6) or multipliers of its range/15 (q4a).
+    private const int SymmetricCandidates = 25;
     private static readonly double[] Q4aStretches = [.. Enumerable.Range(0, 16).Select(i => 0.7 + i * 0.025)];
 
     /// <summary>Rows are independent, so they are packed in parallel: the same bytes as one row after another.</summary>
@@ -48,7 +48,7 @@ public static class GroupQuantizer
     public static (float Scale, float Offset) Choose(ReadOnlySpan<float> v, int[] codes, QuantFormat format) => format.Scheme switch
     {
         QuantScheme.Q8 => MaxAbs(v, codes, format),
-        QuantScheme.Q4 => SearchSymmetric(v, codes, format),
+        QuantScheme.Q4 or QuantScheme.Q6 => SearchSymmetric(v, codes, format),
         QuantScheme.Q8A => MinMax(v, codes, format),
         _ => SearchAsymmetric(v, codes, format),
     };
@@ -86,12 +86,12 @@ public static class GroupQuantizer
     }
 
     /// <summary>
-    /// Tries every divisor d of <see cref="Q4Divisors"/>: rounds the values times d / max-abs, refits the scale f by
+    /// Tries every divisor d of <see cref="SymmetricDivisor"/>: rounds the values times d / max-abs, refits the scale f by
     /// least squares for those codes q, and keeps the
     /// candidate with the least squared error (the first of equals), compared as f²·Σq² − 2f·Σw·q (the error less
     /// Σw², the same for every candidate). Both sums are exact in any order: Σq² is a small integer, and a value with a
-    /// nonzero code is at least about max-abs / 18, so every w·q is a multiple of that value's ulp and the sum spans
-    /// under 40 bits of a double's 53. So the values go eight to a vector, with no second pass for the error, and the
+    /// nonzero code is at least about max-abs / 18 (q4; q6: / 72), so every w·q is a multiple of that value's ulp and
+    /// the sum spans under 43 bits of a double's 53. So the values go eight to a vector, with no second pass for the error, and the
     /// choice is that of the scalar definition.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -112,10 +112,11 @@ public static class GroupQuantizer
         }
         var (lowest, highest) = (Vector256.Create((float)-format.ZeroCode), Vector256.Create((float)(format.MaxCode - format.ZeroCode)));
         var (bestScale, bestMultiplier, bestError) = (0f, 0f, double.PositiveInfinity);
-        foreach (var divisor in Q4Divisors)
+        for (var candidate = 0; candidate < SymmetricCandidates; candidate++)
         {
+            var divisor = SymmetricDivisor(format, candidate);
             // A group of values below about 1e-38 (or of zeros) has no finite multiplier: its codes are all 0.0.
-            var multiplier = Q4Multiplier(divisor, max);
+            var multiplier = SymmetricMultiplier(divisor, max);
             if (!float.IsFinite(multiplier)) continue;
             var times = Vector256.Create(multiplier);
             var qq = Vector256<float>.Zero;
@@ -133,17 +134,23 @@ public static class GroupQuantizer
             var error = SymmetricError(fitted, sumQq, sumWq);
             if (error < bestError) (bestScale, bestMultiplier, bestError) = (fitted, multiplier, error);
         }
-        for (var i = 0; i < v.Length; i++) codes[i] = Q4Code(v[i], bestMultiplier, format);
+        for (var i = 0; i < v.Length; i++) codes[i] = SymmetricCode(v[i], bestMultiplier, format);
         return (bestScale, 0);
     }
 
-    /// <summary>What the q4 search multiplies a group's values by for candidate <paramref name="divisor"/> of max-abs <paramref name="max"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Q4Multiplier(double divisor, float max) => (float)(divisor / max);
+    /// <summary>
+    /// Candidate <paramref name="candidate"/> (0..24) of the symmetric search's divisors of max-abs: the zero code times
+    /// 0.75 … 1.125 in 64ths (q4: 6 … 9 in eighths; q6: 24 … 36 in halves), each exact in double.
+    /// </summary>
+    public static double SymmetricDivisor(QuantFormat format, int candidate) => format.ZeroCode * (0.75 + candidate / 64.0);
 
-    /// <summary>A q4 candidate's code of <paramref name="value"/>: the value times the candidate's multiplier, rounded (to even) and clamped.</summary>
+    /// <summary>What the symmetric search multiplies a group's values by for candidate <paramref name="divisor"/> of max-abs <paramref name="max"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Q4Code(float value, float multiplier, QuantFormat format) =>
+    public static float SymmetricMultiplier(double divisor, float max) => (float)(divisor / max);
+
+    /// <summary>A q4 or q6 candidate's code of <paramref name="value"/>: the value times the candidate's multiplier, rounded (to even) and clamped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SymmetricCode(float value, float multiplier, QuantFormat format) =>
         Math.Clamp((int)MathF.Round(value * multiplier), -format.ZeroCode, format.MaxCode - format.ZeroCode) + format.ZeroCode;
 
     /// <summary>

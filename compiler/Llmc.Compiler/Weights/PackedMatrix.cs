@@ -22,7 +22,7 @@ public sealed class PackedMatrix
         // activations are).
         var padding = format.HasOffsets ? 0 : format.ZeroCode;
         for (var row = 0; row < n; row++)
-            for (var j = k; j < Groups * format.GroupSize; j++) SetCode(row, j, padding);
+            for (var j = k; j < format.RowCodes(k); j++) SetCode(row, j, padding);
     }
 
     public int Groups { get; }

@@ -11,7 +11,9 @@ namespace Llmc.Ir.Quantization;
 /// <item>zero bytes up to a 64-byte boundary;</item>
 /// <item>codes: N rows of G·GroupSize codes each; the last group of a row is padded with the code of 0.0 past K.
 /// Q8 and Q8A codes are bytes; Q4 and Q4A codes are nibbles packed per 32-code block into 16 bytes: byte i holds code i in its low
-/// nibble and code i + 16 in its high nibble.</item>
+/// nibble and code i + 16 in its high nibble. Q6 rows are padded to whole 64 codes; their low 4 bits are packed as Q4's
+/// (the nibble plane), and their high 2 bits follow in a plane half as long, 16 bytes per 32 nibble bytes: high byte
+/// p of such a unit holds, from bit 0 up, the high bits of nibble byte p's low and high code, then of nibble byte p + 16's.</item>
 /// </list>
 /// </summary>
 public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleType = DType.F16)
@@ -23,7 +25,7 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     /// Every format, in <see cref="DType"/> order from <see cref="DType.Q8G32"/>: q8, q4 and q4a in each group size with
     /// f16 scales (what <c>--quant</c> builds and GGUF's Q8_0, Q4_0 and Q4_1 hold, as those files do), then the formats
     /// that carry GGUF k-quants exactly, whose scales d·sc (an f16 times a 6- or 8-bit integer) need f32: q8a in each
-    /// group size (Q5_K), q8g16s32 (Q6_K's 16-value sub-blocks) and q4ag32s32 (Q4_K).
+    /// group size (Q5_K), q8g16s32 (Q6_K's 16-value sub-blocks) and q4ag32s32 (Q4_K); then q6 in each group size.
     /// </summary>
     private static readonly QuantFormat[] All =
     [
@@ -31,10 +33,14 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
         .. GroupSizes.Select(g => new QuantFormat(QuantScheme.Q8A, g, DType.F32)),
         new QuantFormat(QuantScheme.Q8, 16, DType.F32),
         new QuantFormat(QuantScheme.Q4A, 32, DType.F32),
+        .. GroupSizes.Select(g => new QuantFormat(QuantScheme.Q6, g)),
     ];
 
     /// <summary>Codes per nibble-packed block: 16 bytes of Q4 codes.</summary>
     public const int NibbleBlock = 32;
+
+    /// <summary>Nibble bytes per unit of Q6's high-bit plane, which holds 16 bytes for them.</summary>
+    public const int HighBitsUnit = 32;
 
     public static QuantFormat Of(DType dtype)
     {
@@ -58,7 +64,15 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     /// <summary>Bytes of one scale (or offset): 2 for f16, 4 for f32.</summary>
     public int ScaleBytes => ScaleType.SizeOf();
 
-    public int Bits => Scheme is QuantScheme.Q8 or QuantScheme.Q8A ? 8 : 4;
+    public int Bits => Scheme switch
+    {
+        QuantScheme.Q8 or QuantScheme.Q8A => 8,
+        QuantScheme.Q6 => 6,
+        _ => 4,
+    };
+
+    /// <summary>Whether the codes (or, for Q6, their low 4 bits) are nibbles packed per <see cref="NibbleBlock"/>.</summary>
+    public bool HasNibbles => Bits != 8;
 
     public bool HasOffsets => Scheme is QuantScheme.Q4A or QuantScheme.Q8A;
 
@@ -70,8 +84,18 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
 
     public int Groups(int k) => (k + GroupSize - 1) / GroupSize;
 
+    /// <summary>Codes per row, padding included: whole groups, and for Q6 whole units of its high-bit plane.</summary>
+    public int RowCodes(int k)
+    {
+        var codes = Groups(k) * GroupSize;
+        return Bits == 6 ? (codes + 2 * HighBitsUnit - 1) / (2 * HighBitsUnit) * (2 * HighBitsUnit) : codes;
+    }
+
     /// <summary>Bytes of codes per row, padding included.</summary>
-    public int CodeRowBytes(int k) => Groups(k) * GroupSize * Bits / 8;
+    public int CodeRowBytes(int k) => RowCodes(k) * Bits / 8;
+
+    /// <summary>Bytes of a row's nibble plane (4-bit codes, or Q6's low 4 bits); Q6's high-bit plane follows it.</summary>
+    public int NibbleRowBytes(int k) => RowCodes(k) / 2;
 
     /// <summary>Where the codes start: after the scale (and offset) planes, 64-byte aligned.</summary>
     public long CodesOffset(int n, int k) => ((long)n * Groups(k) * ScaleBytes * (HasOffsets ? 2 : 1) + 63) / 64 * 64;
@@ -118,11 +142,14 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     public int Code(ReadOnlySpan<byte> row, int j)
     {
         if (Bits == 8) return row[j];
-        var b = row[j / NibbleBlock * (NibbleBlock / 2) + j % (NibbleBlock / 2)];
-        return j % NibbleBlock < NibbleBlock / 2 ? b & 0xF : b >> 4;
+        var (at, shift) = NibbleAt(j);
+        var nibble = (row[at] >> shift) & 0xF;
+        if (Bits == 4) return nibble;
+        var (high, highShift) = HighBitsAt(row.Length * 2 / 3, at, shift);
+        return nibble | (((row[high] >> highShift) & 3) << 4);
     }
 
-    /// <summary>Stores code <paramref name="j"/> into a row of codes (the other nibble of its byte is kept).</summary>
+    /// <summary>Stores code <paramref name="j"/> into a row of codes (the other codes sharing its bytes are kept).</summary>
     public void SetCode(Span<byte> row, int j, int code)
     {
         if (Bits == 8)
@@ -130,8 +157,26 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
             row[j] = (byte)code;
             return;
         }
-        ref var b = ref row[j / NibbleBlock * (NibbleBlock / 2) + j % (NibbleBlock / 2)];
-        b = j % NibbleBlock < NibbleBlock / 2 ? (byte)((b & 0xF0) | code) : (byte)((b & 0x0F) | (code << 4));
+        var (at, shift) = NibbleAt(j);
+        row[at] = (byte)((row[at] & ~(0xF << shift)) | ((code & 0xF) << shift));
+        if (Bits == 4) return;
+        var (high, highShift) = HighBitsAt(row.Length * 2 / 3, at, shift);
+        row[high] = (byte)((row[high] & ~(3 << highShift)) | ((code >> 4) << highShift));
+    }
+
+    /// <summary>The byte of code <paramref name="j"/>'s nibble (byte j % 16 of its 32-code block) and the shift to it.</summary>
+    private static (int At, int Shift) NibbleAt(int j) =>
+        (j / NibbleBlock * (NibbleBlock / 2) + j % (NibbleBlock / 2), j % NibbleBlock < NibbleBlock / 2 ? 0 : 4);
+
+    /// <summary>
+    /// Where the high 2 bits of Q6's code in nibble byte <paramref name="at"/> (at <paramref name="shift"/>) lie, in a
+    /// row whose nibble plane is <paramref name="nibbleBytes"/> long: 16 high bytes per 32 nibble bytes, high byte p of
+    /// a unit holding 4 bits for nibble byte p and 4 for nibble byte p + 16, low code first.
+    /// </summary>
+    private static (int At, int Shift) HighBitsAt(int nibbleBytes, int at, int shift)
+    {
+        var p = at % HighBitsUnit;
+        return (nibbleBytes + at / HighBitsUnit * (HighBitsUnit / 2) + p % (HighBitsUnit / 2), (p < HighBitsUnit / 2 ? 0 : 4) + shift / 2);
     }
 
     /// <summary>The scale, offset and codes of an [n, k] packed tensor.</summary>

@@ -46,8 +46,16 @@ public sealed class QuantizedRowGatherTemplate : ICpuKernelTemplate
                 else
                 {
                     // Code i sits in byte i % 16 of its 32-code block: the low nibble for the block's first 16 codes.
-                    w.Line($"int nibbles = row[i / {block} * {half} + i % {half}];");
-                    w.Line($"int code = (i % {block} < {half} ? nibbles : nibbles >> 4) & 0xF;");
+                    w.Line($"int at = i / {block} * {half} + i % {half};");
+                    w.Line($"int code = (i % {block} < {half} ? row[at] : row[at] >> 4) & 0xF;");
+                }
+                if (format.Bits == 6)
+                {
+                    // Its high bits: 4 bits of the nibble byte in byte at % 16 of its unit's 16 high bytes, the low 4
+                    // for the unit's first 16 nibble bytes; of those, the low 2 for the low nibble's code.
+                    const int unit = QuantFormat.HighBitsUnit;
+                    w.Line($"int high = row[{format.NibbleRowBytes(k)} + at / {unit} * {unit / 2} + at % {unit / 2}];");
+                    w.Line($"code |= ((high >> ((at % {unit} < {unit / 2} ? 0 : 4) + (i % {block} < {half} ? 0 : 2))) & 3) << 4;");
                 }
                 var (scale, offset) = (scales.LoadScalar("scales", "g"), scales.LoadScalar("offsets", "g"));
                 var value = format.HasOffsets ? $"MathF.FusedMultiplyAdd({scale}, code, {offset})" : $"{scale} * (code - {format.ZeroCode})";

@@ -8,11 +8,11 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <para>Every i32 lane of a chunk's integer dot product covers four consecutive code bytes: for q8 four codes (the
 /// even and odd bytes of two u16 lanes, dotted by pmaddwd with the activation's even and odd codes widened to i16),
 /// for q4 eight (the low nibbles of four bytes are codes i.. of a 32-code block, the high nibbles codes i + 16.., dotted by
-/// pmaddubsw with the activation codes of those positions). Groups are whole numbers of 16 code bytes and chunks are
+/// pmaddubsw with the activation codes of those positions); q6 as q4, each nibble joined by its two high bits first. Groups are whole numbers of 16 code bytes and chunks are
 /// powers of two, so the four bytes of a lane lie in one group, and lane l of every chunk belongs to the same group
 /// of the chunk: (4·l) / GroupBytes.</para>
 /// <para>A prepared row (<see cref="PreparedBytes"/>, zero past the codes) holds: <c>xa</c> and <c>xb</c>, the
-/// activation codes each chunk dots with, s8 (q4: the codes under low and under high nibbles, ChunkBytes per chunk
+/// activation codes each chunk dots with, s8 (q4 and q6: the codes under low and under high nibbles, ChunkBytes per chunk
 /// each; q8: even and odd codes, half that, widened in registers); <c>xsg</c>, the activation scale of every group; and
 /// <c>bias</c>, per group the activation scale times the code sum times the weight offset's factor (−zero code for
 /// the symmetric schemes, whose offset is −scale·zero code; 1 for q4a's stored offsets), which one vector dot with the
@@ -26,17 +26,28 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
     /// <summary>Code bytes per chunk: one vector.</summary>
     public int ChunkBytes => Dialect.ByteLanes;
 
+    /// <summary>Bytes from one column's codes to the next's.</summary>
     public int RowBytes => Format.CodeRowBytes(K);
 
     public int Groups => Format.Groups(K);
 
-    public int GroupBytes => Format.GroupSize * Format.Bits / 8;
+    /// <summary>Chunked bytes per group: its codes, or for q4, q4a and q6 its nibbles.</summary>
+    public int GroupBytes => Format.GroupSize * (Format.HasNibbles ? 4 : 8) / 8;
 
-    /// <summary>Chunks that lie wholly within a row's code bytes.</summary>
-    public int FullChunks => RowBytes / ChunkBytes;
+    /// <summary>
+    /// The bytes a row's chunks walk: the codes of its groups, or their nibbles (q6's high bits follow them at
+    /// <see cref="HighBitsOffset"/>, q6's padding to whole 64 codes is not walked).
+    /// </summary>
+    public int ChunkedBytes => Groups * GroupBytes;
 
-    /// <summary>Code bytes of the row's last, partial chunk (0 when the row is whole chunks; a multiple of 16).</summary>
-    public int TailBytes => RowBytes % ChunkBytes;
+    /// <summary>Where q6's high-bit plane starts in a column's codes: 16 bytes for each 32 nibble bytes.</summary>
+    public int HighBitsOffset => Format.NibbleRowBytes(K);
+
+    /// <summary>Chunks that lie wholly within a row's chunked bytes.</summary>
+    public int FullChunks => ChunkedBytes / ChunkBytes;
+
+    /// <summary>Chunked bytes of the row's last, partial chunk (0 when the row is whole chunks; a multiple of 16).</summary>
+    public int TailBytes => ChunkedBytes % ChunkBytes;
 
     public int Chunks => FullChunks + (TailBytes > 0 ? 1 : 0);
 
@@ -47,7 +58,7 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
     public int LaneGroup(int lane) => GroupBytes >= ChunkBytes ? 0 : 4 * lane / GroupBytes;
 
     /// <summary>Bytes of each of xa and xb: one s8 activation code per 4-bit code, half of one per 8-bit code.</summary>
-    public int ActivationBytes => Chunks * ChunkBytes / (Format.Bits == 4 ? 1 : 2);
+    public int ActivationBytes => Chunks * ChunkBytes / (Format.HasNibbles ? 1 : 2);
 
     public int ScaleOffset => 2 * ActivationBytes;
 

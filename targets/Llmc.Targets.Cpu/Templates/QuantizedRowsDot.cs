@@ -1,4 +1,5 @@
 using System.Globalization;
+using Llmc.Ir.Quantization;
 using Llmc.Targets.Emit;
 
 namespace Llmc.Targets.Cpu.Templates;
@@ -101,10 +102,15 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
 
     private void DeclareConstants(SourceWriter w)
     {
-        if (layout.Format.Bits == 4)
+        if (layout.Format.HasNibbles)
         {
             w.Line($"{C}<byte> nibble = {C}.Create((byte)0x0F);");
             w.Line($"{C}<short> ones = {C}.Create((short)1);");
+        }
+        if (layout.Format.Bits == 6)
+        {
+            w.Line("Vector128<byte> highNibble = Vector128.Create((byte)0x0F);");
+            w.Line($"{C}<byte> lowCodeBits = {C}.Create((byte)0x03), highCodeBits = {C}.Create((byte)0x0C);");
         }
         else
         {
@@ -180,11 +186,12 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
         var maa = D.MultiplyAddAdjacent;
         foreach (var c in tile)
         {
-            if (layout.Format.Bits == 4)
+            if (layout.Format.HasNibbles)
             {
                 w.Line($"{C}<byte> b{c} = {codes(c)};");
                 w.Line($"var lo{c} = b{c} & nibble;");
                 w.Line($"var hi{c} = {C}.ShiftRightLogical(b{c}.AsUInt16(), 4).AsByte() & nibble;");
+                if (layout.Format.Bits == 6) RenderHighBits(w, c, tail);
             }
             else
             {
@@ -201,24 +208,53 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
         foreach (var r in rows)
         {
             if (!single) w.Line($"{D.Vector} xs{r} = {LaneScales(RowScales(r), tail)};");
-            var (xa, xb) = layout.Format.Bits == 4
+            var (xa, xb) = layout.Format.HasNibbles
                 ? ($"{C}.Load((sbyte*)(x{r} + o))", $"{C}.Load((sbyte*)(x{r} + ActivationBytes + o))")
                 : ($"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + o / 2)))", $"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + ActivationBytes + o / 2)))");
             w.Line($"var xa{r} = {xa};");
             w.Line($"var xb{r} = {xb};");
             foreach (var c in tile)
             {
-                // 4-bit: i16 pair sums of both halves reach at most 2·2·15·127 = 7620, so pmaddubsw cannot saturate.
-                // 8-bit: codes and activations as i16, pmaddwd exact. The VNNI guard is a JIT-time constant.
-                var product = layout.Format.Bits == 4
+                // 4-bit: i16 pair sums of both halves reach at most 2·2·15·127 = 7620 (6-bit: 2·2·63·127 = 32004), so
+                // pmaddubsw cannot saturate and their sum does not wrap. 8-bit: codes and activations as i16, pmaddwd
+                // exact. The VNNI guard is a JIT-time constant.
+                var product = layout.Format.HasNibbles
                     ? $"{maa}({maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r}), ones)"
                     : $"{maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r})";
-                if (layout.Format.Bits == 4 && D.ByteDotClass is { } vnni)
+                if (layout.Format.HasNibbles && D.ByteDotClass is { } vnni)
                     product = $"{vnni}.IsSupported ? {vnni}.MultiplyWideningAndAdd({vnni}.MultiplyWideningAndAdd({C}<int>.Zero, lo{c}, xa{r}), hi{c}, xb{r}) : {product}";
                 w.Line($"{C}<int> dot{c}{r} = {product};");
                 w.Line($"acc{c}{r} = {D.Fma($"{C}.ConvertToSingle(dot{c}{r})", single ? ProductScales($"scales{c}", RowScales(r), tail) : $"ws{c} * xs{r}", $"acc{c}{r}")};");
             }
         }
+    }
+
+    /// <summary>
+    /// Joins q6's high bits to the nibbles of column <paramref name="c"/>'s chunk j: its 16 high bytes per 32 nibble
+    /// bytes (a unit) are split into their low 4 bits (for the unit's first 16 nibble bytes) and high 4 bits (its last
+    /// 16), 16-byte pieces in nibble order; of each byte's 4 bits, bits 0-1 go above its low nibble's code and bits
+    /// 2-3 above its high nibble's. A tail chunk's units past the row are zero, as its nibbles are.
+    /// </summary>
+    private void RenderHighBits(SourceWriter w, string c, bool tail)
+    {
+        const int unit = QuantFormat.HighBitsUnit;
+        var units = tail ? (layout.TailBytes + unit - 1) / unit : layout.ChunkBytes / unit;
+        var pieces = new List<string>();
+        for (var u = 0; u < layout.ChunkBytes / unit; u++)
+        {
+            if (u >= units)
+            {
+                pieces.AddRange(["Vector128<byte>.Zero", "Vector128<byte>.Zero"]);
+                continue;
+            }
+            w.Line($"Vector128<byte> h{c}{Int(u)} = Vector128.Load(codes{c} + {Int(layout.HighBitsOffset)} + j * {Int(layout.ChunkBytes / 2)} + {Int(u * unit / 2)});");
+            pieces.Add($"(h{c}{Int(u)} & highNibble)");
+            pieces.Add($"(Vector128.ShiftRightLogical(h{c}{Int(u)}.AsUInt16(), 4).AsByte() & highNibble)");
+        }
+        while (pieces.Count > 1) pieces = [.. pieces.Chunk(2).Select(p => $"{WidthAfterPairing(pieces.Count)}.Create({p[0]}, {p[1]})")];
+        w.Line($"{C}<byte> high{c} = {pieces[0]};");
+        w.Line($"lo{c} |= {C}.ShiftLeft((high{c} & lowCodeBits).AsUInt16(), 4).AsByte();");
+        w.Line($"hi{c} |= {C}.ShiftLeft((high{c} & highCodeBits).AsUInt16(), 2).AsByte();");
     }
 
     private void RenderOffsets(SourceWriter w, List<int> rows, string c)

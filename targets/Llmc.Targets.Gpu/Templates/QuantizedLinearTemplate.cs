@@ -8,7 +8,8 @@ namespace Llmc.Targets.Gpu.Templates;
 /// shared memory, term for term as <see cref="ActivationQuantization"/> does (correctly rounded divisions, ties to
 /// even), four codes per word. Then, as in <see cref="MatVecLayout"/>, each run of lanes strides its weight rows' code
 /// words: a q8 word is four codes, a q4 word eight nibbles (low nibbles are codes i..i+3 of a 32-code block, high
-/// nibbles codes i+16..i+19), each an exact integer dot product with the matching activation codes, scaled in f32 by
+/// nibbles codes i+16..i+19; q6 joins each nibble's two high bits from its high-bit plane), each an exact integer dot
+/// product with the matching activation codes, scaled in f32 by
 /// weight scale × activation scale; the group offsets (explicit for q4a, −scale·zero code otherwise) times the
 /// activation code sums are added once per group.
 /// </summary>
@@ -37,6 +38,8 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
         kernel.Constant("GroupSize", format.GroupSize);
         kernel.Constant("XqWords", CodeWords(format, k));
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
+        kernel.Constant("ChunkedWords", format.Groups(k) * format.GroupSize * (format.HasNibbles ? 4 : 8) / 32);
+        if (format.Bits == 6) kernel.Constant("NibbleWords", format.NibbleRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
         kernel.Constant("OffsetsAt", (long)n * format.Groups(k)); // the offset plane's first element, in scales
         layout.Begin(kernel);
@@ -93,7 +96,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
         using (w.Block(""))
         {
             w.Line($"int wr = {fusion.Rows[j]};");
-            using (w.Block($"for (int p = lane; p < RowWords; p += {layout.Lanes})"))
+            using (w.Block($"for (int p = lane; p < ChunkedWords; p += {layout.Lanes})"))
             {
                 w.Line($"{d.Uint} codes = {d.Word(1, "CodesWord + wr * RowWords + p")};");
                 if (format.Bits == 8)
@@ -106,6 +109,16 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
                     // nibbles pair with activation word block·8 + p % 4, its high nibbles with the word 4 after.
                     w.Line("int group = p / 4 * 32 / GroupSize, at = p / 4 * 8 + p % 4;");
                     w.Line($"{d.Uint} low = codes & 0x0f0f0f0fu, high = (codes >> 4) & 0x0f0f0f0fu;");
+                    if (format.Bits == 6)
+                    {
+                        // q6: the high bits of word p's 4 nibble bytes are 4 bits each in high word p % 4 of its
+                        // 32-byte unit's 4 (p / 8), the low 4 for the unit's first 16 bytes; of those, bits 0-1 go
+                        // above the low nibble's code, bits 2-3 above the high one's.
+                        var highWord = d.Word(1, "CodesWord + wr * RowWords + NibbleWords + p / 8 * 4 + p % 4");
+                        w.Line($"{d.Uint} highBits = ({highWord} >> {d.Cast(d.Uint, "p % 8 < 4 ? 0 : 4")}) & 0x0f0f0f0fu;");
+                        w.Line("low |= (highBits & 0x03030303u) << 4;");
+                        w.Line("high |= (highBits & 0x0c0c0c0cu) << 2;");
+                    }
                 }
                 w.Line($"float weightScale = {kernel.Load(1, format.ScaleType, "wr * G + group")};");
                 layout.ForRows(kernel, () =>

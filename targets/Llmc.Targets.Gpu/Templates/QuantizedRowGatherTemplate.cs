@@ -31,6 +31,16 @@ public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
             : $"int at = i / {QuantFormat.NibbleBlock} * {QuantFormat.NibbleBlock / 2} + i % {QuantFormat.NibbleBlock / 2}, shift = i % {QuantFormat.NibbleBlock} < {QuantFormat.NibbleBlock / 2} ? 0 : 4;");
         w.Line($"{d.Uint} word = {d.Word(0, "CodesWord + index * RowWords + at / 4")};");
         w.Line($"int code = {d.Cast("int", $"(word >> {d.Cast(d.Uint, "8 * (at % 4) + shift")}) & {(format.Bits == 8 ? "255u" : "15u")}")};");
+        if (format.Bits == 6)
+        {
+            // Its high bits: 4 bits of nibble byte at in byte at % 16 of its 32-byte unit's 16 high bytes (the low 4 for
+            // the unit's first 16 nibble bytes), of which the low 2 for the low nibble's code.
+            const int unit = QuantFormat.HighBitsUnit;
+            kernel.Constant("NibbleBytes", format.NibbleRowBytes(k));
+            w.Line($"int high = NibbleBytes + at / {unit} * {unit / 2} + at % {unit / 2};");
+            w.Line($"{d.Uint} highWord = {d.Word(0, "CodesWord + index * RowWords + high / 4")};");
+            w.Line($"code |= {d.Cast("int", $"(highWord >> {d.Cast(d.Uint, $"8 * (high % 4) + (at % {unit} < {unit / 2} ? 0 : 4) + shift / 2")}) & 3u")} << 4;");
+        }
         w.Line($"float scale = {kernel.Load(0, format.ScaleType, "g")};");
         var value = format.HasOffsets
             ? d.Fma("scale", d.Cast("float", "code"), kernel.Load(0, format.ScaleType, "OffsetsAt + g"))

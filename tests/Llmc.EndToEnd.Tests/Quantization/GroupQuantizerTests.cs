@@ -71,7 +71,8 @@ public sealed class GroupQuantizerTests
     [InlineData(DType.Q4G32)]
     [InlineData(DType.Q4AG32)]
     [InlineData(DType.Q4AG32S32)]
-    public void The_4_bit_searches_pick_what_a_search_of_one_candidate_at_a_time_picks(DType dtype)
+    [InlineData(DType.Q6G32)]
+    public void The_4_and_6_bit_searches_pick_what_a_search_of_one_candidate_at_a_time_picks(DType dtype)
     {
         var format = QuantFormat.Of(dtype);
         var scheme = format.Scheme;
@@ -86,7 +87,7 @@ public sealed class GroupQuantizerTests
             var largest = format.ScaleType == DType.F16 ? 12 : 20;
             var v = Gaussian(length, seed: trial).Select(x => (float)(x * scale * (trial % 3 == 0 ? Math.Pow(2, random.Next(-20, largest)) : 1))).ToArray();
             var chosen = GroupQuantizer.Choose(v, codes, format);
-            var (expected, expectedCodes) = scheme == QuantScheme.Q4 ? OneDivisorAtATime(v, format) : OneStretchAtATime(v, format);
+            var (expected, expectedCodes) = scheme is QuantScheme.Q4 or QuantScheme.Q6 ? OneDivisorAtATime(v, format) : OneStretchAtATime(v, format);
             var group = $"group {trial} [{string.Join(", ", v.Select(x => x.ToString("R")))}]";
             Assert.True(BitConverter.SingleToInt32Bits(expected.Scale) == BitConverter.SingleToInt32Bits(chosen.Scale), $"{group}: scale {chosen.Scale:R}, expected {expected.Scale:R}");
             Assert.True(BitConverter.SingleToInt32Bits(expected.Offset) == BitConverter.SingleToInt32Bits(chosen.Offset), $"{group}: offset {chosen.Offset:R}, expected {expected.Offset:R}");
@@ -95,7 +96,7 @@ public sealed class GroupQuantizerTests
     }
 
     /// <summary>
-    /// The q4 search by its definition: each divisor d in turn, codes of the values times d / max-abs, least-squares
+    /// The q4 and q6 search by its definition: each divisor d (the zero code times 0.75 … 1.125 in 64ths) in turn, codes of the values times d / max-abs, least-squares
     /// refit, least error wins (the first of equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over
     /// the values in turn.
     /// </summary>
@@ -105,9 +106,9 @@ public sealed class GroupQuantizerTests
         var (bestScale, bestError, best) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray());
         for (var d = 0; d < 25; d++)
         {
-            var multiplier = GroupQuantizer.Q4Multiplier(6.0 + d * 0.125, max);
+            var multiplier = GroupQuantizer.SymmetricMultiplier(format.ZeroCode * (0.75 + d / 64.0), max);
             if (float.IsInfinity(multiplier)) continue;
-            var trial = v.Select(x => GroupQuantizer.Q4Code(x, multiplier, format)).ToArray();
+            var trial = v.Select(x => GroupQuantizer.SymmetricCode(x, multiplier, format)).ToArray();
             double wq = 0, qq = 0;
             for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
             var fitted = format.StoredScale((float)(wq / qq));

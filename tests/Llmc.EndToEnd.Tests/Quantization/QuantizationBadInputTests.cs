@@ -6,7 +6,7 @@ namespace Llmc.EndToEnd.Tests.Quantization;
 public sealed class QuantizationBadInputTests
 {
     [Theory]
-    [InlineData("q3", "32", "error: unknown --quant 'q3' (choose one of f32, f16, bf16, q8, q4, q4a)")]
+    [InlineData("q3", "32", "error: unknown --quant 'q3' (choose one of f32, f16, bf16, q8, q6, q4, q4a)")]
     [InlineData("q4", "0", "error: --group-size 0 is not supported (choose one of 32, 64, 128)")]
     [InlineData("q8", "48", "error: --group-size 48 is not supported (choose one of 32, 64, 128)")]
     [InlineData("q4a", "256", "error: --group-size 256 is not supported (choose one of 32, 64, 128)")]

@@ -7,7 +7,7 @@ namespace Llmc.EndToEnd.Tests.Quantization;
 
 /// <summary>
 /// What <c>llmc bench</c> counts as read per decoded token for a q4 stories260K, whose head is tied to its embedding:
-/// one 8-bit table that the gather and the head both read, so every tensor counts whole.
+/// one 6-bit table that the gather and the head both read, so every tensor counts whole.
 /// </summary>
 public sealed class QuantizedDecodeTrafficTests : IDisposable
 {
@@ -22,7 +22,7 @@ public sealed class QuantizedDecodeTrafficTests : IDisposable
         using var file = EngineFile.Open(_path);
         var manifest = file.Manifest;
         var table = Assert.Single(manifest.Tensors, t => t.Name.StartsWith("model.embed_tokens.weight", StringComparison.Ordinal));
-        Assert.Equal(("model.embed_tokens.weight.q8g32", "q8g32"), (table.Name, table.DType));
+        Assert.Equal(("model.embed_tokens.weight.q6g32", "q6g32"), (table.Name, table.DType));
         Assert.Equal(manifest.Tensors.Sum(t => file.SectionLength(t.Section)), DecodeTraffic.Of(manifest).WeightBytes);
     }
 }
