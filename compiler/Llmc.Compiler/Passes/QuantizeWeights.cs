@@ -9,11 +9,11 @@ namespace Llmc.Compiler.Passes;
 /// Stores every float weight that <c>linear</c> (or a fused linear, as its matrix) reads in the build's quantized format:
 /// the weight value becomes <c>name.format</c> (e.g. <c>…q_proj.weight.q4g32</c>) of the packed type, and its source
 /// packs the f32 one; dce then drops the float value. The LM head (the linear that writes a graph output) is stored at
-/// more bits, in the build's group size: q8 for q8 builds, q6 for the 4-bit ones. It is where 4-bit rounding costs
-/// the most perplexity, and llama.cpp keeps its output matrix at Q6_K in its 4-bit types for the same reason (6.56
-/// bits a value against q6's 6.5: a q8 head made the Llama-3.2-1B q4 engine 8 % larger than its GGUF). The embedding table is stored in
-/// that format too and gathered from dequantized (a decode step reads one row of it): a head tied to it reads the same
-/// packed copy, so a tied model holds its largest matrix once, as a GGUF does. Without <c>--quant</c>, a matrix whose
+/// more bits, in the build's group size: q8 for q8 and q6 builds, q6 for the 4-bit ones. It is where 4-bit rounding
+/// costs the most perplexity, and llama.cpp keeps its output matrix at Q6_K in its 4-bit types for the same reason
+/// (6.56 bits a value against q6's 6.5: a q8 head made the Llama-3.2-1B q4 engine 8 % larger than its GGUF). The
+/// embedding table is stored in that format too and gathered from dequantized (a decode step reads one row of it): a
+/// head tied to it reads the same packed copy, so a tied model holds its largest matrix once, as a GGUF does. Without <c>--quant</c>, a matrix whose
 /// source is already in an llmc quantized format (a GGUF's quantized tensor, also once stacked by fusion) is carried
 /// over in it, codes unchanged, embedding tables included.
 /// </summary>

@@ -107,14 +107,14 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
             w.Line($"{C}<byte> nibble = {C}.Create((byte)0x0F);");
             w.Line($"{C}<short> ones = {C}.Create((short)1);");
         }
+        else
+        {
+            w.Line($"{C}<short> lowByte = {C}.Create((short)0xFF);");
+        }
         if (layout.Format.Bits == 6)
         {
             w.Line("Vector128<byte> highNibble = Vector128.Create((byte)0x0F);");
             w.Line($"{C}<byte> lowCodeBits = {C}.Create((byte)0x03), highCodeBits = {C}.Create((byte)0x0C);");
-        }
-        else
-        {
-            w.Line($"{C}<short> lowByte = {C}.Create((short)0xFF);");
         }
         if (layout.GroupsPerChunk > 1) w.Line($"{C}<int> lanes = {LaneIndex(layout.GroupsPerChunk)};");
         if (layout.TailBytes > 0 && TailGroups > 1) w.Line($"{C}<int> tailLanes = {LaneIndex(TailGroups)};");
