@@ -56,6 +56,22 @@ public sealed class QuantizedTypeTests
     }
 
     [Fact]
+    public void Scales_rounded_four_at_a_time_are_those_rounded_one_at_a_time()
+    {
+        // Runs of four consecutive patterns: mostly all within f16's normal range (the lane path), some not (lane by lane).
+        var format = QuantFormat.Of(DType.Q6G32);
+        var values = Enumerable.Range(0, 1 << 18).Select(i => BitConverter.Int32BitsToSingle((int)((uint)i * 16411u)))
+            .Where(v => float.IsFinite(v) && Math.Abs(v) < 65504f).ToArray();
+        for (var i = 0; i + 4 <= values.Length; i += 4)
+        {
+            var lanes = format.StoredScales(System.Runtime.Intrinsics.Vector128.Create<float>(values.AsSpan(i, 4)));
+            for (var c = 0; c < 4; c++)
+                Assert.True(BitConverter.SingleToInt32Bits(format.StoredScale(values[i + c])) == BitConverter.SingleToInt32Bits(lanes[c]), $"{values[i + c]:R}");
+        }
+        Assert.Equal(0.1f, QuantFormat.Of(DType.Q4AG32S32).StoredScales(System.Runtime.Intrinsics.Vector128.Create(0.1f))[2]);
+    }
+
+    [Fact]
     public void Nibbles_pack_code_i_and_i_plus_16_into_byte_i_of_each_block()
     {
         var format = new QuantFormat(QuantScheme.Q4, 32);
@@ -84,6 +100,30 @@ public sealed class QuantizedTypeTests
         // The second unit (nibble bytes 32..63) has high bytes 80..95.
         var c64 = (64 * 37 + 5) % 64;
         Assert.Equal(c64 >> 4, row[80] & 3);
+    }
+
+    [Theory]
+    [InlineData(DType.Q4G32)]
+    [InlineData(DType.Q4AG64)]
+    [InlineData(DType.Q6G32)]
+    [InlineData(DType.Q6G64)]
+    [InlineData(DType.Q8G32)]
+    public void Codes_stored_a_run_at_a_time_are_the_bytes_of_storing_them_one_by_one(DType dtype)
+    {
+        // 150 codes: whole blocks, a partial one at the end, and runs starting at a block boundary or not; both rows
+        // start from the same random bytes, which must survive wherever no code is stored.
+        var format = QuantFormat.Of(dtype);
+        var random = new Random(7);
+        var (byRun, oneByOne) = (new byte[format.CodeRowBytes(150)], new byte[format.CodeRowBytes(150)]);
+        random.NextBytes(byRun);
+        byRun.CopyTo(oneByOne, 0);
+        foreach (var (start, count) in new[] { (0, 64), (64, 45), (120, 30), (109, 3) })
+        {
+            var codes = Enumerable.Range(0, count).Select(_ => random.Next(format.MaxCode + 1)).ToArray();
+            format.SetCodes(byRun, start, codes);
+            for (var j = 0; j < count; j++) format.SetCode(oneByOne, start + j, codes[j]);
+            Assert.Equal(oneByOne, byRun);
+        }
     }
 
     [Fact]

@@ -28,6 +28,9 @@ public static class EngineBuilder
         var chatTemplate = options.ChatTemplate is { } templatePath ? ReadChatTemplate(templatePath) : null;
         progress?.Report($"reading {options.Source}");
         using var model = IModelSource.Open(options.Source);
+        // Hashing the sources reads every byte of them (2.5 GB for a 1B bf16 model) on one core: it runs beside the
+        // build, whose import and kernel compilation leave a core idle much of the time.
+        var sourceHashes = Task.Run(() => SourceHashes.Of(options.Source));
         var config = model.Config;
         var context = options.Context ?? Math.Min(config.MaxPositionEmbeddings, BuildOptions.DefaultContextCap);
         var maxSeq = options.MaxBatchTokens ?? Math.Min(context, 512);
@@ -47,13 +50,16 @@ public static class EngineBuilder
         progress?.Report($"compiling kernels for {target.Name}");
         var lowered = PlanLowering.Lower(graph, target, maxSeq, context);
         // GPU targets also compile the engine's sampling kernel, which the runtime launches after a forward step (no plan step runs it).
-        var compiled = target.Compile(target.Supports(Runtime.Devices.SamplingKernelAbi.Template)
+        // The kernels compile while the weights are packed and written (they need none of them): the compilers use
+        // about one core, and quantizing uses every core it is given.
+        var compiling = Task.Run(() => target.Compile(target.Supports(Runtime.Devices.SamplingKernelAbi.Template)
             ? [.. lowered.Kernels, Targets.Gpu.Templates.SamplingTemplate.KernelFor(config.VocabSize)]
-            : lowered.Kernels);
+            : lowered.Kernels));
 
         progress?.Report($"writing {options.Output}");
         using var writer = EngineWriter.Create(options.Output);
-        var tensors = WriteWeights(writer, graph, weights, progress);
+        var tensors = WriteWeights(writer, graph, weights, compiling, progress);
+        var compiled = compiling.GetAwaiter().GetResult();
         foreach (var (name, bytes) in compiled.Sections) writer.AddSection(name, bytes);
         writer.AddSection(TokenizerSection, Encoding.UTF8.GetBytes(model.Tokenizer.ToJson()));
         writer.Commit(new EngineManifest
@@ -73,7 +79,7 @@ public static class EngineBuilder
                 LlmcVersion = LlmcVersion.Version,
                 GitSha = LlmcVersion.GitSha,
                 CreatedUtc = DateTimeOffset.UtcNow,
-                Sources = SourceHashes.Of(options.Source),
+                Sources = sourceHashes.GetAwaiter().GetResult(),
                 Options = new Dictionary<string, string>
                 {
                     ["target"] = options.Target,
@@ -111,11 +117,14 @@ public static class EngineBuilder
         return text;
     }
 
-    private static List<TensorEntry> WriteWeights(EngineWriter writer, Graph graph, WeightStore weights, IProgress<string>? progress)
+    /// <param name="compiling">The kernel compilation running beside: its error (a missing compiler, a kernel that
+    /// does not compile) ends the build before the next weight rather than after the last.</param>
+    private static List<TensorEntry> WriteWeights(EngineWriter writer, Graph graph, WeightStore weights, Task compiling, IProgress<string>? progress)
     {
         var entries = new List<TensorEntry>();
         foreach (var w in graph.Weights)
         {
+            if (compiling.IsFaulted) compiling.GetAwaiter().GetResult();
             progress?.Report($"writing weight {w.Name}");
             // Taken out of the store as it is written: nothing reads a weight again, so its bytes (a quantized weight
             // keeps its packed copy) can be collected and their memory reused for the next weight's.

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Llmc.Ir.Quantization;
 
 namespace Llmc.Compiler.Weights;
@@ -40,7 +41,7 @@ public static class GroupQuantizer
             var v = row.Slice(start, Math.Min(format.GroupSize, row.Length - start));
             var (scale, offset) = Choose(v, groupCodes, format);
             packed.SetGroup(index, group, scale, offset);
-            for (var j = 0; j < v.Length; j++) packed.SetCode(index, start + j, groupCodes[j]);
+            packed.SetCodes(index, start, groupCodes.AsSpan(0, v.Length));
         }
     }
 
@@ -87,12 +88,13 @@ public static class GroupQuantizer
 
     /// <summary>
     /// Tries every divisor d of <see cref="SymmetricDivisor"/>: rounds the values times d / max-abs, refits the scale f by
-    /// least squares for those codes q, and keeps the
-    /// candidate with the least squared error (the first of equals), compared as f²·Σq² − 2f·Σw·q (the error less
-    /// Σw², the same for every candidate). Both sums are exact in any order: Σq² is a small integer, and a value with a
-    /// nonzero code is at least about max-abs / 18 (q4; q6: / 72), so every w·q is a multiple of that value's ulp and
-    /// the sum spans under 43 bits of a double's 53. So the values go eight to a vector, with no second pass for the error, and the
-    /// choice is that of the scalar definition.
+    /// least squares for those codes q, and keeps the candidate with the least squared error (the first of equals),
+    /// compared as f²·Σq² − 2f·Σw·q (the error less Σw², the same for every candidate). Both sums are exact in any
+    /// order: Σq² is a small integer, and a value with a nonzero code is at least about max-abs / 18 (q4; q6: / 72), so
+    /// every w·q is a multiple of that value's ulp and the sum spans under 43 bits of a double's 53. So the values go
+    /// eight to a vector and <see cref="CandidatesAtOnce"/> candidates are summed side by side (four independent
+    /// chains of adds, each value loaded once for them), with no second pass for the error, and the choice is that of
+    /// the scalar definition.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Scale, float Offset) SearchSymmetric(ReadOnlySpan<float> v, int[] codes, QuantFormat format)
@@ -110,32 +112,85 @@ public static class GroupQuantizer
             values[i] = Vector256.Create<float>(padded.Slice(i * Lanes, Lanes));
             (wide[2 * i], wide[2 * i + 1]) = Vector256.Widen(values[i]);
         }
-        var (lowest, highest) = (Vector256.Create((float)-format.ZeroCode), Vector256.Create((float)(format.MaxCode - format.ZeroCode)));
+        var zeroCode = format.ZeroCode;
+        var (lowest, highest) = (Vector256.Create((float)-zeroCode), Vector256.Create((float)(format.MaxCode - zeroCode)));
+        var divisors = format.Scheme == QuantScheme.Q6 ? Q6Divisors : Q4Divisors;
         var (bestScale, bestMultiplier, bestError) = (0f, 0f, double.PositiveInfinity);
-        for (var candidate = 0; candidate < SymmetricCandidates; candidate++)
+        for (var first = 0; first < SymmetricCandidates; first += CandidatesAtOnce)
         {
-            var divisor = SymmetricDivisor(format, candidate);
-            // A group of values below about 1e-38 (or of zeros) has no finite multiplier: its codes are all 0.0.
-            var multiplier = SymmetricMultiplier(divisor, max);
-            if (!float.IsFinite(multiplier)) continue;
-            var times = Vector256.Create(multiplier);
-            var qq = Vector256<float>.Zero;
-            Vector256<double> wqLow = default, wqHigh = default;
+            // Four candidates' multipliers of the values: divisor / max-abs in double, rounded to float.
+            var multipliers = Vector256.Narrow(divisors[first / CandidatesAtOnce] / Vector256.Create((double)max), Vector256<double>.Zero).GetLower();
+            var (times0, times1, times2, times3) = (Vector256.Create(multipliers[0]), Vector256.Create(multipliers[1]),
+                Vector256.Create(multipliers[2]), Vector256.Create(multipliers[3]));
+            (Vector256<float> Qq, Vector256<double> Wq) sums0 = default, sums1 = default, sums2 = default, sums3 = default;
             for (var i = 0; i < vectors; i++)
             {
-                var q = Vector256.MinNative(Vector256.MaxNative(Vector256.Round(values[i] * times), lowest), highest);
-                qq = Vector256.FusedMultiplyAdd(q, q, qq);
-                var (qLow, qHigh) = Vector256.Widen(q);
-                wqLow = Vector256.FusedMultiplyAdd(wide[2 * i], qLow, wqLow);
-                wqHigh = Vector256.FusedMultiplyAdd(wide[2 * i + 1], qHigh, wqHigh);
+                var (value, low, high) = (values[i], wide[2 * i], wide[2 * i + 1]);
+                sums0 = AddCandidateSums(value, low, high, times0, lowest, highest, sums0);
+                sums1 = AddCandidateSums(value, low, high, times1, lowest, highest, sums1);
+                sums2 = AddCandidateSums(value, low, high, times2, lowest, highest, sums2);
+                sums3 = AddCandidateSums(value, low, high, times3, lowest, highest, sums3);
             }
-            var (sumQq, sumWq) = ((double)Vector256.Sum(qq), Vector256.Sum(wqLow + wqHigh));
-            var fitted = format.StoredScale((float)(sumWq / sumQq));
-            var error = SymmetricError(fitted, sumQq, sumWq);
-            if (error < bestError) (bestScale, bestMultiplier, bestError) = (fitted, multiplier, error);
+            // The four candidates' sums, fitted scales and errors f²·Σq² − 2f·Σw·q side by side.
+            var sumQq = LaneSums(Widened(sums0.Qq), Widened(sums1.Qq), Widened(sums2.Qq), Widened(sums3.Qq));
+            var sumWq = LaneSums(sums0.Wq, sums1.Wq, sums2.Wq, sums3.Wq);
+            var fitted = format.StoredScales(Vector256.Narrow(sumWq / sumQq, Vector256<double>.Zero).GetLower());
+            var scale = Vector256.WidenLower(fitted.ToVector256Unsafe());
+            var errors = scale * scale * sumQq - 2.0 * scale * sumWq;
+            for (var c = 0; c < CandidatesAtOnce; c++)
+            {
+                // A group of values below about 1e-38 (or of zeros) has no finite multiplier: its codes are all 0.0.
+                if (float.IsFinite(multipliers[c]) && errors[c] < bestError) (bestScale, bestMultiplier, bestError) = (fitted[c], multipliers[c], errors[c]);
+            }
         }
-        for (var i = 0; i < v.Length; i++) codes[i] = SymmetricCode(v[i], bestMultiplier, format);
+        // The chosen candidate's codes: the values times its multiplier, rounded to even, clamped, offset by the zero
+        // code; those of the zero padding past the group are never stored.
+        var (times, zero) = (Vector256.Create(bestMultiplier), Vector256.Create(zeroCode));
+        for (var i = 0; i < vectors; i++)
+        {
+            var rounded = Vector256.MinNative(Vector256.MaxNative(Vector256.Round(values[i] * times), lowest), highest);
+            (Vector256.ConvertToInt32(rounded) + zero).CopyTo(codes.AsSpan(i * Lanes));
+        }
         return (bestScale, 0);
+    }
+
+    /// <summary>Candidates of the symmetric search whose sums are taken in one pass over a group.</summary>
+    private const int CandidatesAtOnce = 4;
+
+    // SymmetricDivisor of q4 and q6, four to a vector; the slots past the last candidate repeat it, and a repeat never
+    // beats its original (the first of equals is kept).
+    private static readonly Vector256<double>[] Q4Divisors = DivisorVectors(new QuantFormat(QuantScheme.Q4, 32));
+    private static readonly Vector256<double>[] Q6Divisors = DivisorVectors(new QuantFormat(QuantScheme.Q6, 32));
+
+    private static Vector256<double>[] DivisorVectors(QuantFormat format) =>
+    [
+        .. Enumerable.Range(0, (SymmetricCandidates + CandidatesAtOnce - 1) / CandidatesAtOnce).Select(first => Vector256.Create(
+            Enumerable.Range(first * CandidatesAtOnce, CandidatesAtOnce).Select(c => SymmetricDivisor(format, Math.Min(c, SymmetricCandidates - 1))).ToArray())),
+    ];
+
+    /// <summary>The eight float lanes of a sum of small integers as four double lanes holding the same total.</summary>
+    private static Vector256<double> Widened(Vector256<float> sums)
+    {
+        var (low, high) = Vector256.Widen(sums);
+        return low + high;
+    }
+
+    /// <summary>The lane sums of four vectors, in that order: exact here, as the sums of the search are in any order.</summary>
+    private static Vector256<double> LaneSums(Vector256<double> a, Vector256<double> b, Vector256<double> c, Vector256<double> d)
+    {
+        if (!Avx.IsSupported) return Vector256.Create(Vector256.Sum(a), Vector256.Sum(b), Vector256.Sum(c), Vector256.Sum(d));
+        var (ab, cd) = (Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d)); // a0+a1, b0+b1, a2+a3, b2+b3; c and d likewise
+        return Avx.Permute2x128(ab, cd, 0x20) + Avx.Permute2x128(ab, cd, 0x31);
+    }
+
+    /// <summary>One vector of values' share of a candidate's Σq² (in float: small integers, exact) and Σw·q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Qq, Vector256<double> Wq) AddCandidateSums(Vector256<float> value, Vector256<double> low, Vector256<double> high,
+        Vector256<float> times, Vector256<float> lowest, Vector256<float> highest, (Vector256<float> Qq, Vector256<double> Wq) sums)
+    {
+        var q = Vector256.MinNative(Vector256.MaxNative(Vector256.Round(value * times), lowest), highest);
+        var (qLow, qHigh) = Vector256.Widen(q);
+        return (Vector256.FusedMultiplyAdd(q, q, sums.Qq), Vector256.FusedMultiplyAdd(high, qHigh, Vector256.FusedMultiplyAdd(low, qLow, sums.Wq)));
     }
 
     /// <summary>
@@ -143,22 +198,6 @@ public static class GroupQuantizer
     /// 0.75 … 1.125 in 64ths (q4: 6 … 9 in eighths; q6: 24 … 36 in halves), each exact in double.
     /// </summary>
     public static double SymmetricDivisor(QuantFormat format, int candidate) => format.ZeroCode * (0.75 + candidate / 64.0);
-
-    /// <summary>What the symmetric search multiplies a group's values by for candidate <paramref name="divisor"/> of max-abs <paramref name="max"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float SymmetricMultiplier(double divisor, float max) => (float)(divisor / max);
-
-    /// <summary>A q4 or q6 candidate's code of <paramref name="value"/>: the value times the candidate's multiplier, rounded (to even) and clamped.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int SymmetricCode(float value, float multiplier, QuantFormat format) =>
-        Math.Clamp((int)MathF.Round(value * multiplier), -format.ZeroCode, format.MaxCode - format.ZeroCode) + format.ZeroCode;
-
-    /// <summary>
-    /// The squared error of scale <paramref name="scale"/> for codes with sums Σq² and Σw·q, less Σw² (the same for
-    /// every candidate): the criterion of the q4 search, from sums that are exact, so the same in any order.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double SymmetricError(float scale, double sumQq, double sumWq) => (double)scale * scale * sumQq - 2.0 * scale * sumWq;
 
     /// <summary>Lanes of a <see cref="Vector256{T}"/> of floats: q4's values side by side, or q4a's candidates.</summary>
     private const int Lanes = 8;

@@ -56,4 +56,8 @@ public sealed class PackedMatrix
 
     public void SetCode(int row, int j, int code) =>
         _format.SetCode(Bytes.AsSpan(_codesOffset + row * _rowBytes, _rowBytes), j, code);
+
+    /// <summary>Codes <paramref name="start"/> onwards of a row (<see cref="QuantFormat.SetCodes"/>).</summary>
+    public void SetCodes(int row, int start, ReadOnlySpan<int> codes) =>
+        _format.SetCodes(Bytes.AsSpan(_codesOffset + row * _rowBytes, _rowBytes), start, codes);
 }

@@ -106,13 +106,13 @@ public sealed class GroupQuantizerTests
         var (bestScale, bestError, best) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray());
         for (var d = 0; d < 25; d++)
         {
-            var multiplier = GroupQuantizer.SymmetricMultiplier(format.ZeroCode * (0.75 + d / 64.0), max);
+            var multiplier = (float)(format.ZeroCode * (0.75 + d / 64.0) / max);
             if (float.IsInfinity(multiplier)) continue;
-            var trial = v.Select(x => GroupQuantizer.SymmetricCode(x, multiplier, format)).ToArray();
+            var trial = v.Select(x => Math.Clamp((int)MathF.Round(x * multiplier), -format.ZeroCode, format.MaxCode - format.ZeroCode) + format.ZeroCode).ToArray();
             double wq = 0, qq = 0;
             for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
             var fitted = format.StoredScale((float)(wq / qq));
-            var error = GroupQuantizer.SymmetricError(fitted, qq, wq);
+            var error = (double)fitted * fitted * qq - 2.0 * fitted * wq;
             if (error < bestError) (bestScale, bestError, best) = (fitted, error, trial);
         }
         return ((bestScale, 0), best);
