@@ -96,25 +96,31 @@ public sealed class GroupQuantizerTests
     }
 
     /// <summary>
-    /// The q4 and q6 search by its definition: each divisor d (the zero code times 0.75 … 1.125 in 64ths) in turn, codes of the values times d / max-abs, least-squares
-    /// refit, least error wins (the first of equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over
-    /// the values in turn.
+    /// The q4 and q6 search by its definition: divisors d (the zero code times 0.75 … 1.125 in 64ths, candidates 0 … 24)
+    /// in turn, codes of the values times d / max-abs, least-squares refit, least error wins (the first tried of
+    /// equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over the values in turn. q6 tries all 25;
+    /// q4 every third, then the best's two neighbours below and two above.
     /// </summary>
     private static ((float Scale, float Offset), int[] Codes) OneDivisorAtATime(float[] v, QuantFormat format)
     {
         var max = MaxAbs(v);
-        var (bestScale, bestError, best) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray());
-        for (var d = 0; d < 25; d++)
+        var (bestScale, bestError, best, bestCandidate) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray(), -1);
+        void Try(int d)
         {
             var multiplier = (float)(format.ZeroCode * (0.75 + d / 64.0) / max);
-            if (float.IsInfinity(multiplier)) continue;
+            if (float.IsInfinity(multiplier)) return;
             var trial = v.Select(x => Math.Clamp((int)MathF.Round(x * multiplier), -format.ZeroCode, format.MaxCode - format.ZeroCode) + format.ZeroCode).ToArray();
             double wq = 0, qq = 0;
             for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
             var fitted = format.StoredScale((float)(wq / qq));
             var error = (double)fitted * fitted * qq - 2.0 * fitted * wq;
-            if (error < bestError) (bestScale, bestError, best) = (fitted, error, trial);
+            if (error < bestError) (bestScale, bestError, best, bestCandidate) = (fitted, error, trial, d);
         }
+        var step = format.Scheme == QuantScheme.Q4 ? 3 : 1;
+        Assert.Equal(step, GroupQuantizer.CoarseStep(format));
+        for (var d = 0; d < 25; d += step) Try(d);
+        if (step > 1 && bestCandidate >= 0)
+            foreach (var d in new[] { bestCandidate - 2, bestCandidate - 1, bestCandidate + 1, bestCandidate + 2 }.Where(d => d is >= 0 and < 25)) Try(d);
         return ((bestScale, 0), best);
     }
 
