@@ -201,11 +201,16 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     }
 
     /// <summary>
-    /// Stores codes <paramref name="start"/> onwards into a row of codes, as <see cref="SetCode"/> does one by one; whole
-    /// nibble blocks from a block boundary (every group of a build starts at one) are packed a byte at a time.
+    /// Stores codes <paramref name="start"/> onwards into a row of codes, as <see cref="SetCode"/> does one by one: bytes
+    /// as they are, and whole nibble blocks from a block boundary (every group of a build starts at one) a byte at a time.
     /// </summary>
     public void SetCodes(Span<byte> row, int start, ReadOnlySpan<int> codes)
     {
+        if (Bits == 8)
+        {
+            for (var j = 0; j < codes.Length; j++) row[start + j] = (byte)codes[j];
+            return;
+        }
         var done = 0;
         if (HasNibbles && start % NibbleBlock == 0)
             for (; done + NibbleBlock <= codes.Length; done += NibbleBlock) SetNibbleBlock(row, start + done, codes.Slice(done, NibbleBlock));
