@@ -19,16 +19,34 @@ public static class GroupQuantizer
     private static readonly double[] Q4aStretches = [.. Enumerable.Range(0, 16).Select(i => 0.7 + i * 0.025)];
 
     /// <summary>Rows are independent, so they are packed in parallel: the same bytes as one row after another.</summary>
-    public static byte[] Pack(float[] values, int n, int k, QuantFormat format)
+    public static byte[] Pack(float[] values, int n, int k, QuantFormat format) =>
+        Pack((first, destination) => values.AsSpan(first * k, destination.Length).CopyTo(destination), n, k, format);
+
+    /// <summary>Reads rows <c>first</c> onwards as f32 into a buffer of whole rows.</summary>
+    public delegate void RowReader(int first, Span<float> destination);
+
+    /// <summary>
+    /// The matrix whose rows <paramref name="readRows"/> gives, packed <see cref="RowsPerBlock"/> rows at a time in
+    /// parallel through one f32 buffer per thread, so no f32 copy of the whole matrix is made.
+    /// </summary>
+    public static byte[] Pack(RowReader readRows, int n, int k, QuantFormat format)
     {
         var packed = new PackedMatrix(format, n, k);
-        Parallel.For(0, n, () => new int[format.GroupSize], (row, _, groupCodes) =>
+        var blocks = (n + RowsPerBlock - 1) / RowsPerBlock;
+        Parallel.For(0, blocks, () => (Rows: new float[RowsPerBlock * k], Codes: new int[format.GroupSize]), (block, _, buffers) =>
         {
-            PackRow(values.AsSpan(row * k, k), row, packed, groupCodes, format);
-            return groupCodes;
+            var first = block * RowsPerBlock;
+            var rows = Math.Min(RowsPerBlock, n - first);
+            var values = buffers.Rows.AsSpan(0, rows * k);
+            readRows(first, values);
+            for (var r = 0; r < rows; r++) PackRow(values.Slice(r * k, k), first + r, packed, buffers.Codes, format);
+            return buffers;
         }, _ => { });
         return packed.Bytes;
     }
+
+    /// <summary>Rows read and packed at a time: a 2,048-wide block is 64 KB of f32, which stays in a core's L2.</summary>
+    private const int RowsPerBlock = 8;
 
     // The quantizers are compiled optimized at once: the JIT promotes a hot method only after a spell in which no new
     // method was compiled, a build keeps compiling new ones, and perf found them running unoptimized for much of it.

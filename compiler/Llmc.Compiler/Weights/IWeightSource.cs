@@ -14,6 +14,15 @@ public interface IWeightSource
     float[] ReadFloat32();
 
     /// <summary>
+    /// Whether <see cref="ReadRows"/> reads a block of rows without reading the whole tensor: then a quantizer streams
+    /// the matrix through a small buffer instead of holding all of it as f32 (a 1B model's embedding alone is 1 GB).
+    /// </summary>
+    bool ReadsRows => false;
+
+    /// <summary>Rows <paramref name="first"/> onwards as f32, row-major, filling <paramref name="destination"/> (whole rows).</summary>
+    void ReadRows(int first, Span<float> destination) => throw new NotSupportedException($"{GetType().Name} reads whole tensors only");
+
+    /// <summary>
     /// The llmc quantized format a source already holds its values in exactly (a GGUF Q8_0 matrix: q8g32), if any: a
     /// build without <c>--quant</c> carries such a weight over (<see cref="ReadCarried"/>) instead of rounding it again.
     /// </summary>

@@ -15,9 +15,8 @@ public sealed class QuantizedWeight(IWeightSource source, QuantFormat format, st
         int n = source.Type[0].Size, k = source.Type[1].Size;
         try
         {
-            return inputGram is null
-                ? GroupQuantizer.Pack(source.ReadFloat32(), n, k, format)
-                : GptqQuantizer.Pack(source.ReadFloat32(), n, k, format, inputGram);
+            if (inputGram is not null) return GptqQuantizer.Pack(source.ReadFloat32(), n, k, format, inputGram);
+            return source.ReadsRows ? GroupQuantizer.Pack(source.ReadRows, n, k, format) : GroupQuantizer.Pack(source.ReadFloat32(), n, k, format);
         }
         catch (AggregateException e) when (e.InnerException is IrException outOfRange)
         {

@@ -13,6 +13,10 @@ public sealed class RowSliceWeight(IWeightSource source, int firstRow, int rows)
     public byte[] ReadCarried() => PackedRows.Gather(CarriedFormat!, Type[1].Size, [(source.ReadCarried(), source.Type[0].Size)],
         [.. Enumerable.Range(firstRow, rows).Select(row => (0, row))]);
 
+    public bool ReadsRows => source.ReadsRows;
+
+    public void ReadRows(int first, Span<float> destination) => source.ReadRows(firstRow + first, destination);
+
     public float[] ReadFloat32()
     {
         var columns = Type[1].Size;

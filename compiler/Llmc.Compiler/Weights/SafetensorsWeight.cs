@@ -12,4 +12,8 @@ public sealed class SafetensorsWeight(SafetensorsTensor tensor) : IWeightSource
     public TensorType Type { get; } = new(DType.F32, tensor.Shape.Select(d => new Dim(checked((int)d))).ToArray());
 
     public float[] ReadFloat32() => tensor.ToFloat32();
+
+    public bool ReadsRows => Type.Rank == 2;
+
+    public void ReadRows(int first, Span<float> destination) => tensor.CopyToFloat32((long)first * Type[1].Size, destination);
 }

@@ -14,6 +14,21 @@ public sealed class SafetensorsFileTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    public void A_range_of_elements_widens_as_the_whole_tensor_does()
+    {
+        using var file = SafetensorsFile.Open(TestPaths.Model("stories260k-hf", "model.safetensors"));
+        var tensor = file.Tensors["model.layers.1.mlp.gate_proj.weight"];
+        var whole = tensor.ToFloat32();
+        foreach (var (first, count) in new[] { (0L, 64), (64L * 100, 64 * 3), (whole.Length - 5L, 5) })
+        {
+            var part = new float[count];
+            tensor.CopyToFloat32(first, part);
+            Assert.Equal(whole.AsSpan((int)first, count).ToArray(), part);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => tensor.CopyToFloat32(whole.Length - 4L, new float[5]));
+    }
+
+    [Fact]
     public void Stories260kHasItsFortySevenF32Tensors()
     {
         using var file = SafetensorsFile.Open(TestPaths.Model("stories260k-hf", "model.safetensors"));

@@ -50,6 +50,18 @@ public sealed class SafetensorsTensor
         return result;
     }
 
+    /// <summary>
+    /// Widens the stored values from element <paramref name="first"/> on into <paramref name="destination"/>, read from
+    /// the mapping in place (so a tensor of over 2 GB is read a block at a time).
+    /// </summary>
+    public void CopyToFloat32(long first, Span<float> destination)
+    {
+        if (first < 0 || first + destination.Length > ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(first), $"tensor '{Name}' has {ElementCount} elements, not {first} + {destination.Length}");
+        var size = DType.SizeOf();
+        Weights.FloatWidening.Widen(DType, _owner.Range(_fileOffset + first * size, destination.Length * size), destination);
+    }
+
     /// <summary>Widens the stored values into <paramref name="destination"/>, which must hold exactly <see cref="ElementCount"/> floats.</summary>
     public void CopyToFloat32(Span<float> destination)
     {

@@ -28,6 +28,35 @@ public sealed class StackedWeight(IReadOnlyList<IWeightSource> parts, bool inter
         return PackedRows.Gather(format, Type[1].Size, sources, [.. rows]);
     }
 
+    public bool ReadsRows => Type.Rank == 2 && parts.All(p => p.ReadsRows);
+
+    /// <summary>Each row from the part that holds it (a run of one part's rows at once when stacked).</summary>
+    public void ReadRows(int first, Span<float> destination)
+    {
+        var k = Type[1].Size;
+        for (var done = 0; done < destination.Length;)
+        {
+            var row = first + done / k;
+            var (part, partRow, run) = interleaveRows
+                ? (row % parts.Count, row / parts.Count, 1)
+                : PartOf(row);
+            var count = Math.Min(run, (destination.Length - done) / k) * k;
+            parts[part].ReadRows(partRow, destination.Slice(done, count));
+            done += count;
+        }
+    }
+
+    /// <summary>The part holding stacked row <paramref name="row"/>, the row within it, and how many rows of it follow from there.</summary>
+    private (int Part, int Row, int Run) PartOf(int row)
+    {
+        for (var part = 0; ; part++)
+        {
+            var rows = parts[part].Type[0].Size;
+            if (row < rows) return (part, row, rows - row);
+            row -= rows;
+        }
+    }
+
     public float[] ReadFloat32()
     {
         var k = Type.Rank == 1 ? 1 : Type[1].Size;
