@@ -1,7 +1,12 @@
+using Llmc.Compiler.Frontends;
+using Llmc.Compiler.Models;
+using Llmc.Compiler.Passes;
 using Llmc.Compiler.Passes.Fusion;
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
 using Llmc.Ir.Quantization;
+using Llmc.Targets.Cpu;
+using Llmc.Tests;
 
 namespace Llmc.EndToEnd.Tests.Quantization;
 
@@ -54,6 +59,28 @@ public sealed class RowStreamingTests
                 }
         }
         Assert.False(new StackedWeight([Matrix(2, k, 6), new ComputedWeight(Random(2 * k, 7), new TensorType(DType.F32, 2, k))], interleaveRows: false).ReadsRows);
+    }
+
+    [Theory]
+    [InlineData("stories260k-hf")]
+    [InlineData("arch-goldens/llama3/model-f32.gguf")]
+    public void Every_matrix_of_a_fused_model_that_reads_rows_reads_them_as_its_whole_tensor_holds_them(string source)
+    {
+        // The GGUF's q and k projections have their rows put back in Hugging Face order, and fusion stacks them with v
+        // and interleaves gate with up: every kind of row-reading source a build meets.
+        using var model = IModelSource.Open(TestPaths.Model(source.Split('/')));
+        var (graph, weights) = ModelImport.Import(model, context: 64);
+        PassManager.Run(graph, Pipeline.Default, new PassContext(weights, new CpuTarget("cpu-avx2")), verify: true);
+        var matrices = graph.Weights.Where(w => w.Type.Rank == 2).Select(w => weights[w.Name]).ToList();
+        Assert.Contains(matrices, m => m is StackedWeight);
+        foreach (var matrix in matrices)
+        {
+            Assert.True(matrix.ReadsRows, $"{matrix.GetType().Name} {matrix.Type}");
+            var (whole, n, k) = (matrix.ReadFloat32(), matrix.Type[0].Size, matrix.Type[1].Size);
+            var read = new float[whole.Length];
+            for (var first = 0; first < n; first += 7) matrix.ReadRows(first, read.AsSpan(first * k, Math.Min(7, n - first) * k));
+            Assert.Equal(whole, read);
+        }
     }
 
     [Theory]

@@ -71,6 +71,26 @@ public sealed class GgufWeight : IWeightSource
         return _ropeHeads is not null ? Unpermute(values) : values;
     }
 
+    public bool ReadsRows => CarriedFormat is null && Type.Rank == 2;
+
+    /// <summary>Rows in Hugging Face order, each widened from its place in the file (<see cref="FileRow"/>).</summary>
+    public void ReadRows(int first, Span<float> destination)
+    {
+        var (k, size) = (Type[1].Size, _stored.SizeOf());
+        var data = _file.GetTensorData(_tensor);
+        for (var r = 0; r < destination.Length / k; r++)
+            FloatWidening.Widen(_stored, data.Slice(FileRow(first + r) * k * size, k * size), destination.Slice(r * k, k));
+    }
+
+    /// <summary>The file row holding Hugging Face row <paramref name="row"/>: <see cref="HfRow"/> undone.</summary>
+    private int FileRow(int row)
+    {
+        if (_ropeHeads is not { } heads) return row;
+        var perHead = Type[0].Size / heads;
+        var (h, within) = (row / perHead, row % perHead);
+        return h * perHead + within % (perHead / 2) * 2 + within / (perHead / 2);
+    }
+
     /// <summary>Row h·d + 2j + t of the file is row h·d + t·d/2 + j of the Hugging Face weight (d: rows per head).</summary>
     private int HfRow(int row)
     {
