@@ -67,6 +67,45 @@ public sealed class GroupQuantizerTests
         Assert.True(searched < 0.9 * plain, $"searched error {searched:E3} vs max-abs {plain:E3}");
     }
 
+    /// <summary>
+    /// llama.cpp's Q4_0 rounding of a group of 32: d = the value of largest magnitude / −8 (so that value takes code
+    /// −8, the extra step below zero), codes ⌊x/d + 8.5⌋ clamped to 15 (offset by 8), d stored as f16. llmc's q4 is
+    /// the same format; its search must leave less error than this plain rounding on weights of any shape.
+    /// </summary>
+    [Theory]
+    [InlineData("gaussian")]
+    [InlineData("uniform")]
+    [InlineData("laplace")]
+    public void The_q4_search_leaves_less_error_than_llama_cpp_Q4_0_rounding(string distribution)
+    {
+        const int n = 4000, k = 32;
+        var random = new Random(distribution.Length);
+        var normal = Gaussian(n * k, seed: 3);
+        var values = distribution switch
+        {
+            "gaussian" => normal,
+            "uniform" => [.. normal.Select(_ => (float)(random.NextDouble() * 2 - 1))],
+            _ => [.. normal.Select(_ => (float)(Math.Log(1 - random.NextDouble()) * (random.Next(2) * 2 - 1)))],
+        };
+        var format = new QuantFormat(QuantScheme.Q4, k);
+        var view = format.View(GroupQuantizer.Pack(values, n, k, format), n, k);
+        double searched = 0, q4_0 = 0;
+        for (var row = 0; row < n; row++)
+        {
+            var group = values.AsSpan(row * k, k);
+            var extreme = group[0];
+            foreach (var x in group) extreme = Math.Abs(x) > Math.Abs(extreme) ? x : extreme;
+            var d = extreme / -8;
+            var inverse = d != 0 ? 1 / d : 0;
+            for (var j = 0; j < k; j++)
+            {
+                searched += Square(view.Value(row, j) - group[j]);
+                q4_0 += Square((float)(Half)d * (Math.Min(15, (int)(group[j] * inverse + 8.5f)) - 8) - group[j]);
+            }
+        }
+        Assert.True(searched < 0.95 * q4_0, $"{distribution}: searched error {searched:E4} vs Q4_0 {q4_0:E4}");
+    }
+
     [Theory]
     [InlineData(DType.Q4G32)]
     [InlineData(DType.Q4AG32)]
@@ -99,10 +138,13 @@ public sealed class GroupQuantizerTests
     /// The q4 and q6 search by its definition: divisors d (the zero code times 0.75 … 1.125 in 64ths, candidates 0 … 24)
     /// in turn, codes of the values times d / max-abs, least-squares refit, least error wins (the first tried of
     /// equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over the values in turn. q6 tries all 25;
-    /// q4 every third, then the best's two neighbours below and two above.
+    /// q4 every third, then the best's two neighbours below and two above. A group whose largest magnitude is positive
+    /// is searched negated and its scale negated back, so that extreme gets the code range's extra step below zero.
     /// </summary>
-    private static ((float Scale, float Offset), int[] Codes) OneDivisorAtATime(float[] v, QuantFormat format)
+    private static ((float Scale, float Offset), int[] Codes) OneDivisorAtATime(float[] group, QuantFormat format)
     {
+        var sign = Math.Max(group.Max(), 0) > -Math.Min(group.Min(), 0) ? -1 : 1;
+        var v = group.Select(x => sign * x).ToArray();
         var max = MaxAbs(v);
         var (bestScale, bestError, best, bestCandidate) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray(), -1);
         void Try(int d)
@@ -121,7 +163,7 @@ public sealed class GroupQuantizerTests
         for (var d = 0; d < 25; d += step) Try(d);
         if (step > 1 && bestCandidate >= 0)
             foreach (var d in new[] { bestCandidate - 2, bestCandidate - 1, bestCandidate + 1, bestCandidate + 2 }.Where(d => d is >= 0 and < 25)) Try(d);
-        return ((bestScale, 0), best);
+        return ((sign * bestScale, 0), best);
     }
 
     /// <summary>

@@ -52,22 +52,30 @@ public sealed class SafetensorsTensor
 
     /// <summary>
     /// Widens the stored values from element <paramref name="first"/> on into <paramref name="destination"/>, read from
-    /// the mapping in place (so a tensor of over 2 GB is read a block at a time).
+    /// the mapping in place (so a tensor of over 2 GB is read a block at a time). Safetensors is little-endian, like
+    /// every platform llmc runs on, so the bytes are reinterpreted where they lie.
     /// </summary>
     public void CopyToFloat32(long first, Span<float> destination)
     {
         if (first < 0 || first + destination.Length > ElementCount)
             throw new ArgumentOutOfRangeException(nameof(first), $"tensor '{Name}' has {ElementCount} elements, not {first} + {destination.Length}");
         var size = DType.SizeOf();
-        Weights.FloatWidening.Widen(DType, _owner.Range(_fileOffset + first * size, destination.Length * size), destination);
+        for (var done = 0; done < destination.Length;)
+        {
+            var part = destination.Slice(done, Math.Min(ElementsPerRange, destination.Length - done));
+            Weights.FloatWidening.Widen(DType, _owner.Range(_fileOffset + (first + done) * size, part.Length * size), part);
+            done += part.Length;
+        }
     }
+
+    /// <summary>Elements widened from one range of the mapping: at most 1 GB of bytes, since a span's length is an int.</summary>
+    private const int ElementsPerRange = 1 << 28;
 
     /// <summary>Widens the stored values into <paramref name="destination"/>, which must hold exactly <see cref="ElementCount"/> floats.</summary>
     public void CopyToFloat32(Span<float> destination)
     {
         if (destination.Length != ElementCount)
             throw new ArgumentException($"tensor '{Name}' has {ElementCount} elements, the destination {destination.Length}", nameof(destination));
-        // Safetensors is little-endian, like every platform llmc runs on, so the bytes are reinterpreted in place.
-        Weights.FloatWidening.Widen(DType, Bytes, destination);
+        CopyToFloat32(0, destination);
     }
 }
