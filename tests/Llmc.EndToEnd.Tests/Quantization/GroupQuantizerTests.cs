@@ -137,7 +137,7 @@ public sealed class GroupQuantizerTests
     /// <summary>
     /// The q4 and q6 search by its definition: divisors d (the zero code times 0.75 … 1.125 in 64ths, candidates 0 … 24)
     /// in turn, codes of the values times d / max-abs, least-squares refit, least error wins (the first tried of
-    /// equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over the values in turn. q6 tries all 25;
+    /// equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over the values in turn. q6 tries 0 … 19;
     /// q4 every third, then the best's two neighbours below and two above. A group whose largest magnitude is positive
     /// is searched negated and its scale negated back, so that extreme gets the code range's extra step below zero.
     /// </summary>
@@ -158,9 +158,9 @@ public sealed class GroupQuantizerTests
             var error = (double)fitted * fitted * qq - 2.0 * fitted * wq;
             if (error < bestError) (bestScale, bestError, best, bestCandidate) = (fitted, error, trial, d);
         }
-        var step = format.Scheme == QuantScheme.Q4 ? 3 : 1;
-        Assert.Equal(step, GroupQuantizer.CoarseStep(format));
-        for (var d = 0; d < 25; d += step) Try(d);
+        var (count, step) = format.Scheme == QuantScheme.Q4 ? (9, 3) : (20, 1);
+        Assert.Equal((count, step), GroupQuantizer.FirstPass(format));
+        for (var c = 0; c < count; c++) Try(c * step);
         if (step > 1 && bestCandidate >= 0)
             foreach (var d in new[] { bestCandidate - 2, bestCandidate - 1, bestCandidate + 1, bestCandidate + 2 }.Where(d => d is >= 0 and < 25)) Try(d);
         return ((sign * bestScale, 0), best);
