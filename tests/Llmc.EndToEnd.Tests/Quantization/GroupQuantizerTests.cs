@@ -1,3 +1,4 @@
+using Llmc.Benchmarks.Quantization;
 using Llmc.Compiler.Weights;
 using Llmc.Ir;
 using Llmc.Ir.Quantization;
@@ -68,9 +69,8 @@ public sealed class GroupQuantizerTests
     }
 
     /// <summary>
-    /// llama.cpp's Q4_0 rounding of a group of 32: d = the value of largest magnitude / −8 (so that value takes code
-    /// −8, the extra step below zero), codes ⌊x/d + 8.5⌋ clamped to 15 (offset by 8), d stored as f16. llmc's q4 is
-    /// the same format; its search must leave less error than this plain rounding on weights of any shape.
+    /// llmc's q4 is the same format as llama.cpp's Q4_0 (<see cref="GgmlReferenceRounding"/>); its search must leave
+    /// less error than that plain rounding on weights of any shape.
     /// </summary>
     [Theory]
     [InlineData("gaussian")]
@@ -89,21 +89,15 @@ public sealed class GroupQuantizerTests
         };
         var format = new QuantFormat(QuantScheme.Q4, k);
         var view = format.View(GroupQuantizer.Pack(values, n, k, format), n, k);
-        double searched = 0, q4_0 = 0;
-        for (var row = 0; row < n; row++)
+        var q4_0 = (float[])values.Clone();
+        for (var row = 0; row < n; row++) GgmlReferenceRounding.RoundRow(GgmlReferenceType.Q4_0, q4_0.AsSpan(row * k, k));
+        double searched = 0, reference = 0;
+        for (var i = 0; i < values.Length; i++)
         {
-            var group = values.AsSpan(row * k, k);
-            var extreme = group[0];
-            foreach (var x in group) extreme = Math.Abs(x) > Math.Abs(extreme) ? x : extreme;
-            var d = extreme / -8;
-            var inverse = d != 0 ? 1 / d : 0;
-            for (var j = 0; j < k; j++)
-            {
-                searched += Square(view.Value(row, j) - group[j]);
-                q4_0 += Square((float)(Half)d * (Math.Min(15, (int)(group[j] * inverse + 8.5f)) - 8) - group[j]);
-            }
+            searched += Square(view.Value(i / k, i % k) - values[i]);
+            reference += Square(q4_0[i] - values[i]);
         }
-        Assert.True(searched < 0.95 * q4_0, $"{distribution}: searched error {searched:E4} vs Q4_0 {q4_0:E4}");
+        Assert.True(searched < 0.95 * reference, $"{distribution}: searched error {searched:E4} vs Q4_0 {reference:E4}");
     }
 
     [Theory]
