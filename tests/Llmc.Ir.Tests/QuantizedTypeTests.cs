@@ -56,19 +56,19 @@ public sealed class QuantizedTypeTests
     }
 
     [Fact]
-    public void Scales_rounded_four_at_a_time_are_those_rounded_one_at_a_time()
+    public void Scales_rounded_eight_at_a_time_are_those_rounded_one_at_a_time()
     {
-        // Runs of four consecutive patterns: mostly all within f16's normal range (the lane path), some not (lane by lane).
+        // Runs of eight consecutive patterns: mostly all within f16's normal range (the lane path), some not (lane by lane).
         var format = QuantFormat.Of(DType.Q6G32);
         var values = Enumerable.Range(0, 1 << 18).Select(i => BitConverter.Int32BitsToSingle((int)((uint)i * 16411u)))
             .Where(v => float.IsFinite(v) && Math.Abs(v) < 65504f).ToArray();
-        for (var i = 0; i + 4 <= values.Length; i += 4)
+        for (var i = 0; i + 8 <= values.Length; i += 8)
         {
-            var lanes = format.StoredScales(System.Runtime.Intrinsics.Vector128.Create<float>(values.AsSpan(i, 4)));
-            for (var c = 0; c < 4; c++)
+            var lanes = format.StoredScales(System.Runtime.Intrinsics.Vector256.Create<float>(values.AsSpan(i, 8)));
+            for (var c = 0; c < 8; c++)
                 Assert.True(BitConverter.SingleToInt32Bits(format.StoredScale(values[i + c])) == BitConverter.SingleToInt32Bits(lanes[c]), $"{values[i + c]:R}");
         }
-        Assert.Equal(0.1f, QuantFormat.Of(DType.Q4AG32S32).StoredScales(System.Runtime.Intrinsics.Vector128.Create(0.1f))[2]);
+        Assert.Equal(0.1f, QuantFormat.Of(DType.Q4AG32S32).StoredScales(System.Runtime.Intrinsics.Vector256.Create(0.1f))[2]);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Llmc.Ir;
@@ -28,6 +29,7 @@ public static class WeightEncoding
     }
 
     /// <summary>Every value as <see cref="DType.F16"/> or <see cref="DType.BF16"/> bits, rounded to nearest even, eight at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as FloatWidening.Widen: every f16/bf16 weight of a build
     public static void WriteHalves(DType dtype, ReadOnlySpan<float> values, Span<ushort> destination)
     {
         if (dtype == DType.F16)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Llmc.Ir;
@@ -8,6 +9,9 @@ namespace Llmc.Compiler.Weights;
 /// <summary>Stored little-endian f32, f16 or bf16 values as f32, as safetensors and GGUF files both hold them.</summary>
 public static class FloatWidening
 {
+    // Compiled optimized at once, as the quantizers are (GroupQuantizer.PackRow says why): a build widens every source
+    // weight through it, and perf found it running unoptimized for most of a 1B q8 build.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Widen(DType stored, ReadOnlySpan<byte> bytes, Span<float> destination)
     {
         switch (stored)

@@ -142,20 +142,28 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     }
 
     /// <summary>
-    /// Four values as <see cref="StoredScale"/> rounds each: the same integer rounding on all lanes at once when all
+    /// Eight values as <see cref="StoredScale"/> rounds each: the same integer rounding on all lanes at once when all
     /// are within f16's normal range (a 4-bit search's fitted scales nearly always are), else lane by lane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> StoredScales(Vector128<float> values)
+    public Vector256<float> StoredScales(Vector256<float> values)
     {
         if (ScaleType == DType.F32) return values;
-        var magnitude = Vector128.Abs(values);
-        if (Vector128.GreaterThanOrEqualAll(magnitude, Vector128.Create(SmallestNormalHalf)) && Vector128.LessThanAll(magnitude, Vector128.Create(LargestHalf)))
+        var magnitude = Vector256.Abs(values);
+        if (Vector256.GreaterThanOrEqualAll(magnitude, Vector256.Create(SmallestNormalHalf)) && Vector256.LessThanAll(magnitude, Vector256.Create(LargestHalf)))
         {
             var bits = values.AsInt32();
-            return ((bits + Vector128.Create(0xFFF) + ((bits >> 13) & Vector128<int>.One)) & Vector128.Create(~0x1FFF)).AsSingle();
+            return ((bits + Vector256.Create(0xFFF) + ((bits >> 13) & Vector256<int>.One)) & Vector256.Create(~0x1FFF)).AsSingle();
         }
-        return Vector128.Create(StoredScale(values[0]), StoredScale(values[1]), StoredScale(values[2]), StoredScale(values[3]));
+        return StoredScalesOneByOne(values);
+    }
+
+    /// <summary>The lanes one at a time: apart, so that the vector path above (no stackalloc) inlines into a search.</summary>
+    private Vector256<float> StoredScalesOneByOne(Vector256<float> values)
+    {
+        Span<float> lanes = stackalloc float[Vector256<float>.Count];
+        for (var c = 0; c < lanes.Length; c++) lanes[c] = StoredScale(values[c]);
+        return Vector256.Create<float>(lanes);
     }
 
     private float StoredHalf(float value)

@@ -113,12 +113,9 @@ public sealed class GroupQuantizerTests
         var codes = new int[32];
         for (var trial = 0; trial < 3000; trial++)
         {
-            // Gaussian groups, groups whose values span many binades (within f16's range where the scales are f16),
-            // tiny ones, subnormal ones, and short (last) groups.
-            var length = trial % 7 == 0 ? 1 + trial % 31 : 32;
-            var scale = trial % 5 == 0 ? 1e-30 : trial % 11 == 0 ? 1e-44 : 1.0;
-            var largest = format.ScaleType == DType.F16 ? 12 : 20;
-            var v = Gaussian(length, seed: trial).Select(x => (float)(x * scale * (trial % 3 == 0 ? Math.Pow(2, random.Next(-20, largest)) : 1))).ToArray();
+            // Short (last) groups too.
+            var v = TrialGroup(trial % 7 == 0 ? 1 + trial % 31 : 32, trial, format, random);
+            var length = v.Length;
             var chosen = GroupQuantizer.Choose(v, codes, format);
             var (expected, expectedCodes) = scheme is QuantScheme.Q4 or QuantScheme.Q6 ? OneDivisorAtATime(v, format) : OneStretchAtATime(v, format);
             var group = $"group {trial} [{string.Join(", ", v.Select(x => x.ToString("R")))}]";
@@ -129,9 +126,54 @@ public sealed class GroupQuantizerTests
     }
 
     /// <summary>
+    /// Gaussian groups, groups whose values span many binades (within f16's range where the scales are f16), tiny ones,
+    /// subnormal ones.
+    /// </summary>
+    private static float[] TrialGroup(int length, int trial, QuantFormat format, Random random)
+    {
+        var scale = trial % 5 == 0 ? 1e-30 : trial % 11 == 0 ? 1e-44 : 1.0;
+        var largest = format.ScaleType == DType.F16 ? 12 : 20;
+        return Gaussian(length, seed: trial).Select(x => (float)(x * scale * (trial % 3 == 0 ? Math.Pow(2, random.Next(-20, largest)) : 1))).ToArray();
+    }
+
+    [Theory]
+    [InlineData(DType.Q4G32)]
+    [InlineData(DType.Q4G128)]
+    [InlineData(DType.Q6G32)]
+    [InlineData(DType.Q6G64)]
+    public void A_packed_matrix_searched_eight_groups_at_a_time_holds_what_the_one_candidate_at_a_time_search_picks(DType dtype)
+    {
+        // 12 groups a row: a batch of eight, then four lanes of eight with the row's short last group among them.
+        var format = QuantFormat.Of(dtype);
+        const int n = 40;
+        var k = 11 * format.GroupSize + 5;
+        var random = new Random(12);
+        var values = new float[n * k];
+        for (var row = 0; row < n; row++)
+            for (var group = 0; group < format.Groups(k); group++)
+            {
+                var start = group * format.GroupSize;
+                TrialGroup(Math.Min(format.GroupSize, k - start), row * 16 + group, format, random).CopyTo(values, row * k + start);
+            }
+        var view = format.View(GroupQuantizer.Pack(values, n, k, format), n, k);
+        for (var row = 0; row < n; row++)
+            for (var group = 0; group < format.Groups(k); group++)
+            {
+                var start = group * format.GroupSize;
+                var v = values.AsSpan(row * k + start, Math.Min(format.GroupSize, k - start)).ToArray();
+                var (expected, expectedCodes) = OneDivisorAtATime(v, format);
+                Assert.True(BitConverter.SingleToInt32Bits(expected.Scale) == BitConverter.SingleToInt32Bits(view.Scale(row, group)),
+                    $"row {row} group {group}: scale {view.Scale(row, group):R}, expected {expected.Scale:R}");
+                var codes = new int[v.Length];
+                for (var j = 0; j < v.Length; j++) codes[j] = view.Code(row, start + j);
+                Assert.Equal(expectedCodes, codes);
+            }
+    }
+
+    /// <summary>
     /// The q4 and q6 search by its definition: divisors d (the zero code times 0.75 … 1.125 in 64ths, candidates 0 … 24)
     /// in turn, codes of the values times d / max-abs, least-squares refit, least error wins (the first tried of
-    /// equals), the error less Σw² as f²·Σq² − 2f·Σw·q from sums in double over the values in turn. q6 tries 0 … 19;
+    /// equals), the error less Σw² as f·(f·Σq² − 2Σw·q), all in float, the sums by fused multiply-adds in value order. q6 tries 0 … 19;
     /// q4 every third, then the best's two neighbours below and two above. A group whose largest magnitude is positive
     /// is searched negated and its scale negated back, so that extreme gets the code range's extra step below zero.
     /// </summary>
@@ -140,16 +182,20 @@ public sealed class GroupQuantizerTests
         var sign = Math.Max(group.Max(), 0) > -Math.Min(group.Min(), 0) ? -1 : 1;
         var v = group.Select(x => sign * x).ToArray();
         var max = MaxAbs(v);
-        var (bestScale, bestError, best, bestCandidate) = (0f, double.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray(), -1);
+        var (bestScale, bestError, best, bestCandidate) = (0f, float.PositiveInfinity, Enumerable.Repeat(format.ZeroCode, v.Length).ToArray(), -1);
         void Try(int d)
         {
-            var multiplier = (float)(format.ZeroCode * (0.75 + d / 64.0) / max);
+            var multiplier = format.ZeroCode * (0.75f + d / 64f) / max;
             if (float.IsInfinity(multiplier)) return;
             var trial = v.Select(x => Math.Clamp((int)MathF.Round(x * multiplier), -format.ZeroCode, format.MaxCode - format.ZeroCode) + format.ZeroCode).ToArray();
-            double wq = 0, qq = 0;
-            for (var i = 0; i < v.Length; i++) (wq, qq) = (wq + (double)v[i] * (trial[i] - format.ZeroCode), qq + (double)(trial[i] - format.ZeroCode) * (trial[i] - format.ZeroCode));
-            var fitted = format.StoredScale((float)(wq / qq));
-            var error = (double)fitted * fitted * qq - 2.0 * fitted * wq;
+            float wq = 0, qq = 0;
+            for (var i = 0; i < v.Length; i++)
+            {
+                var q = (float)(trial[i] - format.ZeroCode);
+                (wq, qq) = (MathF.FusedMultiplyAdd(v[i], q, wq), MathF.FusedMultiplyAdd(q, q, qq));
+            }
+            var fitted = format.StoredScale(wq / qq);
+            var error = fitted * (fitted * qq - 2f * wq);
             if (error < bestError) (bestScale, bestError, best, bestCandidate) = (fitted, error, trial, d);
         }
         var (count, step) = format.Scheme == QuantScheme.Q4 ? (9, 3) : (20, 1);
