@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Llmc.Ir.Quantization;
 
@@ -41,6 +42,8 @@ public sealed class PackedMatrix
         if (_format.HasOffsets) Store(_n * Groups + index, offset);
     }
 
+    // Compiled optimized at once, as the quantizers are (GroupQuantizer.PackRow says why): it runs for every group.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Store(int index, float value)
     {
         if (_format.ScaleBytes == sizeof(float))

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Llmc.Ir.Quantization;
 
@@ -85,7 +84,7 @@ internal static class SymmetricGroupSearch
         search.WriteCodes(laneCodes);
         for (var b = 0; b < size; b += Lanes)
         {
-            LaneTranspose.Transpose(MemoryMarshal.Cast<Vector256<int>, Vector256<float>>(laneCodes.Slice(b, Lanes)), block);
+            LaneTranspose.Transpose(laneCodes.Slice(b, Lanes), block);
             for (var g = 0; g < count; g++) block[g].AsInt32().CopyTo(codes.Slice(g * size + b, Lanes));
         }
     }
@@ -104,7 +103,7 @@ internal static class SymmetricGroupSearch
     {
         private static int Largest => QuantFormat.GroupSizes.Max();
         public readonly Vector256<float>[] Values = new Vector256<float>[Largest];
-        public readonly Vector256<int>[] Codes = new Vector256<int>[Largest];
+        public readonly Vector256<float>[] Codes = new Vector256<float>[Largest]; // as float bits, for the transpose
         public readonly float[] Scales = new float[Lanes];
     }
 
@@ -167,12 +166,12 @@ internal static class SymmetricGroupSearch
         /// multiplier, rounded to even, clamped, offset by the zero code.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void WriteCodes(Span<Vector256<int>> codes)
+        public readonly void WriteCodes(Span<Vector256<float>> codes)
         {
             var (times, zero) = (_bestMultiplier, Vector256.Create(format.ZeroCode));
             var values = _values;
             for (var j = 0; j < values.Length; j++)
-                codes[j] = Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(values[j] * times), _lowest), _highest)) + zero;
+                codes[j] = (Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(values[j] * times), _lowest), _highest)) + zero).AsSingle();
         }
     }
 
