@@ -7,12 +7,17 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <summary>
 /// <c>attention(q, k, v, positions, block_tables, row_blocks, k_cache, v_cache) {n_heads, n_kv_heads, head_dim, scale, context[, window]}</c>
 /// over a paged KV pool (<see cref="Ir.Quantization.KvBlockTable"/>): rows of any sequences at any positions.
-/// Tasks split the kv heads: a task writes its heads' cache columns for every row, then computes every query head
-/// of their groups, so no task reads cache columns another task writes. Query rows go in tiles of up to
+/// Tasks split the units of work, a kv head of one sequence each: a unit writes its head's cache columns for the
+/// sequence's rows, then computes every query head of the group for them, so no task reads cache columns another task
+/// writes (a sequence's rows may even lie apart in the step), and a step of many sequences keeps every core busy where
+/// a split by kv heads alone left one idle (3 kv heads on 2 cores). Query rows go in tiles of up to
 /// <see cref="RowTile"/> adjacent rows of one sequence: each cache row is read (a kv8 row widened) once for every head
 /// of the group in all rows of the tile, so prefill reads the cache once per tile rather than once per row. Softmax is
 /// online over blocks of positions (no scratch that grows with the context), kept per query vector (row, head) of the
-/// tile; each block's pool rows are looked up once per tile, walking the sequence's block table. With a sliding window
+/// tile; each block's pool rows are looked up once per tile, walking the sequence's block table, and taken a sub-block
+/// of one vector's lane count of positions at a time: scores of a sub-block come out as one vector
+/// (<see cref="SubBlockScores"/>) and its value rows are added into accumulators held in registers
+/// (<see cref="SubBlockValues"/>). With a sliding window
 /// (<see cref="AttentionWindow"/>) a tile starts at the block holding its earliest row's first position, and positions
 /// before a vector's own first one weigh 0 like those past its row; blocks stay aligned to multiples of <see cref="Block"/>
 /// either way, so which rows share a tile does not change how a row's scores are summed.
@@ -31,12 +36,6 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     // Query rows per tile: a kv8 row's widening is shared by RowTile × group query vectors.
     private const int RowTile = 4;
 
-    // Positions ahead whose cache rows are prefetched. A head's rows lie a pool row (all kv heads) apart, two or more to
-    // a 4 KB page, where the hardware prefetcher stops; without the hints decode at position 1,000 of the Llama-3.2-1B
-    // config spent 10-13 ms a step in attention, waiting on memory one row at a time, with them 4-6 ms (16 ahead: no
-    // better).
-    private const int PrefetchAhead = 8;
-
     public void Render(KernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
@@ -49,6 +48,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             throw new TargetException($"{kernel.Name}: the CPU attention kernel reads f32 activations only");
         var cache = new KvCacheRows(kernel, cacheOperand);
         var window = AttentionWindow.Of(attrs);
+        var values = new SubBlockValues(kernel, headDim, heads / kvHeads);
         if (rotary)
         {
             kernel.Operand("q", 0);
@@ -86,12 +86,10 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line("float* values = q + QueryWidth + KvWidth;");
         }
         kernel.Constant("Block", Block);
-        kernel.Constant("PrefetchAhead", PrefetchAhead);
         kernel.Constant("Scale", attrs.GetDouble("scale"));
         if (window is { } positions) kernel.Constant("Window", positions);
         if (attrs.ContainsKey("softcap")) kernel.Constant("Softcap", attrs.GetDouble("softcap"));
         w.Line($"int rows = {KernelSource.Size(kernel.Instance.Operands[positionOperand][0])};");
-        kernel.Share(kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture), "firstHead", "lastHead");
         kernel.Constant("RowTile", RowTile);
         kernel.Constant("Vectors", RowTile * (heads / kvHeads));
         w.Line("float* queries = stackalloc float[Vectors * HeadDim];");
@@ -102,6 +100,10 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         w.Line("int* counts = stackalloc int[RowTile];");
         if (window is not null) w.Line("int* starts = stackalloc int[RowTile];");
         w.Line("int* slots = stackalloc int[Block];");
+        // A sub-block's rows; past its last position the zero row, whose scores are written but never read.
+        w.Line($"float** cacheRows = stackalloc float*[{d.Lanes}];");
+        w.Line("float* zeroRow = stackalloc float[HeadDim];");
+        w.Line("new Span<float>(zeroRow, HeadDim).Clear();");
         cache.Declare();
         if (rotary)
         {
@@ -109,13 +111,26 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line("float* sin = stackalloc float[Half];");
         }
         if (qkNorm) w.Line("float* normalized = stackalloc float[HeadDim];");
-        using (w.Block("for (int head = firstHead; head < lastHead; head++)"))
+        // The step's sequences, by where their block tables start, in order of first row.
+        w.Line("int* sequenceTables = stackalloc int[rows];");
+        w.Line("int sequences = 0;");
+        using (w.Block("for (int r = 0; r < rows; r++)"))
         {
+            w.Line("if (r > 0 && rowBlocks[r] == rowBlocks[r - 1]) continue;");
+            w.Line("int s = 0;");
+            w.Line("while (s < sequences && sequenceTables[s] != rowBlocks[r]) s++;");
+            w.Line("if (s == sequences) sequenceTables[sequences++] = rowBlocks[r];");
+        }
+        kernel.Share($"{kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture)} * sequences", "first", "last");
+        using (w.Block("for (int unit = first; unit < last; unit++)"))
+        {
+            w.Line("int head = unit / sequences, table = sequenceTables[unit % sequences];");
             RenderCacheWrite(kernel, cache);
             using (w.Block("for (int r0 = 0, tileRows; r0 < rows; r0 += tileRows)"))
             {
-                w.Line("int table = rowBlocks[r0];");
-                w.Line("for (tileRows = 1; tileRows < RowTile && r0 + tileRows < rows && rowBlocks[r0 + tileRows] == table; tileRows++) { }");
+                w.Line("tileRows = 1;");
+                w.Line("if (rowBlocks[r0] != table) continue;");
+                w.Line("for (; tileRows < RowTile && r0 + tileRows < rows && rowBlocks[r0 + tileRows] == table; tileRows++) { }");
                 w.Line($"int vectors = tileRows * Group, end = 0, begin = {(window is null ? "0" : "int.MaxValue")};");
                 RenderQueryGather(kernel, window is not null);
                 w.Line("new Span<float>(acc, vectors * HeadDim).Clear();");
@@ -125,21 +140,19 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
                 {
                     w.Line("int length = Math.Min(Block, end - t0);");
                     w.Line("Slots(tables + table, t0, length, BlockSize, slots);");
-                    using (w.Block("for (int t = 0; t < length; t++)"))
+                    using (w.Block($"for (int t = 0; t < length; t += {d.Lanes})"))
                     {
-                        w.Line($"if (t + PrefetchAhead < length) {cache.Prefetch("key", "slots[t + PrefetchAhead]")}");
-                        cache.Row("key", "slots[t]", "keyRow");
-                        w.Line($"float factor = {cache.Scaled("keyRow", "Scale")};");
-                        w.Line("int j = 0;");
-                        w.Line("for (; j + 4 <= vectors; j += 4) Dot4(queries + j * HeadDim, keyRow, factor, scores + j * Block + t);");
-                        w.Line("for (; j < vectors; j++) scores[j * Block + t] = Dot(queries + j * HeadDim, keyRow) * factor;");
+                        RenderSubBlockRows(kernel, cache, "key");
+                        w.Line($"{d.Vector} factors = {(cache.IsInt8 ? $"{d.Load("rowScales")} * {d.Splat("Scale")}" : d.Splat("Scale"))};");
+                        w.Line("for (int j = 0; j < vectors; j++) Scores(queries + j * HeadDim, cacheRows, factors, scores + j * Block + t);");
                     }
                     using (w.Block("for (int j = 0; j < vectors; j++)")) RenderSoftmaxBlock(kernel, headDim, window is not null, attrs.ContainsKey("softcap"));
-                    using (w.Block("for (int t = 0; t < length; t++)"))
+                    using (w.Block($"for (int t = 0; t < length; t += {d.Lanes})"))
                     {
-                        w.Line($"if (t + PrefetchAhead < length) {cache.Prefetch("value", "slots[t + PrefetchAhead]")}");
-                        cache.Row("value", "slots[t]", "valueRow");
-                        w.Line($"for (int j = 0; j < vectors; j++) AddScaled({cache.Scaled("valueRow", "scores[j * Block + t]")}, valueRow, acc + j * HeadDim);");
+                        RenderSubBlockRows(kernel, cache, "value");
+                        // A kv8 row's scale times each weight, the product the f32 weights stand for.
+                        if (cache.IsInt8) w.Line("for (int v = 0; v < vectors; v++) for (int i = 0; i < count; i++) scores[v * Block + t + i] *= rowScales[i];");
+                        w.Line($"for (int j = 0; j < vectors; j += {values.Vectors}) Accumulate(scores + j * Block + t, cacheRows, count, acc + j * HeadDim);");
                     }
                 }
                 using (w.Block("for (int j = 0; j < vectors; j++)"))
@@ -154,9 +167,8 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             }
         }
         RenderSlots(kernel);
-        RenderDot(kernel, headDim);
-        RenderDot4(kernel, headDim);
-        RenderAddScaled(kernel, headDim);
+        new SubBlockScores(kernel, headDim).Render();
+        values.Render();
         if (rotary) RenderRotation(kernel, headDim);
         if (qkNorm) RenderNormalization(kernel, headDim);
         cache.RenderHelpers();
@@ -182,6 +194,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("for (int r = 0; r < rows; r++)"))
         {
+            w.Line("if (rowBlocks[r] != table) continue;");
             w.Line("int position = positions[r];");
             w.Line("if ((uint)position >= Context)");
             w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: position \" + position + \" outside the context of \" + Context);");
@@ -226,8 +239,13 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         w.Line("new Span<float>(s + seen, length - seen).Clear();");
         w.Line("if (seen == from) continue;");
         if (softcapped) w.Line("for (int t = from; t < seen; t++) s[t] = Softcap * MathF.Tanh(s[t] / Softcap);");
+        // Maxima are exact in any order; the vector Max treats NaN and signed zeros as MathF.Max does.
+        w.Line($"{d.Vector} blockMaxima = {d.Splat("float.NegativeInfinity")};");
         w.Line("float blockMax = float.NegativeInfinity;");
-        w.Line("for (int t = from; t < seen; t++) blockMax = MathF.Max(blockMax, s[t]);");
+        kernel.ForLanes("t", "from", "seen", null,
+            () => w.Line($"blockMaxima = {d.VectorClass}.Max(blockMaxima, {d.Load("s + t")});"),
+            () => w.Line("blockMax = MathF.Max(blockMax, s[t]);"));
+        w.Line($"for (int lane = 0; lane < {d.Lanes}; lane++) blockMax = MathF.Max(blockMax, blockMaxima.GetElement(lane));");
         w.Line("float newMax = MathF.Max(maxima[j], blockMax);");
         // exp(-inf) = 0 on the vector's first block, when the accumulator and sum are still empty.
         w.Line($"float correction = (float){d.Call(MathFunction.Exp, "(double)maxima[j] - newMax")};");
@@ -300,77 +318,21 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     }
 
     /// <summary>
-    /// A query vector dotted with a cache row (for kv8, the widened codes: the caller applies the row scale), rounded
-    /// exactly as <see cref="RenderDot4"/> rounds each of its four: which of the two computes a score depends on how many
-    /// rows share the tile, and so on the batch, which must not change a row's result.
+    /// Sets <c>count</c> and the sub-block's rows of <paramref name="cache"/> at positions t.. (<see cref="KvCacheRows.SubBlockRow"/>),
+    /// the zero row past its last position, and asks for the next sub-block's rows ahead of their use. A head's rows lie a
+    /// pool row (all kv heads) apart, two or more to a 4 KB page, where the hardware prefetcher stops: without the hints
+    /// decode at position 1,000 of the Llama-3.2-1B config spent 10-13 ms a step in attention waiting on memory one row
+    /// at a time, with them (8 positions ahead) 4-6 ms.
     /// </summary>
-    private static void RenderDot(KernelSource kernel, int headDim)
+    private static void RenderSubBlockRows(KernelSource kernel, KvCacheRows cache, string name)
     {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("static float Dot(float* a, float* b)"))
+        var (w, lanes) = (kernel.Writer, kernel.Dialect.Lanes);
+        w.Line($"int count = Math.Min({lanes}, length - t);");
+        using (w.Block($"for (int i = 0; i < {lanes}; i++)"))
         {
-            w.Line($"{d.Vector} p0 = {d.Zero};");
-            w.Line("float tail = 0f;");
-            kernel.ForLanes("i", "0", "HeadDim", headDim,
-                () => w.Line($"p0 = {d.Fma(d.Load("a + i"), d.Load("b + i"), "p0")};"),
-                () => w.Line("tail += a[i] * b[i];"));
-            var q = HalveTo128(w, d, 1)[0];
-            w.Line($"Vector128<float> pairs = Sse3.HorizontalAdd({q}, {q});");
-            w.Line("return Sse3.HorizontalAdd(pairs, pairs).ToScalar() + tail;");
-        }
-    }
-
-    /// <summary>
-    /// Declares the 128-bit halves-summed forms of the vectors <c>p0</c> … <c>p{count−1}</c> (lower plus upper half, until
-    /// 128 bits are left) and returns their names: the first step of every horizontal sum of a score.
-    /// </summary>
-    private static string[] HalveTo128(SourceWriter w, CpuDialect d, int count)
-    {
-        var (name, bits) = ("p", d.Lanes * 32);
-        for (; bits > 128; bits /= 2, name += "h")
-            w.Line($"Vector{bits / 2}<float> {string.Join(", ", Enumerable.Range(0, count).Select(v => $"{name}h{v} = {name}{v}.GetLower() + {name}{v}.GetUpper()"))};");
-        return [.. Enumerable.Range(0, count).Select(v => $"{name}{v}")];
-    }
-
-    /// <summary>
-    /// Four consecutive query vectors dotted with one cache row, times <c>factor</c>, into four score rows: the four
-    /// horizontal sums share two rounds of pairwise adds instead of a full reduction each.
-    /// </summary>
-    private static void RenderDot4(KernelSource kernel, int headDim)
-    {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("static void Dot4(float* a, float* b, float factor, float* scores)"))
-        {
-            w.Line($"{d.Vector} p0 = {d.Zero}, p1 = {d.Zero}, p2 = {d.Zero}, p3 = {d.Zero};");
-            w.Line("Vector128<float> tail = Vector128<float>.Zero;");
-            kernel.ForLanes("i", "0", "HeadDim", headDim,
-                () =>
-                {
-                    w.Line($"{d.Vector} k = {d.Load("b + i")};");
-                    for (var v = 0; v < 4; v++) w.Line($"p{v} = {d.Fma(d.Load($"a + {v} * HeadDim + i"), "k", $"p{v}")};");
-                },
-                () => w.Line("tail += Vector128.Create(a[i], a[HeadDim + i], a[2 * HeadDim + i], a[3 * HeadDim + i]) * b[i];"));
-            // Halve each vector to 128 bits, then two rounds of pairwise adds leave the four sums in order.
-            var q = HalveTo128(w, d, 4);
-            w.Line($"Vector128<float> dots = (Sse3.HorizontalAdd(Sse3.HorizontalAdd({q[0]}, {q[1]}), Sse3.HorizontalAdd({q[2]}, {q[3]})) + tail) * factor;");
-            w.Line("scores[0] = dots.ToScalar();");
-            for (var v = 1; v < 4; v++) w.Line($"scores[{v} * Block] = dots.GetElement({v});");
-        }
-    }
-
-    /// <summary>Adds weight times a cache row to an accumulator (for kv8, the widened codes with the row scale folded into the weight).</summary>
-    private static void RenderAddScaled(KernelSource kernel, int headDim)
-    {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("static void AddScaled(float weight, float* from, float* to)"))
-        {
-            w.Line($"{d.Vector} scale = {d.Splat("weight")};");
-            kernel.ForLanes("i", "0", "HeadDim", headDim,
-                () => w.Line(d.Store(d.Fma(d.Load("from + i"), "scale", d.Load("to + i")), "to + i")),
-                () => w.Line("to[i] = MathF.FusedMultiplyAdd(from[i], weight, to[i]);"));
+            w.Line($"if (t + {lanes} + i < length) {cache.Prefetch(name, $"slots[t + {lanes} + i]")}");
+            w.Line($"if (i < count) {cache.SubBlockRow(name, "slots[t + i]", "i")}");
+            w.Line("else cacheRows[i] = zeroRow;");
         }
     }
 

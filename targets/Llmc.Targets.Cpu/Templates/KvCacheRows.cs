@@ -6,9 +6,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <summary>
 /// How the attention kernel stores and reads one kv head's part of a KV pool row. An f32 cache is read in place.
 /// A kv8 cache (<see cref="KvCacheFormat"/>) is quantized as rows are written, term for term as
-/// <see cref="ActivationQuantization"/> rounds a group (so kernel and reference store the same codes). A row read is
-/// widened once to f32 codes in a scratch row that every query vector of the kernel's tile then shares; its scale
-/// multiplies the dot product or the softmax weight instead of every element.
+/// <see cref="ActivationQuantization"/> rounds a group (so kernel and reference store the same codes). Rows are read a
+/// sub-block of one vector's lane count of positions at a time: a kv8 row is widened once to f32 codes in the sub-block's
+/// scratch rows, which every query vector of the kernel's tile then shares; its scale multiplies the dot product or
+/// the softmax weight instead of every element.
 /// Expects the kernel's <c>HeadDim</c> and <c>KvWidth</c> constants, a loop variable <c>head</c> (the kv head) and, where
 /// rows are written, <c>slot</c> (the pool row).
 /// </summary>
@@ -36,27 +37,19 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
         {
             w.Line($"float* {Caches[i]}Scales = (float*)args[{keyOperand + i}];");
             w.Line($"sbyte* {Caches[i]}Codes = (sbyte*)args[{keyOperand + i}] + codesOffset;");
-            w.Line($"float* {Caches[i]}Scratch = stackalloc float[HeadDim];");
+            w.Line($"float* {Caches[i]}Scratch = stackalloc float[HeadDim * {kernel.Dialect.Lanes}];");
         }
+        w.Line($"float* rowScales = stackalloc float[{kernel.Dialect.Lanes}];");
     }
 
     /// <summary>
-    /// Declares <paramref name="pointer"/> as head <c>head</c>'s f32 values of <paramref name="cache"/> (key or value) pool row
-    /// <paramref name="slot"/>: in place (f32), or the row's codes widened into the scratch row and <c>{pointer}Scale</c> (kv8).
+    /// A statement setting <c>cacheRows[<paramref name="index"/>]</c> to head <c>head</c>'s f32 values of <paramref name="cache"/>
+    /// (key or value) pool row <paramref name="slot"/>: in place (f32), or the row's codes widened into scratch row
+    /// <paramref name="index"/>, with <c>rowScales[<paramref name="index"/>]</c> its scale (kv8).
     /// </summary>
-    public void Row(string cache, string slot, string pointer)
-    {
-        var w = kernel.Writer;
-        if (!IsInt8)
-        {
-            w.Line($"float* {pointer} = {cache}Cache + (long)({slot}) * KvWidth + head * HeadDim;");
-            return;
-        }
-        w.Line($"long {pointer}At = (long)({slot}) * KvHeads + head;");
-        w.Line($"Widen({cache}Codes + {pointer}At * HeadDim, {cache}Scratch);");
-        w.Line($"float* {pointer} = {cache}Scratch;");
-        w.Line($"float {pointer}Scale = {cache}Scales[{pointer}At];");
-    }
+    public string SubBlockRow(string cache, string slot, string index) => IsInt8
+        ? $"{{ long at = (long)({slot}) * KvHeads + head; cacheRows[{index}] = {cache}Scratch + {index} * HeadDim; Widen({cache}Codes + at * HeadDim, cacheRows[{index}]); rowScales[{index}] = {cache}Scales[at]; }}"
+        : $"cacheRows[{index}] = {cache}Cache + (long)({slot}) * KvWidth + head * HeadDim;";
 
     /// <summary>
     /// A statement asking for head <c>head</c> of <paramref name="cache"/> pool row <paramref name="slot"/> to be brought
@@ -65,9 +58,6 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
     public string Prefetch(string cache, string slot) => IsInt8
         ? $"{{ long at = (long)({slot}) * KvHeads + head; PrefetchRow({cache}Codes + at * HeadDim, HeadDim); Sse.Prefetch0({cache}Scales + at); }}"
         : $"PrefetchRow({cache}Cache + (long)({slot}) * KvWidth + head * HeadDim, HeadDim * sizeof(float));";
-
-    /// <summary><paramref name="factor"/> times the scale of the row <see cref="Row"/> declared as <paramref name="pointer"/> (kv8), or the factor alone (f32).</summary>
-    public string Scaled(string pointer, string factor) => IsInt8 ? $"{pointer}Scale * {factor}" : factor;
 
     /// <summary>A kv8 kernel's key scratch row, free while rows are written: a rotated key's way into the cache (f32 caches are written in place).</summary>
     public string KeyScratch => "keyScratch";
