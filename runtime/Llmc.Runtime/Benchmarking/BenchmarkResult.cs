@@ -16,6 +16,18 @@ public sealed record BenchmarkResult
     /// <summary>Weights plus the KV cache at the average decode position.</summary>
     public required double BytesPerToken { get; init; }
 
+    /// <summary>Operations of the linear layers in one measured prefill (<see cref="LinearWork"/>).</summary>
+    public required long PrefillOps { get; init; }
+
+    /// <summary>The CPU's arithmetic peak for the engine's linear kernels, measured before the runs; null on a GPU.</summary>
+    public ComputePeak? ComputePeak { get; init; }
+
+    /// <summary>The linear layers' operations per second at the median prefill speed.</summary>
+    public double PrefillGigaOpsPerSecond => PrefillTokensPerSecond.Median / PromptTokens * PrefillOps / 1e9;
+
+    /// <summary>The median prefill's linear operations per second as a fraction of <see cref="ComputePeak"/>.</summary>
+    public double? ComputeFraction => ComputePeak is { } peak ? PrefillGigaOpsPerSecond / peak.GigaOpsPerSecond : null;
+
     /// <summary>The peak bandwidth, measured before the runs.</summary>
     public required BandwidthMeasurement Bandwidth { get; init; }
 

@@ -17,7 +17,9 @@ public static class EngineBenchmark
 {
     /// <param name="peak">The machine's peak bandwidth, measured before the runs.</param>
     /// <param name="bracket">A short bandwidth measurement, taken before and after every measured run.</param>
-    public static BenchmarkResult Run(Engine engine, int promptTokens, int generatedTokens, int repeats, BandwidthMeasurement peak, Func<BandwidthMeasurement> bracket)
+    /// <param name="computePeak">The CPU's arithmetic peak for the engine's linear kernels (null on a GPU).</param>
+    public static BenchmarkResult Run(Engine engine, int promptTokens, int generatedTokens, int repeats, BandwidthMeasurement peak, Func<BandwidthMeasurement> bracket,
+        ComputePeak? computePeak = null)
     {
         if (promptTokens < 1) throw new LlmcException($"--prompt-tokens must be at least 1, got {promptTokens}");
         if (generatedTokens < 2) throw new LlmcException($"--gen-tokens must be at least 2 (the first comes from the prefill), got {generatedTokens}");
@@ -65,6 +67,8 @@ public static class EngineBenchmark
             PrefillTokensPerSecond = Spread.Of(prefill),
             DecodeTokensPerSecond = Spread.Of(decode),
             BytesPerToken = bytesPerToken,
+            PrefillOps = LinearWork.Of(engine.Manifest).OpsOfPrompt(promptTokens),
+            ComputePeak = computePeak,
             Bandwidth = peak,
             RooflineFraction = Spread.Of(fractions),
             BracketChange = Spread.Of(changes),

@@ -27,6 +27,14 @@ public sealed class BenchTests(StoriesEngines engines)
         var change = root.GetProperty("bandwidth_change_max").GetDouble();
         Assert.True(change >= 0);
         Assert.Equal(change > Runtime.Benchmarking.BenchmarkResult.NoisyBracketChange, root.GetProperty("roofline_fraction_noisy").GetBoolean());
+        // The linear layers' operations of a 32-token prefill at its median speed, against the cores' f32 fma peak.
+        var (perRow, perLogitRow) = LinearWorkTests.FromConfig();
+        var gops = root.GetProperty("prefill_tokens_per_s").GetDouble() / 32 * (32 * perRow + perLogitRow) / 1e9;
+        Assert.InRange(root.GetProperty("prefill_linear_gops").GetDouble(), gops * 0.99 - 1e-3, gops * 1.01 + 1e-3);
+        Assert.Equal(("f32 fma", 256), (root.GetProperty("compute_peak_kind").GetString(), root.GetProperty("compute_peak_vector_bits").GetInt32()));
+        var peak = root.GetProperty("compute_peak_gops").GetDouble();
+        Assert.True(peak > 0, $"{peak} G ops/s");
+        Assert.InRange(root.GetProperty("prefill_compute_fraction").GetDouble(), gops / peak * 0.99 - 1e-4, gops / peak * 1.01 + 1e-4);
         // Besides the decode step at position 0, one after the prompt: attention over 32 cached positions.
         Assert.Equal(32, root.GetProperty("decode_step_after_prompt_position").GetInt32());
         var afterPrompt = root.GetProperty("decode_step_after_prompt_ms_by_template").EnumerateObject().ToList();
@@ -64,6 +72,8 @@ public sealed class BenchTests(StoriesEngines engines)
         Assert.Equal("device", root.GetProperty("bandwidth_source").GetString());
         Assert.StartsWith("CUDA ", root.GetProperty("bandwidth_device").GetString());
         BenchReport.AssertRooflineFromBestTrial(root);
+        // The CPU's arithmetic peak says nothing about a GPU engine's prefill.
+        Assert.False(root.TryGetProperty("compute_peak_gops", out _));
     }
 
     [Fact]

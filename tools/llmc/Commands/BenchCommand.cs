@@ -43,9 +43,16 @@ public static class BenchCommand
             {
                 p.Report(loaded.BandwidthProbe is null ? "measuring memory bandwidth" : "measuring device memory bandwidth");
                 var peak = RooflineBandwidth.Measure(loaded, threadCount);
+                ComputePeak? compute = null;
+                if (loaded.BandwidthProbe is null)
+                {
+                    p.Report("measuring the arithmetic peak");
+                    var kind = LinearWork.Of(loaded.Manifest).IntegerWeights ? PeakKind.IntegerMultiplyAdd : PeakKind.FusedMultiplyAdd;
+                    compute = ComputePeakProbe.Measure(kind, loaded.Manifest.Target == Runtime.Devices.Cpu.CpuIsa.Avx512Target ? 512 : 256, threadCount);
+                }
                 p.Report("running the engine");
                 return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), peak,
-                    () => RooflineBandwidth.Measure(loaded, threadCount, RooflineBandwidth.BracketTrials));
+                    () => RooflineBandwidth.Measure(loaded, threadCount, RooflineBandwidth.BracketTrials), compute);
             });
             StepProfile?[] steps =
             [
@@ -143,6 +150,14 @@ public static class BenchCommand
             ["repeat"] = r.Repeats,
         };
         if (r.Bandwidth.Device is { } device) report["bandwidth_device"] = device;
+        report["prefill_linear_gops"] = Math.Round(r.PrefillGigaOpsPerSecond, 3);
+        if (r.ComputePeak is { } compute)
+        {
+            report["compute_peak_gops"] = Math.Round(compute.GigaOpsPerSecond, 2);
+            report["compute_peak_kind"] = PeakName(compute.Kind);
+            report["compute_peak_vector_bits"] = compute.VectorBits;
+            report["prefill_compute_fraction"] = Math.Round(r.ComputeFraction!.Value, 4);
+        }
         return report;
     }
 
@@ -174,6 +189,8 @@ public static class BenchCommand
         }
     }
 
+    private static string PeakName(PeakKind kind) => kind == PeakKind.FusedMultiplyAdd ? "f32 fma" : "i16 pmaddwd";
+
     private static void PrintTable(BenchmarkResult r)
     {
         static string Row(string name, Spread s) =>
@@ -187,6 +204,10 @@ public static class BenchCommand
             $"{where} {b.Best:F1} GB/s (best of {b.Trials} {how}; median {b.GigabytesPerSecond.Median:F1}, min {b.GigabytesPerSecond.Min:F1})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"decode reads {r.BytesPerToken / 1e6:F1} MB/token; roofline fraction {r.RooflineFraction.Median:F3} (each run against the memory speed timed just before and after it; min {r.RooflineFraction.Min:F3}, max {r.RooflineFraction.Max:F3}), {r.PeakRooflineFraction:F3} against the peak"));
+        Console.WriteLine(r.ComputePeak is { } peak
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"prefill does {r.PrefillGigaOpsPerSecond:F1} G linear ops/s, {r.ComputeFraction:F3} of the cores' {PeakName(peak.Kind)} peak ({peak.GigaOpsPerSecond:F1} G ops/s at {peak.VectorBits} bits on {peak.Threads} threads)")
+            : string.Create(CultureInfo.InvariantCulture, $"prefill does {r.PrefillGigaOpsPerSecond:F1} G linear ops/s"));
         var change = (100 * r.BracketChange.Max).ToString("F0", CultureInfo.InvariantCulture);
         Console.WriteLine(r.Noisy
             ? $"the memory speed moved by up to {change} % across a run: NOISY, the roofline fraction is not to be quoted (rerun when the neighbours are quieter)"
