@@ -14,7 +14,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// in blocks whose codes fit L2: every pass of up to <see cref="QuantizedRowsDot.MaxRows"/> rows (in L1) walks the whole
 /// block, dotting two columns at a time, so each activation code loaded serves both columns and each code unpacked
 /// serves every row of the pass (a blocked GEMM with a 2 × 4 register tile). f16 group scales (and offsets) are
-/// widened to f32, exactly, once per column and panel into a block scratch that every pass reads.
+/// widened to f32, exactly, once per column and panel into a block scratch that every pass reads. 8-bit codes in groups
+/// of 32 (<see cref="QuantizedRowLayout.GroupLanes"/>) go a pair of columns at a time instead: each transposed to a
+/// group per lane (<see cref="GroupLanesTransposition"/>) just before the panel's first pass over it, every pass then
+/// reading the pair from L1; one row dots them untransposed (<c>DotNatural</c>) to the same bits.
 /// A <see cref="LinearFusion"/> adds a fused linear's prologue (the row that is rounded) and epilogue (how products
 /// are stored).
 /// </summary>
@@ -49,7 +52,8 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         kernel.Constant("RowsPerPass", rowsPerPass);
         _fusion.Declare(kernel);
         var scales = ElementFormat.For(format.ScaleType);
-        var widens = format.ScaleType != DType.F32;
+        // Lane-ordered codes take their scales (and offsets) in lane order from the block scratch, whatever their type.
+        var widens = layout.GroupLanes || format.ScaleType != DType.F32;
         w.Line($"{scales.ElementType}* scales = ({scales.ElementType}*)w;");
         // The symmetric schemes' offset is −scale·zero code; the −zero code is in the prepared bias.
         w.Line(format.HasOffsets ? $"{scales.ElementType}* offsets = scales + (long)N * G;" : $"{scales.ElementType}* offsets = scales;");
@@ -68,6 +72,14 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
             kernel.Constant("WidenedGroups", (format.Groups(k) + kernel.Dialect.Lanes - 1) / kernel.Dialect.Lanes * kernel.Dialect.Lanes + 4);
             w.Line($"float* widened = stackalloc float[BlockColumns * {ScalePlanes(format)} * WidenedGroups];");
         }
+        if (layout.GroupLanes)
+        {
+            // Several rows dot a pair of columns transposed (GroupLanesTransposition), every pass of the panel's rows
+            // from this scratch; one row (decode) dots the codes as they are, summing each block's groups in registers.
+            w.Line("bool natural = rows == 1;");
+            w.Line($"byte* transposed = stackalloc byte[natural ? 0 : {PairColumns} * RowBytes + 64];");
+            w.Line("transposed = (byte*)(((nint)transposed + 63) & ~(nint)63);");
+        }
         w.Line("byte* panel = stackalloc byte[Math.Min(rows, PanelRows) * PreparedBytes + 64];");
         w.Line("panel = (byte*)(((nint)panel + 63) & ~(nint)63);");
         _fusion.DeclareQuantizedState(kernel);
@@ -75,19 +87,23 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         using (w.Block("for (int p0 = 0; p0 < rows; p0 += PanelRows)"))
         {
             w.Line("int panelRows = Math.Min(PanelRows, rows - p0);");
-            w.Line($"for (int i = 0; i < panelRows; i++) PrepareRow({_fusion.QuantizedRow("p0 + i")}, panel + i * PreparedBytes);");
+            var transposes = layout.GroupLanes ? ", !natural" : "";
+            w.Line($"for (int i = 0; i < panelRows; i++) PrepareRow({_fusion.QuantizedRow("p0 + i")}, panel + i * PreparedBytes{transposes});");
             // One row (decode) reuses nothing across columns: blocks of one pair, whose scales are widened just before
-            // their codes stream in (widening a whole block ahead measured 15 % slower decode on the 1B config).
-            w.Line($"int blockColumns = panelRows == 1 ? {PairColumns} : BlockColumns;");
+            // their codes stream in (widening a whole block ahead measured 15 % slower decode on the 1B config). Lane-
+            // ordered codes take every pass of the panel over a pair before the next (its transposition in L1, and the
+            // weights streaming in while the passes compute: 1.2x the 16-row step of blocks in L2 on the 135M config).
+            w.Line(layout.GroupLanes ? $"const int blockColumns = {PairColumns};" : $"int blockColumns = panelRows == 1 ? {PairColumns} : BlockColumns;");
             using (w.Block($"for (int c0 = first * {multiple}; c0 < end; c0 += blockColumns)"))
             {
                 w.Line("int blockEnd = Math.Min(end, c0 + blockColumns);");
                 if (widens)
                 {
                     var to = ColumnScales(format, widens, 0);
+                    var widen = layout.GroupLanes ? GroupLanesTransposition.InLaneOrder(scales) : "Widen";
                     w.Line(format.HasOffsets
-                        ? $"for (int c = c0; c < blockEnd; c++) {{ Widen(scales + (long)c * G, {to.Scales}); Widen(offsets + (long)c * G, {to.Offsets}); }}"
-                        : $"for (int c = c0; c < blockEnd; c++) Widen(scales + (long)c * G, {to.Scales});");
+                        ? $"for (int c = c0; c < blockEnd; c++) {{ {widen}(scales + (long)c * G, {to.Scales}); {widen}(offsets + (long)c * G, {to.Offsets}); }}"
+                        : $"for (int c = c0; c < blockEnd; c++) {widen}(scales + (long)c * G, {to.Scales});");
                 }
                 using (w.Block("for (int r0 = 0; r0 < panelRows; r0 += RowsPerPass)"))
                 {
@@ -101,11 +117,24 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                         w.Line($"int width = {(multiple == PairColumns ? "2" : "pair ? 2 : 1")};");
                         var (a, b) = (ColumnScales(format, widens, 0), ColumnScales(format, widens, 1));
                         var (codesA, codesB) = ("codes + (long)c * RowBytes", "codes + (long)(c + 1) * RowBytes");
-                        w.Line($"if (pair) DotPair(count, {codesA}, {a.Scales}, {a.Offsets}, {codesB}, {b.Scales}, {b.Offsets}, prepared, dots, dots + RowsPerPass);");
-                        using (w.Block("else"))
+                        if (layout.GroupLanes)
                         {
-                            w.Line($"Dot(count, {codesA}, {a.Scales}, {a.Offsets}, prepared, dots);");
-                            w.Line($"if (width == 2) Dot(count, {codesB}, {b.Scales}, {b.Offsets}, prepared, dots + RowsPerPass);");
+                            using (w.Block("if (natural)"))
+                            {
+                                w.Line($"DotNatural({codesA}, {a.Scales}, {a.Offsets}, prepared, dots);");
+                                w.Line($"if (width == 2) DotNatural({codesB}, {b.Scales}, {b.Offsets}, prepared, dots + RowsPerPass);");
+                            }
+                            w.Line("else if (r0 == 0) for (int t = c; t < c + width; t++) TransposeRow(codes + (long)t * RowBytes, transposed + (t - c0) * RowBytes);");
+                            (codesA, codesB) = ("transposed + (c - c0) * RowBytes", "transposed + (c + 1 - c0) * RowBytes");
+                        }
+                        using (w.Block(layout.GroupLanes ? "if (!natural)" : ""))
+                        {
+                            w.Line($"if (pair) DotPair(count, {codesA}, {a.Scales}, {a.Offsets}, {codesB}, {b.Scales}, {b.Offsets}, prepared, dots, dots + RowsPerPass);");
+                            using (w.Block("else"))
+                            {
+                                w.Line($"Dot(count, {codesA}, {a.Scales}, {a.Offsets}, prepared, dots);");
+                                w.Line($"if (width == 2) Dot(count, {codesB}, {b.Scales}, {b.Offsets}, prepared, dots + RowsPerPass);");
+                            }
                         }
                         using (w.Block("for (int i = 0; i < count; i++)"))
                         {
@@ -125,7 +154,8 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                 }
             }
         }
-        if (widens) RenderWiden(kernel.Dialect, scales, w);
+        if (layout.GroupLanes) new GroupLanesTransposition(kernel.Dialect).Render(w, [scales, ElementFormat.For(DType.F32)]);
+        else if (widens) RenderWiden(kernel.Dialect, scales, w);
         new QuantizedRowPreparation(layout).Render(w);
         new QuantizedRowsDot(layout).Render(w);
         _fusion.RenderHelpers(kernel, quantized: true);

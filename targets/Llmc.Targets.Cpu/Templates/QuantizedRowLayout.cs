@@ -17,12 +17,33 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <c>bias</c>, per group the activation scale times the code sum times the weight offset's factor (−zero code for
 /// the symmetric schemes, whose offset is −scale·zero code; 1 for q4a's stored offsets), which one vector dot with the
 /// column's scales (or offsets) turns into the column's offset term.</para>
+/// <para>8-bit codes in groups of 32 (<see cref="GroupLanes"/>) are dotted a block of <see cref="CpuDialect.Lanes"/>
+/// groups at a time with one i32 lane per group (<see cref="GroupLanesTransposition"/>), and the groups after the last
+/// whole block (<see cref="FullBlocks"/>) chunk by chunk as above, so a group's exact integer dot product meets its
+/// scales once instead of once per vector of codes. Over several rows the kernel transposes each column's whole blocks
+/// once per panel and the prepared rows hold theirs transposed the same way (xa bytes 0 and 2 of every lane's four, xb
+/// bytes 1 and 3, at the same offsets as the chunks they replace); one row (decode) keeps both in natural order and sums
+/// each block's chunk products per group in registers, to the same integers in the same lanes. Either way xsg and bias
+/// hold the whole blocks' groups in lane order, and <see cref="ScaleSlots"/> leaves room for the lane ordering's whole
+/// vectors.</para>
 /// <para>The layout is kept small because a decode step re-reads it for every column while the weights stream
 /// through L1: at K = 8192 the q8 row was 26 KB with i16 codes and per-lane scales, and that much of a 32 KB L1 cost
 /// the down projection about a third of its bandwidth; it is now 10 KB.</para>
 /// </summary>
 public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, int K)
 {
+    /// <summary>
+    /// Whether the codes are dotted a block of groups at a time, one lane per group (see the summary): 8-bit codes in
+    /// groups of 32, so a group is 8 of a lane's four code bytes and a block of Lanes groups is 8 vectors.
+    /// </summary>
+    public bool GroupLanes => Format.Bits == 8 && Format.GroupSize == GroupLanesTransposition.GroupSize;
+
+    /// <summary>Whole blocks of <see cref="CpuDialect.Lanes"/> groups per row (<see cref="GroupLanes"/>), dotted in lane order.</summary>
+    public int FullBlocks => GroupLanes ? Groups / Dialect.Lanes : 0;
+
+    /// <summary>The chunk the groups after the whole blocks start at: a block is <see cref="GroupLanesTransposition.Pieces"/> chunks.</summary>
+    public int FirstChunk => FullBlocks * GroupLanesTransposition.Pieces;
+
     /// <summary>Code bytes per chunk: one vector.</summary>
     public int ChunkBytes => Dialect.ByteLanes;
 
@@ -62,11 +83,17 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
 
     public int ScaleOffset => 2 * ActivationBytes;
 
+    /// <summary>
+    /// Slots of the per-group activation scales and bias terms: one per group, or with <see cref="GroupLanes"/> the
+    /// groups rounded up to whole vectors, as the kernel's lane ordering writes them.
+    /// </summary>
+    public int ScaleSlots => GroupLanes ? (Groups + Dialect.Lanes - 1) / Dialect.Lanes * Dialect.Lanes : Groups;
+
     /// <summary>Per-group activation scales, padded by four floats so a 128-bit load at any group stays inside.</summary>
-    public int BiasOffset => ScaleOffset + (Groups + 4) * sizeof(float);
+    public int BiasOffset => ScaleOffset + (ScaleSlots + 4) * sizeof(float);
 
     /// <summary>Bytes per prepared row, a whole number of cache lines.</summary>
-    public int PreparedBytes => (BiasOffset + Groups * sizeof(float) + 63) / 64 * 64;
+    public int PreparedBytes => (BiasOffset + ScaleSlots * sizeof(float) + 63) / 64 * 64;
 
     /// <summary>The factor of the weight offset in a group's activation term (see the summary).</summary>
     public int OffsetFactor => Format.HasOffsets ? 1 : -Format.ZeroCode;
@@ -82,5 +109,6 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
         kernel.Constant("FullChunks", FullChunks);
         kernel.Constant("ActivationBytes", ActivationBytes);
         kernel.Constant("PreparedBytes", PreparedBytes);
+        if (GroupLanes) kernel.Constant("FullBlocks", FullBlocks);
     }
 }

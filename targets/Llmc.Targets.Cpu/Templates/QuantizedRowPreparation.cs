@@ -13,6 +13,8 @@ namespace Llmc.Targets.Cpu.Templates;
 /// inverse gives the same integers. Every 32 codes are narrowed (truncating, as the scalar <c>(sbyte)</c> cast) to 32
 /// bytes whose low 16 go to xa and high 16 to xb: q4's codes 0..15 and 16..31 of a nibble block, or q8's even and odd
 /// codes; a q8g16s32 group is half such a block.</para>
+/// <para>Lane-ordered layouts (<see cref="QuantizedRowLayout.GroupLanes"/>) round the row in natural order first, then
+/// transpose its whole blocks when the kernel transposes its weights, and order the blocks' scales and bias terms.</para>
 /// <para>A last partial group is rounded from a zero-padded copy: zeros leave the largest |x| as it is and round to
 /// code 0, which is the padding the definition asks for past K.</para>
 /// </summary>
@@ -39,19 +41,13 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
 
     private void RenderPrepareRow(SourceWriter w)
     {
-        var rest = layout.K % GroupSize;
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("static void PrepareRow(float* x, byte* prepared)"))
+        using (w.Block($"static void PrepareRow(float* x, byte* prepared{(layout.GroupLanes ? ", bool transposed" : "")})"))
         {
             w.Line("sbyte* xa = (sbyte*)prepared, xb = xa + ActivationBytes;");
             w.Line($"float* xsg = (float*)(prepared + {Int(layout.ScaleOffset)}), bias = (float*)(prepared + {Int(layout.BiasOffset)});");
-            w.Line($"for (int g = 0; g < {Int(FullGroups)}; g++) PrepareGroup(x + g * GroupSize, g, xa, xb, xsg, bias);");
-            if (rest > 0)
-            {
-                w.Line("float* last = stackalloc float[GroupSize];");
-                w.Line($"for (int i = 0; i < GroupSize; i++) last[i] = i < {Int(rest)} ? x[{Int(FullGroups * GroupSize)} + i] : 0f;");
-                w.Line($"PrepareGroup(last, {Int(FullGroups)}, xa, xb, xsg, bias);");
-            }
+            if (layout.GroupLanes) RenderGroupLanesRow(w);
+            else RenderGroups(w, "xa, xb, xsg, bias");
             // xa and xb hold one byte per two codes (q4: those under low and under high nibbles; q8: even and odd codes).
             // q8g16s32 rows of an odd number of groups end half way through 16 bytes: 8 first, so xa's zeros stop at xb.
             var written = layout.Groups * GroupSize / 2;
@@ -67,6 +63,52 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
             }
             w.Line("Vector128<float>.Zero.Store(xsg + G);");
         }
+    }
+
+    /// <summary>
+    /// Every group rounded by <c>PrepareGroup</c> with <paramref name="arguments"/> (its codes, scale and bias
+    /// destinations), a last partial group from a zero-padded copy.
+    /// </summary>
+    private void RenderGroups(SourceWriter w, string arguments)
+    {
+        w.Line($"for (int g = 0; g < {Int(FullGroups)}; g++) PrepareGroup(x + g * GroupSize, g, {arguments});");
+        var rest = layout.K % GroupSize;
+        if (rest == 0) return;
+        w.Line("float* last = stackalloc float[GroupSize];");
+        w.Line($"for (int i = 0; i < GroupSize; i++) last[i] = i < {Int(rest)} ? x[{Int(FullGroups * GroupSize)} + i] : 0f;");
+        w.Line($"PrepareGroup(last, {Int(FullGroups)}, {arguments});");
+    }
+
+    /// <summary>
+    /// The row's codes rounded in natural order, then, when <c>transposed</c> (for a kernel that transposes the
+    /// weights), its whole blocks transposed (<see cref="GroupLanesTransposition"/>), each vector split into xa (its
+    /// even bytes: bytes 0 and 2 of every lane's four) and xb (its odd bytes); its scales and bias terms with the whole
+    /// blocks' groups in lane order either way.
+    /// </summary>
+    private void RenderGroupLanesRow(SourceWriter w)
+    {
+        w.Line("byte* codes = stackalloc byte[G * GroupSize];");
+        // The lane ordering reads whole vectors: up to Lanes - 1 values past G, which land in padding no lane selects.
+        w.Line($"float* scales = stackalloc float[G + {Int(D.Lanes)}], terms = stackalloc float[G + {Int(D.Lanes)}];");
+        RenderGroups(w, "(sbyte*)codes, null, scales, terms");
+        var blockBytes = Int(GroupLanesTransposition.BlockBytes(D));
+        w.Line($"if (transposed) for (int o = 0; o < FullBlocks * {blockBytes}; o += {blockBytes}) TransposeBlock(codes + o, codes + o);");
+        using (w.Block($"for (int o = 0; o < FullBlocks * {blockBytes}; o += {Int(D.ByteLanes)})"))
+        {
+            w.Line($"{C}<short> pairs = {C}.Load(codes + o).AsInt16();");
+            w.Line($"{C}<sbyte> split = {C}.Narrow(pairs, {C}.ShiftRightLogical(pairs, 8)).AsSByte();");
+            w.Line("split.GetLower().Store(xa + o / 2);");
+            w.Line("split.GetUpper().Store(xb + o / 2);");
+        }
+        using (w.Block($"for (int o = FullBlocks * {blockBytes}; o < G * GroupSize; o += 32)"))
+        {
+            w.Line("Vector256<short> pairs = Vector256.Load(codes + o).AsInt16();");
+            w.Line("Vector256<sbyte> split = Vector256.Narrow(pairs, Vector256.ShiftRightLogical(pairs, 8)).AsSByte();");
+            w.Line("split.GetLower().Store(xa + o / 2);");
+            w.Line("split.GetUpper().Store(xb + o / 2);");
+        }
+        w.Line("InLaneOrder(scales, xsg);");
+        w.Line("InLaneOrder(terms, bias);");
     }
 
     private void RenderPrepareGroup(SourceWriter w)
@@ -97,6 +139,12 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
             for (var i = 0; i < vectors / 2; i++) w.Line($"{C}<short> s{i} = {C}.Narrow(c{2 * i}, c{2 * i + 1});");
             var halves = Enumerable.Range(0, vectors / 2).SelectMany(i => Halves256($"s{i}")).ToList();
             w.Line($"Vector256<sbyte> codes = Vector256.Narrow({halves[0]}, {halves[1]});");
+            if (layout.GroupLanes)
+            {
+                // Natural order, 32 bytes a group: the row is transposed a block at a time once all are rounded.
+                w.Line("codes.Store(xa + g * GroupSize);");
+                return;
+            }
             if (layout.Format.Bits == 8)
             {
                 // Byte pairs as i16: the low byte is the even code, the high byte the odd one.

@@ -15,7 +15,9 @@ namespace Llmc.Targets.Cpu.Templates;
 /// −zero code) with the row's bias terms, and one horizontal sum. Every (row, column) product takes the same
 /// operations in the same order in every variant, so a row's result does not depend on which rows or columns share its
 /// pass. A last partial chunk loads its codes zero-extended from 16-byte pieces, so nothing past the row is read and
-/// its padding lanes multiply 0 by finite scales.
+/// its padding lanes multiply 0 by finite scales. Lane-ordered layouts (<see cref="QuantizedRowLayout.GroupLanes"/>)
+/// take their whole blocks first, a group per lane, from transposed columns, and <c>DotNatural</c> does the same for one
+/// row and column in natural order (decode), to the same bits.
 /// </summary>
 public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
 {
@@ -38,6 +40,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
             for (var rows = 1; rows <= MaxRows; rows++) RenderDot(w, rows, columns);
         RenderDispatch(w, columns: 1);
         RenderDispatch(w, columns: 2);
+        if (layout.GroupLanes) RenderDot(w, rows: 1, columns: 1, natural: true);
     }
 
     private static readonly string[] ColumnNames = ["A", "B"];
@@ -71,12 +74,17 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
         }
     }
 
-    private void RenderDot(SourceWriter w, int rows, int columns)
+    /// <param name="natural">
+    /// <c>DotNatural</c>, one row and column whose codes are in natural order, for lane-ordered layouts: each whole
+    /// block's chunk dot products summed per group in registers (<c>GroupSums</c>), to the same lanes and integers as
+    /// the transposed variants, so decode gets the same result bit for bit without transposing its weights.
+    /// </param>
+    private void RenderDot(SourceWriter w, int rows, int columns, bool natural = false)
     {
         var all = Enumerable.Range(0, rows).ToList();
         var tile = Enumerable.Range(0, columns).Select(c => Suffix(c, columns)).ToList();
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"static void {VariantName(rows, columns)}({Parameters(columns)})"))
+        using (w.Block($"static void {(natural ? "DotNatural" : VariantName(rows, columns))}({Parameters(columns)})"))
         {
             foreach (var r in all)
             {
@@ -84,7 +92,9 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
                 foreach (var c in tile) w.Line($"{D.Vector} acc{c}{r} = {D.Zero};");
             }
             DeclareConstants(w);
-            using (w.Block("for (int j = 0; j < FullChunks; j++)"))
+            if (natural) RenderNaturalBlocks(w);
+            else if (layout.GroupLanes) RenderBlocks(w, all, tile);
+            using (w.Block($"for (int j = {Int(layout.FirstChunk)}; j < FullChunks; j++)"))
             {
                 // A hint never faults, so it may run past the weights; the next column's codes follow this one's.
                 foreach (var c in tile) w.Line($"Sse.Prefetch0(codes{c} + j * ChunkBytes + {Int(PrefetchBytes)});");
@@ -226,6 +236,70 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
                 w.Line($"{C}<int> dot{c}{r} = {product};");
                 w.Line($"acc{c}{r} = {D.Fma($"{C}.ConvertToSingle(dot{c}{r})", single ? ProductScales($"scales{c}", RowScales(r), tail) : $"ws{c} * xs{r}", $"acc{c}{r}")};");
             }
+        }
+    }
+
+    /// <summary>
+    /// The loop over the whole blocks of <see cref="QuantizedRowLayout.GroupLanes"/> codes, whose columns arrive
+    /// transposed (<see cref="GroupLanesTransposition"/>) with those blocks' scales in lane order (the chunk loop takes the
+    /// groups after them): per block and (row, column) an i32
+    /// accumulator takes every piece's two pmaddwd (the lane's group's exact dot product, its 32 products summed in
+    /// integers), then one conversion and one fused multiply-add by the lane's weight scale times activation scale.
+    /// </summary>
+    private void RenderBlocks(SourceWriter w, List<int> rows, List<string> tile)
+    {
+        var maa = D.MultiplyAddAdjacent;
+        var blockBytes = Int(GroupLanesTransposition.BlockBytes(D));
+        using (w.Block("for (int block = 0; block < FullBlocks; block++)"))
+        {
+            foreach (var c in tile)
+                foreach (var r in rows) w.Line($"{C}<int> sum{c}{r} = {C}<int>.Zero;");
+            using (w.Block($"for (int o = block * {blockBytes}; o < (block + 1) * {blockBytes}; o += {Int(D.ByteLanes)})"))
+            {
+                foreach (var c in tile)
+                {
+                    w.Line($"{C}<short> b{c} = {C}.Load(codes{c} + o).AsInt16();");
+                    w.Line($"var lo{c} = b{c} & lowByte;");
+                    w.Line($"var hi{c} = {C}.ShiftRightLogical(b{c}, 8);");
+                }
+                foreach (var r in rows)
+                {
+                    w.Line($"var xa{r} = {D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + o / 2)));");
+                    w.Line($"var xb{r} = {D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + ActivationBytes + o / 2)));");
+                    foreach (var c in tile) w.Line($"sum{c}{r} += {maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r});");
+                }
+            }
+            foreach (var c in tile) w.Line($"{D.Vector} ws{c} = {D.Load($"scales{c} + block * {Int(D.Lanes)}")};");
+            foreach (var r in rows)
+            {
+                w.Line($"{D.Vector} xs{r} = {D.Load($"(float*)(x{r} + {Int(layout.ScaleOffset)}) + block * {Int(D.Lanes)}")};");
+                foreach (var c in tile) w.Line($"acc{c}{r} = {D.Fma($"{C}.ConvertToSingle(sum{c}{r})", $"ws{c} * xs{r}", $"acc{c}{r}")};");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>DotNatural</c>'s loop over the whole blocks (see <see cref="RenderDot"/>): per chunk the two pmaddwd of the
+    /// chunk loop, without its conversion; per block one <c>GroupSums</c>, conversion and fused multiply-add.
+    /// </summary>
+    private void RenderNaturalBlocks(SourceWriter w)
+    {
+        var maa = D.MultiplyAddAdjacent;
+        var pieces = GroupLanesTransposition.Pieces;
+        using (w.Block("for (int block = 0; block < FullBlocks; block++)"))
+        {
+            for (var k = 0; k < pieces; k++)
+            {
+                w.Line($"int o{k} = (block * {Int(pieces)} + {Int(k)}) * ChunkBytes;");
+                w.Line($"Sse.Prefetch0(codes + o{k} + {Int(PrefetchBytes)});");
+                w.Line($"{C}<short> b{k} = {C}.Load(codes + o{k}).AsInt16();");
+                w.Line($"{C}<int> d{k} = {maa}(b{k} & lowByte, {D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x0 + o{k} / 2))))"
+                    + $" + {maa}({C}.ShiftRightLogical(b{k}, 8), {D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x0 + ActivationBytes + o{k} / 2))));");
+            }
+            w.Line($"{C}<int> sum = GroupSums({string.Join(", ", Enumerable.Range(0, pieces).Select(k => $"d{k}"))});");
+            w.Line($"{D.Vector} ws = {D.Load($"scales + block * {Int(D.Lanes)}")};");
+            w.Line($"{D.Vector} xs = {D.Load($"(float*)(x0 + {Int(layout.ScaleOffset)}) + block * {Int(D.Lanes)}")};");
+            w.Line($"acc0 = {D.Fma($"{C}.ConvertToSingle(sum)", "ws * xs", "acc0")};");
         }
     }
 
