@@ -33,6 +33,11 @@ public static class ComputePeakProbe
 
     private const int ChainCount = 10; // the chains Chains runs
 
+    /// <summary>The peak of the instruction and vector width the CPU engine <paramref name="manifest"/>'s linear kernels use.</summary>
+    public static ComputePeak MeasureFor(Format.EngineManifest manifest, int? threads = null) =>
+        Measure(LinearWork.Of(manifest).IntegerWeights ? PeakKind.IntegerMultiplyAdd : PeakKind.FusedMultiplyAdd,
+            Devices.Cpu.CpuIsa.VectorBits(manifest.Target), threads);
+
     public static ComputePeak Measure(PeakKind kind, int vectorBits, int? threads = null)
     {
         var workers = threads ?? Environment.ProcessorCount;

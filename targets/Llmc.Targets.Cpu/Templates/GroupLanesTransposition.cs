@@ -61,35 +61,43 @@ public sealed class GroupLanesTransposition(CpuDialect dialect)
         using (w.Block("static void TransposeBlock(byte* from, byte* to)"))
         {
             for (var i = 0; i < Pieces; i++) w.Line($"{C}<int> r{i} = {C}.Load(from + {Int(i * bytes)}).AsInt32();");
-            var isa = dialect.Lanes == 8 ? "Avx2" : "Avx512F";
             for (var i = 0; i < Pieces; i += 2)
             {
-                w.Line($"{C}<long> t{i} = {isa}.UnpackLow(r{i}, r{i + 1}).AsInt64();");
-                w.Line($"{C}<long> t{i + 1} = {isa}.UnpackHigh(r{i}, r{i + 1}).AsInt64();");
+                w.Line($"{C}<long> t{i} = {Isa}.UnpackLow(r{i}, r{i + 1}).AsInt64();");
+                w.Line($"{C}<long> t{i + 1} = {Isa}.UnpackHigh(r{i}, r{i + 1}).AsInt64();");
             }
             // u0..u3 from t0..t3 and u4..u7 from t4..t7: piece order 0, 1, 2, 3 within each 128-bit lane.
             foreach (var q in new[] { 0, 4 })
             {
-                w.Line($"{C}<long> u{q} = {isa}.UnpackLow(t{q}, t{q + 2});");
-                w.Line($"{C}<long> u{q + 1} = {isa}.UnpackHigh(t{q}, t{q + 2});");
-                w.Line($"{C}<long> u{q + 2} = {isa}.UnpackLow(t{q + 1}, t{q + 3});");
-                w.Line($"{C}<long> u{q + 3} = {isa}.UnpackHigh(t{q + 1}, t{q + 3});");
+                w.Line($"{C}<long> u{q} = {Isa}.UnpackLow(t{q}, t{q + 2});");
+                w.Line($"{C}<long> u{q + 1} = {Isa}.UnpackHigh(t{q}, t{q + 2});");
+                w.Line($"{C}<long> u{q + 2} = {Isa}.UnpackLow(t{q + 1}, t{q + 3});");
+                w.Line($"{C}<long> u{q + 3} = {Isa}.UnpackHigh(t{q + 1}, t{q + 3});");
             }
-            if (dialect.Lanes != 8)
-            {
-                w.Line("Vector512<long> lowQuarters = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);");
-                w.Line("Vector512<long> highQuarters = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);");
-            }
+            DeclareQuarters(w);
             for (var v = 0; v < Pieces; v++)
-            {
-                var (a, b, high) = ($"u{v % 4}", $"u{v % 4 + 4}", v >= 4);
-                var joined = dialect.Lanes == 8
-                    ? $"Avx2.Permute2x128({a}, {b}, {(high ? "0x31" : "0x20")})"
-                    : $"Avx512F.PermuteVar8x64x2({a}, {(high ? "highQuarters" : "lowQuarters")}, {b})";
-                w.Line($"{joined}.AsByte().Store(to + {Int(v * bytes)});");
-            }
+                w.Line($"{Quarters($"u{v % 4}", $"u{v % 4 + 4}", high: v >= 4)}.AsByte().Store(to + {Int(v * bytes)});");
         }
     }
+
+    /// <summary>The instruction set of the unpacks of the first two stages at this width.</summary>
+    private string Isa => dialect.Lanes == 8 ? "Avx2" : "Avx512F";
+
+    /// <summary>Declares the qword indices <see cref="Quarters"/> uses at 512 bits.</summary>
+    private void DeclareQuarters(SourceWriter w)
+    {
+        if (dialect.Lanes == 8) return;
+        w.Line("Vector512<long> lowQuarters = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);");
+        w.Line("Vector512<long> highQuarters = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);");
+    }
+
+    /// <summary>
+    /// The third stage: the low (or, <paramref name="high"/>, the high) 128-bit lane of every 256-bit half of the qword
+    /// vectors <paramref name="a"/> and <paramref name="b"/>, a's then b's in each half.
+    /// </summary>
+    private string Quarters(string a, string b, bool high) => dialect.Lanes == 8
+        ? $"Avx2.Permute2x128({a}, {b}, {(high ? "0x31" : "0x20")})"
+        : $"Avx512F.PermuteVar8x64x2({a}, {(high ? "highQuarters" : "lowQuarters")}, {b})";
 
     /// <summary>
     /// <c>GroupSums(d0, .., d7)</c>: the i32 dot products of a block's 8 chunks of codes in natural order (chunk j's
@@ -99,24 +107,17 @@ public sealed class GroupLanesTransposition(CpuDialect dialect)
     /// </summary>
     private void RenderGroupSums(SourceWriter w)
     {
-        var isa = dialect.Lanes == 8 ? "Avx2" : "Avx512F";
         var parameters = string.Join(", ", Enumerable.Range(0, Pieces).Select(i => $"{C}<int> d{i}"));
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block($"static {C}<int> GroupSums({parameters})"))
         {
             for (var i = 0; i < Pieces; i += 2)
-                w.Line($"{C}<long> p{i} = ({isa}.UnpackLow(d{i}, d{i + 1}) + {isa}.UnpackHigh(d{i}, d{i + 1})).AsInt64();");
+                w.Line($"{C}<long> p{i} = ({Isa}.UnpackLow(d{i}, d{i + 1}) + {Isa}.UnpackHigh(d{i}, d{i + 1})).AsInt64();");
             foreach (var q in new[] { 0, 4 })
                 // Added as dwords: a qword add would carry from one group's sum into the next.
-                w.Line($"{C}<int> q{q} = {isa}.UnpackLow(p{q}, p{q + 2}).AsInt32() + {isa}.UnpackHigh(p{q}, p{q + 2}).AsInt32();");
-            if (dialect.Lanes == 8)
-            {
-                w.Line("return Avx2.Permute2x128(q0, q4, 0x20) + Avx2.Permute2x128(q0, q4, 0x31);");
-                return;
-            }
-            w.Line("Vector512<long> lowQuarters = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);");
-            w.Line("Vector512<long> highQuarters = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);");
-            w.Line("return Avx512F.PermuteVar8x64x2(q0.AsInt64(), lowQuarters, q4.AsInt64()).AsInt32() + Avx512F.PermuteVar8x64x2(q0.AsInt64(), highQuarters, q4.AsInt64()).AsInt32();");
+                w.Line($"{C}<long> q{q} = ({Isa}.UnpackLow(p{q}, p{q + 2}).AsInt32() + {Isa}.UnpackHigh(p{q}, p{q + 2}).AsInt32()).AsInt64();");
+            DeclareQuarters(w);
+            w.Line($"return {Quarters("q0", "q4", high: false)}.AsInt32() + {Quarters("q0", "q4", high: true)}.AsInt32();");
         }
     }
 

@@ -63,8 +63,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         kernel.Share($"N / {multiple}", "first", "last");
         w.Line("if (first == last) return;");
         w.Line($"float* dots = stackalloc float[RowsPerPass * {PairColumns}];");
-        // Columns per block: their codes stay in L2 while each pass of rows (in L1) walks them.
-        kernel.Constant("BlockColumns", Math.Clamp(BlockBytes / layout.RowBytes / PairColumns * PairColumns, PairColumns, 64));
+        // Columns per block: their codes stay in L2 while each pass of rows (in L1) walks them; lane-ordered codes go
+        // a pair at a time (below).
+        kernel.Constant("BlockColumns", layout.GroupLanes ? PairColumns : Math.Clamp(BlockBytes / layout.RowBytes / PairColumns * PairColumns, PairColumns, 64));
         if (widens)
         {
             // Per column of the block its widened scales, then (q4a) its offsets, each G rounded up to whole vectors
@@ -93,7 +94,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
             // their codes stream in (widening a whole block ahead measured 15 % slower decode on the 1B config). Lane-
             // ordered codes take every pass of the panel over a pair before the next (its transposition in L1, and the
             // weights streaming in while the passes compute: 1.2x the 16-row step of blocks in L2 on the 135M config).
-            w.Line(layout.GroupLanes ? $"const int blockColumns = {PairColumns};" : $"int blockColumns = panelRows == 1 ? {PairColumns} : BlockColumns;");
+            w.Line($"int blockColumns = panelRows == 1 ? {PairColumns} : BlockColumns;");
             using (w.Block($"for (int c0 = first * {multiple}; c0 < end; c0 += blockColumns)"))
             {
                 w.Line("int blockEnd = Math.Min(end, c0 + blockColumns);");

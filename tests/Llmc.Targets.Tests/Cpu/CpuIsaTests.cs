@@ -28,6 +28,21 @@ public sealed class CpuIsaTests
         Assert.Equal(expected, CpuIsa.Best);
     }
 
+    [Theory]
+    [InlineData(CpuIsa.Avx2Target, 256)]
+    [InlineData(CpuIsa.Avx512Target, 512)]
+    public void Each_target_has_its_vector_width(string target, int bits)
+    {
+        Assert.Equal(bits, CpuIsa.VectorBits(target));
+    }
+
+    [Fact]
+    public void An_unknown_target_has_no_vector_width()
+    {
+        var error = Assert.Throws<ArgumentException>(() => CpuIsa.VectorBits("vulkan"));
+        Assert.Contains("'vulkan' is not a CPU target", error.Message);
+    }
+
     [Fact]
     public void An_unknown_target_is_named_in_the_message()
     {

@@ -47,8 +47,7 @@ public static class BenchCommand
                 if (loaded.BandwidthProbe is null)
                 {
                     p.Report("measuring the arithmetic peak");
-                    var kind = LinearWork.Of(loaded.Manifest).IntegerWeights ? PeakKind.IntegerMultiplyAdd : PeakKind.FusedMultiplyAdd;
-                    compute = ComputePeakProbe.Measure(kind, loaded.Manifest.Target == Runtime.Devices.Cpu.CpuIsa.Avx512Target ? 512 : 256, threadCount);
+                    compute = ComputePeakProbe.MeasureFor(loaded.Manifest, threadCount);
                 }
                 p.Report("running the engine");
                 return EngineBenchmark.Run(loaded, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(repeat), peak,

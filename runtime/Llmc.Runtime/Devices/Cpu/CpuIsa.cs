@@ -15,6 +15,14 @@ public static class CpuIsa
     /// <summary>The best target this CPU can run, or null on a CPU without AVX2 and FMA.</summary>
     public static string? Best => Targets.FirstOrDefault(t => Missing(t) is null);
 
+    /// <summary>The vector width of <paramref name="target"/>'s kernels.</summary>
+    public static int VectorBits(string target) => target switch
+    {
+        Avx2Target => 256,
+        Avx512Target => 512,
+        _ => throw new ArgumentException(Missing(target), nameof(target)),
+    };
+
     /// <summary>Null when this CPU runs <paramref name="target"/>; otherwise a message naming what it lacks.</summary>
     public static string? Missing(string target)
     {
