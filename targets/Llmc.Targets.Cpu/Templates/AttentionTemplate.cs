@@ -10,7 +10,8 @@ namespace Llmc.Targets.Cpu.Templates;
 /// Tasks split the units of work, a kv head of one sequence each: a unit writes its head's cache columns for the
 /// sequence's rows, then computes every query head of the group for them, so no task reads cache columns another task
 /// writes (a sequence's rows may even lie apart in the step), and a step of many sequences keeps every core busy where
-/// a split by kv heads alone left one idle (3 kv heads on 2 cores). Query rows go in tiles of up to
+/// a split by kv heads alone left one idle (3 kv heads on 2 cores). Units go sequence by sequence, its kv heads in turn,
+/// so a task reads the neighbouring head columns of the cache rows it has just read. Query rows go in tiles of up to
 /// <see cref="RowTile"/> adjacent rows of one sequence: each cache row is read (a kv8 row widened) once for every head
 /// of the group in all rows of the tile, so prefill reads the cache once per tile rather than once per row. Softmax is
 /// online over blocks of positions (no scratch that grows with the context), kept per query vector (row, head) of the
@@ -131,7 +132,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         kernel.Share($"{kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture)} * sequences", "first", "last");
         using (w.Block("for (int unit = first; unit < last; unit++)"))
         {
-            w.Line("int head = unit / sequences, table = sequenceTables[unit % sequences];");
+            w.Line($"int head = unit % {kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture)}, table = sequenceTables[unit / {kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture)}];");
             RenderCacheWrite(kernel, cache);
             using (w.Block("for (int r0 = 0, tileRows; r0 < rows; r0 += tileRows)"))
             {

@@ -12,10 +12,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// inner block of prefill's GEMM). Per chunk, row and column: the exact i32 dot product of each lane's four code
 /// bytes, converted to f32 and multiplied by the lane's weight scale times activation scale, into an f32 accumulator;
 /// then one vector dot of the column's offsets (the symmetric schemes pass their scales; the prepared bias carries
-/// −zero code) with the row's bias terms, and one horizontal sum. Every (row, column) product takes the same
-/// operations in the same order in every variant, so a row's result does not depend on which rows or columns share its
-/// pass. A last partial chunk loads its codes zero-extended from 16-byte pieces, so nothing past the row is read and
-/// its padding lanes multiply 0 by finite scales. Lane-ordered layouts (<see cref="QuantizedRowLayout.GroupLanes"/>)
+/// −zero code) with the row's bias terms, and the lanes summed (<see cref="LaneTotals"/>: a tile's totals in one
+/// tree). Every (row, column) product takes the same operations in the same order in every variant, so a row's result
+/// does not depend on which rows or columns share its pass. A last partial chunk loads its codes zero-extended from
+/// 16-byte pieces, so nothing past the row is read and its padding lanes multiply 0 by finite scales. Lane-ordered layouts (<see cref="QuantizedRowLayout.GroupLanes"/>)
 /// take their whole blocks first, a group per lane, from transposed columns, and <c>DotNatural</c> does the same for one
 /// row and column in natural order (decode), to the same bits.
 /// </summary>
@@ -107,6 +107,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
                     RenderChunk(w, all, tile, TailCodes, tail: true);
                 }
             foreach (var c in tile) RenderOffsets(w, all, c);
+            RenderResults(w, all, tile);
         }
     }
 
@@ -340,17 +341,34 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
                 w.Line($"{D.Vector} offset = {D.Load($"offsets{c} + g")};");
                 foreach (var r in rows) w.Line($"acc{c}{r} = {D.Fma("offset", D.Load($"{Bias(r)} + g"), $"acc{c}{r}")};");
             }
-        var rest = layout.Groups % D.Lanes != 0;
+        if (!HasRest) return;
         foreach (var r in rows)
         {
-            if (!rest)
-            {
-                w.Line($"result{c}[{r}] = {D.Sum($"acc{c}{r}")};");
-                continue;
-            }
             w.Line($"float rest{c}{r} = 0f;");
             w.Line($"for (int g = G / {Int(D.Lanes)} * {Int(D.Lanes)}; g < G; g++) rest{c}{r} = MathF.FusedMultiplyAdd(offsets{c}[g], {Bias(r)}[g], rest{c}{r});");
-            w.Line($"result{c}[{r}] = {D.Sum($"acc{c}{r}")} + rest{c}{r};");
+        }
+    }
+
+    /// <summary>Whether the groups past whole vectors of them leave a rest, added to each total after the vector sum.</summary>
+    private bool HasRest => layout.Groups % D.Lanes != 0;
+
+    /// <summary>
+    /// Each (row, column)'s accumulator summed over its lanes (<see cref="LaneTotals"/>: every tile's totals in one tree,
+    /// each in the same order whichever tile it is in), plus its rest, into the results: column c's rows at lanes
+    /// c · MaxRows + row, so a full column's four totals are stored as one 128-bit piece.
+    /// </summary>
+    private void RenderResults(SourceWriter w, List<int> rows, List<string> tile)
+    {
+        var inputs = new string?[tile.Count * MaxRows];
+        foreach (var (c, column) in tile.Select((c, i) => (c, i)))
+            foreach (var r in rows) inputs[column * MaxRows + r] = $"acc{c}{r}";
+        var totals = LaneTotals.Render(w, D, inputs, "total");
+        foreach (var (c, column) in tile.Select((c, i) => (c, i)))
+        {
+            var part = $"{totals}{(D.Lanes == 8 ? "" : ".GetLower()")}.{(column == 0 ? "GetLower" : "GetUpper")}()";
+            if (rows.Count == MaxRows) w.Line($"{part}.Store(result{c});");
+            else foreach (var r in rows) w.Line($"result{c}[{r}] = {part}.GetElement({r});");
+            if (HasRest) foreach (var r in rows) w.Line($"result{c}[{r}] += rest{c}{r};");
         }
     }
 }

@@ -6,11 +6,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <c>Scores(q, rows, factors, to)</c>: one query vector's attention scores against a sub-block of one vector's lane
 /// count of key rows, written as one vector (lane i the score of row i, times factor i). Each row's products are
 /// summed into a vector of partial sums by fused multiply-adds along head_dim; the sub-block's partial-sum vectors are
-/// then summed by a transposing tree (unpack pairs, unpack quads, then 128-bit halves) that leaves each row's total in
-/// its own lane: about three operations per score instead of a horizontal sum of its own for every score. Every lane
-/// takes the same sums in the same order (the 4 lanes of each 128-bit part as (0 + 2) + (1 + 3), then the parts
-/// pairwise), so a score does not depend on its place in the sub-block, on which rows share it or on which query
-/// vectors share the tile, and batching cannot change it. A head_dim past whole vectors adds the rest element by element.
+/// then summed by <see cref="LaneTotals"/>' transposing tree, each row's total in its own lane, the tree's levels
+/// interleaved with the rows' multiply-adds. Every lane takes the same sums in the same order, so a score does not
+/// depend on its place in the sub-block, on which rows share it or on which query vectors share the tile, and batching
+/// cannot change it. A head_dim past whole vectors adds the rest element by element.
 /// </summary>
 internal sealed class SubBlockScores(KernelSource kernel, int headDim)
 {
@@ -41,8 +40,7 @@ internal sealed class SubBlockScores(KernelSource kernel, int headDim)
         }
     }
 
-    /// <summary>Tree levels: log2 of the lane count.</summary>
-    private int Levels => int.Log2(D.Lanes);
+    private int Levels => LaneTotals.Levels(D);
 
     /// <summary>
     /// Declares the vector summing rows [index·2^level, (index + 1)·2^level) and returns its name: at level 0 a row's
@@ -61,23 +59,7 @@ internal sealed class SubBlockScores(KernelSource kernel, int headDim)
             return name;
         }
         var (a, b) = (Tree(w, level - 1, 2 * index), Tree(w, level - 1, 2 * index + 1));
-        w.Line($"{d.Vector} {name} = {Combine(level, a, b)};");
+        w.Line($"{d.Vector} {name} = {LaneTotals.Combine(d, level, a, b)};");
         return name;
-    }
-
-    /// <summary>The sum of two level-(<paramref name="level"/> − 1) vectors, rearranged so their rows' sums stay apart.</summary>
-    private string Combine(int level, string a, string b)
-    {
-        var isa = D.Lanes == 8 ? "Avx" : "Avx512F";
-        return level switch
-        {
-            // [a0 b0 a1 b1] + [a2 b2 a3 b3] per 128 bits.
-            1 => $"{isa}.UnpackLow({a}, {b}) + {isa}.UnpackHigh({a}, {b})",
-            // 64-bit pairs: [a b c d] per 128 bits, each the sum over that part's four lanes.
-            2 => $"{isa}.UnpackLow({a}.AsDouble(), {b}.AsDouble()).AsSingle() + {isa}.UnpackHigh({a}.AsDouble(), {b}.AsDouble()).AsSingle()",
-            // 128-bit parts: AVX2's two added; AVX-512's four added in pairs (0 + 1, 2 + 3), then those pairs.
-            _ when D.Lanes == 8 => $"Avx.Permute2x128({a}, {b}, 0x20) + Avx.Permute2x128({a}, {b}, 0x31)",
-            _ => $"Avx512F.Shuffle4x128({a}, {b}, 0x88) + Avx512F.Shuffle4x128({a}, {b}, 0xDD)",
-        };
     }
 }
