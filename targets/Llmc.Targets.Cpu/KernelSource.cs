@@ -51,9 +51,13 @@ public sealed class KernelSource(SourceWriter writer, CpuDialect dialect, Kernel
     public void Constant(string name, double value) =>
         Writer.Line($"const float {name} = {((float)value).ToString("R", CultureInfo.InvariantCulture)}f;");
 
-    /// <summary>Declares <c>first</c>/<c>last</c>: this task's contiguous share of <paramref name="count"/> work units.</summary>
-    public void Share(string count, string first, string last) =>
-        Writer.Line($"Share({count}, {Dialect.TaskIndex}, {Dialect.TaskCount}, out int {first}, out int {last});");
+    /// <summary>
+    /// Declares <c>first</c>/<c>last</c>: this task's contiguous share of <paramref name="count"/> work units, split
+    /// among all of the launch's tasks or the first <paramref name="shares"/> (a variable in scope; the kernel returns
+    /// before this in the tasks past them).
+    /// </summary>
+    public void Share(string count, string first, string last, string? shares = null) =>
+        Writer.Line($"Share({count}, {Dialect.TaskIndex}, {shares ?? Dialect.TaskCount}, out int {first}, out int {last});");
 
     /// <summary>
     /// A loop over <c>index</c> in [<paramref name="start"/>, <paramref name="end"/>) a vector at a time, then one
