@@ -6,9 +6,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <summary>
 /// The lane sums of up to <see cref="CpuDialect.Lanes"/> f32 vectors at once, each input's total in a lane of its own:
 /// a transposing tree (unpack pairs, unpack quads, then 128-bit parts), about three operations per total where a
-/// horizontal sum of its own (<c>Vector512.Sum</c>) took about 30 in the JIT's listing. Every total takes the same additions in the same order (the 4 lanes of
-/// each 128-bit part as (0 + 2) + (1 + 3), then the parts pairwise: AVX-512 (0 + 1) + (2 + 3)), whichever inputs share
-/// the tree and in whichever place, so kernels can sum as many or as few as they have and agree bit for bit.
+/// horizontal sum of its own (<c>Vector512.Sum</c>) took about 30 in the JIT's listing. Every total takes the same
+/// additions in the same order (the 4 lanes of each 128-bit part as (0 + 2) + (1 + 3), then the parts pairwise: AVX-512
+/// (0 + 1) + (2 + 3)), whichever inputs share the tree and in whichever place, so kernels can sum as many or as few as
+/// they have and agree bit for bit.
 /// </summary>
 internal static class LaneTotals
 {

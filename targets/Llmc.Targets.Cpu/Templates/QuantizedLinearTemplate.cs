@@ -31,7 +31,8 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
     // Launch shares per share of a call of several rows: the worker pool cuts a launch into 4 shares a thread so a late
     // thread holds up little, but every share of such a call rounds all its rows (PrepareRow), 7.5 % of the SmolLM2-135M
     // config's 16-row decode step with 8 shares on 2 threads. Halving them measured that step 22.7, 21.9, 22.1 ->
-    // 20.6, 20.7, 20.4 ms and its 512-token prefill 725 -> 684 ms; a quarter (one share a thread) was no better.
+    // 20.6, 20.7, 20.4 ms and its 512-token prefill 725 -> 684 ms; a quarter (one share a thread) was no better in a
+    // comparison run while a CI job loaded the machine (so only roughly measured).
     private const int LaunchSharesPerRoundingShare = 2;
 
     // Columns dotted together: each pass loads a row's activation codes once for both (QuantizedRowsDot's DotPair).
@@ -66,8 +67,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         w.Line($"byte* codes = w + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
         w.Line($"int rows = {KernelSource.Size(x[0])};");
         var multiple = _fusion.ColumnMultiple;
-        // Each share of several rows rounds every one of them before its columns, so those calls split their columns
-        // among fewer, larger shares than the launch has.
+        // Several rows: fewer, larger shares than the launch has (LaunchSharesPerRoundingShare).
         var (task, tasks) = (kernel.Dialect.TaskIndex, kernel.Dialect.TaskCount);
         w.Line($"int shares = rows == 1 ? {tasks} : Math.Max(1, {tasks} / {LaunchSharesPerRoundingShare});");
         w.Line($"if ({task} >= shares) return;");
