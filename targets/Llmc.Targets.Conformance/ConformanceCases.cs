@@ -81,6 +81,10 @@ public static class ConformanceCases
         yield return QuantizedLinear(DType.Q4G32, 9, 64, 139);
         yield return QuantizedLinear(DType.Q8G32, 5, 8192, 61);
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q8G32, 6, 64, 140);
+        // Gated outputs are staged and stored a vector at a time: one row (decode) and many, a task's outputs ending
+        // part way through a vector, with both activations.
+        foreach (var name in new[] { "rms_norm_linear_swiglu", "rms_norm_linear_geglu" })
+            foreach (var rows in new[] { 1, 9 }) yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == name), DType.Q8G32, rows, 96, 2 * 37);
         // Activation rounding: many whole groups (a down projection's K), less than one 512-bit vector of codes, and
         // codes that are exact halves (ties round to even) next to an all-zero group and a partial last group.
         // q8g16s32 at K = 48 ends its activation codes half way through 16 bytes.

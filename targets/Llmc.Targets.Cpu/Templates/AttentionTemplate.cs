@@ -79,6 +79,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         kernel.Constant("HeadDim", headDim);
         kernel.Constant("Half", headDim / 2);
         kernel.Constant("Group", heads / kvHeads);
+        kernel.Constant("KvHeads", kvHeads);
         kernel.Constant("QueryWidth", heads * headDim);
         kernel.Constant("KvWidth", kvHeads * headDim);
         // Row strides of the q and k/v inputs: one fused row holds all three when rotary.
@@ -129,10 +130,10 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line("while (s < sequences && sequenceTables[s] != rowBlocks[r]) s++;");
             w.Line("if (s == sequences) sequenceTables[sequences++] = rowBlocks[r];");
         }
-        kernel.Share($"{kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture)} * sequences", "first", "last");
+        kernel.Share("KvHeads * sequences", "first", "last");
         using (w.Block("for (int unit = first; unit < last; unit++)"))
         {
-            w.Line($"int head = unit % {kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture)}, table = sequenceTables[unit / {kvHeads.ToString(System.Globalization.CultureInfo.InvariantCulture)}];");
+            w.Line("int head = unit % KvHeads, table = sequenceTables[unit / KvHeads];");
             RenderCacheWrite(kernel, cache);
             using (w.Block("for (int r0 = 0, tileRows; r0 < rows; r0 += tileRows)"))
             {
@@ -175,6 +176,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             }
         }
         RenderSlots(kernel);
+        RenderLargestLane(kernel);
         new SubBlockScores(kernel, headDim).Render();
         values.Render();
         if (rotary) RenderRotation(kernel, headDim);
@@ -253,7 +255,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         kernel.ForLanes("t", "from", "seen", null,
             () => w.Line($"blockMaxima = {d.VectorClass}.Max(blockMaxima, {d.Load("s + t")});"),
             () => w.Line("blockMax = MathF.Max(blockMax, s[t]);"));
-        w.Line($"for (int lane = 0; lane < {d.Lanes}; lane++) blockMax = MathF.Max(blockMax, blockMaxima.GetElement(lane));");
+        w.Line("blockMax = MathF.Max(blockMax, LargestLane(blockMaxima));");
         w.Line("float newMax = MathF.Max(maxima[j], blockMax);");
         // exp(-inf) = 0 on the vector's first block, when the accumulator and sum are still empty.
         w.Line($"float correction = (float){d.Call(MathFunction.Exp, "(double)maxima[j] - newMax")};");
@@ -303,6 +305,28 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             }
             else
                 w.Line("new Span<float>(from, Group * HeadDim).CopyTo(new Span<float>(to, Group * HeadDim));");
+        }
+    }
+
+    /// <summary>
+    /// <c>LargestLane(v)</c>: the largest of a vector's lanes by halving, in registers (vector maxima are exact, so any
+    /// order gives the one result) rather than a store and a scalar maximum per lane.
+    /// </summary>
+    private static void RenderLargestLane(KernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        using (w.Block($"static float LargestLane({d.Vector} v)"))
+        {
+            var (name, bits) = ("v", d.Lanes * 32);
+            for (; bits > 128; bits /= 2)
+            {
+                var half = $"m{bits / 2}";
+                w.Line($"Vector{bits / 2}<float> {half} = Vector{bits / 2}.Max({name}.GetLower(), {name}.GetUpper());");
+                name = half;
+            }
+            w.Line($"{name} = Vector128.Max({name}, Vector128.Shuffle({name}, Vector128.Create(2, 3, 0, 1)));");
+            w.Line($"{name} = Vector128.Max({name}, Vector128.Shuffle({name}, Vector128.Create(1, 0, 3, 2)));");
+            w.Line($"return {name}.ToScalar();");
         }
     }
 

@@ -10,7 +10,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// sub-block of one vector's lane count of positions at a time: a kv8 row is widened once to f32 codes in the sub-block's
 /// scratch rows, which every query vector of the kernel's tile then shares; its scale multiplies the dot product or
 /// the softmax weight instead of every element.
-/// Expects the kernel's <c>HeadDim</c> and <c>KvWidth</c> constants, a loop variable <c>head</c> (the kv head) and, where
+/// Expects the kernel's <c>HeadDim</c>, <c>KvHeads</c> and <c>KvWidth</c> constants, a loop variable <c>head</c> (the kv head) and, where
 /// rows are written, <c>slot</c> (the pool row).
 /// </summary>
 internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
@@ -30,7 +30,6 @@ internal sealed class KvCacheRows(KernelSource kernel, int keyOperand)
             return;
         }
         var shape = kernel.Instance.Operands[keyOperand].Shape;
-        kernel.Constant("KvHeads", shape[2].Size);
         // KvCacheFormat: the scales of every pool row, then the codes.
         w.Line($"long codesOffset = (long){KernelSource.Size(shape[0])} * {KernelSource.Size(shape[1])} * KvHeads * sizeof(float);");
         for (var i = 0; i < Caches.Length; i++)

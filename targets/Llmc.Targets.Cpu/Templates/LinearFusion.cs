@@ -131,19 +131,92 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
 
     // ---- the quantized template's hooks ----
 
-    /// <summary>Per-task state of the quantized path, after <c>rows</c>: a normalized row.</summary>
+    /// <summary>
+    /// Per-task state of the quantized path, after <c>rows</c> and <c>PanelRows</c>: a normalized row; gated, the
+    /// staged products of each panel row (<see cref="StageGated"/>): gates, then ups, of up to
+    /// <c>StagedOutputs</c> output columns, room for a vector's worth less one pending plus a block's worth of
+    /// columns, rounded up to whole vectors.
+    /// </summary>
     public void DeclareQuantizedState(KernelSource kernel)
     {
         if (Normalizes) kernel.Writer.Line("float* normalized = stackalloc float[K];");
+        if (!Gated) return;
+        var lanes = kernel.Dialect.Lanes;
+        kernel.Constant("StagedOutputs", (lanes - 1 + MaxBlockOutputs + lanes - 1) / lanes * lanes);
+        kernel.Writer.Line("float* staged = stackalloc float[Math.Min(rows, PanelRows) * 2 * StagedOutputs];");
+    }
+
+    // Output columns of the widest block of columns the quantized template walks (64 weight columns).
+    private const int MaxBlockOutputs = 32;
+
+    /// <summary>Gated: the panel's staged outputs start at output column <paramref name="first"/>.</summary>
+    public void BeginStagedGated(SourceWriter w, string first)
+    {
+        if (Gated) w.Line($"int stagedFrom = {first};");
+    }
+
+    /// <summary>
+    /// Gated, quantized: stages the gate and up products of weight columns <paramref name="column"/> and the one after
+    /// it for panel row <paramref name="panelRow"/>; <see cref="StoreStagedGated"/> applies the activation to whole
+    /// vectors of them. A scalar <c>MathF.Exp</c> per output was 4.5 % of the samples of the SmolLM2-135M config's 16-row
+    /// decode step; staged, its SwiGLU linear took 7.0-7.1 instead of 8.2-8.5 ms of the step.
+    /// </summary>
+    public void StageGated(SourceWriter w, string panelRow, string column, string gate, string up)
+    {
+        w.Line($"float* stagedRow = staged + ({panelRow}) * 2 * StagedOutputs + ({column}) / 2 - stagedFrom;");
+        w.Line($"stagedRow[0] = {gate};");
+        w.Line($"stagedRow[StagedOutputs] = {up};");
+    }
+
+    /// <summary>
+    /// Gated, after a block of columns ending at <paramref name="blockEnd"/> has been through every pass of the panel:
+    /// once a vector's worth is staged, or at the task's <paramref name="end"/>, stores them all. Every output goes through
+    /// the same lane-wise vector expression wherever it falls in a vector, so a row's outputs do not depend on how the
+    /// step's columns and rows are split.
+    /// </summary>
+    public void StoreStagedGated(SourceWriter w, CpuDialect d, string blockEnd, string end)
+    {
+        if (!Gated) return;
+        w.Line($"int staging = {blockEnd} / 2 - stagedFrom;");
+        using (w.Block($"if (staging >= {d.Lanes} || {blockEnd} == {end})"))
+        {
+            w.Line("StoreGated(staged, panelRows, staging, y + (long)p0 * Half + stagedFrom);");
+            w.Line($"stagedFrom = {blockEnd} / 2;");
+        }
     }
 
     /// <summary>The f32 row the quantized path rounds to int8 for row <paramref name="row"/>.</summary>
     public string QuantizedRow(string row) =>
         Normalizes ? $"Normalize(x + (long)({row}) * K, norm, normalized)" : $"x + (long)({row}) * K";
 
+    /// <summary>
+    /// <c>StoreGated(staged, panelRows, count, y)</c>: each panel row's first <c>count</c> staged outputs through the
+    /// activation times their up products into y (a row of Half apart); a last partial vector is computed whole (the
+    /// lanes past count hold earlier or unset products, never stored) and its outputs copied.
+    /// </summary>
+    private void RenderStoreGated(KernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var activation = (ElementwiseTemplate)CpuTemplates.Default[epilogue == LinearEpilogue.SwiGlu ? "silu" : "gelu_tanh"];
+        using (w.Block("static void StoreGated(float* staged, int panelRows, int count, float* y)"))
+        using (w.Block("for (int r = 0; r < panelRows; r++)"))
+        {
+            w.Line("float* gates = staged + r * 2 * StagedOutputs, ups = gates + StagedOutputs, to = y + (long)r * Half;");
+            using (w.Block($"for (int o = 0; o < count; o += {d.Lanes})"))
+            {
+                w.Line($"{d.Vector} gate = {d.Load("gates + o")};");
+                w.Line($"{d.Vector} products = {activation.Vector(d, "gate", "gate")} * {d.Load("ups + o")};");
+                w.Line($"if (o + {d.Lanes} <= count) {{ {d.Store("products", "to + o")} continue; }}");
+                w.Line(d.Store("products", "gates + o"));
+                w.Line("for (int i = o; i < count; i++) to[i] = gates[i];");
+            }
+        }
+    }
+
     /// <summary>Helper functions the hooks call, rendered after the template's own.</summary>
     public void RenderHelpers(KernelSource kernel, bool quantized)
     {
+        if (Gated && quantized) RenderStoreGated(kernel);
         if (!Normalizes) return;
         var (w, f32) = (kernel.Writer, ElementFormat.For(Ir.DType.F32));
         var k = kernel.Instance.Operands[FusedLinearOp.WeightOperand][1].Size;

@@ -31,9 +31,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
     // Launch shares per share of a call of several rows: the worker pool cuts a launch into 4 shares a thread so a late
     // thread holds up little, but every share of such a call rounds all its rows (PrepareRow), 7.5 % of the SmolLM2-135M
     // config's 16-row decode step with 8 shares on 2 threads. Halving them measured that step 22.7, 21.9, 22.1 ->
-    // 20.6, 20.7, 20.4 ms and its 512-token prefill 725 -> 684 ms; a quarter (one share a thread) was no better in a
-    // comparison run while a CI job loaded the machine (so only roughly measured).
-    private const int LaunchSharesPerRoundingShare = 2;
+    // 20.6, 20.7, 20.4 ms and its 512-token prefill 725 -> 684 ms; a quarter (one share a thread, as the pool's 4 a
+    // thread are divided here) 20.0, 20.1, 20.3 -> 19.5, 19.4, 18.8 ms and 648, 644 -> 633, 642 ms.
+    private const int LaunchSharesPerRoundingShare = 4;
 
     // Columns dotted together: each pass loads a row's activation codes once for both (QuantizedRowsDot's DotPair).
     private const int PairColumns = 2;
@@ -100,6 +100,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         {
             w.Line("int panelRows = Math.Min(PanelRows, rows - p0);");
             var transposes = layout.GroupLanes ? ", !natural" : "";
+            _fusion.BeginStagedGated(w, "first");
             w.Line($"for (int i = 0; i < panelRows; i++) PrepareRow({_fusion.QuantizedRow("p0 + i")}, panel + i * PreparedBytes{transposes});");
             // One row (decode) reuses nothing across columns: blocks of one pair, whose scales are widened just before
             // their codes stream in (widening a whole block ahead measured 15 % slower decode on the 1B config). Lane-
@@ -152,7 +153,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                         {
                             if (multiple == PairColumns)
                             {
-                                _fusion.Store(w, "p0 + r0 + i", "c", ["dots[i]", "dots[RowsPerPass + i]"], rowScale: null);
+                                _fusion.StageGated(w, "r0 + i", "c", "dots[i]", "dots[RowsPerPass + i]");
                             }
                             else
                             {
@@ -164,6 +165,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                         w.Line("c += width;");
                     }
                 }
+                _fusion.StoreStagedGated(w, kernel.Dialect, "blockEnd", "end");
             }
         }
         if (layout.GroupLanes) new GroupLanesTransposition(kernel.Dialect).Render(w, [scales, ElementFormat.For(DType.F32)]);

@@ -8,7 +8,8 @@ namespace Llmc.Runtime.Devices.Cpu;
 /// Executes a plan with the engine's compiled CPU kernels: weights are used in place from the mapped file,
 /// activations share one arena, inputs and the KV pool are allocated once, and each step is a kernel launch on the worker pool.
 /// The KV pool is not cleared: attention reads only positions a step has written, and the operating system commits its
-/// pages as they are first written, so resident memory grows with the tokens in flight rather than the pool's size.
+/// pages as they are first written (huge pages where it can: <see cref="HugePageMemory"/>), so resident memory grows
+/// with the blocks written rather than the pool's size.
 /// </summary>
 public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
 {
@@ -56,7 +57,7 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
             {
                 BufferKind.Weight => (nint)file.SectionPointer(tensors[b.Tensor!].Section),
                 BufferKind.Activation => arena + (nint)b.Offset,
-                BufferKind.State => Allocate(PlanShapes.Bytes(b, _bounds), clear: false),
+                BufferKind.State => Own((nint)HugePageMemory.Allocate(PlanShapes.Bytes(b, _bounds))),
                 _ => Allocate(PlanShapes.Bytes(b, _bounds)),
             };
         }
@@ -128,7 +129,12 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
     {
         var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
         if (clear) NativeMemory.Clear((void*)p, (nuint)Math.Max(bytes, 1));
-        _owned.Add(p);
-        return p;
+        return Own(p);
+    }
+
+    private nint Own(nint memory)
+    {
+        _owned.Add(memory);
+        return memory;
     }
 }
