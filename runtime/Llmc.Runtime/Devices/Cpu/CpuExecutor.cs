@@ -8,8 +8,8 @@ namespace Llmc.Runtime.Devices.Cpu;
 /// Executes a plan with the engine's compiled CPU kernels: weights are used in place from the mapped file,
 /// activations share one arena, inputs and the KV pool are allocated once, and each step is a kernel launch on the worker pool.
 /// The KV pool is not cleared: attention reads only positions a step has written, and the operating system commits its
-/// pages as they are first written (huge pages where it can: <see cref="HugePageMemory"/>), so resident memory grows
-/// with the blocks written rather than the pool's size.
+/// pages as they are first written (a pool for several sequences on huge pages where it can: <see cref="HugePageMemory"/>),
+/// so resident memory grows with the blocks written rather than the pool's size.
 /// </summary>
 public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
 {
@@ -57,7 +57,11 @@ public sealed unsafe class CpuExecutor : IModelExecutor, IStepProfiler
             {
                 BufferKind.Weight => (nint)file.SectionPointer(tensors[b.Tensor!].Section),
                 BufferKind.Activation => arena + (nint)b.Offset,
-                BufferKind.State => Own((nint)HugePageMemory.Allocate(PlanShapes.Bytes(b, _bounds))),
+                // A pool for several sequences (a server's) on huge pages; one sequence's (run, chat, eval) in small
+                // pages, so its resident memory follows its tokens rather than 2 MB steps of every cache buffer.
+                BufferKind.State => pool.MaxSequences > 1
+                    ? Own((nint)HugePageMemory.Allocate(PlanShapes.Bytes(b, _bounds)))
+                    : Allocate(PlanShapes.Bytes(b, _bounds), clear: false),
                 _ => Allocate(PlanShapes.Bytes(b, _bounds)),
             };
         }
