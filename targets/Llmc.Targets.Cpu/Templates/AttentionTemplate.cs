@@ -308,26 +308,12 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         }
     }
 
-    /// <summary>
-    /// <c>LargestLane(v)</c>: the largest of a vector's lanes by halving, in registers (vector maxima are exact, so any
-    /// order gives the one result) rather than a store and a scalar maximum per lane.
-    /// </summary>
+    /// <summary><c>LargestLane(v)</c>: the largest of a vector's lanes (<see cref="LaneMaximum"/>), rather than a store and a scalar maximum per lane.</summary>
     private static void RenderLargestLane(KernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block($"static float LargestLane({d.Vector} v)"))
-        {
-            var (name, bits) = ("v", d.Lanes * 32);
-            for (; bits > 128; bits /= 2)
-            {
-                var half = $"m{bits / 2}";
-                w.Line($"Vector{bits / 2}<float> {half} = Vector{bits / 2}.Max({name}.GetLower(), {name}.GetUpper());");
-                name = half;
-            }
-            w.Line($"{name} = Vector128.Max({name}, Vector128.Shuffle({name}, Vector128.Create(2, 3, 0, 1)));");
-            w.Line($"{name} = Vector128.Max({name}, Vector128.Shuffle({name}, Vector128.Create(1, 0, 3, 2)));");
-            w.Line($"return {name}.ToScalar();");
-        }
+            w.Line($"return {LaneMaximum.Render(w, "float", d.Lanes * 32, "v")}.ToScalar();");
     }
 
     /// <summary>

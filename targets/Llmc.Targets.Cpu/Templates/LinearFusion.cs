@@ -142,12 +142,10 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         if (Normalizes) kernel.Writer.Line("float* normalized = stackalloc float[K];");
         if (!Gated) return;
         var lanes = kernel.Dialect.Lanes;
-        kernel.Constant("StagedOutputs", (lanes - 1 + MaxBlockOutputs + lanes - 1) / lanes * lanes);
+        var blockOutputs = QuantizedLinearTemplate.MaxBlockColumns / ColumnMultiple;
+        kernel.Constant("StagedOutputs", (lanes - 1 + blockOutputs + lanes - 1) / lanes * lanes);
         kernel.Writer.Line("float* staged = stackalloc float[Math.Min(rows, PanelRows) * 2 * StagedOutputs];");
     }
-
-    // Output columns of the widest block of columns the quantized template walks (64 weight columns).
-    private const int MaxBlockOutputs = 32;
 
     /// <summary>Gated: the panel's staged outputs start at output column <paramref name="first"/>.</summary>
     public void BeginStagedGated(SourceWriter w, string first)

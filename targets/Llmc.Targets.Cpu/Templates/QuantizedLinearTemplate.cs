@@ -35,6 +35,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
     // thread are divided here) 20.0, 20.1, 20.3 -> 19.5, 19.4, 18.8 ms and 648, 644 -> 633, 642 ms.
     private const int LaunchSharesPerRoundingShare = 4;
 
+    // The most columns a block holds (a block of short rows).
+    public const int MaxBlockColumns = 64;
+
     // Columns dotted together: each pass loads a row's activation codes once for both (QuantizedRowsDot's DotPair).
     private const int PairColumns = 2;
 
@@ -76,7 +79,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         w.Line($"float* dots = stackalloc float[RowsPerPass * {PairColumns}];");
         // Columns per block: their codes stay in L2 while each pass of rows (in L1) walks them; lane-ordered codes go
         // a pair at a time (below).
-        kernel.Constant("BlockColumns", layout.GroupLanes ? PairColumns : Math.Clamp(BlockBytes / layout.RowBytes / PairColumns * PairColumns, PairColumns, 64));
+        kernel.Constant("BlockColumns", layout.GroupLanes ? PairColumns : Math.Clamp(BlockBytes / layout.RowBytes / PairColumns * PairColumns, PairColumns, MaxBlockColumns));
         if (widens)
         {
             // Per column of the block its widened scales, then (q4a) its offsets, each G rounded up to whole vectors

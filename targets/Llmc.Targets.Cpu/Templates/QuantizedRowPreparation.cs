@@ -187,18 +187,14 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
     /// Declares <c>max</c>, the group's largest |x|, as the largest bit pattern of the |x|: with the sign cleared, f32
     /// values order as their bits do as i32, and NaNs lie above infinity, so this is exactly the f32 maximum and NaN
     /// when any |x| is, as <c>MathF.Max</c> gives, while an i32 max is one cheap instruction. A pairwise tree of
-    /// vector maxima, then halvings down to one lane.
+    /// vector maxima, then <see cref="LaneMaximum"/>.
     /// </summary>
     private void RenderLargestMagnitude(SourceWriter w)
     {
         var terms = Enumerable.Range(0, GroupSize / D.Lanes).Select(i => $"{C}.Abs({D.Load($"x + {Int(i * D.Lanes)}")}).AsInt32()").ToList();
         while (terms.Count > 1) terms = [.. terms.Chunk(2).Select(p => $"{C}.Max({p[0]}, {p[1]})")];
-        w.Line($"{C}<int> m{Int(D.Lanes * 32)} = {terms[0]};");
-        for (var bits = D.Lanes * 32; bits > 128; bits /= 2)
-            w.Line($"Vector{Int(bits / 2)}<int> m{Int(bits / 2)} = Vector{Int(bits / 2)}.Max(m{Int(bits)}.GetLower(), m{Int(bits)}.GetUpper());");
-        w.Line("m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));");
-        w.Line("m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));");
-        w.Line("float max = BitConverter.Int32BitsToSingle(m128.ToScalar());");
+        w.Line($"{C}<int> magnitudes = {terms[0]};");
+        w.Line($"float max = BitConverter.Int32BitsToSingle({LaneMaximum.Render(w, "int", D.Lanes * 32, "magnitudes")}.ToScalar());");
     }
 
     /// <summary>A vector of i16 codes as 256-bit pieces, in order.</summary>

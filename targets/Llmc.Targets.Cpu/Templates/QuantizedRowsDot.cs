@@ -16,8 +16,9 @@ namespace Llmc.Targets.Cpu.Templates;
 /// tree). Every (row, column) product takes the same operations in the same order in every variant, so a row's result
 /// does not depend on which rows or columns share its pass. A last partial chunk loads its codes zero-extended from
 /// 16-byte pieces, so nothing past the row is read and its padding lanes multiply 0 by finite scales. Lane-ordered
-/// layouts (<see cref="QuantizedRowLayout.GroupLanes"/>) take their whole blocks first, a group per lane, from transposed columns, and <c>DotNatural</c> does the same for one
-/// row and column in natural order (decode), to the same bits.
+/// layouts (<see cref="QuantizedRowLayout.GroupLanes"/>) take their whole blocks first, a group per lane, from
+/// transposed columns, and <c>DotNatural</c> does the same for one row and column in natural order (decode), to the
+/// same bits.
 /// </summary>
 public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
 {
