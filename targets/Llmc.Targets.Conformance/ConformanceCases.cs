@@ -148,6 +148,11 @@ public static class ConformanceCases
             foreach (var k in new[] { 172, 64, 65, 300 })
                 foreach (var rows in new[] { 1, 3, 17 })
                     yield return QuantizedLinear(dtype, rows, k, 37);
+        // The GPU's many-rows code: more rows than one tile (64 rows a plain linear, 32 a gated pair, fewer where the
+        // staged chunk of every row would not fit), K over several chunks of activation codes with a partial last one.
+        yield return Linear(70, 65, 17);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G16S32, DType.Q6G64, DType.Q4AG128 }) yield return QuantizedLinear(dtype, 50, 600, 37);
+        yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q8G32, 33, 600, 18);
         foreach (var (headDim, heads) in new[] { (2, 1), (6, 3), (8, 2), (16, 1), (34, 3), (64, 2), (128, 1) })
         {
             yield return Rope(1, heads, headDim);

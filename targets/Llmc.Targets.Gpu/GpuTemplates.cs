@@ -14,7 +14,7 @@ public static class GpuTemplates
         ["embedding"] = new RowGatherByTableFormat(),
         ["gather_rows"] = new RowGatherTemplate(),
         ["rms_norm"] = new RmsNormTemplate(),
-        ["linear"] = new LinearByWeightFormat(LinearFusion.None, MatVecLayout.AnyStepRows),
+        ["linear"] = new LinearByWeightFormat(LinearFusion.None, MatVecLayout.AnyStepRows, ActivationStaging.WholeRows),
         ["rope"] = new RopeTemplate(),
         ["attention"] = new AttentionTemplate(),
         ["attention_rope"] = new AttentionTemplate(rotary: true),
@@ -26,7 +26,7 @@ public static class GpuTemplates
         ["add"] = ElementwiseTemplate.Of("add"),
         [Runtime.Devices.SamplingKernelAbi.Template] = new SamplingTemplate(),
     }
-        .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue), MatVecLayout.AnyStepRows))))
+        .Concat(FusedLinearOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new LinearByWeightFormat(new LinearFusion(op.Prologue, op.Epilogue), MatVecLayout.AnyStepRows, ActivationStaging.WholeRows))))
         .Concat(ElementwiseChainOp.All.Select(op => KeyValuePair.Create(op.Name, (IGpuKernelTemplate)new ElementwiseTemplate(ElementwiseChainOp.ExpressionOf))))
         .ToDictionary(StringComparer.Ordinal);
 

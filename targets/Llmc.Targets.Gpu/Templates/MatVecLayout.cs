@@ -14,8 +14,12 @@ public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
     /// <summary>The most rows a tile of the kernel every step can run takes: lean for decode, enough to share weights across a few batched rows.</summary>
     public const int AnyStepRows = 4;
 
-    /// <summary>The most rows a tile of the many-rows variant takes (prefill chunks, large batches).</summary>
-    public const int ManyRowsRows = 16;
+    /// <summary>
+    /// The accumulators a thread of the many-rows variant (prefill chunks, large batches) keeps: its tile takes this
+    /// many rows ÷ the weight rows per output column (64 rows of a plain linear, 32 of a SwiGLU pair), so a step of up
+    /// to that many rows reads each weight word once, and the registers stay within what a GPU gives 256 threads.
+    /// </summary>
+    public const int ManyRowsAccumulators = 64;
 
     /// <summary>
     /// The layout for <paramref name="words"/> weight words per column whose rows each need

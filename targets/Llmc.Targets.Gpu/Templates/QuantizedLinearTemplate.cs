@@ -3,27 +3,36 @@ using Llmc.Ir.Quantization;
 namespace Llmc.Targets.Gpu.Templates;
 
 /// <summary>
-/// The linear family (<see cref="LinearFusion"/>) with w in a <see cref="QuantFormat"/> (docs/quantization.md). Each
-/// workgroup first rounds its activation row (normalized, with the RMSNorm prologue) to int8 per weight group into
-/// shared memory, term for term as <see cref="ActivationQuantization"/> does (correctly rounded divisions, ties to
-/// even), four codes per word. Then, as in <see cref="MatVecLayout"/>, each run of lanes strides its weight rows' code
-/// words: a q8 word is four codes, a q4 word eight nibbles (low nibbles are codes i..i+3 of a 32-code block, high
-/// nibbles codes i+16..i+19; q6 joins each nibble's two high bits from its high-bit plane), each an exact integer dot
-/// product with the matching activation codes, scaled in f32 by
-/// weight scale × activation scale; the group offsets (explicit for q4a, −scale·zero code otherwise) times the
-/// activation code sums are added once per group.
+/// The linear family (<see cref="LinearFusion"/>) with w in a <see cref="QuantFormat"/> (docs/quantization.md). The
+/// workgroup rounds its activation rows (normalized, with the RMSNorm prologue) to int8 per weight group into shared
+/// memory, term for term as <see cref="ActivationQuantization"/> does (correctly rounded divisions, ties to even), four
+/// codes per word: whole rows up front or a chunk at a time (<see cref="ActivationStaging"/>). Then, as in
+/// <see cref="MatVecLayout"/>, each run of lanes strides its weight rows' code words: a q8 word is four codes, a q4 word
+/// eight nibbles (low nibbles are codes i..i+3 of a 32-code block, high nibbles codes i+16..i+19; q6 joins each
+/// nibble's two high bits from its high-bit plane), each an exact integer dot product with the matching activation
+/// codes, scaled in f32 by weight scale × activation scale; the group offsets (explicit for q4a, −scale·zero code
+/// otherwise) times the activation code sums are added after each chunk's words. A chunk of
+/// <see cref="ChunkCodes"/> codes is a whole number of runs' strides, so a lane takes the same words in the same order
+/// whichever staging its kernel has.
 /// </summary>
-public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : IGpuKernelTemplate
+public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows, ActivationStaging staging) : IGpuKernelTemplate
 {
+    /// <summary>
+    /// Activation codes a chunk of the product covers: whole groups of every size (16 to 128), and a multiple of 32
+    /// weight words (the widest run) in every format (q8: 64 words, q4 and q6: 32).
+    /// </summary>
+    public const int ChunkCodes = 256;
+
     public GpuKernelShape Shape(KernelInstance instance)
     {
         var (format, k, _) = Describe(instance);
+        var (codeWords, groups) = Staged(format, k);
         var layout = Layout(format, k);
         return layout.Shape(instance,
         [
-            new SharedArray("uint", "xq", layout.Rows * CodeWords(format, k)),
-            new SharedArray("float", "xs", layout.Rows * format.Groups(k)),
-            new SharedArray("float", "xsum", layout.Rows * format.Groups(k)),
+            new SharedArray("uint", "xq", layout.Rows * codeWords),
+            new SharedArray("float", "xs", layout.Rows * groups),
+            new SharedArray("float", "xsum", layout.Rows * groups),
         ]);
     }
 
@@ -32,11 +41,16 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var (format, k, n) = Describe(kernel.Instance);
         var layout = Layout(format, k);
+        var (codeWords, groups) = Staged(format, k);
         kernel.Constant("K", k);
         kernel.Constant("N", kernel.Instance.Result[1].Size);
         kernel.Constant("G", format.Groups(k));
         kernel.Constant("GroupSize", format.GroupSize);
-        kernel.Constant("XqWords", CodeWords(format, k));
+        kernel.Constant("StagedWords", codeWords); // a staged row's stride in xq
+        kernel.Constant("StagedGroups", groups); // and in xs, xsum
+        kernel.Constant("ChunkGroups", ChunkCodes / format.GroupSize);
+        kernel.Constant("ChunkWords", ChunkCodes * (format.HasNibbles ? 4 : 8) / 32); // weight code words a chunk
+        kernel.Constant("Chunks", (format.Groups(k) * format.GroupSize + ChunkCodes - 1) / ChunkCodes);
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
         kernel.Constant("ChunkedWords", format.Groups(k) * format.GroupSize * (format.HasNibbles ? 4 : 8) / 32);
         if (format.Bits == 6) kernel.Constant("NibbleWords", format.NibbleRowBytes(k) / 4);
@@ -44,22 +58,40 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
         kernel.Constant("OffsetsAt", (long)n * format.Groups(k)); // the offset plane's first element, in scales
         layout.Begin(kernel);
         fusion.RenderPrologue(kernel, layout);
-        RenderQuantizeRows(kernel, layout);
-        w.Line(d.Barrier);
-        using (w.Block("if (c < N)"))
+        if (staging == ActivationStaging.WholeRows)
         {
-            for (var j = 0; j < fusion.Rows.Count; j++) RenderDot(kernel, format, layout, j);
+            RenderQuantizeRows(kernel, "0", "G");
+            w.Line(d.Barrier);
+        }
+        using (w.Block("for (int chunk = 0; chunk < Chunks; chunk++)"))
+        {
+            w.Line($"int g0 = chunk * ChunkGroups, groups = {d.Min("ChunkGroups", "G - g0")};");
+            // The first group staged in shared memory: the row's, or this chunk's.
+            w.Line($"int s0 = {(staging == ActivationStaging.WholeRows ? "0" : "g0")};");
+            if (staging == ActivationStaging.Chunks)
+            {
+                w.Line(d.Barrier); // everyone has read the previous chunk
+                RenderQuantizeRows(kernel, "g0", "groups");
+                w.Line(d.Barrier);
+            }
+            using (w.Block("if (c < N)"))
+            {
+                for (var j = 0; j < fusion.Rows.Count; j++) RenderDot(kernel, format, layout, j);
+            }
         }
         fusion.RenderStore(kernel, layout);
     }
 
-    /// <summary>Each tile row's int8 codes (zero past K), scales and scaled code sums, one (row, group) per thread.</summary>
-    private void RenderQuantizeRows(GpuKernelSource kernel, MatVecLayout layout)
+    /// <summary>
+    /// Groups <paramref name="first"/>.. (<paramref name="count"/> of them) of each tile row staged: int8 codes (zero
+    /// past K), scales and scaled code sums, one (row, group) per thread.
+    /// </summary>
+    private void RenderQuantizeRows(GpuKernelSource kernel, string first, string count)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        using (w.Block($"for (int u = {d.LocalId}; u < valid * G; u += {MatVecLayout.Threads})"))
+        using (w.Block($"for (int u = {d.LocalId}; u < valid * {count}; u += {MatVecLayout.Threads})"))
         {
-            w.Line("int m = u / G, g = u % G;");
+            w.Line($"int m = u / {count}, staged = u % {count}, g = {first} + staged;");
             w.Line("int start = g * GroupSize, end = " + d.Min("K", "start + GroupSize") + ";");
             w.Line("float largest = 0.0f;");
             w.Line($"for (int i = start; i < end; i++) largest = {d.Max("largest", d.Abs(fusion.Activation(kernel, "i")))};");
@@ -80,15 +112,15 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
                     w.Line("sum += q;");
                     w.Line($"bytes |= {d.Cast(d.Uint, "q & 255")} << (8 * b);");
                 }
-                w.Line("xq[m * XqWords + g * (GroupSize / 4) + j] = bytes;");
+                w.Line("xq[m * StagedWords + staged * (GroupSize / 4) + j] = bytes;");
             }
             kernel.Divide("scale", "largest", "127.0f");
-            w.Line("xs[u] = scale;");
-            w.Line($"xsum[u] = scale * {d.Cast("float", "sum")};");
+            w.Line("xs[m * StagedGroups + staged] = scale;");
+            w.Line($"xsum[m * StagedGroups + staged] = scale * {d.Cast("float", "sum")};");
         }
     }
 
-    /// <summary>This lane's share of the column's weight row <paramref name="j"/> · each tile row's activation codes.</summary>
+    /// <summary>This lane's share of the chunk of the column's weight row <paramref name="j"/> · each tile row's activation codes.</summary>
     private void RenderDot(GpuKernelSource kernel, QuantFormat format, MatVecLayout layout, int j)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
@@ -96,18 +128,18 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
         using (w.Block(""))
         {
             w.Line($"int wr = {fusion.Rows[j]};");
-            using (w.Block($"for (int p = lane; p < ChunkedWords; p += {layout.Lanes})"))
+            using (w.Block($"for (int p = chunk * ChunkWords + lane; p < {d.Min("(chunk + 1) * ChunkWords", "ChunkedWords")}; p += {layout.Lanes})"))
             {
                 w.Line($"{d.Uint} codes = {d.Word(1, "CodesWord + wr * RowWords + p")};");
                 if (format.Bits == 8)
                 {
-                    w.Line("int group = p * 4 / GroupSize, at = p;");
+                    w.Line("int group = p * 4 / GroupSize, at = p - s0 * (GroupSize / 4);");
                 }
                 else
                 {
                     // Word p holds bytes 4p..4p+3 of the row: 16-byte block p / 4, bytes 4·(p % 4).. of it; its low
                     // nibbles pair with activation word block·8 + p % 4, its high nibbles with the word 4 after.
-                    w.Line("int group = p / 4 * 32 / GroupSize, at = p / 4 * 8 + p % 4;");
+                    w.Line("int group = p / 4 * 32 / GroupSize, at = p / 4 * 8 + p % 4 - s0 * (GroupSize / 4);");
                     w.Line($"{d.Uint} low = codes & 0x0f0f0f0fu, high = (codes >> 4) & 0x0f0f0f0fu;");
                     if (format.Bits == 6)
                     {
@@ -125,24 +157,24 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
                 {
                     if (format.Bits == 8)
                     {
-                        w.Line($"{d.Uint} xv = xq[m * XqWords + at];");
+                        w.Line($"{d.Uint} xv = xq[m * StagedWords + at];");
                         w.Line($"int dot = {d.DotBytes("codes", "xv")};");
                     }
                     else
                     {
-                        w.Line($"{d.Uint} xlow = xq[m * XqWords + at], xhigh = xq[m * XqWords + at + 4];");
+                        w.Line($"{d.Uint} xlow = xq[m * StagedWords + at], xhigh = xq[m * StagedWords + at + 4];");
                         w.Line($"int dot = {d.DotBytes("low", "xlow")} + {d.DotBytes("high", "xhigh")};");
                     }
-                    w.Line($"{acc} = {d.Fma(d.Cast("float", "dot"), "weightScale * xs[m * G + group]", acc)};");
+                    w.Line($"{acc} = {d.Fma(d.Cast("float", "dot"), "weightScale * xs[m * StagedGroups + group - s0]", acc)};");
                 });
             }
-            using (w.Block($"for (int g = lane; g < G; g += {layout.Lanes})"))
+            using (w.Block($"for (int g = g0 + lane; g < g0 + groups; g += {layout.Lanes})"))
             {
                 var offset = format.HasOffsets
                     ? kernel.Load(1, format.ScaleType, "OffsetsAt + wr * G + g")
                     : $"{kernel.Load(1, format.ScaleType, "wr * G + g")} * {d.Float(-format.ZeroCode)}";
                 w.Line($"float offset = {offset};");
-                layout.ForRows(kernel, () => w.Line($"{acc} = {d.Fma("offset", "xsum[m * G + g]", acc)};"));
+                layout.ForRows(kernel, () => w.Line($"{acc} = {d.Fma("offset", "xsum[m * StagedGroups + g - s0]", acc)};"));
             }
         }
     }
@@ -153,9 +185,17 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows) : 
         return (QuantFormat.Of(weights.DType), weights[1].Size, weights[0].Size);
     }
 
-    /// <summary>Words of int8 activation codes per row: four codes per word, every group padded to its full size.</summary>
-    private static int CodeWords(QuantFormat format, int k) => format.Groups(k) * format.GroupSize / 4;
+    /// <summary>
+    /// Words of int8 activation codes and groups a staged row holds: the whole row (every group padded to its full
+    /// size, four codes a word) or one chunk.
+    /// </summary>
+    private (int CodeWords, int Groups) Staged(QuantFormat format, int k) => staging == ActivationStaging.WholeRows
+        ? (format.Groups(k) * format.GroupSize / 4, format.Groups(k))
+        : (ChunkCodes / 4, ChunkCodes / format.GroupSize);
 
-    private MatVecLayout Layout(QuantFormat format, int k) =>
-        MatVecLayout.For(format.CodeRowBytes(k) / 4, 4 * (CodeWords(format, k) + 2 * format.Groups(k)), maxRows);
+    private MatVecLayout Layout(QuantFormat format, int k)
+    {
+        var (codeWords, groups) = Staged(format, k);
+        return MatVecLayout.For(format.CodeRowBytes(k) / 4, 4 * (codeWords + 2 * groups), maxRows);
+    }
 }

@@ -19,15 +19,15 @@ public sealed class ManyRowsCodeTests
     private static KernelInstance Case(string name) => ConformanceCases.Get(name).Kernel;
 
     [Fact]
-    public void F32_linear_takes_16_rows_a_workgroup_from_16_rows_on_and_4_below()
+    public void F32_linear_takes_64_rows_a_workgroup_from_8_rows_on_and_4_below()
     {
         var kernel = Case("linear rows=33 k=64 n=300");
         var any = GpuKernels.Render(GlslDialect.Instance, GpuTemplates.Default, kernel);
         var many = GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, kernel)!;
         Assert.Equal(0, any.Launch.MinRows);
         Assert.Equal("ceil(seq/4)", any.Launch.GroupsY);
-        Assert.Equal(16, many.Launch.MinRows);
-        Assert.Equal("ceil(seq/16)", many.Launch.GroupsY);
+        Assert.Equal(8, many.Launch.MinRows);
+        Assert.Equal("ceil(seq/64)", many.Launch.GroupsY);
         Assert.Equal(any.Launch.GroupsX, many.Launch.GroupsX);
         Assert.Equal(kernel.Name + "_rows", many.Entry);
         // CUDA's many-rows code for f32 weights is the shared one.
@@ -35,17 +35,25 @@ public sealed class ManyRowsCodeTests
     }
 
     [Fact]
-    public void Quantized_linear_takes_as_many_rows_as_its_activation_codes_fit_in_shared_memory()
+    public void A_gated_pair_keeps_two_accumulators_a_row_so_its_tile_takes_32_rows()
     {
-        // K = 64: 16 rows of codes fit easily.
-        Assert.Equal(16, GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, Case("linear q8g32 rows=17 k=64 n=37"))!.Launch.MinRows);
-        // K = 2048: 2,048 code bytes and two floats a group per row leave room for 6 rows beside the reduction's 1 KiB.
+        var kernel = Case("rms_norm_linear_swiglu q8g32 rows=33 k=600 n=18");
+        Assert.Equal("ceil(seq/32)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, kernel)!.Launch.GroupsY);
+    }
+
+    [Fact]
+    public void Quantized_linear_stages_a_chunk_of_codes_at_a_time_so_its_tile_does_not_shrink_with_K()
+    {
+        // The kernel of any step stages whole rows: 4 rows at K = 2048, one at K = 8192.
         var wide = Case("linear q8g32 rows=23 k=2048 n=19");
-        Assert.Equal("ceil(seq/6)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, wide)!.Launch.GroupsY);
-        // K = 8192: one row fits, as in the kernel of any step, so there is no many-rows code.
         var longest = Case("linear q8g32 rows=5 k=8192 n=61");
+        Assert.Equal("ceil(seq/4)", GpuKernels.Render(GlslDialect.Instance, GpuTemplates.Default, wide).Launch.GroupsY);
         Assert.Equal("seq", GpuKernels.Render(GlslDialect.Instance, GpuTemplates.Default, longest).Launch.GroupsY);
-        Assert.Null(GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, longest));
+        // The many-rows code stages 256 codes of every row (64 words and 8 groups' scales and sums): 48 rows beside the
+        // reduction's 1 KiB of 16 KiB, at any K; 40 with 16-code groups (twice the scales and sums).
+        foreach (var kernel in new[] { Case("linear q8g32 rows=17 k=64 n=37"), wide, longest })
+            Assert.Equal("ceil(seq/48)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, kernel)!.Launch.GroupsY);
+        Assert.Equal("ceil(seq/40)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, Case("linear q8g16s32 rows=50 k=600 n=37"))!.Launch.GroupsY);
     }
 
     [Fact]
