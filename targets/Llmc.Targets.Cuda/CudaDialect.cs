@@ -25,6 +25,8 @@ public sealed record CudaDialect(string Target) : GpuDialect(Target)
 
     public override string Barrier => "__syncthreads();";
 
+    public override string? UnrollHint => "#pragma unroll";
+
     public override string Uint => "unsigned int";
 
     public override string Word(int argument, string index) => $"a{argument}[{index}]";

@@ -33,6 +33,13 @@ public abstract record GpuDialect(string Target) : Dialect(Target)
     /// <summary>A statement that waits for every thread of the workgroup and makes its shared-memory writes visible.</summary>
     public abstract string Barrier { get; }
 
+    /// <summary>
+    /// A line before a constant-trip loop asking the compiler to unroll it whole (null where the dialect gives none):
+    /// the loops over a tile's rows index register arrays (accumulators), which stay in registers only when every index
+    /// is a constant.
+    /// </summary>
+    public abstract string? UnrollHint { get; }
+
     /// <summary>Word <paramref name="index"/> of kernel argument <paramref name="argument"/>, readable and (for outputs) assignable.</summary>
     public abstract string Word(int argument, string index);
 

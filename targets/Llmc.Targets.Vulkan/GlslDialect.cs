@@ -72,6 +72,11 @@ public sealed record GlslDialect(bool Subgroups = false) : GpuDialect(VulkanTarg
     public override (string Id, string Lane, string Count) Subgroup =>
         ("int(gl_SubgroupID)", "gl_SubgroupInvocationID", "int(gl_NumSubgroups)");
 
+    // No hint: lavapipe's LLVM, asked to unroll the many-rows tiles whole ([[unroll]]), took several times as long
+    // to compile them (the Vulkan conformance suite ran past 20 minutes instead of 3.5), and the Vulkan drivers choose
+    // for themselves.
+    public override string? UnrollHint => null;
+
     public override string Call(MathFunction function, string argument) => $"{function.ToString().ToLowerInvariant()}({argument})";
 
     public override void WriteKernel(SourceWriter writer, GpuKernelSignature signature, Action body)

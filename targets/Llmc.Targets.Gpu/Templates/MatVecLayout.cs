@@ -53,10 +53,15 @@ public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
         w.Line($"int c = {d.GroupX} * {Columns} + {d.LocalId} / {Lanes};");
     }
 
-    /// <summary>Runs <paramref name="body"/> for each row m of the tile that exists (a constant-trip loop compilers unroll).</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/> for each row m of the tile that exists: a constant-trip loop unrolled whole, so the
+    /// accumulators it indexes stay in registers (NVRTC left a SwiGLU pair's 32-row loop rolled, its accumulators in
+    /// local memory, until asked).
+    /// </summary>
     public void ForRows(GpuKernelSource kernel, Action body)
     {
         var w = kernel.Writer;
+        if (kernel.Dialect.UnrollHint is { } hint) w.Line(hint);
         using (w.Block($"for (int m = 0; m < {Rows}; m++)"))
         using (w.Block("if (m < valid)"))
             body();

@@ -5,6 +5,7 @@ using Llmc.Runtime.Devices.Cuda;
 using Llmc.Runtime.Format;
 using Llmc.Targets.Cuda;
 using Llmc.Targets.Conformance;
+using Llmc.Targets.Gpu.Templates;
 
 namespace Llmc.Targets.Tests.Cuda;
 
@@ -88,6 +89,25 @@ public sealed class CudaCodegenTests
         var ptx = CudaConformanceBuild.Ptx;
         foreach (var c in ConformanceCases.All.Where(c => OpRegistry.Get(c.Kernel.Template) is var op && FusedLinearOp.IsLinearFamily(op)))
             Assert.Contains("ld.global.nc", PtxText.Entry(ptx, c.Kernel.Name));
+    }
+
+    [NvrtcFact]
+    public void ManyRowsLinearKeepsItsAccumulatorsInRegisters()
+    {
+        // A tile of 64 rows (32 for a gated pair) indexes its accumulators in loops NVRTC must unroll whole; rolled, the
+        // 64 accumulators of the SwiGLU pair lived in 256 bytes of local memory. Only the row norms (RMSNorm prologue,
+        // read at a run-time row by the activation rounding) may stay there: 4 bytes a tile row.
+        var ptx = CudaConformanceBuild.Ptx;
+        var many = ConformanceCases.All.Where(c => OpRegistry.Get(c.Kernel.Template) is var op && FusedLinearOp.IsLinearFamily(op)
+            && ptx.Contains($".entry {c.Kernel.Name}_rows(", StringComparison.Ordinal)).ToList();
+        Assert.Contains(many, c => c.Kernel.Template == "rms_norm_linear_swiglu" && c.Kernel.Operands[1].DType.IsQuantized());
+        foreach (var c in many)
+        {
+            var fusion = LinearFusion.Of(OpRegistry.Get(c.Kernel.Template));
+            var normBytes = fusion.Prologue == LinearPrologue.RmsNorm ? 4 * MatVecLayout.ManyRowsAccumulators / fusion.Rows.Count : 0;
+            var depot = System.Text.RegularExpressions.Regex.Match(PtxText.Entry(ptx, c.Kernel.Name + "_rows"), @"__local_depot\d+\[(\d+)\]");
+            Assert.True((depot.Success ? int.Parse(depot.Groups[1].Value) : 0) <= normBytes, $"{c.Name}: {depot.Value} of local memory, more than its {normBytes} bytes of row norms");
+        }
     }
 
     [NvrtcFact]
