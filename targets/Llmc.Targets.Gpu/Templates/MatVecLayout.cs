@@ -16,8 +16,9 @@ public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
 
     /// <summary>
     /// The accumulators a thread of the many-rows variant (prefill chunks, large batches) keeps: its tile takes this
-    /// many rows ÷ the weight rows per output column (64 rows of a plain linear, 32 of a SwiGLU pair), so a step of up
-    /// to that many rows reads each weight word once, and the registers stay within what a GPU gives 256 threads.
+    /// many rows ÷ the weight rows per output column (up to 64 rows of a plain linear, 32 of a SwiGLU pair; fewer where
+    /// a quantized tile's staged codes would not fit), so a step of up to that many rows reads each weight word once,
+    /// and the registers stay within what a GPU gives 256 threads.
     /// </summary>
     public const int ManyRowsAccumulators = 64;
 
@@ -54,9 +55,9 @@ public sealed record MatVecLayout(int Lanes, int Columns, int Rows)
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> for each row m of the tile that exists: a constant-trip loop unrolled whole, so the
-    /// accumulators it indexes stay in registers (NVRTC left a SwiGLU pair's 32-row loop rolled, its accumulators in
-    /// local memory, until asked).
+    /// Runs <paramref name="body"/> for each row m of the tile that exists: a constant-trip loop with the dialect's
+    /// unroll hint, so the accumulators it indexes stay in registers (NVRTC left a SwiGLU pair's 32-row loop rolled,
+    /// its accumulators in local memory, until asked).
     /// </summary>
     public void ForRows(GpuKernelSource kernel, Action body)
     {
