@@ -81,6 +81,12 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     /// <summary>Whether the codes (or, for Q6, their low 4 bits) are nibbles packed per <see cref="NibbleBlock"/>.</summary>
     public bool HasNibbles => Bits != 8;
 
+    /// <summary>
+    /// Bits a code takes in the plane kernels walk in chunks: the nibble (4-bit codes, Q6's low 4 bits, whose high bits
+    /// are a plane of their own) or the whole byte.
+    /// </summary>
+    public int ChunkedBits => HasNibbles ? 4 : 8;
+
     public bool HasOffsets
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

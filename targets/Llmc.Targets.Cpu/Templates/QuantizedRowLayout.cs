@@ -53,7 +53,7 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
     public int Groups => Format.Groups(K);
 
     /// <summary>Chunked bytes per group: its codes, or for q4, q4a and q6 its nibbles.</summary>
-    public int GroupBytes => Format.GroupSize * (Format.HasNibbles ? 4 : 8) / 8;
+    public int GroupBytes => Format.GroupSize * Format.ChunkedBits / 8;
 
     /// <summary>
     /// The bytes a row's chunks walk: the codes of its groups, or their nibbles (q6's high bits follow them at

@@ -49,10 +49,10 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows, Ac
         kernel.Constant("StagedWords", codeWords); // a staged row's stride in xq
         kernel.Constant("StagedGroups", groups); // and in xs, xsum
         kernel.Constant("ChunkGroups", ChunkCodes / format.GroupSize);
-        kernel.Constant("ChunkWords", ChunkCodes * (format.HasNibbles ? 4 : 8) / 32); // weight code words a chunk
+        kernel.Constant("ChunkWords", ChunkCodes * format.ChunkedBits / 32); // weight code words a chunk
         kernel.Constant("Chunks", (format.Groups(k) * format.GroupSize + ChunkCodes - 1) / ChunkCodes);
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
-        kernel.Constant("ChunkedWords", format.Groups(k) * format.GroupSize * (format.HasNibbles ? 4 : 8) / 32);
+        kernel.Constant("ChunkedWords", format.Groups(k) * format.GroupSize * format.ChunkedBits / 32);
         if (format.Bits == 6) kernel.Constant("NibbleWords", format.NibbleRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
         kernel.Constant("OffsetsAt", (long)n * format.Groups(k)); // the offset plane's first element, in scales

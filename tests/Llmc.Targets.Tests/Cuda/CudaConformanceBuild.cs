@@ -20,5 +20,8 @@ public static class CudaConformanceBuild
 
     public static CompiledKernels Get() => Compiled.Value;
 
-    public static string Ptx => Encoding.UTF8.GetString(Get().Sections[CudaKernelAbi.PtxSection(Architectures[0])]);
+    private static readonly Lazy<string> DecodedPtx = new(() => Encoding.UTF8.GetString(Get().Sections[CudaKernelAbi.PtxSection(Architectures[0])]));
+
+    /// <summary>The PTX section as text, decoded once, so that <see cref="PtxText"/> splits it into entries once.</summary>
+    public static string Ptx => DecodedPtx.Value;
 }
