@@ -22,6 +22,9 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
             ByteDotClass = "AvxVnni",
             PermuteLanes = "Avx2.PermuteVar8x32",
             WidenBytes = "Avx2.ConvertToVector256Int16",
+            // vshufps picks lanes 0, 2 (or 1, 3) of each operand per 128-bit half; vpermq puts the halves' pieces in order.
+            EvenLanesOfPair = "Avx2.Permute4x64(Avx.Shuffle({0}, {1}, 0x88).AsDouble(), 0xD8).AsSingle()",
+            OddLanesOfPair = "Avx2.Permute4x64(Avx.Shuffle({0}, {1}, 0xDD).AsDouble(), 0xD8).AsSingle()",
         };
 
     // .NET 10 has no 512-bit u8·s8 VNNI intrinsic (only AVX10.2's AvxVnniInt8.V512), so 512-bit byte dot
@@ -33,6 +36,8 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
             ByteDotClass = null,
             PermuteLanes = "Avx512F.PermuteVar16x32",
             WidenBytes = "Avx512BW.ConvertToVector512Int16",
+            EvenLanesOfPair = "Avx512F.PermuteVar16x32x2({0}, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), {1})",
+            OddLanesOfPair = "Avx512F.PermuteVar16x32x2({0}, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), {1})",
         };
 
     public static IReadOnlyList<CpuDialect> All { get; } = [Avx2, Avx512];
@@ -76,6 +81,16 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
 
     /// <summary>Sign-extends a half-width vector of s8 to a full vector of i16 (vpmovsxbw).</summary>
     public required string WidenBytes { get; init; }
+
+    /// <summary>Format of the f32 vector of the even lanes of vectors {0} then {1} (elements 0, 2, .. of the pair).</summary>
+    public required string EvenLanesOfPair { get; init; }
+
+    /// <summary>Format of the f32 vector of the odd lanes of vectors {0} then {1}.</summary>
+    public required string OddLanesOfPair { get; init; }
+
+    /// <summary>The even (or odd) f32 lanes of the pair of vectors <paramref name="low"/>, <paramref name="high"/>, in order.</summary>
+    public string LanesOfPair(string low, string high, bool odd) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, odd ? OddLanesOfPair : EvenLanesOfPair, low, high);
 
     /// <summary>The vector class half as wide as <see cref="VectorClass"/>.</summary>
     public string HalfClass => $"Vector{Lanes * 16}";

@@ -109,22 +109,37 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
 
     /// <summary>
     /// Declares what a k step of a tile needs before it loads x: the norm weight at k, times
-    /// <paramref name="weightFactor"/> when given (a power of two a kernel folds into the weights; exact).
+    /// <paramref name="weightFactor"/> when given (a power of two a kernel folds into the weights; exact). A
+    /// <paramref name="paired"/> step covers two vectors of k, its weights taken apart into even and odd elements
+    /// (<see cref="ElementFormat.PairsElements"/>): the norm weights are taken apart the same way, as <c>normKEven</c>
+    /// and <c>normKOdd</c>.
     /// </summary>
-    public void BeginTileStep(SourceWriter w, CpuDialect d, bool vector, string? weightFactor = null)
+    public void BeginTileStep(SourceWriter w, CpuDialect d, bool vector, string? weightFactor = null, bool paired = false)
     {
         if (!Normalizes) return;
-        if (!vector) w.Line("float normK = norm[k];");
-        else w.Line($"{d.Vector} normK = {d.Load("norm + k")}{(weightFactor is null ? "" : $" * {d.Splat(weightFactor)}")};");
+        if (!vector)
+        {
+            w.Line("float normK = norm[k];");
+            return;
+        }
+        var times = weightFactor is null ? "" : $" * {d.Splat(weightFactor)}";
+        if (!paired)
+        {
+            w.Line($"{d.Vector} normK = {d.Load("norm + k")}{times};");
+            return;
+        }
+        w.Line($"{d.Vector} normLow = {d.Load("norm + k")}{times}, normHigh = {d.Load($"norm + k + {d.Lanes}")}{times};");
+        w.Line($"{d.Vector} normKEven = {d.LanesOfPair("normLow", "normHigh", odd: false)}, normKOdd = {d.LanesOfPair("normLow", "normHigh", odd: true)};");
     }
 
     /// <summary>
-    /// A load of x (or, with <paramref name="weight"/>, of w) as the product sees it: the weight times the norm weight.
+    /// A load of x (or, with <paramref name="weight"/>, of w) as the product sees it: the weight times the norm weight
+    /// (of the <paramref name="part"/> of a paired step: "Even" or "Odd").
     /// Always the weight, whatever the tile's shape: which tile computes a row depends on how many rows share the step,
     /// and x·(w·g) and (x·g)·w round differently, so scaling the side with fewer loads would let batching change a
     /// row's result. The weight side is the cheaper one for the many-row tiles of prefill and batched decode.
     /// </summary>
-    public string Scale(string load, bool weight) => Normalizes && weight ? $"{load} * normK" : load;
+    public string Scale(string load, bool weight, string part = "") => Normalizes && weight ? $"{load} * normK{part}" : load;
 
     /// <summary>The factor of tile row <paramref name="row"/>'s products, if any.</summary>
     public string? TileRowScale(int row) => Normalizes ? $"inverseRms[{row}]" : null;

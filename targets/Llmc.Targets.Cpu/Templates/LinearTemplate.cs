@@ -74,30 +74,34 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         using (w.Block($"static void {TileName(rows, columns)}({xf.ElementType}* x, {wf.ElementType}* w, float* y{extra})"))
         {
             foreach (var (i, j) in cells) w.Line($"{d.Vector} acc{i}_{j} = {d.Zero};");
+            // f16 weights go two vectors of k a step, loaded as one vector of pairs (ElementFormat.PairsElements): the
+            // widening, not DRAM, had bounded their decode. x is taken apart into even and odd elements to match, in
+            // every tile shape, so a lane sums the same products in the same order however many rows share the step.
+            var paired = wf.PairsElements;
             // Weights read 2^-e too small (f16) are corrected by half the exponent inside the products and half on the
             // sums: the inner factor goes where a multiply happens anyway (the norm weight) or on the side with fewer
             // loads. Powers of two scale every product and rounding exactly, so each tile shape sums bit for bit what
             // the others do (batching cannot change a row), and what corrected weights would give; the products stay
             // far from f32's subnormals (|x·w| would have to be below 2^-70) and x from overflow (|x| above 2^72).
-            var half = wf.ScaleExponent / 2;
+            var half = paired ? wf.ScaleExponent / 2 : 0;
             var factor = half == 0 ? null : ElementFormat.PowerOfTwo(half);
             var ownMultiply = factor is not null && !_fusion.ScalesWeights;
             var (onWeights, onX) = (ownMultiply && rows >= columns, ownMultiply && rows < columns);
-            string Times(string load, bool apply) => apply ? $"{load} * {d.Splat(factor!)}" : load;
+            var step = paired ? 2 * d.Lanes : d.Lanes;
             w.Line("int k = 0;");
-            using (w.Block($"for (; k + {d.Lanes} <= K; k += {d.Lanes})"))
+            using (w.Block($"for (; k + {step} <= K; k += {step})"))
             {
-                _fusion.BeginTileStep(w, d, vector: true, factor);
-                for (var j = 0; j < columns; j++)
-                    w.Line($"{d.Vector} w{j} = {_fusion.Scale(Times(wf.LoadScaledVector(d, "w", $"{j} * K + k"), onWeights), weight: true)};");
-                for (var i = 0; i < rows; i++)
-                {
-                    w.Line($"{d.Vector} x{i} = {_fusion.Scale(Times(xf.LoadVector(d, "x", $"{i} * K + k"), onX), weight: false)};");
-                    for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
-                }
+                _fusion.BeginTileStep(w, d, vector: true, factor, paired);
+                // One row streams its weights from memory (decode): the hardware prefetcher alone left the 1B config's
+                // f16 decode at about 0.7 of the machine's read speed; asking for the next tile's lines a tile ahead
+                // brought it near 0.9 (2 threads, every matrix once per step).
+                if (rows == 1)
+                    for (var j = 0; j < columns; j++) w.Line($"Sse.Prefetch1(w + {columns + j} * K + k);");
+                if (paired) RenderPairedStep(kernel, rows, columns, factor, onWeights, onX);
+                else RenderStep(kernel, rows, columns);
             }
             foreach (var (i, j) in cells) w.Line($"float sum{i}_{j} = {d.Sum($"acc{i}_{j}")}{(factor is null ? "" : $" * {factor}")};");
-            if (k % d.Lanes != 0)
+            if (k % step != 0)
             {
                 using (w.Block("for (; k < K; k++)"))
                 {
@@ -113,6 +117,51 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
             var group = _fusion.ColumnMultiple;
             foreach (var (i, j) in cells.Where(cell => cell.j % group == 0))
                 _fusion.Store(w, $"{i}", $"{j}", [.. Enumerable.Range(j, group).Select(c => $"sum{i}_{c}")], _fusion.TileRowScale(i));
+        }
+    }
+
+    /// <summary>One vector of k: each weight and x vector loaded once for the tile's products.</summary>
+    private void RenderStep(KernelSource kernel, int rows, int columns)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var (xf, wf) = (kernel.Format(0), kernel.Format(1));
+        for (var j = 0; j < columns; j++)
+            w.Line($"{d.Vector} w{j} = {_fusion.Scale(wf.LoadVector(d, "w", $"{j} * K + k"), weight: true)};");
+        for (var i = 0; i < rows; i++)
+        {
+            w.Line($"{d.Vector} x{i} = {xf.LoadVector(d, "x", $"{i} * K + k")};");
+            for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
+        }
+    }
+
+    /// <summary>
+    /// Two vectors of k from one vector of weight pairs: the even elements' products, then the odd ones', into the same
+    /// accumulators; the weights (or, with <paramref name="onX"/>, x) times <paramref name="factor"/>.
+    /// </summary>
+    private void RenderPairedStep(KernelSource kernel, int rows, int columns, string? factor, bool onWeights, bool onX)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var (xf, wf) = (kernel.Format(0), kernel.Format(1));
+        string Times(string load, bool apply) => apply ? $"{load} * {d.Splat(factor!)}" : load;
+        var parts = new[] { ("Even", false), ("Odd", true) };
+        for (var j = 0; j < columns; j++)
+        {
+            w.Line($"var pairs{j} = {wf.LoadPairs(d, "w", $"{j} * K + k")};");
+            foreach (var (part, odd) in parts)
+            {
+                var load = odd ? wf.OddScaled(d, $"pairs{j}") : wf.EvenScaled(d, $"pairs{j}");
+                w.Line($"{d.Vector} w{j}{part} = {_fusion.Scale(Times(load, onWeights), weight: true, part)};");
+            }
+        }
+        for (var i = 0; i < rows; i++)
+        {
+            var (low, high) = (xf.LoadVector(d, "x", $"{i} * K + k"), xf.LoadVector(d, "x", $"{i} * K + k + {d.Lanes}"));
+            w.Line($"{d.Vector} x{i}Low = {Times(low, onX)}, x{i}High = {Times(high, onX)};");
+            foreach (var (part, odd) in parts)
+            {
+                w.Line($"{d.Vector} x{i}{part} = {d.LanesOfPair($"x{i}Low", $"x{i}High", odd)};");
+                for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}{part}", $"w{j}{part}", $"acc{i}_{j}")};");
+            }
         }
     }
 }
