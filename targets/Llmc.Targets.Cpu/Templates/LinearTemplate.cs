@@ -5,7 +5,8 @@ namespace Llmc.Targets.Cpu.Templates;
 /// column block; tasks take contiguous runs of units, ordered down the rows under one column block so a task's
 /// weight tile stays in cache while the row blocks stream past it. Decode (one row) therefore splits the columns,
 /// prefill tiles rows × columns. Inside a unit, register tiles of 4 rows × 2 columns (1 row × 4 columns for the
-/// leftover rows) share every vector load between several fused multiply-adds. A <see cref="LinearFusion"/> adds a
+/// leftover rows) share every vector load between several fused multiply-adds; with f16 weights the 4-row tiles are
+/// 4 × 4 over operands prepared once per task (<see cref="PairedPanels"/>). A <see cref="LinearFusion"/> adds a
 /// fused linear's prologue and epilogue at its hook points.
 /// </summary>
 public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemplate
@@ -19,14 +20,21 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
 
     private static readonly (int Rows, int Columns)[] Tiles = [(4, 2), (4, 1), (1, 4), (1, 1)];
 
+    // With weights read in pairs the 4-row tiles load prepared operands (PairedPanels), which leaves registers for 4
+    // columns: 32 multiply-adds a step from 16 loads.
+    private static readonly (int Rows, int Columns)[] PairedTiles = [(4, 4), (4, 2), (4, 1), (1, 4), (1, 1)];
+
     public void Render(KernelSource kernel)
     {
         var w = kernel.Writer;
         var (x, weights) = (kernel.Instance.Operands[0], kernel.Instance.Operands[1]);
         int k = weights[1].Size, n = weights[0].Size;
         var columnBlock = Math.Clamp(ColumnBlockBytes / Math.Max(1, k * sizeof(float)), 4, 64) / 4 * 4;
+        var panels = kernel.Format(1).PairsElements ? new PairedPanels(_fusion) : null;
         // Tiles as wide as the fusion's column groups (SwiGLU pairs), so a tile always holds whole groups.
-        var tiles = Tiles.Select(t => (t.Rows, Columns: Math.Max(t.Columns, _fusion.ColumnMultiple))).Distinct().ToList();
+        var tiles = (panels is null ? Tiles : PairedTiles)
+            .Select(t => (t.Rows, Columns: Math.Max(t.Columns, _fusion.ColumnMultiple))).Distinct().ToList();
+        bool Prepared(int rows) => panels is not null && rows > 1;
         kernel.Operand("x", 0);
         kernel.Operand("w", 1);
         kernel.Result("y");
@@ -38,11 +46,14 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         w.Line($"int rows = {KernelSource.Size(x[0])};");
         _fusion.DeclareFloatState(kernel);
         w.Line("int rowBlocks = (rows + RowBlock - 1) / RowBlock;");
+        panels?.Declare(kernel);
         kernel.Share("rowBlocks * ((N + ColumnBlock - 1) / ColumnBlock)", "first", "last");
+        using (panels is null ? null : w.Block("try"))
         using (w.Block("for (int unit = first; unit < last; unit++)"))
         {
             w.Line("int c0 = unit / rowBlocks * ColumnBlock, c1 = Math.Min(c0 + ColumnBlock, N);");
             w.Line("int r0 = unit % rowBlocks * RowBlock, r1 = Math.Min(r0 + RowBlock, rows);");
+            panels?.Prepare(kernel);
             w.Line("int r = r0;");
             var extra = string.Concat(_fusion.TileParameters().Select(p => ", " + p.Argument));
             foreach (var rowTile in tiles.Select(t => t.Rows).Distinct())
@@ -50,19 +61,32 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                 using (w.Block($"for (; r + {rowTile} <= r1; r += {rowTile})"))
                 {
                     w.Line("int c = c0;");
+                    var prepared = Prepared(rowTile) ? PairedPanels.TileArguments : "";
                     foreach (var (_, columns) in tiles.Where(t => t.Rows == rowTile))
-                        w.Line($"for (; c + {columns} <= c1; c += {columns}) {TileName(rowTile, columns)}(x + (long)r * K, w + (long)c * K, y + {_fusion.OutputIndex("r", "c")}{extra});");
+                        w.Line($"for (; c + {columns} <= c1; c += {columns}) {TileName(rowTile, columns)}({prepared}x + (long)r * K, w + (long)c * K, y + {_fusion.OutputIndex("r", "c")}{extra});");
                 }
             }
         }
-        foreach (var (rows, columns) in tiles) RenderTile(kernel, rows, columns, k);
+        if (panels is not null) using (w.Block("finally")) w.Line(PairedPanels.Release);
+        foreach (var (rows, columns) in tiles) RenderTile(kernel, rows, columns, k, Prepared(rows));
+        panels?.RenderHelpers(kernel, Factor(kernel.Format(1)));
         _fusion.RenderHelpers(kernel, quantized: false);
     }
 
+    /// <summary>
+    /// The power of two a tile multiplies into one side of its products and onto its sums, for weights read 2^-e too
+    /// small (f16; <see cref="ElementFormat.ScaleExponent"/>), or null.
+    /// </summary>
+    private static string? Factor(ElementFormat weights) =>
+        weights.PairsElements && weights.ScaleExponent != 0 ? ElementFormat.PowerOfTwo(weights.ScaleExponent / 2) : null;
+
     private static string TileName(int rows, int columns) => $"Tile{rows}x{columns}";
 
-    /// <summary>A local function computing a rows × columns block of y with one accumulator per output.</summary>
-    private void RenderTile(KernelSource kernel, int rows, int columns, int k)
+    /// <summary>
+    /// A local function computing a rows × columns block of y with one accumulator per output; a
+    /// <paramref name="prepared"/> one reads its vector steps from <see cref="PairedPanels"/>.
+    /// </summary>
+    private void RenderTile(KernelSource kernel, int rows, int columns, int k, bool prepared)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var (xf, wf) = (kernel.Format(0), kernel.Format(1));
@@ -71,7 +95,8 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         // reloaded spilled constants on every step (SmolLM2-135M config, f32, prefill of 512 tokens: 6-7 % slower).
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         var extra = string.Concat(_fusion.TileParameters().Select(p => ", " + p.Parameter));
-        using (w.Block($"static void {TileName(rows, columns)}({xf.ElementType}* x, {wf.ElementType}* w, float* y{extra})"))
+        var panels = prepared ? PairedPanels.TileParameters : "";
+        using (w.Block($"static void {TileName(rows, columns)}({panels}{xf.ElementType}* x, {wf.ElementType}* w, float* y{extra})"))
         {
             foreach (var (i, j) in cells) w.Line($"{d.Vector} acc{i}_{j} = {d.Zero};");
             // f16 weights go two vectors of k a step, loaded as one vector of pairs (ElementFormat.PairsElements): the
@@ -83,22 +108,28 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
             // loads. Powers of two scale every product and rounding exactly, so each tile shape sums bit for bit what
             // the others do (batching cannot change a row), and what corrected weights would give; the products stay
             // far from f32's subnormals (|x·w| would have to be below 2^-70) and x from overflow (|x| above 2^72).
-            var half = paired ? wf.ScaleExponent / 2 : 0;
-            var factor = half == 0 ? null : ElementFormat.PowerOfTwo(half);
+            var factor = Factor(wf);
             var ownMultiply = factor is not null && !_fusion.ScalesWeights;
             var (onWeights, onX) = (ownMultiply && rows >= columns, ownMultiply && rows < columns);
             var step = paired ? 2 * d.Lanes : d.Lanes;
             w.Line("int k = 0;");
             using (w.Block($"for (; k + {step} <= K; k += {step})"))
             {
-                _fusion.BeginTileStep(w, d, vector: true, factor, paired);
-                // One row streams its weights from memory (decode): the hardware prefetcher alone left the 1B config's
-                // f16 decode at about 0.7 of the machine's read speed; asking for the next tile's lines a tile ahead
-                // brought it near 0.9 (2 threads, every matrix once per step).
-                if (rows == 1)
-                    for (var j = 0; j < columns; j++) w.Line($"Sse.Prefetch1(w + {columns + j} * K + k);");
-                if (paired) RenderPairedStep(kernel, rows, columns, factor, onWeights, onX);
-                else RenderStep(kernel, rows, columns);
+                if (prepared)
+                {
+                    PairedPanels.RenderStep(kernel, rows, columns);
+                }
+                else
+                {
+                    _fusion.BeginTileStep(w, d, vector: true, factor, paired);
+                    // One row streams its weights from memory (decode): the hardware prefetcher alone left the 1B
+                    // config's f16 decode at about 0.7 of the machine's read speed; asking for the next tile's lines a
+                    // tile ahead brought it near 0.9 (2 threads, every matrix once per step).
+                    if (rows == 1)
+                        for (var j = 0; j < columns; j++) w.Line($"Sse.Prefetch1(w + {columns + j} * K + k);");
+                    if (paired) RenderPairedStep(kernel, rows, columns, factor, onWeights, onX);
+                    else RenderStep(kernel, rows, columns);
+                }
             }
             foreach (var (i, j) in cells) w.Line($"float sum{i}_{j} = {d.Sum($"acc{i}_{j}")}{(factor is null ? "" : $" * {factor}")};");
             if (k % step != 0)
