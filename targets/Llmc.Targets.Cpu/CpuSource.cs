@@ -78,5 +78,17 @@ public sealed record CpuSource(string Text, IReadOnlyList<CpuSource.KernelLines>
             w.Line("start = (int)((long)count * task / tasks);");
             w.Line("end = (int)((long)count * (task + 1) / tasks);");
         }
+        w.Line();
+        // Kept per thread between launches, so a step allocates nothing once the largest step has run; a kernel holds it
+        // only while its task runs (a thread runs one task at a time), and the GC frees it with its thread.
+        w.Line("[ThreadStatic] private static float[]? threadScratch;");
+        w.Line();
+        w.Line("/// <summary>This thread's scratch of at least <paramref name=\"floats\"/> floats, 64-byte aligned, its contents undefined.</summary>");
+        using (w.Block("private static float* ThreadScratch(long floats)"))
+        {
+            w.Line("var scratch = threadScratch;");
+            w.Line("if (scratch is null || scratch.Length < floats + 16) threadScratch = scratch = GC.AllocateUninitializedArray<float>(checked((int)(floats + 16)), pinned: true);");
+            w.Line("return (float*)(((nint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(scratch)) + 63) & ~(nint)63);");
+        }
     }
 }

@@ -48,7 +48,6 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         w.Line("int rowBlocks = (rows + RowBlock - 1) / RowBlock;");
         panels?.Declare(kernel);
         kernel.Share("rowBlocks * ((N + ColumnBlock - 1) / ColumnBlock)", "first", "last");
-        using (panels is null ? null : w.Block("try"))
         using (w.Block("for (int unit = first; unit < last; unit++)"))
         {
             w.Line("int c0 = unit / rowBlocks * ColumnBlock, c1 = Math.Min(c0 + ColumnBlock, N);");
@@ -67,7 +66,6 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                 }
             }
         }
-        if (panels is not null) using (w.Block("finally")) w.Line(PairedPanels.Release);
         foreach (var (rows, columns) in tiles) RenderTile(kernel, rows, columns, k, Prepared(rows));
         panels?.RenderHelpers(kernel, Factor(kernel.Format(1)));
         _fusion.RenderHelpers(kernel, quantized: false);
@@ -184,15 +182,10 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                 w.Line($"{d.Vector} w{j}{part} = {_fusion.Scale(Times(load, onWeights), weight: true, part)};");
             }
         }
-        for (var i = 0; i < rows; i++)
+        PairedPanels.RenderProducts(kernel, rows, columns, (i, odd) => d.LanesOfPair($"x{i}Low", $"x{i}High", odd), beforeRow: i =>
         {
             var (low, high) = (xf.LoadVector(d, "x", $"{i} * K + k"), xf.LoadVector(d, "x", $"{i} * K + k + {d.Lanes}"));
             w.Line($"{d.Vector} x{i}Low = {Times(low, onX)}, x{i}High = {Times(high, onX)};");
-            foreach (var (part, odd) in parts)
-            {
-                w.Line($"{d.Vector} x{i}{part} = {d.LanesOfPair($"x{i}Low", $"x{i}High", odd)};");
-                for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}{part}", $"w{j}{part}", $"acc{i}_{j}")};");
-            }
-        }
+        });
     }
 }

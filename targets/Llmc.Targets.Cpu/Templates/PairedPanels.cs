@@ -13,13 +13,13 @@ namespace Llmc.Targets.Cpu.Templates;
 /// </summary>
 public sealed class PairedPanels(LinearFusion fusion)
 {
-    /// <summary>Declares the scratch, after <c>rows</c> and <c>rowBlocks</c>: freed by <see cref="Release"/>.</summary>
+    /// <summary>Declares the scratch, after <c>rows</c> and <c>rowBlocks</c>.</summary>
     public void Declare(KernelSource kernel)
     {
         var w = kernel.Writer;
-        // The heap, not the stack: a prefill chunk's rows times K (2,048 rows of 8,192 are 64 MB) would not fit a
-        // thread's stack, and only many-row steps need it.
-        w.Line("float* pairedX = rows >= 4 ? (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)rows * K + (long)ColumnBlock * K) * sizeof(float), 64) : null;");
+        // The thread's scratch, not the stack: a prefill chunk's rows times K (2,048 rows of 8,192 are 64 MB) would not
+        // fit a thread's stack, and only many-row steps need it.
+        w.Line("float* pairedX = rows >= 4 ? ThreadScratch((long)rows * K + (long)ColumnBlock * K) : null;");
         w.Line("float* wide = pairedX + (long)rows * K;");
         w.Line("bool* pairedBlocks = stackalloc bool[rowBlocks];");
         w.Line("for (int b = 0; b < rowBlocks; b++) pairedBlocks[b] = false;");
@@ -37,9 +37,6 @@ public sealed class PairedPanels(LinearFusion fusion)
         }
     }
 
-    /// <summary>The statement that frees the scratch.</summary>
-    public static string Release => "System.Runtime.InteropServices.NativeMemory.AlignedFree(pairedX);";
-
     /// <summary>The prepared operands of a tile at rows r.. and columns c.. of the unit, before its x and w.</summary>
     public static string TileArguments => "pairedX + (long)r * K, wide + (long)(c - c0) * K, ";
 
@@ -51,11 +48,23 @@ public sealed class PairedPanels(LinearFusion fusion)
         var (w, d) = (kernel.Writer, kernel.Dialect);
         for (var j = 0; j < columns; j++)
             w.Line($"{d.Vector} w{j}Even = {d.Load($"wp + {j} * K + k")}, w{j}Odd = {d.Load($"wp + {j} * K + k + {d.Lanes}")};");
+        RenderProducts(kernel, rows, columns, (i, odd) => d.Load($"xp + {i} * K + k{(odd ? $" + {d.Lanes}" : "")}"));
+    }
+
+    /// <summary>
+    /// The order every tile over weights in pairs sums in, prepared or not: per row its even elements' products with
+    /// each column's <c>w{j}Even</c>, then its odd ones' with <c>w{j}Odd</c>, into <c>acc{i}_{j}</c>;
+    /// <paramref name="xPart"/> gives row i's even or odd vector, after <paramref name="beforeRow"/> for that row.
+    /// </summary>
+    public static void RenderProducts(KernelSource kernel, int rows, int columns, Func<int, bool, string> xPart, Action<int>? beforeRow = null)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
         for (var i = 0; i < rows; i++)
         {
-            foreach (var (part, offset) in new[] { ("Even", ""), ("Odd", $" + {d.Lanes}") })
+            beforeRow?.Invoke(i);
+            foreach (var (part, odd) in new[] { ("Even", false), ("Odd", true) })
             {
-                w.Line($"{d.Vector} x{i}{part} = {d.Load($"xp + {i} * K + k{offset}")};");
+                w.Line($"{d.Vector} x{i}{part} = {xPart(i, odd)};");
                 for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}{part}", $"w{j}{part}", $"acc{i}_{j}")};");
             }
         }
