@@ -116,13 +116,14 @@ public static class ConformanceCases
     {
         foreach (var dtype in new[] { DType.F16, DType.BF16 })
         {
-            // K = 600: rows of several KB, whole pairs of vectors then a scalar tail on the CPU.
-            foreach (var (rows, k, n) in new[] { (1, 1, 1), (1, 7, 17), (3, 17, 3), (1, 63, 65), (5, 64, 64), (1, 172, 172), (17, 172, 37), (33, 65, 300), (9, 600, 37) })
+            // K = 600: rows of several KB, whole pairs of vectors then a scalar tail on the CPU. 37 rows of K = 2,048:
+            // x past 256 KB, so the CPU's f16 tiles take wide column blocks (two whole ones of 64 and a part).
+            foreach (var (rows, k, n) in new[] { (1, 1, 1), (1, 7, 17), (3, 17, 3), (1, 63, 65), (5, 64, 64), (1, 172, 172), (17, 172, 37), (33, 65, 300), (9, 600, 37), (37, 2048, 150) })
                 yield return HalfLinear(dtype, rows, k, n);
             // 9 rows: the fused prologues and epilogues in the CPU's 4-row tiles and a leftover row; 33: the GPU's
             // many-rows code, two whole 16-row tiles and a row.
             foreach (var op in FusedLinearOp.All)
-                foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (9, 172, 38), (33, 172, 40), (9, 600, 22) })
+                foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (9, 172, 38), (33, 172, 40), (9, 600, 22), (37, 2048, 132) })
                     yield return FusedLinear(op, dtype, rows, k, n);
             foreach (var width in Widths) yield return Embedding(width == 172 ? 9 : 1, width, dtype);
         }

@@ -18,6 +18,16 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
     // About this many bytes of weights per column block: a tile that stays in L1/L2 while its rows are reused.
     private const int ColumnBlockBytes = 16 * 1024;
 
+    // About this many bytes of widened weights per column block when a step of prepared operands (PairedPanels) spans
+    // several row blocks and its x is larger than WideAboveXBytes: every row of x streams past each column block, from
+    // L3 or memory once x outgrows L2, so wider blocks cut that traffic (Llama-3.2-1B config f16, prefill of 512 tokens:
+    // 1.17-1.38x the 16 KB blocks, 256 KB and 1 MB no better; of 128 tokens 1.14-1.22x). Smaller steps keep the narrow
+    // blocks, whose many units share out evenly among the tasks (SmolLM2-135M config f16 with wide blocks: 16 rows a
+    // step 0.87-0.94x, prefill of 128 tokens, 295 KB of x, 0.96x).
+    private const int WideColumnBlockBytes = 512 * 1024;
+
+    private const int WideAboveXBytes = 256 * 1024;
+
     private static readonly (int Rows, int Columns)[] Tiles = [(4, 2), (4, 1), (1, 4), (1, 1)];
 
     // With weights read in pairs the 4-row tiles load prepared operands (PairedPanels), which leaves registers for 4
@@ -29,7 +39,6 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         var w = kernel.Writer;
         var (x, weights) = (kernel.Instance.Operands[0], kernel.Instance.Operands[1]);
         int k = weights[1].Size, n = weights[0].Size;
-        var columnBlock = Math.Clamp(ColumnBlockBytes / Math.Max(1, k * sizeof(float)), 4, 64) / 4 * 4;
         var panels = kernel.Format(1).PairsElements ? new PairedPanels(_fusion) : null;
         // Tiles as wide as the fusion's column groups (SwiGLU pairs), so a tile always holds whole groups.
         var tiles = (panels is null ? Tiles : PairedTiles)
@@ -41,16 +50,18 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         kernel.Constant("K", k);
         kernel.Constant("N", n);
         kernel.Constant("RowBlock", RowBlock);
-        kernel.Constant("ColumnBlock", columnBlock);
+        kernel.Constant("ColumnBlock", ColumnsPerBlock(ColumnBlockBytes, k));
+        if (panels is not null) kernel.Constant("WideColumnBlock", ColumnsPerBlock(WideColumnBlockBytes, k));
         _fusion.Declare(kernel);
         w.Line($"int rows = {KernelSource.Size(x[0])};");
         _fusion.DeclareFloatState(kernel);
         w.Line("int rowBlocks = (rows + RowBlock - 1) / RowBlock;");
+        w.Line($"int columnBlock = {(panels is null ? "ColumnBlock" : $"rows > RowBlock && (long)rows * K > {WideAboveXBytes / sizeof(float)} ? WideColumnBlock : ColumnBlock")};");
         panels?.Declare(kernel);
-        kernel.Share("rowBlocks * ((N + ColumnBlock - 1) / ColumnBlock)", "first", "last");
+        kernel.Share("rowBlocks * ((N + columnBlock - 1) / columnBlock)", "first", "last");
         using (w.Block("for (int unit = first; unit < last; unit++)"))
         {
-            w.Line("int c0 = unit / rowBlocks * ColumnBlock, c1 = Math.Min(c0 + ColumnBlock, N);");
+            w.Line("int c0 = unit / rowBlocks * columnBlock, c1 = Math.Min(c0 + columnBlock, N);");
             w.Line("int r0 = unit % rowBlocks * RowBlock, r1 = Math.Min(r0 + RowBlock, rows);");
             panels?.Prepare(kernel);
             w.Line("int r = r0;");
@@ -77,6 +88,9 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
     /// </summary>
     private static string? Factor(ElementFormat weights) =>
         weights.PairsElements && weights.ScaleExponent != 0 ? ElementFormat.PowerOfTwo(weights.ScaleExponent / 2) : null;
+
+    /// <summary>Columns per block for about <paramref name="bytes"/> of f32 weight rows of length <paramref name="k"/>: 4 to 64, a multiple of 4.</summary>
+    private static int ColumnsPerBlock(int bytes, int k) => Math.Clamp(bytes / Math.Max(1, k * sizeof(float)), 4, 64) / 4 * 4;
 
     private static string TileName(int rows, int columns) => $"Tile{rows}x{columns}";
 

@@ -13,13 +13,13 @@ namespace Llmc.Targets.Cpu.Templates;
 /// </summary>
 public sealed class PairedPanels(LinearFusion fusion)
 {
-    /// <summary>Declares the scratch, after <c>rows</c> and <c>rowBlocks</c>.</summary>
+    /// <summary>Declares the scratch, after <c>rows</c>, <c>rowBlocks</c> and <c>columnBlock</c>.</summary>
     public void Declare(KernelSource kernel)
     {
         var w = kernel.Writer;
         // The thread's scratch, not the stack: a prefill chunk's rows times K (2,048 rows of 8,192 are 64 MB) would not
         // fit a thread's stack, and only many-row steps need it.
-        w.Line("float* pairedX = rows >= 4 ? ThreadScratch((long)rows * K + (long)ColumnBlock * K) : null;");
+        w.Line("float* pairedX = rows >= 4 ? ThreadScratch((long)rows * K + (long)columnBlock * K) : null;");
         w.Line("float* wide = pairedX + (long)rows * K;");
         w.Line("bool* pairedBlocks = stackalloc bool[rowBlocks];");
         w.Line("for (int b = 0; b < rowBlocks; b++) pairedBlocks[b] = false;");
