@@ -10,15 +10,16 @@ namespace Llmc.Targets.Cpu.Templates;
 /// loops; a fusion adds operands, changes what a row of x means and how a product is stored.
 /// <para>RMSNorm prologue, rendered by <see cref="RmsNormRendering"/> with the unfused kernel's arithmetic. The float
 /// path computes 1/rms of every row once per task (O(rows·K), against its share of the O(rows·N·K) product), multiplies
-/// the norm weight into whichever of x or w a register tile loads fewer of per k step, and its finished sums by 1/rms,
-/// so x is never rewritten. The quantized path normalizes each row it rounds to int8 into a scratch row, exactly as the
+/// the norm weight into one side of the products (<see cref="Scale"/>), and its finished sums by 1/rms, so x is never
+/// rewritten. The quantized path normalizes each row it rounds to int8 into a scratch row, exactly as the
 /// <c>rms_norm</c> kernel would have written it, so fused and unfused quantized engines round the same activations.</para>
 /// </summary>
 public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogue)
 {
     public static LinearFusion Plain { get; } = new(LinearPrologue.None, LinearEpilogue.None);
 
-    private bool Normalizes => prologue == LinearPrologue.RmsNorm;
+    /// <summary>An RMSNorm prologue: products carry the norm weight on one side (<see cref="Scale"/>) and 1/rms on the sums.</summary>
+    public bool Normalizes => prologue == LinearPrologue.RmsNorm;
 
     /// <summary>Consecutive weight rows stored together: SwiGLU combines each gate row with the up row after it.</summary>
     public int ColumnMultiple => Gated ? 2 : 1;
@@ -104,12 +105,9 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
         if (epilogue == LinearEpilogue.Bias) yield return ("float* bias", "bias + c");
     }
 
-    /// <summary>Whether the weight side of every product is multiplied anyway (by the norm weight), so a constant factor costs nothing there.</summary>
-    public bool ScalesWeights => Normalizes;
-
     /// <summary>
     /// Declares what a k step of a tile needs before it loads x: the norm weight at k, times
-    /// <paramref name="weightFactor"/> when given (a power of two a kernel folds into the weights; exact). A
+    /// <paramref name="weightFactor"/> when given (a power of two a kernel folds into the normed side; exact). A
     /// <paramref name="paired"/> step covers two vectors of k, its weights taken apart into even and odd elements
     /// (<see cref="ElementFormat.PairsElements"/>): the norm weights are taken apart the same way, as <c>normKEven</c>
     /// and <c>normKOdd</c>.
@@ -133,13 +131,14 @@ public sealed class LinearFusion(LinearPrologue prologue, LinearEpilogue epilogu
     }
 
     /// <summary>
-    /// A load of x (or, with <paramref name="weight"/>, of w) as the product sees it: the weight times the norm weight
-    /// (of the <paramref name="part"/> of a paired step: "Even" or "Odd").
-    /// Always the weight, whatever the tile's shape: which tile computes a row depends on how many rows share the step,
-    /// and x·(w·g) and (x·g)·w round differently, so scaling the side with fewer loads would let batching change a
-    /// row's result. The weight side is the cheaper one for the many-row tiles of prefill and batched decode.
+    /// A load of x or w as the product sees it: times the norm weight (of the <paramref name="part"/> of a paired step:
+    /// "Even" or "Odd") when it is the side that carries it (<paramref name="normed"/>). The float template puts the norm
+    /// on the weights, and on x for weights read in pairs (<see cref="PairedPanels"/>), the same side in every tile
+    /// shape: which tile computes a row depends on how many rows share the step, and x·(w·g) and (x·g)·w round
+    /// differently, so scaling the side with fewer loads would let batching change a row's result. The weight side is
+    /// the cheaper one for the many-row tiles over weights as they are stored; over pairs, x is prepared once per task.
     /// </summary>
-    public string Scale(string load, bool weight, string part = "") => Normalizes && weight ? $"{load} * normK{part}" : load;
+    public string Scale(string load, bool normed, string part = "") => Normalizes && normed ? $"{load} * normK{part}" : load;
 
     /// <summary>The factor of tile row <paramref name="row"/>'s products, if any.</summary>
     public string? TileRowScale(int row) => Normalizes ? $"inverseRms[{row}]" : null;

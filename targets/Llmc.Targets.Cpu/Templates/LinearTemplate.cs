@@ -6,7 +6,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// weight tile stays in cache while the row blocks stream past it. Decode (one row) therefore splits the columns,
 /// prefill tiles rows × columns. Inside a unit, register tiles of 4 rows × 2 columns (1 row × 4 columns for the
 /// leftover rows) share every vector load between several fused multiply-adds; with f16 weights the 4-row tiles are
-/// 4 × 4 over operands prepared once per task (<see cref="PairedPanels"/>). A <see cref="LinearFusion"/> adds a
+/// 4 × 4 over x prepared once per task (<see cref="PairedPanels"/>). A <see cref="LinearFusion"/> adds a
 /// fused linear's prologue and epilogue at its hook points.
 /// </summary>
 public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemplate
@@ -30,8 +30,8 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
 
     private static readonly (int Rows, int Columns)[] Tiles = [(4, 2), (4, 1), (1, 4), (1, 1)];
 
-    // With weights read in pairs the 4-row tiles load prepared operands (PairedPanels), which leaves registers for 4
-    // columns: 32 multiply-adds a step from 16 loads.
+    // With weights read in pairs the 4-row tiles load x prepared (PairedPanels), which leaves registers for 4 columns:
+    // 32 multiply-adds a step from 8 loads of x and 4 of weight pairs.
     private static readonly (int Rows, int Columns)[] PairedTiles = [(4, 4), (4, 2), (4, 1), (1, 4), (1, 1)];
 
     public void Render(KernelSource kernel)
@@ -115,14 +115,11 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
             // widening, not DRAM, had bounded their decode. x is taken apart into even and odd elements to match, in
             // every tile shape, so a lane sums the same products in the same order however many rows share the step.
             var paired = wf.PairsElements;
-            // Weights read 2^-e too small (f16) are corrected by half the exponent inside the products and half on the
-            // sums: the inner factor goes where a multiply happens anyway (the norm weight) or on the side with fewer
-            // loads. Powers of two scale every product and rounding exactly, so each tile shape sums bit for bit what
-            // the others do (batching cannot change a row), and what corrected weights would give; the products stay
-            // far from f32's subnormals (|x·w| would have to be below 2^-70) and x from overflow (|x| above 2^72).
+            // Weights read 2^-e too small (f16) are corrected by half the exponent inside the products, on x (with the
+            // norm weight, if any: PairedPanels), and half on the sums. Powers of two scale every product and rounding
+            // exactly, so the result is what corrected weights would give; the products stay far from f32's subnormals
+            // (|x·w| would have to be below 2^-70) and x from overflow (|x| above 2^72).
             var factor = Factor(wf);
-            var ownMultiply = factor is not null && !_fusion.ScalesWeights;
-            var (onWeights, onX) = (ownMultiply && rows >= columns, ownMultiply && rows < columns);
             var step = paired ? 2 * d.Lanes : d.Lanes;
             w.Line("int k = 0;");
             using (w.Block($"for (; k + {step} <= K; k += {step})"))
@@ -139,7 +136,7 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                     // tile ahead brought it near 0.9 (2 threads, every matrix once per step).
                     if (rows == 1)
                         for (var j = 0; j < columns; j++) w.Line($"Sse.Prefetch1(w + {columns + j} * K + k);");
-                    if (paired) RenderPairedStep(kernel, rows, columns, factor, onWeights, onX);
+                    if (paired) new PairedPanels(_fusion).RenderUnpreparedStep(kernel, rows, columns, factor);
                     else RenderStep(kernel, rows, columns);
                 }
             }
@@ -149,10 +146,11 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                 using (w.Block("for (; k < K; k++)"))
                 {
                     _fusion.BeginTileStep(w, d, vector: false);
-                    for (var j = 0; j < columns; j++) w.Line($"float w{j} = {_fusion.Scale(wf.LoadScalar("w", $"{j} * K + k"), weight: true)};");
+                    // The norm weight on the side the vector steps put it (LinearFusion.Scale).
+                    for (var j = 0; j < columns; j++) w.Line($"float w{j} = {_fusion.Scale(wf.LoadScalar("w", $"{j} * K + k"), normed: !paired)};");
                     for (var i = 0; i < rows; i++)
                     {
-                        w.Line($"float x{i} = {_fusion.Scale(xf.LoadScalar("x", $"{i} * K + k"), weight: false)};");
+                        w.Line($"float x{i} = {_fusion.Scale(xf.LoadScalar("x", $"{i} * K + k"), normed: paired)};");
                         for (var j = 0; j < columns; j++) w.Line($"sum{i}_{j} = MathF.FusedMultiplyAdd(x{i}, w{j}, sum{i}_{j});");
                     }
                 }
@@ -169,37 +167,11 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var (xf, wf) = (kernel.Format(0), kernel.Format(1));
         for (var j = 0; j < columns; j++)
-            w.Line($"{d.Vector} w{j} = {_fusion.Scale(wf.LoadVector(d, "w", $"{j} * K + k"), weight: true)};");
+            w.Line($"{d.Vector} w{j} = {_fusion.Scale(wf.LoadVector(d, "w", $"{j} * K + k"), normed: true)};");
         for (var i = 0; i < rows; i++)
         {
             w.Line($"{d.Vector} x{i} = {xf.LoadVector(d, "x", $"{i} * K + k")};");
             for (var j = 0; j < columns; j++) w.Line($"acc{i}_{j} = {d.Fma($"x{i}", $"w{j}", $"acc{i}_{j}")};");
         }
-    }
-
-    /// <summary>
-    /// Two vectors of k from one vector of weight pairs: the even elements' products, then the odd ones', into the same
-    /// accumulators; the weights (or, with <paramref name="onX"/>, x) times <paramref name="factor"/>.
-    /// </summary>
-    private void RenderPairedStep(KernelSource kernel, int rows, int columns, string? factor, bool onWeights, bool onX)
-    {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        var (xf, wf) = (kernel.Format(0), kernel.Format(1));
-        string Times(string load, bool apply) => apply ? $"{load} * {d.Splat(factor!)}" : load;
-        var parts = new[] { ("Even", false), ("Odd", true) };
-        for (var j = 0; j < columns; j++)
-        {
-            w.Line($"var pairs{j} = {wf.LoadPairs(d, "w", $"{j} * K + k")};");
-            foreach (var (part, odd) in parts)
-            {
-                var load = odd ? wf.OddScaled(d, $"pairs{j}") : wf.EvenScaled(d, $"pairs{j}");
-                w.Line($"{d.Vector} w{j}{part} = {_fusion.Scale(Times(load, onWeights), weight: true, part)};");
-            }
-        }
-        PairedPanels.RenderProducts(kernel, rows, columns, (i, odd) => d.LanesOfPair($"x{i}Low", $"x{i}High", odd), beforeRow: i =>
-        {
-            var (low, high) = (xf.LoadVector(d, "x", $"{i} * K + k"), xf.LoadVector(d, "x", $"{i} * K + k + {d.Lanes}"));
-            w.Line($"{d.Vector} x{i}Low = {Times(low, onX)}, x{i}High = {Times(high, onX)};");
-        });
     }
 }

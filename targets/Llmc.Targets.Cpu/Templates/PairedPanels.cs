@@ -1,62 +1,89 @@
 namespace Llmc.Targets.Cpu.Templates;
 
 /// <summary>
-/// The operands of the float linear's many-row tiles for weights read in pairs (<see cref="ElementFormat.PairsElements"/>),
-/// prepared once instead of in every tile: x rows taken apart into even and odd elements once a row block per task
-/// (<c>PairRows</c>), and a column block's weights widened to f32 once while the row blocks stream past it
-/// (<c>WidenPairs</c>), times the norm weight and the power of two the one-row tiles multiply in. A vector step of
-/// 2 × Lanes elements is stored as its even elements then its odd ones, so a prepared tile does the one-row tiles'
-/// fused multiply-adds on the same values in the same order, from plain loads: batching still cannot change a row.
-/// The elements past the last whole step are not prepared; the tiles' scalar tail reads them from x and w.
-/// <para>In register, a 4-row tile spent two permutes of x per row and the whole widening per weight vector every
-/// step, against 16 multiply-adds; prepared, it does 32 a step from 16 loads.</para>
+/// The float linear's tiles over weights read in pairs (<see cref="ElementFormat.PairsElements"/>): a vector step of
+/// 2 × Lanes elements loads one vector of weight pairs and widens it in registers into its even and odd elements, and
+/// takes x apart to match. x is the side that carries the norm weight and the power of two (<see cref="LinearFusion.Scale"/>),
+/// so the many-row tiles read x prepared once per row block per task (<c>PairRows</c>: taken apart, times the norm
+/// weight and the power of two, a step's even elements then its odd ones), and the one-row tiles compute the same values
+/// in registers: every tile does the same multiply-adds on the same values in the same order, and batching cannot
+/// change a row. The elements past the last whole step are not prepared; the tiles' scalar tail reads them from x and w.
+/// <para>Why x and not the weights: a 4 × 4 tile whose operands are all loaded from memory, even from L1, ran at about
+/// 0.57 of the cores' multiply-add peak on this Zen 5 (16 loads a step for 32 multiply-adds); one that loads half as many
+/// weight vectors and widens them (a shift and a mask each) ran at about 0.9 (a copy of the tile loop, 4 rows and 4
+/// columns of K = 256). The norm on the weights would cost 8 more multiplies a step there, on x nothing.</para>
 /// </summary>
 public sealed class PairedPanels(LinearFusion fusion)
 {
-    /// <summary>Declares the scratch, after <c>rows</c>, <c>rowBlocks</c> and <c>columnBlock</c>.</summary>
+    /// <summary>Declares the scratch, after <c>rows</c> and <c>rowBlocks</c>.</summary>
     public void Declare(KernelSource kernel)
     {
         var w = kernel.Writer;
         // The thread's scratch, not the stack: a prefill chunk's rows times K (2,048 rows of 8,192 are 64 MB) would not
         // fit a thread's stack, and only many-row steps need it.
-        w.Line("float* pairedX = rows >= 4 ? ThreadScratch((long)rows * K + (long)columnBlock * K) : null;");
-        w.Line("float* wide = pairedX + (long)rows * K;");
+        w.Line("float* pairedX = rows >= 4 ? ThreadScratch((long)rows * K) : null;");
         w.Line("bool* pairedBlocks = stackalloc bool[rowBlocks];");
         w.Line("for (int b = 0; b < rowBlocks; b++) pairedBlocks[b] = false;");
-        w.Line("int widened = -1;");
     }
 
-    /// <summary>Before a unit's 4-row tiles (rows <c>r0..r1</c>, columns <c>c0..c1</c>): prepares what this task has not yet.</summary>
+    /// <summary>Before a unit's 4-row tiles (rows <c>r0..r1</c>): prepares its row block's x if this task has not yet.</summary>
     public void Prepare(KernelSource kernel)
     {
-        var w = kernel.Writer;
-        using (w.Block("if (r0 + 4 <= r1)"))
-        {
-            w.Line("if (!pairedBlocks[r0 / RowBlock]) { PairRows(x + (long)r0 * K, pairedX + (long)r0 * K, r1 - r0); pairedBlocks[r0 / RowBlock] = true; }");
-            w.Line($"if (widened != c0) {{ WidenPairs(w + (long)c0 * K, c1 - c0, wide{(fusion.ScalesWeights ? ", norm" : "")}); widened = c0; }}");
-        }
+        var norm = fusion.Normalizes ? ", norm" : "";
+        kernel.Writer.Line($"if (r0 + 4 <= r1 && !pairedBlocks[r0 / RowBlock]) {{ PairRows(x + (long)r0 * K, pairedX + (long)r0 * K, r1 - r0{norm}); pairedBlocks[r0 / RowBlock] = true; }}");
     }
 
-    /// <summary>The prepared operands of a tile at rows r.. and columns c.. of the unit, before its x and w.</summary>
-    public static string TileArguments => "pairedX + (long)r * K, wide + (long)(c - c0) * K, ";
+    /// <summary>The prepared x of a tile at rows r.. of the unit, before its x and w.</summary>
+    public static string TileArguments => "pairedX + (long)r * K, ";
 
-    public static string TileParameters => "float* xp, float* wp, ";
+    public static string TileParameters => "float* xp, ";
 
-    /// <summary>A prepared tile's vector step: the even then the odd products of each row and column.</summary>
+    /// <summary>A prepared tile's vector step: the weights widened in registers, x loaded as prepared.</summary>
     public static void RenderStep(KernelSource kernel, int rows, int columns)
     {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
-        for (var j = 0; j < columns; j++)
-            w.Line($"{d.Vector} w{j}Even = {d.Load($"wp + {j} * K + k")}, w{j}Odd = {d.Load($"wp + {j} * K + k + {d.Lanes}")};");
+        var d = kernel.Dialect;
+        RenderWeights(kernel, columns);
         RenderProducts(kernel, rows, columns, (i, odd) => d.Load($"xp + {i} * K + k{(odd ? $" + {d.Lanes}" : "")}"));
     }
 
     /// <summary>
-    /// The order every tile over weights in pairs sums in, prepared or not: per row its even elements' products with
-    /// each column's <c>w{j}Even</c>, then its odd ones' with <c>w{j}Odd</c>, into <c>acc{i}_{j}</c>;
-    /// <paramref name="xPart"/> gives row i's even or odd vector, after <paramref name="beforeRow"/> for that row.
+    /// A one-row (or unprepared) tile's vector step: the weights widened in registers, x taken apart and scaled as
+    /// <c>PairRows</c> does, after <see cref="LinearFusion.BeginTileStep"/> has declared the norm weights of the step.
     /// </summary>
-    public static void RenderProducts(KernelSource kernel, int rows, int columns, Func<int, bool, string> xPart, Action<int>? beforeRow = null)
+    public void RenderUnpreparedStep(KernelSource kernel, int rows, int columns, string? factor)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        var xf = kernel.Format(0);
+        RenderWeights(kernel, columns);
+        RenderProducts(kernel, rows, columns, (i, odd) => ScaledX(d, d.LanesOfPair($"x{i}Low", $"x{i}High", odd), odd, factor), beforeRow: i =>
+            w.Line($"{d.Vector} x{i}Low = {xf.LoadVector(d, "x", $"{i} * K + k")}, x{i}High = {xf.LoadVector(d, "x", $"{i} * K + k + {d.Lanes}")};"));
+    }
+
+    /// <summary>
+    /// x's even or odd elements of a step as the products see them: times the step's norm weights (which carry the power
+    /// of two) or, without a norm, times <paramref name="factor"/>.
+    /// </summary>
+    private string ScaledX(CpuDialect d, string elements, bool odd, string? factor) =>
+        fusion.Normalizes ? fusion.Scale(elements, normed: true, odd ? "Odd" : "Even")
+        : factor is null ? elements : $"{elements} * {d.Splat(factor)}";
+
+    /// <summary>Each column's weight pairs of the step, widened into <c>w{j}Even</c> and <c>w{j}Odd</c> (2^-e too small).</summary>
+    private static void RenderWeights(KernelSource kernel, int columns)
+    {
+        var (w, d, wf) = (kernel.Writer, kernel.Dialect, kernel.Format(1));
+        for (var j = 0; j < columns; j++)
+        {
+            w.Line($"var pairs{j} = {wf.LoadPairs(d, "w", $"{j} * K + k")};");
+            w.Line($"{d.Vector} w{j}Even = {wf.EvenScaled(d, $"pairs{j}")}, w{j}Odd = {wf.OddScaled(d, $"pairs{j}")};");
+        }
+    }
+
+    /// <summary>
+    /// The order every tile over weight pairs sums in: per row its even elements' products with each column's
+    /// <c>w{j}Even</c>, then its odd ones' with <c>w{j}Odd</c>, into <c>acc{i}_{j}</c>; <paramref name="xPart"/> gives
+    /// row i's even or odd vector, after <paramref name="beforeRow"/> for that row.
+    /// </summary>
+    private static void RenderProducts(KernelSource kernel, int rows, int columns, Func<int, bool, string> xPart, Action<int>? beforeRow = null)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         for (var i = 0; i < rows; i++)
@@ -71,32 +98,23 @@ public sealed class PairedPanels(LinearFusion fusion)
     }
 
     /// <summary>
-    /// <c>PairRows</c> and <c>WidenPairs</c>; <paramref name="factor"/> is the power of two the weights carry when no
-    /// norm weight takes it (see <see cref="LinearTemplate"/>).
+    /// <c>PairRows</c>: <c>count</c> rows of x taken apart and scaled exactly as a one-row tile's step does it;
+    /// <paramref name="factor"/> is the power of two the products carry (see <see cref="LinearTemplate"/>).
     /// </summary>
     public void RenderHelpers(KernelSource kernel, string? factor)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        var (xf, wf) = (kernel.Format(0), kernel.Format(1));
+        var xf = kernel.Format(0);
         var step = 2 * d.Lanes;
-        using (w.Block($"static void PairRows({xf.ElementType}* from, float* to, int count)"))
-        using (w.Block("for (long row = 0; row < (long)count * K; row += K)"))
-        using (w.Block($"for (int k = 0; k + {step} <= K; k += {step})"))
-        {
-            w.Line($"{d.Vector} low = {xf.LoadVector(d, "from", "row + k")}, high = {xf.LoadVector(d, "from", $"row + k + {d.Lanes}")};");
-            w.Line(d.Store(d.LanesOfPair("low", "high", odd: false), "to + row + k"));
-            w.Line(d.Store(d.LanesOfPair("low", "high", odd: true), $"to + row + k + {d.Lanes}"));
-        }
-        var times = factor is null || fusion.ScalesWeights ? "" : $" * {d.Splat(factor)}";
-        using (w.Block($"static void WidenPairs({wf.ElementType}* w, int columns, float* to{(fusion.ScalesWeights ? ", float* norm" : "")})"))
+        using (w.Block($"static void PairRows({xf.ElementType}* from, float* to, int count{(fusion.Normalizes ? ", float* norm" : "")})"))
         using (w.Block($"for (int k = 0; k + {step} <= K; k += {step})"))
         {
             fusion.BeginTileStep(w, d, vector: true, factor, paired: true);
-            using (w.Block("for (int j = 0; j < columns; j++)"))
+            using (w.Block("for (long row = 0; row < (long)count * K; row += K)"))
             {
-                w.Line($"var pairs = {wf.LoadPairs(d, "w", "(long)j * K + k")};");
-                w.Line(d.Store(fusion.Scale(wf.EvenScaled(d, "pairs") + times, weight: true, "Even"), "to + (long)j * K + k"));
-                w.Line(d.Store(fusion.Scale(wf.OddScaled(d, "pairs") + times, weight: true, "Odd"), $"to + (long)j * K + k + {d.Lanes}"));
+                w.Line($"{d.Vector} low = {xf.LoadVector(d, "from", "row + k")}, high = {xf.LoadVector(d, "from", $"row + k + {d.Lanes}")};");
+                w.Line(d.Store(ScaledX(d, d.LanesOfPair("low", "high", odd: false), odd: false, factor), "to + row + k"));
+                w.Line(d.Store(ScaledX(d, d.LanesOfPair("low", "high", odd: true), odd: true, factor), $"to + row + k + {d.Lanes}"));
             }
         }
     }
