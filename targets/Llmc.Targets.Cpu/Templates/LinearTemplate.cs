@@ -22,8 +22,9 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
     // row blocks and its x is larger than WideAboveXBytes: every row of x streams past each column block, from L3 or
     // memory once x outgrows L2, so wider blocks cut that traffic (Llama-3.2-1B config f16, prefill of 512 tokens, with
     // the column blocks then widened into a scratch: 1.17-1.38x the 16 KB blocks, 256 KB and 1 MB no better; of 128
-    // tokens 1.14-1.22x). Smaller steps keep the narrow blocks, whose many units share out evenly among the tasks
-    // (SmolLM2-135M config f16 with wide blocks: 16 rows a step 0.87-0.94x, prefill of 128 tokens, 295 KB of x, 0.96x).
+    // tokens 1.14-1.22x; SmolLM2-135M config, prefill of 128 tokens, 295 KB of x, 1.09-1.22x). Smaller steps keep the
+    // narrow blocks, whose many units share out evenly among the tasks (135M config with wide blocks: 16 rows a step
+    // 0.87-0.94x, prefill of 64 tokens, 147 KB of x, 0.73-1.04x).
     private const int WideColumnBlockBytes = 512 * 1024;
 
     private const int WideAboveXBytes = 256 * 1024;
