@@ -41,6 +41,9 @@ public static class ConformanceCases
         Attention(4, 4, 7, 24, 4, "a5x3,b9x2,c0x4+c4x1,a8x1,b11x1", DType.KV8),
         AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8),
         Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1", DType.KV8),
+        // A sequence's rows apart, out of order and with gaps: see the f32 cases in All.
+        Attention(4, 2, 16, 64, 4, "a3x2,b0x2,a0x3,b2x1+b3x2,a8x1,c0x1,a5x2", DType.KV8),
+        AttentionRope(8, 4, 8, 40, 4, "a3x2,b0x2,a0x3,b2x1+b3x2,a8x1,c0x1,a5x2", DType.KV8),
         // Sliding windows: see the f32 cases in All.
         Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", DType.KV8, window: 5),
         AttentionRope(16, 2, 16, 160, 16, "a0x2+a2x133+a135x3", DType.KV8, window: 7),
@@ -193,6 +196,10 @@ public static class ConformanceCases
         // reading several of the template's chunks).
         yield return Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1");
         yield return Attention(2, 1, 32, 300, 16, "a250x1+a251x1");
+        // A sequence's rows apart in the step, out of order, and with gaps between their positions (what the runtime's
+        // scheduler does not send, but a step may hold): the fresh rows a query reads are found wherever they lie.
+        yield return Attention(4, 2, 16, 64, 4, "a3x2,b0x2,a0x3,b2x1+b3x2,a8x1,c0x1,a5x2");
+        yield return Attention(4, 2, 64, 300, 16, "a0x3,b0x2,a260x2,b2x1,a3x5");
         // Sliding windows: shorter than a block of the pool, across blocks and the CPU's 128-position score blocks
         // (rows of one tile whose windows start in different blocks), longer than a prefill chunk, and one position.
         yield return Attention(4, 2, 16, 64, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", window: 5);
@@ -220,6 +227,8 @@ public static class ConformanceCases
         yield return AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150");
         yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1");
         yield return AttentionRope(4, 2, 16, 300, 16, "b150x1,a20x1+a21x1");
+        yield return AttentionRope(8, 4, 8, 40, 4, "a3x2,b0x2,a0x3,b2x1+b3x2,a8x1,c0x1,a5x2");
+        yield return AttentionRope(4, 2, 64, 300, 16, "a0x3,b0x2,a260x2,b2x1,a3x5", qkNorm: true);
         yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", window: 6);
         yield return AttentionRope(4, 2, 64, 300, 16, "a0x140+a140x1+a141x150", window: 129);
         yield return AttentionRope(8, 4, 8, 40, 4, "a0x6,b0x3+b3x1,a6x1+a7x5,b4x1,c0x2+c2x1,b5x9,a12x1", softcap: 0.5);
@@ -406,8 +415,9 @@ public static class ConformanceCases
 
     /// <summary>
     /// The paged-KV operands of an attention case's steps, from a spec such as <c>a0x6,b0x3+b3x1,a6x1</c>: steps joined
-    /// by '+', each a list of runs of one sequence's rows (its letter, first position, 'x', row count), one run per
-    /// sequence, as the runtime lays out a step. Each sequence owns the blocks its positions reach, drawn at random from
+    /// by '+', each a list of runs of one sequence's rows (its letter, first position, 'x', row count). The runtime lays
+    /// out a step as one run per sequence; a sequence may have several runs in a step, apart, out of order or with gaps
+    /// between their positions. Each sequence owns the blocks its positions reach, drawn at random from
     /// a pool with two spare blocks, so tables are scattered (not 0, 1, 2, ...). The caches start as noise: a kernel
     /// reading a pool row it should not (a spare block, another sequence's, a position not yet written) shows up as an
     /// error. A step's <c>block_tables</c> holds its sequences' tables, the last run's first (so row_blocks start past 0),
@@ -429,12 +439,11 @@ public static class ConformanceCases
             var (keyCache, valueCache) = (Cache(random, storage, blocks, blockSize, kvHeads, headDim), Cache(random, storage, blocks, blockSize, kvHeads, headDim));
             Steps = [.. steps.Select(runs =>
             {
-                if (runs.DistinctBy(run => run.Sequence).Count() != runs.Length) throw new ArgumentException($"'{spec}': a sequence has two runs in one step");
                 var (entries, starts) = (new List<int>(), new Dictionary<int, int>());
-                foreach (var run in Enumerable.Reverse(runs))
+                foreach (var sequence in runs.Select(run => run.Sequence).Distinct().Reverse())
                 {
-                    starts[run.Sequence] = entries.Count;
-                    entries.AddRange(tables[run.Sequence][..BlocksReached(run, blockSize)]);
+                    starts[sequence] = entries.Count;
+                    entries.AddRange(tables[sequence][..runs.Where(run => run.Sequence == sequence).Max(run => BlocksReached(run, blockSize))]);
                 }
                 var rows = runs.Sum(run => run.Count);
                 return new PagedStep(rows, new HostTensor([rows], [.. runs.SelectMany(run => Enumerable.Range(run.First, run.Count))]),

@@ -3,9 +3,9 @@ namespace Llmc.Runtime.Devices;
 /// <summary>
 /// One forward step: a flat list of token rows from any number of sequences, no padding. Row r has its token, its
 /// position in its sequence, and <see cref="RowBlocks"/>[r], where its sequence's block table starts in
-/// <see cref="BlockTables"/> (<see cref="Ir.Quantization.KvBlockTable"/>). A sequence's rows in a step are adjacent,
-/// with consecutive positions (a prefill chunk, or one decode row); <see cref="StepInputs.Check"/> enforces it.
-/// <see cref="LogitRows"/> are the rows whose logits (or sampled tokens) come back.
+/// <see cref="BlockTables"/> (<see cref="Ir.Quantization.KvBlockTable"/>). A sequence's rows may lie anywhere in the
+/// step, at any positions (the scheduler sends a prefill chunk or one decode row, adjacent and consecutive), as long as
+/// no two rows write one pool row (<see cref="StepInputs.Check"/>). <see cref="LogitRows"/> are the rows whose logits (or sampled tokens) come back.
 /// </summary>
 public readonly ref struct StepBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> rowBlocks, ReadOnlySpan<int> blockTables, ReadOnlySpan<int> logitRows)
 {

@@ -9,13 +9,11 @@ namespace Llmc.Runtime.Devices;
 public sealed class StepInputs(SymbolBounds bounds, int context, int vocab)
 {
     private readonly HashSet<long> _slots = new(bounds.MaxSeq);
-    private readonly HashSet<int> _finished = new(bounds.MaxSeq);
 
     /// <summary>
     /// Throws an <see cref="LlmcException"/> naming the first problem: row and table counts, ids, positions, block
-    /// table entries outside the table or the pool, two rows writing one pool row, and a sequence's rows that are
-    /// not adjacent with consecutive positions (GPU attention reads the rows a step writes from the step itself,
-    /// finding them by that rule).
+    /// table entries outside the table or the pool, and two rows writing one pool row. A sequence's rows may lie apart
+    /// in the step and at any positions.
     /// </summary>
     public void Check(StepBatch step)
     {
@@ -44,14 +42,6 @@ public sealed class StepInputs(SymbolBounds bounds, int context, int vocab)
                 throw new LlmcException($"row {r} at position {p} needs block table entry {(long)start + p / blockSize}, outside the step's {step.BlockTables.Length}");
             if (!slots.Add((long)step.BlockTables[start + p / blockSize] * blockSize + p % blockSize))
                 throw new LlmcException($"row {r} writes the KV slot of an earlier row of the step");
-            if (r > 0 && start == step.RowBlocks[r - 1] && p != step.Positions[r - 1] + 1)
-                throw new LlmcException($"rows {r - 1} and {r} of one sequence are at positions {step.Positions[r - 1]} and {p}, not consecutive");
         }
-        var finished = _finished;
-        finished.Clear();
-        for (var r = 1; r <= rows; r++)
-            if (r == rows || step.RowBlocks[r] != step.RowBlocks[r - 1])
-                if (!finished.Add(step.RowBlocks[r - 1]))
-                    throw new LlmcException($"the rows of the sequence whose table starts at entry {step.RowBlocks[r - 1]} are not adjacent in the step");
     }
 }

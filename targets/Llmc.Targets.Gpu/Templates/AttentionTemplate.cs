@@ -10,12 +10,13 @@ namespace Llmc.Targets.Gpu.Templates;
 /// <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache, v_cache)</c>
 /// (<see cref="AttentionOperands"/>): one workgroup per (query head, row). The first query head of each kv group writes
 /// the row's k and v into the caches at the pool row of its position. Workgroups cannot wait for each other within a
-/// dispatch, so positions this step writes are read from the operands instead of the caches: the runtime puts the rows
-/// of one sequence next to each other with consecutive positions, so row r at position P finds position p of its
-/// sequence in row j = r − (P − p) when row j belongs to the same sequence (equal <c>row_blocks</c>) and is at p;
-/// other positions are read from the pool through the block table. Softmax is online over chunks of positions:
-/// threads find where a chunk's positions come from and compute their scores (one position each), workgroup
-/// reductions give the chunk's maximum and sum, then each thread accumulates its own head dimensions over the chunk.
+/// dispatch, so positions this step writes are read from the operands instead of the caches: a chunk's positions are
+/// first looked up in the pool through the block table, then every row of the step that belongs to the same sequence
+/// (equal <c>row_blocks</c>) and writes a position of the chunk claims it (<see cref="RenderSources"/>), so a step's rows
+/// may come in any order, a sequence's rows apart and at any positions. Chunks wholly before the earliest position the
+/// step writes for the sequence skip that search. Softmax is online over chunks: threads compute the scores of the
+/// chunk's positions (one position each), workgroup reductions give the chunk's maximum and sum, then each thread
+/// accumulates its own head dimensions over the chunk.
 /// Caches are f32 or kv8 (<see cref="KvCacheAccess"/>).
 /// </summary>
 public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) : IGpuKernelTemplate
@@ -69,9 +70,11 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             kernel.Constant("Window", window);
             first = d.Max("0", "position + 1 - Window");
         }
+        RenderEarliestFresh(kernel);
         using (w.Block($"for (int t0 = {first}; t0 < count; t0 += {Chunk})"))
         {
             w.Line($"int length = {d.Min(Chunk.ToString(CultureInfo.InvariantCulture), "count - t0")};");
+            RenderSources(kernel);
             RenderScores(kernel, cache);
             var blockMax = kernel.Reduce("partial", "localMax", Threads, d.Max);
             w.Line($"float newMax = {d.Max("runningMax", blockMax)};");
@@ -113,9 +116,48 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     }
 
     /// <summary>
-    /// Each thread's positions of the chunk: where the key comes from, its scaled score, and their maximum. Where
-    /// position t0 + t comes from is kept in <c>source[t]</c> for the values: its pool row (≥ 0), or −1 − the row of
-    /// this step that writes it.
+    /// <c>freshFirst</c>: the earliest position the step's rows of this row's sequence write (at most the row's own),
+    /// found by the whole workgroup over every row of the step.
+    /// </summary>
+    private void RenderEarliestFresh(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        // As a float for the workgroup reduction: positions are below the context, exact in f32.
+        w.Line($"float localFirst = {d.Cast("float", "position")};");
+        using (w.Block($"for (int j = lid; j < {StepRows(kernel)}; j += {Threads})"))
+            w.Line($"if ({kernel.LoadInt(_operands.RowBlocks, "j")} == tableStart) localFirst = {d.Min("localFirst", d.Cast("float", kernel.LoadInt(_operands.Positions, "j")))};");
+        w.Line($"int freshFirst = {d.Cast("int", kernel.Reduce("partial", "localFirst", Threads, d.Min))};");
+        // The chunks' reductions reuse the shared array.
+        w.Line(d.Barrier);
+    }
+
+    /// <summary>The step's row count, as an int expression.</summary>
+    private string StepRows(GpuKernelSource kernel) => kernel.Size(kernel.Instance.Operands[_operands.Positions][0]);
+
+    /// <summary>
+    /// Where each position t0 + t of the chunk comes from, in <c>source[t]</c>: its pool row (≥ 0), or −1 − the row of
+    /// this step that writes it, which each such row of the sequence claims for itself. The branch is the same for the
+    /// whole workgroup, so its barrier is reached by all.
+    /// </summary>
+    private void RenderSources(GpuKernelSource kernel)
+    {
+        var (w, d) = (kernel.Writer, kernel.Dialect);
+        w.Line($"for (int t = lid; t < length; t += {Threads}) source[t] = {_operands.PoolRow(kernel, "tableStart", "t0 + t")};");
+        using (w.Block("if (t0 + length > freshFirst)"))
+        {
+            w.Line(d.Barrier);
+            using (w.Block($"for (int j = lid; j < {StepRows(kernel)}; j += {Threads})"))
+            {
+                w.Line($"int t = {kernel.LoadInt(_operands.Positions, "j")} - t0;");
+                w.Line($"if (t >= 0 && t < length && {kernel.LoadInt(_operands.RowBlocks, "j")} == tableStart) source[t] = -1 - j;");
+            }
+        }
+        w.Line(d.Barrier);
+    }
+
+    /// <summary>
+    /// Each thread's positions of the chunk: its key, from the row of this step that writes it or from the pool
+    /// (<c>source</c>), its scaled score, and their maximum.
     /// </summary>
     private void RenderScores(GpuKernelSource kernel, KvCacheAccess cache)
     {
@@ -123,9 +165,8 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         w.Line($"float localMax = {d.Float(double.NegativeInfinity)};");
         using (w.Block($"for (int t = lid; t < length; t += {Threads})"))
         {
-            w.Line("int p = t0 + t, writer = r - (position - p);");
-            w.Line($"bool fresh = writer >= 0 && {kernel.LoadInt(_operands.RowBlocks, "writer")} == tableStart && {kernel.LoadInt(_operands.Positions, "writer")} == p;");
-            w.Line($"source[t] = fresh ? -1 - writer : {_operands.PoolRow(kernel, "tableStart", "p")};");
+            w.Line("int p = t0 + t, writer = -1 - source[t];");
+            w.Line("bool fresh = writer >= 0;");
             w.Line("float dot = 0.0f;");
             using (w.Block("if (fresh)"))
             {
