@@ -78,7 +78,7 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                 }
             }
         }
-        foreach (var (rows, columns) in tiles) RenderTile(kernel, rows, columns, k, Prepared(rows));
+        foreach (var (rows, columns) in tiles) RenderTile(kernel, rows, columns, k, panels, Prepared(rows));
         panels?.RenderHelpers(kernel, Factor(kernel.Format(1)));
         _fusion.RenderHelpers(kernel, quantized: false);
     }
@@ -96,10 +96,10 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
     private static string TileName(int rows, int columns) => $"Tile{rows}x{columns}";
 
     /// <summary>
-    /// A local function computing a rows × columns block of y with one accumulator per output; a
-    /// <paramref name="prepared"/> one reads its vector steps from <see cref="PairedPanels"/>.
+    /// A local function computing a rows × columns block of y with one accumulator per output; with weights read in
+    /// pairs, <paramref name="panels"/> renders its vector steps, from x prepared when <paramref name="prepared"/>.
     /// </summary>
-    private void RenderTile(KernelSource kernel, int rows, int columns, int k, bool prepared)
+    private void RenderTile(KernelSource kernel, int rows, int columns, int k, PairedPanels? panels, bool prepared)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var (xf, wf) = (kernel.Format(0), kernel.Format(1));
@@ -108,14 +108,14 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
         // reloaded spilled constants on every step (SmolLM2-135M config, f32, prefill of 512 tokens: 6-7 % slower).
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         var extra = string.Concat(_fusion.TileParameters().Select(p => ", " + p.Parameter));
-        var panels = prepared ? PairedPanels.TileParameters : "";
-        using (w.Block($"static void {TileName(rows, columns)}({panels}{xf.ElementType}* x, {wf.ElementType}* w, float* y{extra})"))
+        var preparedX = prepared ? PairedPanels.TileParameters : "";
+        using (w.Block($"static void {TileName(rows, columns)}({preparedX}{xf.ElementType}* x, {wf.ElementType}* w, float* y{extra})"))
         {
             foreach (var (i, j) in cells) w.Line($"{d.Vector} acc{i}_{j} = {d.Zero};");
             // f16 weights go two vectors of k a step, loaded as one vector of pairs (ElementFormat.PairsElements): the
             // widening, not DRAM, had bounded their decode. x is taken apart into even and odd elements to match, in
             // every tile shape, so a lane sums the same products in the same order however many rows share the step.
-            var paired = wf.PairsElements;
+            var paired = panels is not null;
             // Weights read 2^-e too small (f16) are corrected by half the exponent inside the products, on x (with the
             // norm weight, if any: PairedPanels), and half on the sums. Powers of two scale every product and rounding
             // exactly, so the result is what corrected weights would give; the products stay far from f32's subnormals
@@ -137,7 +137,7 @@ public sealed class LinearTemplate(LinearFusion? fusion = null) : ICpuKernelTemp
                     // tile ahead brought it near 0.9 (2 threads, every matrix once per step).
                     if (rows == 1)
                         for (var j = 0; j < columns; j++) w.Line($"Sse.Prefetch1(w + {columns + j} * K + k);");
-                    if (paired) new PairedPanels(_fusion).RenderUnpreparedStep(kernel, rows, columns, factor);
+                    if (panels is not null) panels.RenderUnpreparedStep(kernel, rows, columns, factor);
                     else RenderStep(kernel, rows, columns);
                 }
             }
