@@ -196,6 +196,8 @@ public static class ConformanceCases
         // reading several of the template's chunks).
         yield return Attention(4, 2, 64, 300, 16, "a0x20,b0x2+a20x1+b2x200,a21x1+b202x1");
         yield return Attention(2, 1, 32, 300, 16, "a250x1+a251x1");
+        // Rows of more chunks than CUDA's split code has workgroups for a row (each workgroup then takes several).
+        yield return Attention(2, 1, 16, 4400, 16, "a4200x1,b0x3+a4201x2");
         // A sequence's rows apart in the step, out of order, and with gaps between their positions (what the runtime's
         // scheduler does not send, but a step may hold): the fresh rows a query reads are found wherever they lie.
         yield return Attention(4, 2, 16, 64, 4, "a3x2,b0x2,a0x3,b2x1+b3x2,a8x1,c0x1,a5x2");

@@ -71,7 +71,8 @@ public static class ConformanceChecker
     private static List<HostTensor> WithStates(ConformanceStep step, Dictionary<int, HostTensor> states) =>
         [.. step.Operands.Select((t, i) => states.TryGetValue(i, out var state) ? state : t)];
 
-    private static HostTensor Clone(HostTensor t) =>
+    /// <summary>A copy of <paramref name="t"/> that a run may change without changing it.</summary>
+    internal static HostTensor Clone(HostTensor t) =>
         t.F is { } f ? new HostTensor([.. t.Shape], (float[])f.Clone())
         : t.P is { } p ? new HostTensor(t.DType, [.. t.Shape], (byte[])p.Clone())
         : new HostTensor([.. t.Shape], (int[])t.Ints.Clone());

@@ -12,7 +12,8 @@ namespace Llmc.Targets.Conformance;
 /// A target's conformance suite on this machine: its cases compiled for the target and run on a device of it against
 /// the reference interpreter, the way <c>llmc selftest</c> and the test projects run them. CPU cases run with 1 and 3
 /// tasks per launch; Vulkan cases run their plain variant and, where the device has subgroup arithmetic, their subgroup
-/// variant as a row of its own; CUDA cases run the code the runtime would pick for the GPU.
+/// variant as a row of its own; CUDA cases run the code the runtime would pick for the GPU and, for attention, a row
+/// checking that the split and whole-row codes give the same bits (<see cref="CudaCodeAgreement"/>).
 /// </summary>
 public sealed class TargetConformance : IDisposable
 {
@@ -137,6 +138,7 @@ public sealed class TargetConformance : IDisposable
             // The code the target holds does not run on this GPU (an older architecture than it was compiled for).
             throw new LlmcException($"selftest: target '{target.Name}' cannot run here: {e.Message}", e);
         }
-        return new Opened(executor.Device, [("", executor, _ => true)], [executor]);
+        var agreement = new CudaCodeAgreement(executor);
+        return new Opened(executor.Device, [("", executor, _ => true), (" (split = whole-row code)", agreement, agreement.Runs)], [executor]);
     }
 }

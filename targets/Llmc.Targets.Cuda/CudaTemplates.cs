@@ -5,15 +5,26 @@ using Llmc.Targets.Gpu.Templates;
 namespace Llmc.Targets.Cuda;
 
 /// <summary>
-/// The CUDA target's templates: the shared GPU templates, and as the many-rows code of the linear family tensor cores
-/// on f16/bf16 weights (<see cref="TensorCoreLinear"/>), else the shared many-rows kernel. Attention is the shared
-/// template for every step: a split-K decode variant for lone rows rounded differently from the same row computed with
-/// others, so batching changed greedy ids (docs/cuda.md).
+/// The CUDA target's templates: the shared GPU templates, except that attention is split along each row's positions
+/// for steps of few rows (<see cref="SplitAttention"/>) with the shared template as its many-rows code
+/// (<see cref="WholeRowAttention"/>), both folding a row's chunks alike so batching does not change a row; and as the
+/// many-rows code of the linear family tensor cores on f16/bf16 weights (<see cref="TensorCoreLinear"/>), else the
+/// shared many-rows kernel.
 /// </summary>
 public static class CudaTemplates
 {
-    public static IReadOnlyDictionary<string, IGpuKernelTemplate> Default => GpuTemplates.Default;
+    /// <summary>The attention ops, by name, with whether they rotate q and k and normalize them per head.</summary>
+    private static readonly (string Op, bool Rotary, bool QkNorm)[] Attention =
+        [("attention", false, false), ("attention_rope", true, false), ("attention_qk_norm_rope", true, true)];
+
+    public static IReadOnlyDictionary<string, IGpuKernelTemplate> Default { get; } = GpuTemplates.Default
+        .Select(t => Attention.FirstOrDefault(a => a.Op == t.Key) is { Op: not null } a
+            ? KeyValuePair.Create(t.Key, (IGpuKernelTemplate)new SplitAttention(a.Rotary, a.QkNorm))
+            : t)
+        .ToDictionary(StringComparer.Ordinal);
 
     public static IReadOnlyDictionary<string, IReadOnlyList<IManyRowsTemplate>> ManyRows { get; } = GpuTemplates.LinearFamily()
-        .ToDictionary(op => op.Name, op => (IReadOnlyList<IManyRowsTemplate>)[new TensorCoreLinear(op), .. GpuTemplates.ManyRows[op.Name]], StringComparer.Ordinal);
+        .Select(op => KeyValuePair.Create(op.Name, (IReadOnlyList<IManyRowsTemplate>)[new TensorCoreLinear(op), .. GpuTemplates.ManyRows[op.Name]]))
+        .Concat(Attention.Select(a => KeyValuePair.Create(a.Op, (IReadOnlyList<IManyRowsTemplate>)[new WholeRowAttention(a.Rotary, a.QkNorm)])))
+        .ToDictionary(StringComparer.Ordinal);
 }

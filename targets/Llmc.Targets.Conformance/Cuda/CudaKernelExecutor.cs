@@ -14,11 +14,21 @@ public sealed class CudaKernelExecutor(CompiledKernels compiled, int device = 0)
     public string Device => _runner.Device;
 
     /// <summary>Runs the kernel once; a GPU launch has no task count, so <paramref name="tasks"/> does not change it.</summary>
-    public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
+    public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks) =>
+        Run(kernel, operands, symbols, manyRows: null);
+
+    /// <summary>Whether the kernel has a many-rows code beside its code for any step.</summary>
+    public bool HasManyRowsCode(KernelInstance kernel) => _runner.HasManyRowsCode(kernel.Name);
+
+    /// <summary>
+    /// Runs the kernel once with the code the runtime would choose for the step, or with the code
+    /// <paramref name="manyRows"/> names (<see cref="CudaKernelRunner.Run"/>).
+    /// </summary>
+    public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, bool? manyRows)
     {
         var result = new HostTensor(DType.F32, [.. kernel.Result.Shape.Select(d => d.Resolve(symbols))]);
         List<(byte[]? Data, long Bytes)> arguments = [.. operands.Select(KernelOperandBytes.Of).Select(b => ((byte[]?)b, b.LongLength)), (null, result.Length * 4L)];
-        var after = _runner.Run(kernel.Name, arguments, SymbolValues.Of(symbols));
+        var after = _runner.Run(kernel.Name, arguments, SymbolValues.Of(symbols), manyRows);
         KernelOperandBytes.CopyBack(after[^1], result);
         foreach (var state in OpRegistry.Get(kernel.Template).StateOperands) KernelOperandBytes.CopyBack(after[state], operands[state]);
         return result;

@@ -34,11 +34,15 @@ public sealed unsafe class CudaKernelRunner : IDisposable
     /// <summary>The GPU and the code section it runs.</summary>
     public string Device { get; }
 
+    /// <summary>Whether kernel <paramref name="name"/> has a many-rows code beside its code for any step.</summary>
+    public bool HasManyRowsCode(string name) => _kernels[name].ManyRows is not null;
+
     /// <summary>
-    /// Runs kernel <paramref name="name"/> once with the plan symbols <paramref name="dims"/> (its many-rows code where it
-    /// has one and the step is long enough, as the runtime chooses); the bytes of every argument after it.
+    /// Runs kernel <paramref name="name"/> once with the plan symbols <paramref name="dims"/>: its many-rows code where
+    /// it has one and the step is long enough, as the runtime chooses, or the code <paramref name="manyRows"/> names
+    /// whatever the step's rows; the bytes of every argument after it.
     /// </summary>
-    public byte[][] Run(string name, IReadOnlyList<(byte[]? Data, long Bytes)> arguments, ReadOnlySpan<int> dims)
+    public byte[][] Run(string name, IReadOnlyList<(byte[]? Data, long Bytes)> arguments, ReadOnlySpan<int> dims, bool? manyRows = null)
     {
         // Test threads vary; driver calls act on the calling thread's current context.
         _device.MakeCurrent();
@@ -51,7 +55,13 @@ public sealed unsafe class CudaKernelRunner : IDisposable
                 buffers.Add(_device.Allocate(bytes, "a test kernel argument"));
                 _device.Upload(buffers[^1], data ?? Poisoned(bytes));
             }
-            var kernel = _kernels[name].For(dims[PlanSymbols.Seq]);
+            var code = _kernels[name];
+            var kernel = manyRows switch
+            {
+                null => code.For(dims[PlanSymbols.Seq]),
+                true => code.ManyRows ?? throw new ArgumentException($"kernel {name} has no many-rows code", nameof(manyRows)),
+                false => code.Any,
+            };
             var launch = new CudaStepLaunch(kernel.Instance.Name, _module.Function(kernel.Entry), kernel.Launch!, buffers, storage);
             lock (_launch) launch.Enqueue(0, dims);
             var results = new byte[arguments.Count][];
