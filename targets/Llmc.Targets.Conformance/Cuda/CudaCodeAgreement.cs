@@ -3,19 +3,22 @@ using Llmc.Ir;
 namespace Llmc.Targets.Conformance;
 
 /// <summary>
-/// Runs each step of a kernel with two codes, its code for any step and its many-rows code (CUDA's split and whole-row
-/// attention), and returns the first's result after checking that the second gave the same result and states bit for
-/// bit: the runtime picks the code by the step's rows, so a row must not change with the code, or batching would change
-/// a request's tokens. A difference is thrown, which <see cref="ConformanceChecker"/> reports as the case's failure.
+/// Runs each step short enough for a kernel's code for any step with that code and with its many-rows code (CUDA's
+/// split and whole-row attention), and returns the first's result after checking that the second gave the same result
+/// and states bit for bit: the runtime picks the code by the step's rows, so a row must not change with the code, or
+/// batching would change a request's tokens. A difference is thrown, which <see cref="ConformanceChecker"/> reports as
+/// the case's failure. Longer steps run the many-rows code alone, as the runtime does (the split code keeps scratch
+/// for so many rows only), so the states the next steps read are the same.
 /// </summary>
 public sealed class CudaCodeAgreement(CudaKernelExecutor executor) : IKernelExecutor
 {
     /// <summary>The kernels it checks: those with both codes whose rows must agree (the attention ops).</summary>
     public bool Runs(KernelInstance kernel) =>
-        kernel.Template is "attention" or "attention_rope" or "attention_qk_norm_rope" && executor.HasManyRowsCode(kernel);
+        kernel.Template is "attention" or "attention_rope" or "attention_qk_norm_rope" && executor.ManyRowsFrom(kernel) is not null;
 
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {
+        if (symbols["seq"] >= executor.ManyRowsFrom(kernel)) return executor.Run(kernel, operands, symbols, manyRows: true);
         var states = OpRegistry.Get(kernel.Template).StateOperands;
         var copies = operands.Select((t, i) => states.Contains(i) ? ConformanceChecker.Clone(t) : t).ToList();
         var any = executor.Run(kernel, operands, symbols, manyRows: false);

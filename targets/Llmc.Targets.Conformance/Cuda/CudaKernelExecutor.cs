@@ -17,8 +17,8 @@ public sealed class CudaKernelExecutor(CompiledKernels compiled, int device = 0)
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks) =>
         Run(kernel, operands, symbols, manyRows: null);
 
-    /// <summary>Whether the kernel has a many-rows code beside its code for any step.</summary>
-    public bool HasManyRowsCode(KernelInstance kernel) => _runner.HasManyRowsCode(kernel.Name);
+    /// <summary>The fewest rows the kernel's many-rows code runs for; null when it has none.</summary>
+    public int? ManyRowsFrom(KernelInstance kernel) => _runner.ManyRowsFrom(kernel.Name);
 
     /// <summary>
     /// Runs the kernel once with the code the runtime would choose for the step, or with the code

@@ -34,8 +34,8 @@ public sealed unsafe class CudaKernelRunner : IDisposable
     /// <summary>The GPU and the code section it runs.</summary>
     public string Device { get; }
 
-    /// <summary>Whether kernel <paramref name="name"/> has a many-rows code beside its code for any step.</summary>
-    public bool HasManyRowsCode(string name) => _kernels[name].ManyRows is not null;
+    /// <summary>The fewest rows kernel <paramref name="name"/>'s many-rows code runs for; null when it has none.</summary>
+    public int? ManyRowsFrom(string name) => _kernels[name] is { ManyRows: not null } code ? code.MinRows : null;
 
     /// <summary>
     /// Runs kernel <paramref name="name"/> once with the plan symbols <paramref name="dims"/>: its many-rows code where
