@@ -161,8 +161,8 @@ public sealed class Engine : IDisposable
     private static IModelExecutor CreateExecutor(string path, EngineFile file, EngineOptions options)
     {
         var target = file.Manifest.Target;
-        if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file, options.KvPool);
-        if (target == VulkanExecutor.Target) return new VulkanExecutor(file, options.Device, kvPool: options.KvPool);
+        if (CudaKernelAbi.IsCudaTarget(target)) return new CudaExecutor(file, options.KvPool, options.BatchInvariant);
+        if (target == VulkanExecutor.Target) return new VulkanExecutor(file, options.Device, kvPool: options.KvPool, batchInvariant: options.BatchInvariant);
         if (!target.StartsWith("cpu-", StringComparison.Ordinal))
             throw new ModelFileException(path, $"engine is for target '{target}', which this runtime cannot run (it runs cpu-avx2, cpu-avx512, cuda-sm*, vulkan)");
         if (CpuIsa.Missing(target) is string missing) throw new ModelFileException(path, missing);

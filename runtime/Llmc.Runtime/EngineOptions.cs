@@ -16,4 +16,12 @@ public sealed record EngineOptions
     public KvPoolOptions KvPool { get; init; } = new();
 
     public SchedulerOptions Scheduler { get; init; } = new();
+
+    /// <summary>
+    /// Run no kernel code that rounds a row differently by the length of its step (<see cref="Format.KernelLaunch.SameRounding"/>),
+    /// so greedy and seeded output is the same token for token batched or alone on every target. Only CUDA engines with
+    /// f16 or bf16 weights have such code (tensor-core prefill); they then run the matrix-vector kernels for every step,
+    /// at a cost in prefill speed. The CPU and Vulkan kernels are batch-invariant either way.
+    /// </summary>
+    public bool BatchInvariant { get; init; }
 }

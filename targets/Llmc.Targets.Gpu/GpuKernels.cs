@@ -26,7 +26,7 @@ public static class GpuKernels
         if (kernel.Result.Rank == 0 || kernel.Result[0] != Dim.Seq) return null;
         if (!templates.TryGetValue(kernel.Template, out var candidates) || candidates.FirstOrDefault(t => t.AppliesTo(kernel)) is not { } template) return null;
         var text = Render(dialect, template, kernel, kernel.Name + "_rows");
-        return text with { Launch = text.Launch with { MinRows = template.MinRows(kernel) } };
+        return text with { Launch = text.Launch with { MinRows = template.MinRows(kernel), SameRounding = template.SameRounding } };
     }
 
     private static GpuKernelText Render(GpuDialect dialect, IGpuKernelTemplate template, KernelInstance kernel, string entry)

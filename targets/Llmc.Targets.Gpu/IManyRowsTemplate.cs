@@ -12,4 +12,10 @@ public interface IManyRowsTemplate : IGpuKernelTemplate
 
     /// <summary>The fewest rows of a step it runs for.</summary>
     int MinRows(KernelInstance instance);
+
+    /// <summary>
+    /// Whether it gives every row the same bits as the op's template, so the executor's choice between them cannot change
+    /// a row (<see cref="Runtime.Format.KernelLaunch.SameRounding"/>).
+    /// </summary>
+    bool SameRounding { get; }
 }

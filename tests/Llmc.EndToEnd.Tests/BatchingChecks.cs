@@ -81,9 +81,14 @@ public static class BatchingChecks
     /// keys are sometimes read back from the cache and sometimes from the step being computed: both must round alike.
     /// Ids alone would hide an ulp; logits do not.
     /// </summary>
-    public static void ConcurrentLogitsAreBitwiseTheLogitsAlone(string enginePath)
+    /// <param name="batchInvariant">Load the engine with <see cref="EngineOptions.BatchInvariant"/>.</param>
+    public static void ConcurrentLogitsAreBitwiseTheLogitsAlone(string enginePath, bool batchInvariant = false)
     {
-        using var engine = Engine.Load(enginePath, new EngineOptions { Scheduler = new Runtime.Scheduling.SchedulerOptions { MaxBatchTokens = 48 } });
+        using var engine = Engine.Load(enginePath, new EngineOptions
+        {
+            Scheduler = new Runtime.Scheduling.SchedulerOptions { MaxBatchTokens = 48 },
+            BatchInvariant = batchInvariant,
+        });
         int[][] prompts = [.. Prompts.Take(3).Select(p => engine.Encode(string.Concat(Enumerable.Repeat(p + ". ", 30))).Take(200).ToArray())];
         var alone = prompts.Select(p => engine.Logits(p)).ToList();
         var aloneSteps = engine.Scheduler.Steps;

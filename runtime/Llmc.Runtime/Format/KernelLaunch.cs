@@ -22,4 +22,13 @@ public sealed record KernelLaunch
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int MinRows { get; init; }
+
+    /// <summary>
+    /// On a many-rows code: it gives every row the same bits as the code for any step, so which one a step runs does not
+    /// change a row and batching cannot change a request's tokens. False where it rounds otherwise (CUDA's tensor cores
+    /// round activations to 16 bits) and in engines built before the mark existed; an engine loaded batch-invariant
+    /// (<see cref="EngineOptions.BatchInvariant"/>) runs only many-rows codes that carry it. Absent from the manifest when false.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool SameRounding { get; init; }
 }

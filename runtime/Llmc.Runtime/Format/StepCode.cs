@@ -26,15 +26,17 @@ public static class StepCode
 
     /// <summary>
     /// The step code of one kernel from its kernel-table entries: <paramref name="choose"/> picks among the entries for
-    /// any step and among the many-rows entries (where there are any).
+    /// any step and among the many-rows entries (where there are any); with <paramref name="batchInvariant"/> only
+    /// among many-rows entries that round as the code for any step (<see cref="KernelLaunch.SameRounding"/>).
     /// </summary>
-    public static StepCode<KernelEntry> Of(IReadOnlyList<KernelEntry> entries, Func<IReadOnlyList<KernelEntry>, KernelEntry> choose) =>
-        Of(entries[0].Name, entries, e => e.Launch, choose);
+    public static StepCode<KernelEntry> Of(IReadOnlyList<KernelEntry> entries, Func<IReadOnlyList<KernelEntry>, KernelEntry> choose, bool batchInvariant = false) =>
+        Of(entries[0].Name, entries, e => e.Launch, choose, batchInvariant);
 
     /// <summary>The step code of kernel <paramref name="kernel"/> from its <paramref name="codes"/>, each with its launch.</summary>
-    public static StepCode<T> Of<T>(string kernel, IReadOnlyList<T> codes, Func<T, KernelLaunch?> launch, Func<IReadOnlyList<T>, T> choose) where T : class
+    public static StepCode<T> Of<T>(string kernel, IReadOnlyList<T> codes, Func<T, KernelLaunch?> launch, Func<IReadOnlyList<T>, T> choose,
+        bool batchInvariant = false) where T : class
     {
-        var many = codes.Where(c => IsManyRows(launch(c))).ToList();
+        var many = codes.Where(c => IsManyRows(launch(c)) && (!batchInvariant || launch(c)!.SameRounding)).ToList();
         var any = codes.Where(c => !IsManyRows(launch(c))).ToList();
         if (any.Count == 0) throw new LlmcException($"kernel '{kernel}' has code only for steps of many rows");
         var chosen = many.Count == 0 ? null : choose(many);

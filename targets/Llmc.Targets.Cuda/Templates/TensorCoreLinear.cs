@@ -34,6 +34,9 @@ public sealed class TensorCoreLinear(OpDef op) : IManyRowsTemplate
     /// <summary>Every prefill step: tensor cores pay off from two rows on.</summary>
     public int MinRows(KernelInstance instance) => 2;
 
+    // Activations are rounded to the weights' 16-bit type and summed in the tensor cores' order.
+    public bool SameRounding => false;
+
     public GpuKernelShape Shape(KernelInstance instance)
     {
         SharedArray[] tiles = [new("uint", "tileX", TileRows * RowWords), new("uint", "tileW", TileColumns * RowWords)];

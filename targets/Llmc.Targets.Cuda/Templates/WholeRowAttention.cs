@@ -16,6 +16,9 @@ public sealed class WholeRowAttention(bool rotary = false, bool qkNorm = false) 
 
     public int MinRows(KernelInstance instance) => SplitAttention.MaxRows(instance) + 1;
 
+    // Both codes fold a row's chunks in order with the same arithmetic (SoftmaxState).
+    public bool SameRounding => true;
+
     public GpuKernelShape Shape(KernelInstance instance) => _template.Shape(instance);
 
     public void Render(GpuKernelSource kernel) => _template.Render(kernel);

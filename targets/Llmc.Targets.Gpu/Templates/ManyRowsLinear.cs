@@ -18,6 +18,9 @@ public sealed class ManyRowsLinear(LinearFusion fusion) : IManyRowsTemplate
     /// <summary>From twice the tile of the kernel of any step on: where that kernel would read every weight word twice.</summary>
     public int MinRows(KernelInstance instance) => 2 * MatVecLayout.AnyStepRows;
 
+    // Each row is computed exactly as in the kernel of any step (above).
+    public bool SameRounding => true;
+
     public GpuKernelShape Shape(KernelInstance instance) => _manyRows.Shape(instance);
 
     public void Render(GpuKernelSource kernel) => _manyRows.Render(kernel);

@@ -61,6 +61,23 @@ public sealed class CudaCliTests(StoriesEngines engines) : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
+    [Fact]
+    public void Half_weight_engine_marks_its_tensor_core_code_as_rounding_rows_apart()
+    {
+        var engine = Build("cuda-sm90", "--quant", "f16");
+        var kernels = Inspect(engine)["kernels"]!.AsArray().Select(k => k!.AsObject()).Where(k => k["min_rows"]!.GetValue<int>() > 0).ToList();
+        bool SameRounding(JsonObject k) => k["same_rounding"]!.GetValue<bool>();
+        // Tensor cores for the linear family; the whole-row attention rounds as the split one.
+        Assert.Contains(kernels, k => k["template"]!.GetValue<string>().Contains("linear", StringComparison.Ordinal) && !SameRounding(k));
+        Assert.Contains(kernels, k => k["template"]!.GetValue<string>().StartsWith("attention", StringComparison.Ordinal) && SameRounding(k));
+        Assert.All(kernels.Where(k => k["template"]!.GetValue<string>().StartsWith("attention", StringComparison.Ordinal)), k => Assert.True(SameRounding(k)));
+    }
+
+    /// <summary>Loaded batch-invariant, a half-weight engine prefills without tensor cores, so batching changes no logit.</summary>
+    [CudaDeviceFact]
+    public void Half_weight_engine_loaded_batch_invariant_gives_the_logits_alone() =>
+        BatchingChecks.ConcurrentLogitsAreBitwiseTheLogitsAlone(Build("cuda-sm90", "--quant", "f16"), batchInvariant: true);
+
     [CudaDeviceFact]
     public void Greedy_continuation_on_the_gpu_matches_reference()
     {
@@ -71,10 +88,10 @@ public sealed class CudaCliTests(StoriesEngines engines) : IDisposable
         Assert.Equal(expected, result.Tokens);
     }
 
-    private string Build(string target)
+    private string Build(string target, params string[] options)
     {
-        var output = Path.Combine(_dir, target.Replace(',', '+') + ".llmc");
-        var build = LlmcCli.Run("build", StoriesEngines.Source, "--target", target, "-o", output);
+        var output = Path.Combine(_dir, target.Replace(',', '+') + string.Concat(options) + ".llmc");
+        var build = LlmcCli.Run(["build", StoriesEngines.Source, "--target", target, "-o", output, .. options]);
         Assert.True(build.ExitCode == 0, build.Stderr);
         return output;
     }

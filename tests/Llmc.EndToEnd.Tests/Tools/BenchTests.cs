@@ -42,6 +42,28 @@ public sealed class BenchTests(StoriesEngines engines)
         Assert.InRange(afterPrompt.Sum(t => t.Value.GetDouble()), 0, root.GetProperty("decode_step_after_prompt_ms").GetDouble() * 1.01 + 1e-3);
     }
 
+    [Fact]
+    public void Concurrency_levels_report_throughput_latency_and_prefix_hits_and_batch_invariant_ids_match_alone()
+    {
+        var result = LlmcCli.Run("bench", engines.For("cpu-avx2"), "--prompt-tokens", "8", "--gen-tokens", "6", "--repeat", "1",
+            "--concurrency", "1,3", "--shared-prefix", "16", "--verify", "--batch-invariant", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var levels = doc.RootElement.GetProperty("concurrency").EnumerateArray().ToList();
+        Assert.Equal([1, 3], levels.Select(l => l.GetProperty("sequences").GetInt32()));
+        foreach (var level in levels)
+        {
+            double Figure(string name) => level.GetProperty(name).GetDouble();
+            Assert.True(Figure("output_tokens_per_s") > 0);
+            Assert.InRange(Figure("ttft_ms_median"), 0, Figure("ttft_ms_p99"));
+            Assert.InRange(Figure("tpot_ms_median"), 0, Figure("tpot_ms_p99"));
+            Assert.True(level.GetProperty("kv_blocks_peak").GetInt32() >= 1);
+            // Every request's 16-token prefix is one full block, cached by the warm-up.
+            Assert.True(level.GetProperty("prefix_cache_hits").GetInt32() >= 1);
+            Assert.Equal(0, level.GetProperty("requests_different_alone").GetInt32());
+        }
+    }
+
     [Theory]
     [InlineData(new[] { 100.0, 100.0, 100.0, 100.0 }, 0.0, false)]
     [InlineData(new[] { 100.0, 110.0, 100.0, 110.0 }, 10 / 105.0, false)]

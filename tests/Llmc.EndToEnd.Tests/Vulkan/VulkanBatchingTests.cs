@@ -15,4 +15,18 @@ public sealed class VulkanBatchingTests(StoriesEngines engines)
     [VulkanFact]
     public void Concurrent_logits_are_bitwise_the_logits_alone() =>
         BatchingChecks.ConcurrentLogitsAreBitwiseTheLogitsAlone(engines.For("vulkan"));
+
+    /// <summary>Vulkan's many-rows codes round as the kernels of any step, so loading batch-invariant keeps them, and agrees.</summary>
+    [VulkanFact]
+    public void Loaded_batch_invariant_concurrent_logits_are_bitwise_the_logits_alone()
+    {
+        var engine = engines.For("vulkan");
+        using (var file = Runtime.Format.EngineFile.Open(engine))
+        {
+            var manyRows = file.Manifest.Kernels.Where(k => Runtime.Format.StepCode.IsManyRows(k.Launch)).ToList();
+            Assert.NotEmpty(manyRows);
+            Assert.All(manyRows, k => Assert.True(k.Launch!.SameRounding, $"{k.Name} ({k.Section}) rounds apart"));
+        }
+        BatchingChecks.ConcurrentLogitsAreBitwiseTheLogitsAlone(engine, batchInvariant: true);
+    }
 }

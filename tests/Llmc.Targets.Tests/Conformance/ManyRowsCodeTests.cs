@@ -10,7 +10,8 @@ namespace Llmc.Targets.Tests.Conformance;
 
 /// <summary>
 /// Which kernels get a many-rows code, with what launch: the linear family where a larger row tile fits (f16/bf16
-/// weights on tensor cores on CUDA), never a kernel whose rows are not the step's, never another op.
+/// weights on tensor cores on CUDA), attention on CUDA (whole rows above the split code's steps), never a kernel whose
+/// rows are not the step's, never another op; and which of those codes round a row as the code of any step does.
 /// </summary>
 public sealed class ManyRowsCodeTests
 {
@@ -30,6 +31,7 @@ public sealed class ManyRowsCodeTests
         Assert.Equal("ceil(seq/64)", many.Launch.GroupsY);
         Assert.Equal(any.Launch.GroupsX, many.Launch.GroupsX);
         Assert.Equal(kernel.Name + "_rows", many.Entry);
+        Assert.True(many.Launch.SameRounding);
         // CUDA's many-rows code for f32 weights is the shared one.
         Assert.Equal(GpuKernels.RenderManyRows(Cuda, GpuTemplates.ManyRows, kernel)!.Text, GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, kernel)!.Text);
     }
@@ -63,6 +65,7 @@ public sealed class ManyRowsCodeTests
         var many = GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, kernel)!;
         Assert.Contains("mma.sync", CudaTarget.TryParse("cuda-sm89")!.Render([kernel]).Text);
         Assert.Equal(2, many.Launch.MinRows);
+        Assert.False(many.Launch.SameRounding);
         Assert.Equal(1, many.Launch.GroupsX);
         Assert.Equal("ceil(seq/64)", many.Launch.GroupsY);
         // The decode kernel is the shared one, untouched.
@@ -82,13 +85,29 @@ public sealed class ManyRowsCodeTests
     }
 
     [Fact]
-    public void Only_the_linear_family_has_many_rows_code()
+    public void Only_the_linear_family_has_many_rows_code_and_on_cuda_attention()
     {
         foreach (var c in ConformanceCases.Every.Where(c => !FusedLinearOpIsLinear(c.Kernel)))
         {
             Assert.Null(GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, c.Kernel));
-            Assert.Null(GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, c.Kernel));
+            var cuda = GpuKernels.RenderManyRows(Cuda, CudaTemplates.ManyRows, c.Kernel);
+            if (c.Kernel.Template.StartsWith("attention", StringComparison.Ordinal)) Assert.True(cuda!.Launch.SameRounding);
+            else Assert.Null(cuda);
         }
+    }
+
+    [Fact]
+    public void A_batch_invariant_choice_drops_many_rows_code_that_rounds_apart()
+    {
+        var any = new KernelLaunch { LocalSize = 64, GroupsX = 1, GroupsY = "seq" };
+        var apart = any with { MinRows = 2 };
+        var alike = apart with { SameRounding = true };
+        StepCode<KernelLaunch> Choose(KernelLaunch many, bool invariant) => StepCode.Of("k", [any, many], l => l, codes => codes[0], invariant);
+        Assert.Same(apart, Choose(apart, invariant: false).For(2));
+        Assert.Same(any, Choose(apart, invariant: true).For(2));
+        Assert.Null(Choose(apart, invariant: true).ManyRows);
+        Assert.Same(alike, Choose(alike, invariant: true).For(2));
+        Assert.Same(any, Choose(alike, invariant: true).For(1));
     }
 
     [Fact]

@@ -21,10 +21,11 @@ public static class BenchCommand
         var concurrency = new Option<string?>("--concurrency") { Description = "Also serve this many requests at once, per level, e.g. 1,4,16,64: throughput and latency through the scheduler" };
         var sharedPrefix = new Option<int>("--shared-prefix") { Description = "With --concurrency: tokens every request's prompt starts with (before its --prompt-tokens own ones)", DefaultValueFactory = _ => 0 };
         var verify = new Option<bool>("--verify") { Description = "With --concurrency: run every request again alone and count those whose ids differ from the batched run" };
+        var batchInvariant = BatchInvariantOption.Create();
         var pool = new KvPoolCliOptions();
         var command = new Command("bench", "Measure prefill and decode speed against the memory bandwidth of the engine's device (host DRAM, or the GPU's memory)")
         {
-            engine, promptTokens, genTokens, repeat, threads, device, json, concurrency, sharedPrefix, verify,
+            engine, promptTokens, genTokens, repeat, threads, device, json, concurrency, sharedPrefix, verify, batchInvariant,
         };
         pool.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
@@ -38,6 +39,7 @@ public static class BenchCommand
                 Threads = threadCount,
                 Device = parse.GetValue(device),
                 KvPool = pool.Read(parse, sequences: levels.Count > 0 ? levels.Max() : null, memory: KvFor(path, levels.DefaultIfEmpty(1).Max(), positions)),
+                BatchInvariant = parse.GetValue(batchInvariant),
             });
             var result = Progress.Show("benchmarking", p =>
             {

@@ -34,9 +34,11 @@ public sealed record EngineReport(
     /// One entry of the kernel table: a kernel appears once per code it is compiled to (a fat CUDA engine lists each
     /// kernel as PTX and as one cubin per architecture). <see cref="SectionBytes"/> is its code section's size, which
     /// several kernels share when the section holds a whole module or assembly. A GPU kernel's many-rows code is an entry
-    /// of its own, with <see cref="MinRows"/> the fewest step rows it runs for (0 for the code of any step).
+    /// of its own, with <see cref="MinRows"/> the fewest step rows it runs for (0 for the code of any step) and
+    /// <see cref="SameRounding"/> whether it gives a row the same bits as the code of any step
+    /// (<see cref="KernelLaunch.SameRounding"/>).
     /// </summary>
-    public sealed record Kernel(string Name, string Template, string Format, string Section, long SectionBytes, int Launches, int MinRows);
+    public sealed record Kernel(string Name, string Template, string Format, string Section, long SectionBytes, int Launches, int MinRows, bool SameRounding);
 
     /// <summary>A code section: its size, the code format(s) it holds and how many kernels it serves.</summary>
     public sealed record Section(string Name, string Format, int Kernels, long Bytes);
@@ -75,7 +77,7 @@ public sealed record EngineReport(
             m.Plan.Context,
             m.Plan.MaxSeq,
             m.Plan.Steps.Count,
-            m.Kernels.Select(k => new Kernel(k.Name, k.Template, k.Format, k.Section, sectionBytes.GetValueOrDefault(k.Section), launches.GetValueOrDefault(k.Name), k.Launch?.MinRows ?? 0)).ToList(),
+            m.Kernels.Select(k => new Kernel(k.Name, k.Template, k.Format, k.Section, sectionBytes.GetValueOrDefault(k.Section), launches.GetValueOrDefault(k.Name), k.Launch?.MinRows ?? 0, k.Launch?.SameRounding ?? false)).ToList(),
             codeSections,
             m.Build.LlmcVersion,
             m.Build.GitSha,

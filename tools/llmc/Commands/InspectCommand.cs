@@ -48,7 +48,8 @@ public static class InspectCommand
         {
             var codes = kernel.Select(k => (r.CodeSections.First(s => s.Name == k.Section).Kernels == 1
                 ? $"{k.Format} {k.Section} ({k.SectionBytes:N0} bytes)"
-                : $"{k.Format} {k.Section}") + (k.MinRows > 0 ? $", for steps of {k.MinRows}+ rows" : ""));
+                : $"{k.Format} {k.Section}") + (k.MinRows > 0 ? $", for steps of {k.MinRows}+ rows" : "")
+                + (k.MinRows > 0 && !k.SameRounding ? ", rounds rows apart from the other code (not run with --batch-invariant)" : ""));
             var first = kernel.First();
             table.AddRow(Markup.Escape(first.Name), Markup.Escape(first.Template), first.Launches.ToString(), Markup.Escape(string.Join("\n", codes)));
         }

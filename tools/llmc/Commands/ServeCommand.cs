@@ -18,8 +18,12 @@ public static class ServeCommand
         var device = new Option<int?>("--device") { Description = "GPU to run on, by its index in llmc devices" };
         var maxQueue = new Option<int>("--max-queue") { Description = "Sequences per model that may wait for a free slot; more are refused with 429", DefaultValueFactory = _ => ServedModel.DefaultMaxQueue };
         var shutdown = new Option<double>("--shutdown-timeout") { Description = "Seconds shutdown lets running requests finish before it cancels them", DefaultValueFactory = _ => 30 };
+        var batchInvariant = BatchInvariantOption.Create();
         var pool = new KvPoolCliOptions();
-        var command = new Command("serve", "Serve engines over an OpenAI-compatible HTTP API, with a chat page at /") { engines, host, port, apiKey, threads, device, maxQueue, shutdown };
+        var command = new Command("serve", "Serve engines over an OpenAI-compatible HTTP API, with a chat page at /")
+        {
+            engines, host, port, apiKey, threads, device, maxQueue, shutdown, batchInvariant,
+        };
         pool.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -29,7 +33,13 @@ public static class ServeCommand
             if (parse.GetValue(port) is < 0 or > 65535) throw new LlmcException($"--port must be 0 to 65535, not {parse.GetValue(port)}");
             if (parse.GetValue(maxQueue) < 0) throw new LlmcException($"--max-queue must be >= 0, not {parse.GetValue(maxQueue)}");
             if (parse.GetValue(shutdown) is var seconds && !(seconds >= 0 && seconds <= 3600)) throw new LlmcException($"--shutdown-timeout must be 0 to 3600 seconds, not {seconds}");
-            var options = new EngineOptions { Threads = parse.GetValue(threads), Device = parse.GetValue(device), KvPool = pool.Read(parse) };
+            var options = new EngineOptions
+            {
+                Threads = parse.GetValue(threads),
+                Device = parse.GetValue(device),
+                KvPool = pool.Read(parse),
+                BatchInvariant = parse.GetValue(batchInvariant),
+            };
             var loaded = new List<Engine>();
             try
             {

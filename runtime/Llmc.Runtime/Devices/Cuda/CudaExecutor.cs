@@ -48,7 +48,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
     private bool _disposed;
 
     /// <param name="pool">The KV pool's size; null for the default (<see cref="KvPoolOptions"/>).</param>
-    public CudaExecutor(EngineFile file, KvPoolOptions? pool = null)
+    public CudaExecutor(EngineFile file, KvPoolOptions? pool = null, bool batchInvariant = false)
     {
         var manifest = file.Manifest;
         var plan = manifest.Plan;
@@ -66,7 +66,7 @@ public sealed unsafe class CudaExecutor : IModelExecutor, IDeviceBandwidthProbe,
 
             _buffers = AllocateBuffers(file, plan);
             var kernels = manifest.Kernels.Where(k => k.Section == code.Section).GroupBy(k => k.Name, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => StepCode.Of([.. g], entries => entries[0]), StringComparer.Ordinal);
+                .ToDictionary(g => g.Key, g => StepCode.Of([.. g], entries => entries[0], batchInvariant), StringComparer.Ordinal);
             // Each step may launch either of two codes: parameter storage for both.
             _launchStorage = (byte*)NativeMemory.AllocZeroed((nuint)(2 * plan.Steps.Sum(s => CudaStepLaunch.StorageBytes(s.Args.Count)) + CudaStepLaunch.StorageBytes(SamplingKernelAbi.Arguments)));
             _steps = new StepCode<CudaStepLaunch>[plan.Steps.Count];

@@ -43,7 +43,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     /// <param name="deviceIndex">The device's index in <c>llmc devices</c>; null chooses as <see cref="VulkanInstance.Select"/> does.</param>
     /// <param name="plainOnly">Whether every kernel runs its plain variant; null reads <see cref="VulkanKernelVariants.PlainVariable"/>.</param>
     /// <param name="kvPool">The KV pool's size; null for the default (<see cref="KvPoolOptions"/>).</param>
-    public VulkanExecutor(EngineFile file, int? deviceIndex = null, bool? plainOnly = null, KvPoolOptions? kvPool = null)
+    public VulkanExecutor(EngineFile file, int? deviceIndex = null, bool? plainOnly = null, KvPoolOptions? kvPool = null, bool batchInvariant = false)
     {
         var manifest = file.Manifest;
         var plan = manifest.Plan;
@@ -56,7 +56,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
         {
             var instance = Own(VulkanInstance.Create());
             var physical = instance.Select(deviceIndex);
-            var kernels = KernelsOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
+            var kernels = KernelsOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced, batchInvariant);
             SubgroupKernels = kernels.Values.Count(k => VulkanKernelVariants.IsSubgroup(k.Any.Section));
             var sampling = SamplingKernelOf(file, physical, plainOnly ?? VulkanKernelVariants.PlainForced);
             var entries = kernels.Values.SelectMany(k => k.All).ToList();
@@ -210,7 +210,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
     /// kernel has a many-rows variant (each chosen by <see cref="VulkanKernelVariants"/>); an engine without SPIR-V for
     /// one is refused by name.
     /// </summary>
-    private static Dictionary<string, StepCode<KernelEntry>> KernelsOf(EngineFile file, VulkanPhysicalDevice device, bool plainOnly)
+    private static Dictionary<string, StepCode<KernelEntry>> KernelsOf(EngineFile file, VulkanPhysicalDevice device, bool plainOnly, bool batchInvariant)
     {
         var table = file.Manifest.Kernels.GroupBy(k => k.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var used = new Dictionary<string, StepCode<KernelEntry>>(StringComparer.Ordinal);
@@ -225,7 +225,7 @@ public sealed unsafe class VulkanExecutor : IModelExecutor, IStepProfiler, IDevi
                 var k = entries[0];
                 throw new ModelFileException(file.Path, $"kernel '{k.Name}' has no Vulkan code (format '{k.Format}', section '{k.Section}'{(file.HasSection(k.Section) ? "" : " missing")}{(k.Launch is null ? ", no launch geometry" : "")})");
             }
-            used[step.Kernel] = StepCode.Of(vulkan, variants => VulkanKernelVariants.Choose(variants, device.Features, device.SubgroupSize, plainOnly));
+            used[step.Kernel] = StepCode.Of(vulkan, variants => VulkanKernelVariants.Choose(variants, device.Features, device.SubgroupSize, plainOnly), batchInvariant);
         }
         return used;
     }
