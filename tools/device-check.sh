@@ -202,6 +202,21 @@ def cmd_concurrency(out_path, err_path, rc, limit, out):
         return verdict("failed", "requests whose ids differ alone: " + ", ".join(differ), figures, out)
     verdict("passed", "", figures, out)
 
+def cmd_invariance(default_out, default_err, default_rc, default_limit, exact_out, exact_err, exact_rc, exact_limit, out):
+    """The f16 engine's requests checked alone: by default (tensor-core prefill, a figure) and --batch-invariant (none may differ)."""
+    figures = {}
+    for name, (o, e, rc, limit) in {"default": (default_out, default_err, default_rc, default_limit),
+                                    "batch_invariant": (exact_out, exact_err, exact_rc, exact_limit)}.items():
+        data, reason = bench_json(o, e, rc, limit)
+        if data is None:
+            return verdict("skipped" if UNAVAILABLE.search(reason) else "failed", f"{name}: {reason}", figures, out)
+        levels = data.get("concurrency") or []
+        figures[name] = {"levels": levels, "prefill_tokens_per_s": data.get("prefill_tokens_per_s")}
+        figures[f"requests_different_alone_{name}"] = sum(l.get("requests_different_alone") or 0 for l in levels)
+    if figures["requests_different_alone_batch_invariant"]:
+        return verdict("failed", f"{figures['requests_different_alone_batch_invariant']} requests differ alone with --batch-invariant", figures, out)
+    verdict("passed", "", figures, out)
+
 def merge(a, b):
     for k, v in b.items():
         if isinstance(v, dict) and isinstance(a.get(k), dict):
@@ -490,7 +505,7 @@ if [ ${#problems[@]} = 0 ]; then step_end passed; else step_end failed "$(printf
 # threaded: ~170 s on a 2-core VM), so with 8 or more cores they start here in the background, the three builds at
 # once, while steps 3-7 use the GPU; step 8 waits for them and runs the benches alone. With fewer cores they run one
 # after another in step 8. DEVICE_CHECK_PARALLEL=0|1 overrides.
-synth_need=30 bench_need=25 concurrency_need=60
+synth_need=30 bench_need=25 concurrency_need=60 invariance_need=50
 declare -A build_need=([q4]=150 [q8]=60 [f16]=80)   # seconds each build is expected to take, run alone
 parallel="${DEVICE_CHECK_PARALLEL:-$( (( $(nproc) >= 8 )) && echo 1 || echo 0)}"
 llama_builds() { # llama_builds MODEL: synth, then the q4, q8 and f16 engines (MODEL/../llama-Q.llmc)
@@ -605,7 +620,7 @@ stories stories-vulkan vulkan "${vk_device[@]}"
 # 8. llama-1b: random bf16 weights for the config, engines for cuda-sm90 at q4, q8 and f16, and a bench of each
 #    (prefill and decode, roofline, the device bandwidth). CUDA graphs need no option: the CUDA executor always
 #    replays decode through them (docs/cuda.md).
-q4_engine=""
+q4_engine="" f16_engine=""
 if [ -n "$llama_state" ]; then
   skip_step llama-1b "$llama_state"
 elif [ "$parallel" = 0 ] && ! fits $(( synth_need + ${build_need[q4]} )); then
@@ -642,6 +657,7 @@ else
         continue
       fi
       [ "$quant" = q4 ] && q4_engine=$engine
+      [ "$quant" = f16 ] && f16_engine=$engine
       mib=$(python3 -c 'import os,sys; print(round(os.path.getsize(sys.argv[1]) / 2**20, 1))' "$engine")
       reserve=0; [ "$quant" != q4 ] && [ -n "$q4_engine" ] && reserve=$concurrency_need
       if [ -n "$unavailable" ]; then
@@ -666,8 +682,8 @@ try: d.update(json.load(open(bfile)))
 except (OSError, ValueError): pass
 json.dump({"quants": {q: d}}, open(sys.argv[6], "w"))' "$quant" "$build_s" "$mib" "$bench" "$work/b-$quant.json" "$work/q-$quant.json"
       figm "*" "$work/q-$quant.json"
-      # Keep the disk free: only the q4 engine is needed after its bench.
-      [ "$quant" = q4 ] || rm -f "$engine"
+      # Keep the disk free: only the q4 and f16 engines are needed after their benches (steps 9 and 10).
+      [ "$quant" = q4 ] || [ "$quant" = f16 ] || rm -f "$engine"
     done
     [ ${#budget_cut[@]} = 0 ] || fig not_run "time budget: ${budget_cut[*]}"
     if [ ${#failed[@]} != 0 ]; then
@@ -694,6 +710,28 @@ else
   raw bench "$work/concurrency.out"
   python3 "$py" concurrency "$work/concurrency.out" "$work/concurrency.err" "$RC" "$LIMIT" "$work/concurrency.json" | verdict
   figm "*" "$work/concurrency.json"
+  step_end "$V_STATUS" "$V_REASON"
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# 10. f16-invariance: the f16 engine serving 16 requests, each checked against a run alone, as loaded by default
+#     (tensor-core prefill rounds apart from decode: how many differ is a figure) and with --batch-invariant (none may).
+if [ -z "$f16_engine" ]; then
+  skip_step f16-invariance "no f16 engine (llama-1b: ${llama_state:-no f16 engine was built})"
+elif ! fits "$invariance_need"; then
+  skip_step f16-invariance "time budget"
+else
+  step_begin f16-invariance
+  for mode in default batch-invariant; do
+    flag=(); [ "$mode" = batch-invariant ] && flag=(--batch-invariant)
+    run "invariance-$mode" 90 "$llmc" bench "$f16_engine" --prompt-tokens 64 --gen-tokens 32 --repeat 1 --concurrency 16 --verify "${flag[@]}" --json
+    raw "bench_$mode" "$work/invariance-$mode.out"
+  done
+  read -r RC1 _ LIMIT1 <"$work/invariance-default.status"
+  read -r RC2 _ LIMIT2 <"$work/invariance-batch-invariant.status"
+  python3 "$py" invariance "$work/invariance-default.out" "$work/invariance-default.err" "$RC1" "$LIMIT1" \
+    "$work/invariance-batch-invariant.out" "$work/invariance-batch-invariant.err" "$RC2" "$LIMIT2" "$work/invariance.json" | verdict
+  figm "*" "$work/invariance.json"
   step_end "$V_STATUS" "$V_REASON"
 fi
 
