@@ -54,13 +54,14 @@ public sealed class SplitAttention(bool rotary = false, bool qkNorm = false) : I
         w.Line($"int working = {d.Max("1", d.Min("Splits", "rowChunks"))};");
         w.Line("if (split >= working) return;");
         w.Line("float* mine = states + (r * Heads + h) * Chunks * StateWidth;");
-        using (w.Block("for (int c = split; c < rowChunks; c += Splits)"))
+        // Not "c": the rotation's cosine is c within the chunk's code.
+        using (w.Block("for (int chunkAt = split; chunkAt < rowChunks; chunkAt += Splits)"))
         {
-            w.Line($"int t0 = first + c * {chunk};");
+            w.Line($"int t0 = first + chunkAt * {chunk};");
             w.Line($"int length = {d.Min(chunk, "count - t0")};");
             _chunks.RenderChunk(kernel,
-                afterSum: () => w.Line("if (lid == 0) { mine[c * StateWidth] = chunkMax; mine[c * StateWidth + 1] = chunkSum; }"),
-                usePart: () => w.Line("mine[c * StateWidth + 2 + i] = part;"));
+                afterSum: () => w.Line("if (lid == 0) { mine[chunkAt * StateWidth] = chunkMax; mine[chunkAt * StateWidth + 1] = chunkSum; }"),
+                usePart: () => w.Line("mine[chunkAt * StateWidth + 2 + i] = part;"));
         }
         RenderFold(kernel);
     }
@@ -79,14 +80,14 @@ public sealed class SplitAttention(bool rotary = false, bool qkNorm = false) : I
         // Volatile: other multiprocessors wrote the states, so they are read past this one's L1 cache.
         w.Line("volatile float* all = mine;");
         SoftmaxState.RenderEmpty(kernel);
-        using (w.Block("for (int c = 0; c < rowChunks; c++)"))
+        using (w.Block("for (int chunkAt = 0; chunkAt < rowChunks; chunkAt++)"))
         {
-            SoftmaxState.RenderFold(kernel, "all[c * StateWidth]", "all[c * StateWidth + 1]");
+            SoftmaxState.RenderFold(kernel, "all[chunkAt * StateWidth]", "all[chunkAt * StateWidth + 1]");
             using (w.Block("for (int a = 0; a < PerThread; a++)"))
             {
                 w.Line($"int i = lid + a * {AttentionChunks.Threads};");
                 w.Line("if (i >= HeadDim) break;");
-                w.Line(SoftmaxState.FoldPart(kernel, "all[c * StateWidth + 2 + i]"));
+                w.Line(SoftmaxState.FoldPart(kernel, "all[chunkAt * StateWidth + 2 + i]"));
             }
         }
         SoftmaxState.RenderResult(kernel);
