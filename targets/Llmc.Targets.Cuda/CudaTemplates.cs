@@ -17,6 +17,9 @@ public static class CudaTemplates
     private static readonly (string Op, bool Rotary, bool QkNorm)[] Attention =
         [("attention", false, false), ("attention_rope", true, false), ("attention_qk_norm_rope", true, true)];
 
+    /// <summary>The attention ops, whose code for few rows is the split kernel and whose many-rows code the whole-row one.</summary>
+    public static IEnumerable<string> AttentionOps => Attention.Select(a => a.Op);
+
     public static IReadOnlyDictionary<string, IGpuKernelTemplate> Default { get; } = GpuTemplates.Default
         .Select(t => Attention.FirstOrDefault(a => a.Op == t.Key) is { Op: not null } a
             ? KeyValuePair.Create(t.Key, (IGpuKernelTemplate)new SplitAttention(a.Rotary, a.QkNorm))

@@ -1,4 +1,5 @@
 using Llmc.Ir;
+using Llmc.Targets.Cuda;
 
 namespace Llmc.Targets.Conformance;
 
@@ -14,7 +15,7 @@ public sealed class CudaCodeAgreement(CudaKernelExecutor executor) : IKernelExec
 {
     /// <summary>The kernels it checks: those with both codes whose rows must agree (the attention ops).</summary>
     public bool Runs(KernelInstance kernel) =>
-        kernel.Template is "attention" or "attention_rope" or "attention_qk_norm_rope" && executor.ManyRowsFrom(kernel) is not null;
+        CudaTemplates.AttentionOps.Contains(kernel.Template) && executor.ManyRowsFrom(kernel) is not null;
 
     public HostTensor Run(KernelInstance kernel, IReadOnlyList<HostTensor> operands, IReadOnlyDictionary<string, int> symbols, int tasks)
     {

@@ -37,13 +37,14 @@ public sealed class SplitAttention(bool rotary = false, bool qkNorm = false) : I
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
         var instance = kernel.Instance;
-        int heads = instance.Attrs.GetInt("n_heads"), chunks = Chunks(instance), maxRows = MaxRows(instance);
+        // A chunk's state: its maximum, its sum, then each head dimension's weighted values.
+        int heads = instance.Attrs.GetInt("n_heads"), chunks = Chunks(instance), maxRows = MaxRows(instance), stateWidth = instance.Attrs.GetInt("head_dim") + 2;
         var chunk = AttentionChunks.Chunk.ToString(CultureInfo.InvariantCulture);
         kernel.Constant("Splits", Splits(instance));
         kernel.Constant("Heads", heads);
         kernel.Constant("Chunks", chunks);
-        kernel.Constant("StateWidth", instance.Attrs.GetInt("head_dim") + 2);
-        w.Line($"static float states[{(long)maxRows * heads * chunks * (instance.Attrs.GetInt("head_dim") + 2)}];");
+        kernel.Constant("StateWidth", stateWidth);
+        w.Line($"static float states[{(long)maxRows * heads * chunks * stateWidth}];");
         w.Line($"static unsigned int arrivals[{maxRows * heads}];");
         w.Line($"int h = {d.GroupX} / Splits, split = {d.GroupX} % Splits, r = {d.GroupY};");
         // The executor runs the whole-row kernel for longer steps; a row past the scratch is never written.
