@@ -78,6 +78,10 @@ public static class ConformanceCases
         }
         yield return QuantizedLinear(DType.Q8G32, 23, 2048, 19);
         yield return QuantizedLinear(DType.Q4G32, 70, 64, 5);
+        // Nibble codes in groups of 32 summed a block of Lanes groups at a time (CPU): whole blocks, then 3 groups
+        // (a whole 256-bit chunk and a tail, or a 512-bit tail), one row (decode) and a pass and a half of rows.
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q4AG32S32, DType.Q6G32 })
+            foreach (var rows in new[] { 1, 6 }) yield return QuantizedLinear(dtype, rows, 2144, 5);
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q4G32, 6, 2048, 6);
         // Column blocks (64 columns of short rows, 28 at K = 8192) and pairs: with one task or two, each task ends in a
         // partial block, 139 and 61 columns with an odd column at its end; SwiGLU's gate and up rows pair up across them.

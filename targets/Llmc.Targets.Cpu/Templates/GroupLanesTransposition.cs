@@ -9,7 +9,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// vector v holds piece v (codes 4v..4v + 3) of every group of the block, one group per i32 lane, and a block's
 /// integer dot product accumulates each group's 32 products in a lane of its own. The same transposition serves the
 /// weights (a column once per panel) and the prepared activation rows, so their pieces meet lane for lane; the lane
-/// of each group is <see cref="LaneGroup"/>, which the scales follow (<c>InLaneOrder</c>).
+/// of each group is <see cref="LaneGroup"/>, which the scales follow (<see cref="LaneOrderedScales"/>).
 /// <para>AVX2: the 8 × 8 transposition of dwords (unpack pairs of dwords, then of qwords, then 128-bit halves); a vector
 /// is one group and lane l holds group l. AVX-512: a vector is two groups, one per 256-bit half, and the same three
 /// stages on both halves at once (the third with a two-source qword permute) leave groups 0, 2, .., 14 in the low half
@@ -33,25 +33,20 @@ public sealed class GroupLanesTransposition(CpuDialect dialect)
     /// <summary>The group (within its block) whose codes and scales lane <paramref name="lane"/> holds.</summary>
     public static int LaneGroup(CpuDialect dialect, int lane) => dialect.Lanes == 8 ? lane : 2 * (lane % 8) + lane / 8;
 
-    /// <summary>The name of the <c>InLaneOrder</c> helper for values of <paramref name="format"/>: f32, or the f16 scales.</summary>
-    public static string InLaneOrder(ElementFormat format) => format.ElementType == "float" ? "InLaneOrder" : "HalvesInLaneOrder";
-
     private string C => dialect.VectorClass;
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// <c>TransposeBlock(from, to)</c> (may be in place), <c>TransposeRow(codes, to)</c> for a weight column of
-    /// <c>G</c> groups (its whole blocks transposed, the groups after them copied as they are), <c>GroupSums</c>, and
-    /// <c>InLaneOrder(from, to)</c> (<see cref="InLaneOrder"/>) for each element type of
-    /// <paramref name="scaleTypes"/>: G values as f32, those of whole blocks permuted to lane order.
+    /// <c>G</c> groups (its whole blocks transposed, the groups after them copied as they are) and <c>GroupSums</c>;
+    /// the scales follow the lanes through <see cref="LaneOrderedScales"/>.
     /// </summary>
-    public void Render(SourceWriter w, IEnumerable<ElementFormat> scaleTypes)
+    public void Render(SourceWriter w)
     {
         RenderTransposeBlock(w);
         RenderTransposeRow(w);
         RenderGroupSums(w);
-        foreach (var format in scaleTypes.DistinctBy(f => f.ElementType)) RenderInLaneOrder(w, format);
     }
 
     private void RenderTransposeBlock(SourceWriter w)
@@ -135,27 +130,6 @@ public sealed class GroupLanesTransposition(CpuDialect dialect)
             }
             // The groups after the whole blocks stay in natural order, 32 bytes each.
             w.Line($"for (int i = FullBlocks * {Int(blockBytes)}; i < G * {Int(GroupSize)}; i += 32) Vector256.Load(codes + i).Store(to + i);");
-        }
-    }
-
-    private void RenderInLaneOrder(SourceWriter w, ElementFormat format)
-    {
-        var lanes = dialect.Lanes;
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"static void {InLaneOrder(format)}({format.ElementType}* from, float* to)"))
-        {
-            var load = format.LoadVector(dialect, "from", "g");
-            w.Line($"int g = 0;");
-            if (lanes == 8)
-            {
-                w.Line($"for (; g < G; g += {Int(lanes)}) {load}.Store(to + g);");
-                return;
-            }
-            w.Line($"Vector512<int> order = Vector512.Create({string.Join(", ", Enumerable.Range(0, lanes).Select(l => Int(LaneGroup(dialect, l))))});");
-            w.Line($"for (; g < FullBlocks * {Int(lanes)}; g += {Int(lanes)}) {dialect.PermuteLanes}({load}, order).Store(to + g);");
-            // The groups after the whole blocks in natural order, whole vectors: the last may read up to Lanes - 1
-            // values past the row (the caller's guarantee) and write as far past G.
-            w.Line($"for (; g < G; g += {Int(lanes)}) {load}.Store(to + g);");
         }
     }
 }

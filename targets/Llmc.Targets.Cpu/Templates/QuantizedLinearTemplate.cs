@@ -17,7 +17,9 @@ namespace Llmc.Targets.Cpu.Templates;
 /// widened to f32, exactly, once per column and panel into a block scratch that every pass reads. 8-bit codes in groups
 /// of 32 (<see cref="QuantizedRowLayout.GroupLanes"/>) go a pair of columns at a time instead: each transposed to a
 /// group per lane (<see cref="GroupLanesTransposition"/>) just before the panel's first pass over it, every pass then
-/// reading the pair from L1; one row dots them untransposed (<c>DotNatural</c>) to the same bits.
+/// reading the pair from L1; one row dots them untransposed (<c>DotNatural</c>) to the same bits. Nibble codes in groups
+/// of 32 (<see cref="QuantizedRowLayout.NibbleBlocks"/>) stay in natural order and meet their scales, widened in lane
+/// order, once per block of groups.
 /// A <see cref="LinearFusion"/> adds a fused linear's prologue (the row that is rounded) and epilogue (how products
 /// are stored).
 /// </summary>
@@ -63,7 +65,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         _fusion.Declare(kernel);
         var scales = ElementFormat.For(format.ScaleType);
         // Lane-ordered codes take their scales (and offsets) in lane order from the block scratch, whatever their type.
-        var widens = layout.GroupLanes || format.ScaleType != DType.F32;
+        var widens = layout.LaneOrdered || format.ScaleType != DType.F32;
         w.Line($"{scales.ElementType}* scales = ({scales.ElementType}*)w;");
         // The symmetric schemes' offset is −scale·zero code; the −zero code is in the prepared bias.
         w.Line(format.HasOffsets ? $"{scales.ElementType}* offsets = scales + (long)N * G;" : $"{scales.ElementType}* offsets = scales;");
@@ -116,7 +118,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                 if (widens)
                 {
                     var to = ColumnScales(format, widens, 0);
-                    var widen = layout.GroupLanes ? GroupLanesTransposition.InLaneOrder(scales) : "Widen";
+                    var widen = layout.LaneOrdered ? LaneOrderedScales.Name(scales) : "Widen";
                     w.Line(format.HasOffsets
                         ? $"for (int c = c0; c < blockEnd; c++) {{ {widen}(scales + (long)c * G, {to.Scales}); {widen}(offsets + (long)c * G, {to.Offsets}); }}"
                         : $"for (int c = c0; c < blockEnd; c++) {widen}(scales + (long)c * G, {to.Scales});");
@@ -171,7 +173,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                 _fusion.StoreStagedGated(w, kernel.Dialect, "blockEnd", "end");
             }
         }
-        if (layout.GroupLanes) new GroupLanesTransposition(kernel.Dialect).Render(w, [scales, ElementFormat.For(DType.F32)]);
+        if (layout.GroupLanes) new GroupLanesTransposition(kernel.Dialect).Render(w);
+        if (layout.NibbleBlocks) new NibbleBlockSums(kernel.Dialect, layout).Render(w);
+        if (layout.LaneOrdered) new LaneOrderedScales(layout).Render(w, [scales, ElementFormat.For(DType.F32)]);
         else if (widens) RenderWiden(kernel.Dialect, scales, w);
         new QuantizedRowPreparation(layout).Render(w);
         new QuantizedRowsDot(layout).Render(w);

@@ -26,6 +26,12 @@ namespace Llmc.Targets.Cpu.Templates;
 /// each block's chunk products per group in registers, to the same integers in the same lanes. Either way xsg and bias
 /// hold the whole blocks' groups in lane order, and <see cref="ScaleSlots"/> leaves room for the lane ordering's whole
 /// vectors.</para>
+/// <para>Nibble codes in groups of 32 (<see cref="NibbleBlocks"/>: a group is 16 code bytes, one 128-bit lane of a chunk)
+/// are dotted a block of four chunks at a time in natural order: each chunk's i16 pair sums of every (row, column)
+/// are added across the block's chunks by a tree of dword unpacks (<see cref="NibbleBlockSums"/>), which leaves each
+/// group's pairs in a dword of its own, and one pmaddwd per block makes them the groups' i32 dot products, so every
+/// variant, one row or many, meets a group's scales once per block with the same integers in the same lanes
+/// (<see cref="BlockLaneGroup"/>).</para>
 /// <para>The layout is kept small because a decode step re-reads it for every column while the weights stream
 /// through L1: at K = 8192 the q8 row was 26 KB with i16 codes and per-lane scales, and that much of a 32 KB L1 cost
 /// the down projection about a third of its bandwidth; it is now 10 KB.</para>
@@ -38,11 +44,26 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
     /// </summary>
     public bool GroupLanes => Format.Bits == 8 && Format.GroupSize == GroupLanesTransposition.GroupSize;
 
-    /// <summary>Whole blocks of <see cref="CpuDialect.Lanes"/> groups per row (<see cref="GroupLanes"/>), dotted in lane order.</summary>
-    public int FullBlocks => GroupLanes ? Groups / Dialect.Lanes : 0;
+    /// <summary>
+    /// Whether nibble codes are dotted a block of four chunks at a time, one lane per group (see the summary): 4-bit
+    /// and 6-bit codes in groups of 32, whose 16 nibble bytes fill one 128-bit lane of a chunk.
+    /// </summary>
+    public bool NibbleBlocks => Format.HasNibbles && GroupBytes == NibbleBlockSums.GroupBytes;
 
-    /// <summary>The chunk the groups after the whole blocks start at: a block is <see cref="GroupLanesTransposition.Pieces"/> chunks.</summary>
-    public int FirstChunk => FullBlocks * GroupLanesTransposition.Pieces;
+    /// <summary>Whether whole blocks of <see cref="CpuDialect.Lanes"/> groups meet their scales once, a group per lane.</summary>
+    public bool LaneOrdered => GroupLanes || NibbleBlocks;
+
+    /// <summary>Whole blocks of <see cref="CpuDialect.Lanes"/> groups per row (<see cref="LaneOrdered"/>), dotted in lane order.</summary>
+    public int FullBlocks => LaneOrdered ? Groups / Dialect.Lanes : 0;
+
+    /// <summary>Chunks per block of <see cref="CpuDialect.Lanes"/> groups: 8 of 8-bit codes, 4 of nibbles.</summary>
+    public int BlockChunks => Dialect.Lanes * GroupBytes / ChunkBytes;
+
+    /// <summary>The chunk the groups after the whole blocks start at.</summary>
+    public int FirstChunk => FullBlocks * BlockChunks;
+
+    /// <summary>The group, counted from its block's first, whose sum, scales and bias term lane <paramref name="lane"/> holds.</summary>
+    public int BlockLaneGroup(int lane) => GroupLanes ? GroupLanesTransposition.LaneGroup(Dialect, lane) : NibbleBlockSums.LaneGroup(Dialect, lane);
 
     /// <summary>Code bytes per chunk: one vector.</summary>
     public int ChunkBytes => Dialect.ByteLanes;
@@ -84,10 +105,10 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
     public int ScaleOffset => 2 * ActivationBytes;
 
     /// <summary>
-    /// Slots of the per-group activation scales and bias terms: one per group, or with <see cref="GroupLanes"/> the
+    /// Slots of the per-group activation scales and bias terms: one per group, or with <see cref="LaneOrdered"/> the
     /// groups rounded up to whole vectors, as the kernel's lane ordering writes them.
     /// </summary>
-    public int ScaleSlots => GroupLanes ? (Groups + Dialect.Lanes - 1) / Dialect.Lanes * Dialect.Lanes : Groups;
+    public int ScaleSlots => LaneOrdered ? (Groups + Dialect.Lanes - 1) / Dialect.Lanes * Dialect.Lanes : Groups;
 
     /// <summary>Per-group activation scales, padded by four floats so a 128-bit load at any group stays inside.</summary>
     public int BiasOffset => ScaleOffset + (ScaleSlots + 4) * sizeof(float);
@@ -109,6 +130,6 @@ public sealed record QuantizedRowLayout(QuantFormat Format, CpuDialect Dialect, 
         kernel.Constant("FullChunks", FullChunks);
         kernel.Constant("ActivationBytes", ActivationBytes);
         kernel.Constant("PreparedBytes", PreparedBytes);
-        if (GroupLanes) kernel.Constant("FullBlocks", FullBlocks);
+        if (LaneOrdered) kernel.Constant("FullBlocks", FullBlocks);
     }
 }

@@ -13,8 +13,9 @@ namespace Llmc.Targets.Cpu.Templates;
 /// inverse gives the same integers. Every 32 codes are narrowed (truncating, as the scalar <c>(sbyte)</c> cast) to 32
 /// bytes whose low 16 go to xa and high 16 to xb: q4's codes 0..15 and 16..31 of a nibble block, or q8's even and odd
 /// codes; a q8g16s32 group is half such a block.</para>
-/// <para>Lane-ordered layouts (<see cref="QuantizedRowLayout.GroupLanes"/>) round the row in natural order first, then
-/// transpose its whole blocks when the kernel transposes its weights, and order the blocks' scales and bias terms.</para>
+/// <para>Lane-ordered layouts (<see cref="QuantizedRowLayout.LaneOrdered"/>) order the whole blocks' scales and bias
+/// terms as the kernel's lanes hold the groups; 8-bit ones (<see cref="QuantizedRowLayout.GroupLanes"/>) round the row in
+/// natural order first, then transpose its whole blocks when the kernel transposes its weights.</para>
 /// <para>A last partial group is rounded from a zero-padded copy: zeros leave the largest |x| as it is and round to
 /// code 0, which is the padding the definition asks for past K.</para>
 /// </summary>
@@ -47,6 +48,7 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
             w.Line("sbyte* xa = (sbyte*)prepared, xb = xa + ActivationBytes;");
             w.Line($"float* xsg = (float*)(prepared + {Int(layout.ScaleOffset)}), bias = (float*)(prepared + {Int(layout.BiasOffset)});");
             if (layout.GroupLanes) RenderGroupLanesRow(w);
+            else if (layout.NibbleBlocks) RenderInLaneOrder(w, "xa, xb");
             else RenderGroups(w, "xa, xb, xsg, bias");
             // xa and xb hold one byte per two codes (q4: those under low and under high nibbles; q8: even and odd codes).
             // q8g16s32 rows of an odd number of groups end half way through 16 bytes: 8 first, so xa's zeros stop at xb.
@@ -88,9 +90,7 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
     private void RenderGroupLanesRow(SourceWriter w)
     {
         w.Line("byte* codes = stackalloc byte[G * GroupSize];");
-        // The lane ordering reads whole vectors: up to Lanes - 1 values past G, which land in padding no lane selects.
-        w.Line($"float* scales = stackalloc float[G + {Int(D.Lanes)}], terms = stackalloc float[G + {Int(D.Lanes)}];");
-        RenderGroups(w, "(sbyte*)codes, null, scales, terms");
+        RenderInLaneOrder(w, "(sbyte*)codes, null");
         var blockBytes = Int(GroupLanesTransposition.BlockBytes(D));
         w.Line($"if (transposed) for (int o = 0; o < FullBlocks * {blockBytes}; o += {blockBytes}) TransposeBlock(codes + o, codes + o);");
         using (w.Block($"for (int o = 0; o < FullBlocks * {blockBytes}; o += {Int(D.ByteLanes)})"))
@@ -107,6 +107,17 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
             w.Line("split.GetLower().Store(xa + o / 2);");
             w.Line("split.GetUpper().Store(xb + o / 2);");
         }
+    }
+
+    /// <summary>
+    /// Every group rounded into <paramref name="codes"/> (the codes' destinations), its scales and bias terms into
+    /// scratch, then put in the lane order of the whole blocks (<see cref="LaneOrderedScales"/>).
+    /// </summary>
+    private void RenderInLaneOrder(SourceWriter w, string codes)
+    {
+        // The lane ordering reads whole vectors: up to Lanes - 1 values past G, which land in padding no lane selects.
+        w.Line($"float* scales = stackalloc float[G + {Int(D.Lanes)}], terms = stackalloc float[G + {Int(D.Lanes)}];");
+        RenderGroups(w, $"{codes}, scales, terms");
         w.Line("InLaneOrder(scales, xsg);");
         w.Line("InLaneOrder(terms, bias);");
     }

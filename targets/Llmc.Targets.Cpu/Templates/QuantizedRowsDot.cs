@@ -18,7 +18,8 @@ namespace Llmc.Targets.Cpu.Templates;
 /// 16-byte pieces, so nothing past the row is read and its padding lanes multiply 0 by finite scales. Lane-ordered
 /// layouts (<see cref="QuantizedRowLayout.GroupLanes"/>) take their whole blocks first, a group per lane, from
 /// transposed columns, and <c>DotNatural</c> does the same for one row and column in natural order (decode), to the
-/// same bits.
+/// same bits; nibble codes in groups of 32 (<see cref="QuantizedRowLayout.NibbleBlocks"/>) take their whole blocks in
+/// natural order in every variant, a group's products added across the block's chunks (<see cref="NibbleBlockSums"/>).
 /// </summary>
 public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
 {
@@ -97,6 +98,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
             DeclareConstants(w);
             if (natural) RenderNaturalBlocks(w);
             else if (layout.GroupLanes) RenderBlocks(w, all, tile);
+            else if (layout.NibbleBlocks) RenderNibbleBlocks(w, all, tile);
             using (w.Block($"for (int j = {Int(layout.FirstChunk)}; j < FullChunks; j++)"))
             {
                 // A hint never faults, so it may run past the weights; the next column's codes follow this one's.
@@ -197,7 +199,32 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     private void RenderChunk(SourceWriter w, List<int> rows, List<string> tile, Func<string, string> codes, bool tail)
     {
         w.Line($"int o = j * ChunkBytes;");
-        var maa = D.MultiplyAddAdjacent;
+        RenderColumnCodes(w, tile, codes, tail);
+        // A tile of more than one product takes each column's lane scales and each row's once and multiplies them per
+        // product; a single product (decode) multiplies the groups' scales first and permutes once, the same values.
+        var single = tile.Count == 1 && rows.Count == 1;
+        if (!single) foreach (var c in tile) w.Line($"{D.Vector} ws{c} = {LaneScales($"scales{c}", tail)};");
+        foreach (var r in rows)
+        {
+            if (!single) w.Line($"{D.Vector} xs{r} = {LaneScales(RowScales(r), tail)};");
+            RenderRowCodes(w, r, "o");
+            foreach (var c in tile)
+            {
+                var product = layout.Format.HasNibbles ? $"{D.MultiplyAddAdjacent}({PairProducts(c, r)}, ones)" : PairProducts(c, r);
+                // The VNNI guard is a JIT-time constant; it sums the same products to the same integers.
+                if (layout.Format.HasNibbles && D.ByteDotClass is { } vnni)
+                    product = $"{vnni}.IsSupported ? {vnni}.MultiplyWideningAndAdd({vnni}.MultiplyWideningAndAdd({C}<int>.Zero, lo{c}, xa{r}), hi{c}, xb{r}) : {product}";
+                w.Line($"{C}<int> dot{c}{r} = {product};");
+                w.Line($"acc{c}{r} = {D.Fma($"{C}.ConvertToSingle(dot{c}{r})", single ? ProductScales($"scales{c}", RowScales(r), tail) : $"ws{c} * xs{r}", $"acc{c}{r}")};");
+            }
+        }
+    }
+
+    private string RowScales(int r) => $"((float*)(x{r} + {Int(layout.ScaleOffset)}))";
+
+    /// <summary>Declares <c>lo</c> and <c>hi</c> of each column of the tile: the codes of a chunk split for the two pair products.</summary>
+    private void RenderColumnCodes(SourceWriter w, List<string> tile, Func<string, string> codes, bool tail)
+    {
         foreach (var c in tile)
         {
             if (layout.Format.HasNibbles)
@@ -214,31 +241,67 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
                 w.Line($"var hi{c} = {C}.ShiftRightLogical(b{c}, 8);");
             }
         }
-        string RowScales(int r) => $"((float*)(x{r} + {Int(layout.ScaleOffset)}))";
-        // A tile of more than one product takes each column's lane scales and each row's once and multiplies them per
-        // product; a single product (decode) multiplies the groups' scales first and permutes once, the same values.
-        var single = tile.Count == 1 && rows.Count == 1;
-        if (!single) foreach (var c in tile) w.Line($"{D.Vector} ws{c} = {LaneScales($"scales{c}", tail)};");
-        foreach (var r in rows)
+    }
+
+    /// <summary>Declares <c>xa</c> and <c>xb</c> of row <paramref name="r"/>: its activation codes of the chunk at byte <paramref name="offset"/>.</summary>
+    private void RenderRowCodes(SourceWriter w, int r, string offset)
+    {
+        var (xa, xb) = layout.Format.HasNibbles
+            ? ($"{C}.Load((sbyte*)(x{r} + {offset}))", $"{C}.Load((sbyte*)(x{r} + ActivationBytes + {offset}))")
+            : ($"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + {offset} / 2)))", $"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + ActivationBytes + {offset} / 2)))");
+        w.Line($"var xa{r} = {xa};");
+        w.Line($"var xb{r} = {xb};");
+    }
+
+    /// <summary>
+    /// Column <paramref name="c"/>'s codes against row <paramref name="r"/>'s, as the sums of adjacent products: i16
+    /// pairs for nibbles (4-bit: at most 2·2·15·128 = 7680, 6-bit: 2·2·63·128 = 32256, so pmaddubsw cannot saturate and
+    /// the sum does not wrap), i32 for 8-bit codes (codes and activations as i16, pmaddwd exact).
+    /// </summary>
+    private string PairProducts(string c, int r)
+    {
+        var maa = D.MultiplyAddAdjacent;
+        return $"{maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r})";
+    }
+
+    /// <summary>
+    /// The loop over the whole blocks of <see cref="QuantizedRowLayout.NibbleBlocks"/> codes, in natural order: per
+    /// chunk and (row, column) the pair products, added per group across the block's chunks (<see cref="NibbleBlockSums"/>),
+    /// then per block one conversion and one fused multiply-add by the lanes' weight scale times activation scale, both
+    /// in the lane order of the sums.
+    /// </summary>
+    private void RenderNibbleBlocks(SourceWriter w, List<int> rows, List<string> tile)
+    {
+        var sums = new NibbleBlockSums(D, layout);
+        var products = tile.SelectMany(c => rows.Select(r => (c, r))).ToList();
+        var chunks = layout.BlockChunks;
+        using (w.Block("for (int block = 0; block < FullBlocks; block++)"))
         {
-            if (!single) w.Line($"{D.Vector} xs{r} = {LaneScales(RowScales(r), tail)};");
-            var (xa, xb) = layout.Format.HasNibbles
-                ? ($"{C}.Load((sbyte*)(x{r} + o))", $"{C}.Load((sbyte*)(x{r} + ActivationBytes + o))")
-                : ($"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + o / 2)))", $"{D.WidenBytes}({D.HalfClass}.Load((sbyte*)(x{r} + ActivationBytes + o / 2)))");
-            w.Line($"var xa{r} = {xa};");
-            w.Line($"var xb{r} = {xb};");
-            foreach (var c in tile)
+            for (var k = 0; k < chunks; k++)
             {
-                // 4-bit: i16 pair sums of both halves reach at most 2·2·15·127 = 7620 (6-bit: 2·2·63·127 = 32004), so
-                // pmaddubsw cannot saturate and their sum does not wrap. 8-bit: codes and activations as i16, pmaddwd
-                // exact. The VNNI guard is a JIT-time constant.
-                var product = layout.Format.HasNibbles
-                    ? $"{maa}({maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r}), ones)"
-                    : $"{maa}(lo{c}, xa{r}) + {maa}(hi{c}, xb{r})";
-                if (layout.Format.HasNibbles && D.ByteDotClass is { } vnni)
-                    product = $"{vnni}.IsSupported ? {vnni}.MultiplyWideningAndAdd({vnni}.MultiplyWideningAndAdd({C}<int>.Zero, lo{c}, xa{r}), hi{c}, xb{r}) : {product}";
-                w.Line($"{C}<int> dot{c}{r} = {product};");
-                w.Line($"acc{c}{r} = {D.Fma($"{C}.ConvertToSingle(dot{c}{r})", single ? ProductScales($"scales{c}", RowScales(r), tail) : $"ws{c} * xs{r}", $"acc{c}{r}")};");
+                w.Line($"{sums.PartType} {string.Join(", ", products.Select(p => $"s{k}{p.c}{p.r}"))};");
+                using (w.Block(""))
+                {
+                    w.Line($"int j = block * {Int(chunks)} + {Int(k)};");
+                    foreach (var c in tile) w.Line($"Sse.Prefetch0(codes{c} + j * ChunkBytes + {Int(PrefetchBytes)});");
+                    RenderColumnCodes(w, tile, c => $"{C}.Load(codes{c} + j * ChunkBytes)", tail: false);
+                    foreach (var r in rows)
+                    {
+                        RenderRowCodes(w, r, "j * ChunkBytes");
+                        foreach (var c in tile)
+                            w.Line($"s{k}{c}{r} = {(sums.AddsPairs ? PairProducts(c, r) : $"{D.MultiplyAddAdjacent}({PairProducts(c, r)}, ones)")};");
+                    }
+                }
+                // Pairs of chunks are added as soon as both are in, so fewer products stay live in registers.
+                if (k % 2 == 1)
+                    foreach (var (c, r) in products) w.Line($"{sums.PartType} p{k / 2}{c}{r} = PairSums(s{k - 1}{c}{r}, s{k}{c}{r});");
+            }
+            foreach (var c in tile) w.Line($"{D.Vector} ws{c} = {D.Load($"scales{c} + block * {Int(D.Lanes)}")};");
+            foreach (var r in rows)
+            {
+                w.Line($"{D.Vector} xs{r} = {D.Load($"{RowScales(r)} + block * {Int(D.Lanes)}")};");
+                foreach (var c in tile)
+                    w.Line($"acc{c}{r} = {D.Fma($"{C}.ConvertToSingle(BlockSums(p0{c}{r}, p1{c}{r}))", $"ws{c} * xs{r}", $"acc{c}{r}")};");
             }
         }
     }
