@@ -9,13 +9,20 @@ namespace Llmc.Runtime.Benchmarking;
 public sealed record StepProfile(int Tokens, int Position, double TotalMilliseconds, IReadOnlyList<(string Template, int Launches, double Milliseconds)> ByTemplate)
 {
     /// <summary>
-    /// The profile of <paramref name="engine"/>'s step over <paramref name="tokens"/> tokens (at most the plan's
-    /// tokens per step, so one step runs them), or null when its device cannot time steps.
+    /// The profile of <paramref name="engine"/>'s step over a prompt of <paramref name="tokens"/> tokens (at most the
+    /// plan's tokens per step, so one step runs them) as generation runs it, the logits of its last row only; null when
+    /// its device cannot time steps.
     /// </summary>
     public static StepProfile? Measure(Engine engine, int tokens = 1)
     {
         tokens = Math.Clamp(tokens, 1, engine.Manifest.Plan.MaxSeq);
-        return Profile(engine, tokens, 0, bos => engine.Logits([.. Enumerable.Repeat(bos, tokens)]));
+        // Random tokens of a seed of its own, so no prefix an earlier request cached serves them (the decode profile's
+        // prompt repeats BOS) and the whole prompt is one step. Engine.Logits would ask for every row's logits and time
+        // the LM head over all of them, which a prompt's prefill does not do.
+        var random = new Random(4321);
+        var vocab = Math.Min(engine.Tokenizer.VocabSize, engine.Manifest.Model.VocabSize);
+        var options = new GenerationOptions { MaxTokens = 1, StopOnEos = false, AddBos = false, Sampling = SamplingOptions.Greedy };
+        return Profile(engine, tokens, 0, _ => engine.Generate([.. Enumerable.Range(0, tokens).Select(_ => random.Next(vocab))], options));
     }
 
     /// <summary>
