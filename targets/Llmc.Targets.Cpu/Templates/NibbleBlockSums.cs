@@ -14,8 +14,10 @@ namespace Llmc.Targets.Cpu.Templates;
 /// codes (2 · 2 · 63 · 128 = 32256 per chunk: pmaddwd first). Integer sums are exact in any order, so these are the
 /// integers of the chunk-by-chunk loop.
 /// </summary>
-public sealed class NibbleBlockSums(CpuDialect dialect, QuantizedRowLayout layout)
+public sealed class NibbleBlockSums(QuantizedRowLayout layout)
 {
+    private CpuDialect D => layout.Dialect;
+
     /// <summary>Nibble bytes of a group this summation takes: 32 codes, one 128-bit lane.</summary>
     public const int GroupBytes = 16;
 
@@ -26,9 +28,9 @@ public sealed class NibbleBlockSums(CpuDialect dialect, QuantizedRowLayout layou
     public bool AddsPairs => layout.Format.Bits == 4;
 
     /// <summary>The lane type of the chunk products the helpers add.</summary>
-    public string PartType => $"{dialect.VectorClass}<{(AddsPairs ? "short" : "int")}>";
+    public string PartType => $"{D.VectorClass}<{(AddsPairs ? "short" : "int")}>";
 
-    private string Isa => dialect.Lanes == 8 ? "Avx2" : "Avx512F";
+    private string Isa => D.Lanes == 8 ? "Avx2" : "Avx512F";
 
     private string Element => AddsPairs ? "Int16" : "Int32";
 
@@ -38,10 +40,10 @@ public sealed class NibbleBlockSums(CpuDialect dialect, QuantizedRowLayout layou
         using (w.Block($"static {PartType} PairSums({PartType} a, {PartType} b)"))
             w.Line($"return {Isa}.UnpackLow(a.AsInt32(), b.AsInt32()).As{Element}() + {Isa}.UnpackHigh(a.AsInt32(), b.AsInt32()).As{Element}();");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"static {dialect.VectorClass}<int> BlockSums({PartType} p01, {PartType} p23)"))
+        using (w.Block($"static {D.VectorClass}<int> BlockSums({PartType} p01, {PartType} p23)"))
         {
             w.Line($"{PartType} sums = {Isa}.UnpackLow(p01.AsInt64(), p23.AsInt64()).As{Element}() + {Isa}.UnpackHigh(p01.AsInt64(), p23.AsInt64()).As{Element}();");
-            w.Line(AddsPairs ? $"return {dialect.MultiplyAddAdjacent}(sums, {dialect.VectorClass}.Create((short)1));" : "return sums;");
+            w.Line(AddsPairs ? $"return {D.MultiplyAddAdjacent}(sums, {D.VectorClass}.Create((short)1));" : "return sums;");
         }
     }
 }

@@ -174,7 +174,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
             }
         }
         if (layout.GroupLanes) new GroupLanesTransposition(kernel.Dialect).Render(w);
-        if (layout.NibbleBlocks) new NibbleBlockSums(kernel.Dialect, layout).Render(w);
+        if (layout.NibbleBlocks) new NibbleBlockSums(layout).Render(w);
         if (layout.LaneOrdered) new LaneOrderedScales(layout).Render(w, [scales, ElementFormat.For(DType.F32)]);
         else if (widens) RenderWiden(kernel.Dialect, scales, w);
         new QuantizedRowPreparation(layout).Render(w);

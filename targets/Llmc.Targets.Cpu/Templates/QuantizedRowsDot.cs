@@ -272,7 +272,7 @@ public sealed class QuantizedRowsDot(QuantizedRowLayout layout)
     /// </summary>
     private void RenderNibbleBlocks(SourceWriter w, List<int> rows, List<string> tile)
     {
-        var sums = new NibbleBlockSums(D, layout);
+        var sums = new NibbleBlockSums(layout);
         var products = tile.SelectMany(c => rows.Select(r => (c, r))).ToList();
         var chunks = layout.BlockChunks;
         using (w.Block("for (int block = 0; block < FullBlocks; block++)"))
