@@ -10,7 +10,9 @@ namespace Llmc.Targets.Cpu.Templates;
 /// Tasks split the units of work, a kv head of one sequence each: a unit writes its head's cache columns for the
 /// sequence's rows, then computes every query head of the group for them, so no task reads cache columns another task
 /// writes (a sequence's rows may even lie apart in the step), and a step of many sequences keeps every core busy where
-/// a split by kv heads alone left one idle (3 kv heads on 2 cores). Units go sequence by sequence, its kv heads in turn,
+/// a split by kv heads alone left one idle (3 kv heads on 2 cores); a step of fewer units than the tasks can share
+/// evenly (a prompt's prefill) cuts each into parts that take its query tiles in turn, each part writing the unit's
+/// cache columns itself. Units go sequence by sequence, its kv heads in turn,
 /// so a task reads the neighbouring head columns of the cache rows it has just read. Query rows go in tiles of up to
 /// <see cref="RowTile"/> adjacent rows of one sequence: each cache row is read (a kv8 row widened) once for every head
 /// of the group in all rows of the tile, so prefill reads the cache once per tile rather than once per row. Softmax is
@@ -25,7 +27,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <para>With <paramref name="rotary"/> it renders <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache, v_cache)</c>:
 /// q, k and v are column ranges of one fused projection row, keys are rotated as they are written to the cache and
 /// a tile's queries are rotated into the query scratch before scoring, with cosines and sines computed in double as
-/// <c>rope</c> does, once per position a task meets while it stays in the task's <see cref="AngleSlots"/>.</para>
+/// <c>rope</c> does, once per row, sequence and task into the task's thread scratch.</para>
 /// <para>With <paramref name="qkNorm"/> as well (<c>attention_qk_norm_rope</c>), each q and k head goes through
 /// <c>rms_norm</c>'s arithmetic (<see cref="RmsNormRendering"/>) into a head scratch before it is rotated.</para>
 /// </summary>
@@ -37,10 +39,6 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     // Query rows per tile: a kv8 row's widening is shared by RowTile × group query vectors.
     private const int RowTile = 4;
 
-    // Positions whose cosines and sines a task keeps (direct-mapped by position): a decode row's are needed by the cache
-    // write and the query rotation of each of its kv heads, 6 times a layer at 3 kv heads. Keeping them took the
-    // SmolLM2-135M config's attention from 4.5 to 3.9 ms of a 16-row decode step (24 ms).
-    private const int AngleSlots = 32;
 
     public void Render(KernelSource kernel)
     {
@@ -114,10 +112,11 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         cache.Declare();
         if (rotary)
         {
-            kernel.Constant("AngleSlots", AngleSlots);
-            w.Line("float* angleSlots = stackalloc float[AngleSlots * 2 * Half];");
-            w.Line("int* slotPositions = stackalloc int[AngleSlots];");
-            w.Line("new Span<int>(slotPositions, AngleSlots).Fill(-1);");
+            // Each row's cosines then sines, computed once per task and sequence by the cache write and read again by
+            // the query rotation of every kv head's unit (no table of the task's is stale: anglesTable says whose rows
+            // it holds).
+            w.Line("float* rowAngles = ThreadScratch((long)rows * 2 * Half);");
+            w.Line("int anglesTable = -1;");
         }
         if (qkNorm) w.Line("float* normalized = stackalloc float[HeadDim];");
         // The step's sequences, by where their block tables start, in order of first row.
@@ -130,16 +129,25 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line("while (s < sequences && sequenceTables[s] != rowBlocks[r]) s++;");
             w.Line("if (s == sequences) sequenceTables[sequences++] = rowBlocks[r];");
         }
-        kernel.Share("KvHeads * sequences", "first", "last");
+        // Fewer (kv head, sequence) pairs than the threads can share evenly (a prompt's prefill, a model of one kv
+        // head) are cut into parts, up to about half as many units as shares (two a thread), each part taking every
+        // parts-th tile of the pair's rows (a causal pair's work is a triangle, so a tile in turn gives each part an
+        // even share of it). Every part writes the pair's cache
+        // columns for all its rows itself, the same values, so no part waits on another's: a row's keys cost a
+        // fraction of what attending over them does.
+        w.Line($"int pairs = KvHeads * sequences, parts = rows == sequences ? 1 : Math.Clamp(({kernel.Dialect.TaskCount} + 2 * pairs - 1) / (2 * pairs), 1, (rows / sequences + RowTile - 1) / RowTile);");
+        kernel.Share("pairs * parts", "first", "last");
         using (w.Block("for (int unit = first; unit < last; unit++)"))
         {
-            w.Line("int head = unit % KvHeads, table = sequenceTables[unit / KvHeads];");
+            w.Line("int part = unit % parts, head = unit / parts % KvHeads, table = sequenceTables[unit / parts / KvHeads];");
             RenderCacheWrite(kernel, cache);
+            w.Line("int tile = 0;");
             using (w.Block("for (int r0 = 0, tileRows; r0 < rows; r0 += tileRows)"))
             {
                 w.Line("tileRows = 1;");
                 w.Line("if (rowBlocks[r0] != table) continue;");
                 w.Line("for (; tileRows < RowTile && r0 + tileRows < rows && rowBlocks[r0 + tileRows] == table; tileRows++) { }");
+                w.Line("if (tile++ % parts != part) continue;");
                 w.Line($"int vectors = tileRows * Group, end = 0, begin = {(window is null ? "0" : "int.MaxValue")};");
                 RenderQueryGather(kernel, window is not null);
                 w.Line("new Span<float>(acc, vectors * HeadDim).Clear();");
@@ -202,6 +210,11 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     private void RenderCacheWrite(KernelSource kernel, KvCacheRows cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
+        if (rotary)
+        {
+            w.Line("bool freshAngles = anglesTable != table;");
+            w.Line("anglesTable = table;");
+        }
         using (w.Block("for (int r = 0; r < rows; r++)"))
         {
             w.Line("if (rowBlocks[r] != table) continue;");
@@ -210,7 +223,11 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: position \" + position + \" outside the context of \" + Context);");
             w.Line("int slot = tables[rowBlocks[r] + position / BlockSize] * BlockSize + position % BlockSize;");
             w.Line("long from = (long)r * KvStride + head * HeadDim, to = (long)slot * KvWidth + head * HeadDim;");
-            if (rotary) w.Line("float* cos = AnglesAt(position, invFreq, angleSlots, slotPositions), sin = cos + Half;");
+            if (rotary)
+            {
+                w.Line("float* cos = rowAngles + (long)r * 2 * Half, sin = cos + Half;");
+                w.Line("if (freshAngles) Angles(position, invFreq, cos, sin);");
+            }
             if (cache.IsInt8)
             {
                 // Rotated keys go through a scratch row, since the cache holds codes.
@@ -300,7 +317,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line("float* from = q + (long)(r0 + i) * QueryStride + head * Group * HeadDim, to = queries + i * Group * HeadDim;");
             if (rotary)
             {
-                w.Line("float* cos = AnglesAt(positions[r0 + i], invFreq, angleSlots, slotPositions), sin = cos + Half;");
+                w.Line("float* cos = rowAngles + (long)(r0 + i) * 2 * Half, sin = cos + Half;");
                 w.Line($"for (int g = 0; g < Group; g++) Rotate({Head("from + g * HeadDim", "queryNorm")}, to + g * HeadDim, cos, sin);");
             }
             else
@@ -358,16 +375,8 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     private static void RenderRotation(KernelSource kernel, int headDim)
     {
         var (w, f32) = (kernel.Writer, ElementFormat.For(DType.F32));
-        // A position's cosines then sines, computed when its slot holds another position.
-        using (w.Block("static float* AnglesAt(int position, float* invFreq, float* angleSlots, int* slotPositions)"))
-        {
-            w.Line("int slot = position % AngleSlots;");
-            w.Line("float* cos = angleSlots + slot * 2 * Half, sin = cos + Half;");
-            w.Line("if (slotPositions[slot] == position) return cos;");
+        using (w.Block("static void Angles(int position, float* invFreq, float* cos, float* sin)"))
             RotaryRendering.RenderAngles(kernel, f32, "position");
-            w.Line("slotPositions[slot] = position;");
-            w.Line("return cos;");
-        }
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block("static void Rotate(float* from, float* to, float* cos, float* sin)"))
             RotaryRendering.RenderRotation(kernel, f32, headDim);
