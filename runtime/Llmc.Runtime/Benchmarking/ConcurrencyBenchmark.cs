@@ -13,8 +13,15 @@ namespace Llmc.Runtime.Benchmarking;
 /// <param name="PrefixHits">Full KV blocks the level's requests took from the prefix cache.</param>
 /// <param name="ColdTimeToFirstTokenMs">With a shared prefix: the same level's time to first token with the prefix cache off.</param>
 /// <param name="DifferentAlone">With verification: how many of the level's requests got other ids when run again alone (0: batching changed nothing).</param>
+/// <param name="RoundOutputTokensPerSecond">Every round's output tokens/s of this level, in the order run; the other figures are the median round's.</param>
+/// <param name="RoundScaling">Every round's output tokens/s of this level over that of the round's first level (the scaling from it, measured minutes apart at most).</param>
 public sealed record ConcurrencyLevel(int Sequences, double OutputTokensPerSecond, double RequestsPerSecond, Percentiles TimeToFirstTokenMs,
-    Percentiles TimePerOutputTokenMs, int PeakKvBlocks, long PrefixHits, Percentiles? ColdTimeToFirstTokenMs, int? DifferentAlone);
+    Percentiles TimePerOutputTokenMs, int PeakKvBlocks, long PrefixHits, Percentiles? ColdTimeToFirstTokenMs, int? DifferentAlone)
+{
+    public IReadOnlyList<double> RoundOutputTokensPerSecond { get; init; } = [OutputTokensPerSecond];
+
+    public IReadOnlyList<double> RoundScaling { get; init; } = [1.0];
+}
 
 /// <summary>
 /// Serving throughput of one engine through its scheduler: for each concurrency level N, N requests with random
@@ -25,13 +32,17 @@ public sealed record ConcurrencyLevel(int Sequences, double OutputTokensPerSecon
 /// its whole prompt), then, once one request has put the prefix in the cache, with new own tokens (the prefix cached).
 /// With <c>verify</c>, every request of a level then runs again alone with the prefix cache off, and the level reports
 /// how many got other ids: a check that batching, paging and prefix reuse leave each request's greedy output as it is
-/// on this device.
+/// on this device. With several rounds the levels run in turn that many times (1, 16, 64, 1, 16, 64, ...) and each
+/// reports its median round, every round's throughput and every round's ratio to the first level: on a shared machine
+/// a ratio within one round, taken a few seconds apart, moves far less than either throughput.
 /// </summary>
 public static class ConcurrencyBenchmark
 {
-    public static IReadOnlyList<ConcurrencyLevel> Run(Engine engine, IReadOnlyList<int> levels, int promptTokens, int generatedTokens, int sharedPrefix, bool verify = false)
+    public static IReadOnlyList<ConcurrencyLevel> Run(Engine engine, IReadOnlyList<int> levels, int promptTokens, int generatedTokens, int sharedPrefix,
+        bool verify = false, int rounds = 1)
     {
         if (levels.Count == 0 || levels.Any(n => n < 1)) throw new LlmcException($"--concurrency takes positive request counts, got {string.Join(",", levels)}");
+        if (rounds < 1) throw new LlmcException($"--concurrency-rounds must be at least 1, got {rounds}");
         if (promptTokens < 1) throw new LlmcException($"--prompt-tokens must be at least 1, got {promptTokens}");
         if (generatedTokens < 2) throw new LlmcException($"--gen-tokens must be at least 2 (the first comes from the prefill), got {generatedTokens}");
         if (sharedPrefix < 0) throw new LlmcException($"--shared-prefix must be at least 0, got {sharedPrefix}");
@@ -59,37 +70,52 @@ public static class ConcurrencyBenchmark
             engine.PrefixCaching = true;
         }
 
-        var results = new List<ConcurrencyLevel>();
-        foreach (var n in levels)
+        var runs = levels.Select(_ => new List<ConcurrencyLevel>()).ToList();
+        for (var round = 0; round < rounds; round++)
+            for (var i = 0; i < levels.Count; i++)
+                runs[i].Add(RunLevel(engine, levels[i], promptTokens, sharedPrefix, verify, options, Tokens));
+        return [.. runs.Select(level => Median(level, runs[0]))];
+    }
+
+    /// <summary>The level's median round (by output tokens/s), with every round's throughput and ratio to the same round of the first level.</summary>
+    private static ConcurrencyLevel Median(List<ConcurrencyLevel> rounds, List<ConcurrencyLevel> first)
+    {
+        var median = rounds.OrderBy(r => r.OutputTokensPerSecond).ElementAt((rounds.Count - 1) / 2);
+        return median with
         {
-            Percentiles? cold = null;
-            var prefix = Tokens(sharedPrefix);
-            if (sharedPrefix > 0)
+            RoundOutputTokensPerSecond = [.. rounds.Select(r => r.OutputTokensPerSecond)],
+            RoundScaling = [.. rounds.Select((r, i) => r.OutputTokensPerSecond / first[i].OutputTokensPerSecond)],
+        };
+    }
+
+    private static ConcurrencyLevel RunLevel(Engine engine, int n, int promptTokens, int sharedPrefix, bool verify, GenerationOptions options, Func<int, int[]> tokens)
+    {
+        Percentiles? cold = null;
+        var prefix = tokens(sharedPrefix);
+        if (sharedPrefix > 0)
+        {
+            engine.PrefixCaching = false;
+            try
             {
-                engine.PrefixCaching = false;
-                try
-                {
-                    cold = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])], options).Level.TimeToFirstTokenMs;
-                }
-                finally
-                {
-                    engine.PrefixCaching = true;
-                }
-                Submit(engine, [[.. prefix, .. Tokens(promptTokens)]], options);
+                cold = Submit(engine, [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. tokens(promptTokens)])], options).Level.TimeToFirstTokenMs;
             }
-            var hitsBefore = engine.Scheduler.PrefixHits;
-            engine.ResetPeakKvBlocks();
-            int[][] prompts = [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. Tokens(promptTokens)])];
-            var (level, batched) = Submit(engine, prompts, options);
-            results.Add(level with
+            finally
             {
-                PeakKvBlocks = engine.Scheduler.PeakBlocksInUse,
-                PrefixHits = engine.Scheduler.PrefixHits - hitsBefore,
-                ColdTimeToFirstTokenMs = cold,
-                DifferentAlone = verify ? DifferentAlone(engine, prompts, batched, options) : null,
-            });
+                engine.PrefixCaching = true;
+            }
+            Submit(engine, [[.. prefix, .. tokens(promptTokens)]], options);
         }
-        return results;
+        var hitsBefore = engine.Scheduler.PrefixHits;
+        engine.ResetPeakKvBlocks();
+        int[][] prompts = [.. Enumerable.Range(0, n).Select(_ => (int[])[.. prefix, .. tokens(promptTokens)])];
+        var (level, batched) = Submit(engine, prompts, options);
+        return level with
+        {
+            PeakKvBlocks = engine.Scheduler.PeakBlocksInUse,
+            PrefixHits = engine.Scheduler.PrefixHits - hitsBefore,
+            ColdTimeToFirstTokenMs = cold,
+            DifferentAlone = verify ? DifferentAlone(engine, prompts, batched, options) : null,
+        };
     }
 
     /// <summary>How many of <paramref name="prompts"/> give other ids than <paramref name="batched"/> when each runs alone, computed afresh.</summary>

@@ -64,6 +64,36 @@ public sealed class BenchTests(StoriesEngines engines)
         }
     }
 
+    [Fact]
+    public void Concurrency_rounds_report_each_rounds_throughput_and_its_ratio_to_the_first_level_with_the_median_round()
+    {
+        var result = LlmcCli.Run("bench", engines.For("cpu-avx2"), "--prompt-tokens", "8", "--gen-tokens", "4", "--repeat", "1",
+            "--concurrency", "1,3", "--concurrency-rounds", "3", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var levels = doc.RootElement.GetProperty("concurrency").EnumerateArray().ToList();
+        double[] Rounds(JsonElement level, string name) => [.. level.GetProperty(name).EnumerateArray().Select(r => r.GetDouble())];
+        var firstRounds = Rounds(levels[0], "output_tokens_per_s_rounds");
+        Assert.Equal(3, firstRounds.Length);
+        Assert.All(Rounds(levels[0], "scaling_rounds"), r => Assert.Equal(1.0, r));
+        var rounds = Rounds(levels[1], "output_tokens_per_s_rounds");
+        var scaling = Rounds(levels[1], "scaling_rounds");
+        Assert.Equal(3, rounds.Length);
+        for (var i = 0; i < 3; i++) Assert.Equal(rounds[i] / firstRounds[i], scaling[i], 2);
+        // The reported throughput is the median round's, and the scaling the median of the rounds' ratios.
+        Assert.Equal(rounds.Order().ElementAt(1), levels[1].GetProperty("output_tokens_per_s").GetDouble(), 2);
+        Assert.Equal(scaling.Order().ElementAt(1), levels[1].GetProperty("scaling_median").GetDouble(), 3);
+    }
+
+    [Fact]
+    public void Fewer_than_one_concurrency_round_is_refused()
+    {
+        var result = LlmcCli.Run("bench", engines.For("cpu-avx2"), "--prompt-tokens", "8", "--gen-tokens", "4", "--repeat", "1",
+            "--concurrency", "1", "--concurrency-rounds", "0");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--concurrency-rounds must be at least 1, got 0", result.Stderr);
+    }
+
     [Theory]
     [InlineData(new[] { 100.0, 100.0, 100.0, 100.0 }, 0.0, false)]
     [InlineData(new[] { 100.0, 110.0, 100.0, 110.0 }, 10 / 105.0, false)]

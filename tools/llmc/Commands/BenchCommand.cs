@@ -20,12 +20,13 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var concurrency = new Option<string?>("--concurrency") { Description = "Also serve this many requests at once, per level, e.g. 1,4,16,64: throughput and latency through the scheduler" };
         var sharedPrefix = new Option<int>("--shared-prefix") { Description = "With --concurrency: tokens every request's prompt starts with (before its --prompt-tokens own ones)", DefaultValueFactory = _ => 0 };
+        var rounds = new Option<int>("--concurrency-rounds") { Description = "With --concurrency: run the levels in turn this many times and report each level's median round, with every round's ratio to the first level", DefaultValueFactory = _ => 1 };
         var verify = new Option<bool>("--verify") { Description = "With --concurrency: run every request again alone and count those whose ids differ from the batched run" };
         var batchInvariant = BatchInvariantOption.Create();
         var pool = new KvPoolCliOptions();
         var command = new Command("bench", "Measure prefill and decode speed against the memory bandwidth of the engine's device (host DRAM, or the GPU's memory)")
         {
-            engine, promptTokens, genTokens, repeat, threads, device, json, concurrency, sharedPrefix, verify, batchInvariant,
+            engine, promptTokens, genTokens, repeat, threads, device, json, concurrency, rounds, sharedPrefix, verify, batchInvariant,
         };
         pool.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
@@ -62,7 +63,7 @@ public static class BenchCommand
                 StepProfile.Measure(loaded, parse.GetValue(promptTokens)),
             ];
             var served = levels.Count == 0 ? null : Progress.Show("serving concurrent requests", _ =>
-                ConcurrencyBenchmark.Run(loaded, levels, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(sharedPrefix), parse.GetValue(verify)));
+                ConcurrencyBenchmark.Run(loaded, levels, parse.GetValue(promptTokens), parse.GetValue(genTokens), parse.GetValue(sharedPrefix), parse.GetValue(verify), parse.GetValue(rounds)));
             if (parse.GetValue(json))
             {
                 var report = WithSteps(JsonReport(result), steps);
@@ -102,6 +103,9 @@ public static class BenchCommand
             ["tpot_ms_p99"] = Math.Round(level.TimePerOutputTokenMs.P99, 3),
             ["kv_blocks_peak"] = level.PeakKvBlocks,
             ["prefix_cache_hits"] = level.PrefixHits,
+            ["output_tokens_per_s_rounds"] = level.RoundOutputTokensPerSecond.Select(t => Math.Round(t, 2)).ToList(),
+            ["scaling_rounds"] = level.RoundScaling.Select(r => Math.Round(r, 3)).ToList(),
+            ["scaling_median"] = Math.Round(Spread.Of(level.RoundScaling).Median, 3),
         };
         if (level.DifferentAlone is { } different) report["requests_different_alone"] = different;
         if (level.ColdTimeToFirstTokenMs is { } cold)
@@ -120,7 +124,10 @@ public static class BenchCommand
             var cold = l.ColdTimeToFirstTokenMs is { } c ? string.Create(CultureInfo.InvariantCulture, $"  (prefix cache off: ttft {c.Median:F1} / {c.P99:F1} ms)") : "";
             if (l.DifferentAlone is { } different) cold += $"  {different} of {l.Sequences} differ alone";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {l.Sequences,4} seq {l.OutputTokensPerSecond,10:F1} tok/s {l.RequestsPerSecond,8:F3} req/s  ttft {l.TimeToFirstTokenMs.Median,8:F1} / {l.TimeToFirstTokenMs.P99,8:F1} ms  tpot {l.TimePerOutputTokenMs.Median,7:F2} / {l.TimePerOutputTokenMs.P99,7:F2} ms  kv blocks {l.PeakKvBlocks,6}  hits {l.PrefixHits}{cold}"));
+                $"  {l.Sequences,4} seq {l.OutputTokensPerSecond,10:F1} tok/s {l.RequestsPerSecond,8:F3} req/s  ttft {l.TimeToFirstTokenMs.Median,8:F1} / {l.TimeToFirstTokenMs.P99,8:F1} ms  tpot {l.TimePerOutputTokenMs.Median,7:F2} / {l.TimePerOutputTokenMs.P99,7:F2} ms  kv blocks {l.PeakKvBlocks,6}  hits {l.PrefixHits}  {Spread.Of(l.RoundScaling).Median:F2}x the first level{cold}"));
+            if (l.RoundOutputTokensPerSecond.Count > 1)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"       rounds: {string.Join(", ", l.RoundOutputTokensPerSecond.Select(t => t.ToString("F1", CultureInfo.InvariantCulture)))} tok/s; {string.Join(", ", l.RoundScaling.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}x the first level"));
         }
     }
 
