@@ -90,5 +90,50 @@ public sealed record CpuSource(string Text, IReadOnlyList<CpuSource.KernelLines>
             w.Line("if (scratch is null || scratch.Length < floats + 16) threadScratch = scratch = GC.AllocateUninitializedArray<float>(checked((int)(floats + 16)), pinned: true);");
             w.Line("return (float*)(((nint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(scratch)) + 63) & ~(nint)63);");
         }
+        w.Line();
+        RenderStepAngles(w, dialect);
+    }
+
+    /// <summary>
+    /// <c>StepAngles(positions, rows, invFreq, half)</c>: every row's cosines then sines (rows × 2 × half floats),
+    /// computed by a thread's first rotary attention launch of a step and kept, with the positions and frequencies they
+    /// came from, while its next launches see the same bits: every layer of the step. Each layer's launch had computed
+    /// them again, per unit (kv head) of every sequence: most of a 128-token prefill's attention on the SmolLM2-135M
+    /// config. Any other positions or frequencies (the next step, a model's other rope base) compute them afresh.
+    /// </summary>
+    private static void RenderStepAngles(SourceWriter w, CpuDialect dialect)
+    {
+        w.Line("[ThreadStatic] private static float[]? stepAngles;");
+        w.Line("[ThreadStatic] private static int[]? stepAnglePositions;");
+        w.Line("[ThreadStatic] private static int[]? stepAngleFrequencies;");
+        w.Line("[ThreadStatic] private static int stepAngleRows;");
+        w.Line();
+        using (w.Block("private static float* StepAngles(int* positions, int rows, float* invFreq, int half)"))
+        {
+            // Compared as bits: the angles of −0 and +0 differ in a sign.
+            w.Line("var rowPositions = new ReadOnlySpan<int>(positions, rows);");
+            w.Line("var frequencies = new ReadOnlySpan<int>((int*)invFreq, half);");
+            w.Line("bool known = stepAngles is not null && stepAngleRows == rows && stepAngleFrequencies!.Length == half");
+            w.Line("    && rowPositions.SequenceEqual(new ReadOnlySpan<int>(stepAnglePositions, 0, rows)) && frequencies.SequenceEqual(stepAngleFrequencies);");
+            using (w.Block("if (!known)"))
+            {
+                // Grown, never shrunk: a server's steps vary in rows, and each reallocation would be garbage.
+                w.Line("if (stepAnglePositions is null || stepAnglePositions.Length < rows) stepAnglePositions = new int[rows];");
+                w.Line("if (stepAngles is null || stepAngles.Length < (long)rows * 2 * half + 16) stepAngles = GC.AllocateUninitializedArray<float>(checked(rows * 2 * half + 16), pinned: true);");
+                w.Line("stepAngleRows = -1;");
+                w.Line("rowPositions.CopyTo(stepAnglePositions);");
+                w.Line("stepAngleFrequencies = frequencies.ToArray();");
+            }
+            w.Line("float* table = (float*)(((nint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(stepAngles!)) + 63) & ~(nint)63);");
+            w.Line("if (known) return table;");
+            w.Line("int Half = half;");
+            using (w.Block("for (int r = 0; r < rows; r++)"))
+            {
+                w.Line("float* cos = table + (long)r * 2 * Half, sin = cos + Half;");
+                Templates.RotaryRendering.RenderAngles(w, dialect, ElementFormat.For(DType.F32), "positions[r]");
+            }
+            w.Line("stepAngleRows = rows;");
+            w.Line("return table;");
+        }
     }
 }

@@ -27,7 +27,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <para>With <paramref name="rotary"/> it renders <c>attention_rope(qkv, positions, inv_freq, block_tables, row_blocks, k_cache, v_cache)</c>:
 /// q, k and v are column ranges of one fused projection row, keys are rotated as they are written to the cache and
 /// a tile's queries are rotated into the query scratch before scoring, with cosines and sines computed in double as
-/// <c>rope</c> does, once per row, sequence and task into the task's thread scratch.</para>
+/// <c>rope</c> does, once per step and thread (<c>StepAngles</c> in <see cref="CpuSource"/>).</para>
 /// <para>With <paramref name="qkNorm"/> as well (<c>attention_qk_norm_rope</c>), each q and k head goes through
 /// <c>rms_norm</c>'s arithmetic (<see cref="RmsNormRendering"/>) into a head scratch before it is rotated.</para>
 /// </summary>
@@ -110,14 +110,8 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         w.Line("float* zeroRow = stackalloc float[HeadDim];");
         w.Line("new Span<float>(zeroRow, HeadDim).Clear();");
         cache.Declare();
-        if (rotary)
-        {
-            // Each row's cosines then sines, computed once per task and sequence by the cache write and read again by
-            // the query rotation of every kv head's unit (no table of the task's is stale: anglesTable says whose rows
-            // it holds).
-            w.Line("float* rowAngles = ThreadScratch((long)rows * 2 * Half);");
-            w.Line("int anglesTable = -1;");
-        }
+        // Each row's cosines then sines, for the cache write and the query rotation alike, computed once a step and thread.
+        if (rotary) w.Line("float* rowAngles = StepAngles(positions, rows, invFreq, Half);");
         if (qkNorm) w.Line("float* normalized = stackalloc float[HeadDim];");
         // The step's sequences, by where their block tables start, in order of first row.
         w.Line("int* sequenceTables = stackalloc int[rows];");
@@ -210,11 +204,6 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     private void RenderCacheWrite(KernelSource kernel, KvCacheRows cache)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
-        if (rotary)
-        {
-            w.Line("bool freshAngles = anglesTable != table;");
-            w.Line("anglesTable = table;");
-        }
         using (w.Block("for (int r = 0; r < rows; r++)"))
         {
             w.Line("if (rowBlocks[r] != table) continue;");
@@ -223,11 +212,7 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
             w.Line($"    throw new IndexOutOfRangeException(\"{kernel.Name}: position \" + position + \" outside the context of \" + Context);");
             w.Line("int slot = tables[rowBlocks[r] + position / BlockSize] * BlockSize + position % BlockSize;");
             w.Line("long from = (long)r * KvStride + head * HeadDim, to = (long)slot * KvWidth + head * HeadDim;");
-            if (rotary)
-            {
-                w.Line("float* cos = rowAngles + (long)r * 2 * Half, sin = cos + Half;");
-                w.Line("if (freshAngles) Angles(position, invFreq, cos, sin);");
-            }
+            if (rotary) w.Line("float* cos = rowAngles + (long)r * 2 * Half, sin = cos + Half;");
             if (cache.IsInt8)
             {
                 // Rotated keys go through a scratch row, since the cache holds codes.
@@ -375,8 +360,6 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     private static void RenderRotation(KernelSource kernel, int headDim)
     {
         var (w, f32) = (kernel.Writer, ElementFormat.For(DType.F32));
-        using (w.Block("static void Angles(int position, float* invFreq, float* cos, float* sin)"))
-            RotaryRendering.RenderAngles(kernel, f32, "position");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block("static void Rotate(float* from, float* to, float* cos, float* sin)"))
             RotaryRendering.RenderRotation(kernel, f32, headDim);

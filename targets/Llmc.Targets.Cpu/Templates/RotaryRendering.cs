@@ -10,9 +10,12 @@ namespace Llmc.Targets.Cpu.Templates;
 public static class RotaryRendering
 {
     /// <summary>Statements filling <c>cos</c>/<c>sin</c> for the position <paramref name="position"/> from <c>invFreq</c>.</summary>
-    public static void RenderAngles(KernelSource kernel, ElementFormat invFreq, string position)
+    public static void RenderAngles(KernelSource kernel, ElementFormat invFreq, string position) =>
+        RenderAngles(kernel.Writer, kernel.Dialect, invFreq, position);
+
+    /// <summary>The same statements outside a kernel (<see cref="CpuSource"/>'s step angles).</summary>
+    public static void RenderAngles(SourceWriter w, CpuDialect d, ElementFormat invFreq, string position)
     {
-        var (w, d) = (kernel.Writer, kernel.Dialect);
         using (w.Block("for (int i = 0; i < Half; i++)"))
         {
             w.Line($"double angle = (double)({position}) * {invFreq.LoadScalar("invFreq", "i")};");
