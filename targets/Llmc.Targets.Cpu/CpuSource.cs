@@ -120,9 +120,11 @@ public sealed record CpuSource(string Text, IReadOnlyList<CpuSource.KernelLines>
                 // Grown, never shrunk: a server's steps vary in rows, and each reallocation would be garbage.
                 w.Line("if (stepAnglePositions is null || stepAnglePositions.Length < rows) stepAnglePositions = new int[rows];");
                 w.Line("if (stepAngles is null || stepAngles.Length < (long)rows * 2 * half + 16) stepAngles = GC.AllocateUninitializedArray<float>(checked(rows * 2 * half + 16), pinned: true);");
+                // Nothing is known until the table is filled below.
                 w.Line("stepAngleRows = -1;");
                 w.Line("rowPositions.CopyTo(stepAnglePositions);");
-                w.Line("stepAngleFrequencies = frequencies.ToArray();");
+                w.Line("if (stepAngleFrequencies is null || stepAngleFrequencies.Length != half) stepAngleFrequencies = new int[half];");
+                w.Line("frequencies.CopyTo(stepAngleFrequencies);");
             }
             w.Line("float* table = (float*)(((nint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(stepAngles!)) + 63) & ~(nint)63);");
             w.Line("if (known) return table;");

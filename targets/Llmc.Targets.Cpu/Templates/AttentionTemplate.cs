@@ -39,7 +39,6 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
     // Query rows per tile: a kv8 row's widening is shared by RowTile × group query vectors.
     private const int RowTile = 4;
 
-
     public void Render(KernelSource kernel)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
@@ -126,9 +125,8 @@ public sealed class AttentionTemplate(bool rotary = false, bool qkNorm = false) 
         // Fewer (kv head, sequence) pairs than the threads can share evenly (a prompt's prefill, a model of one kv
         // head) are cut into parts, up to about half as many units as shares (two a thread), each part taking every
         // parts-th tile of the pair's rows (a causal pair's work is a triangle, so a tile in turn gives each part an
-        // even share of it). Every part writes the pair's cache
-        // columns for all its rows itself, the same values, so no part waits on another's: a row's keys cost a
-        // fraction of what attending over them does.
+        // even share of it). Every part writes the pair's cache columns for all its rows itself, the same values, so
+        // no part waits on another's: a row's keys cost a fraction of what attending over them does.
         w.Line($"int pairs = KvHeads * sequences, parts = rows == sequences ? 1 : Math.Clamp(({kernel.Dialect.TaskCount} + 2 * pairs - 1) / (2 * pairs), 1, (rows / sequences + RowTile - 1) / RowTile);");
         kernel.Share("pairs * parts", "first", "last");
         using (w.Block("for (int unit = first; unit < last; unit++)"))
