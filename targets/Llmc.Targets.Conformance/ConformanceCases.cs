@@ -80,7 +80,7 @@ public static class ConformanceCases
         yield return QuantizedLinear(DType.Q4G32, 70, 64, 5);
         // Nibble codes in groups of 32 summed a block of Lanes groups at a time (CPU): whole blocks, then 3 groups
         // (a whole 256-bit chunk and a tail, or a 512-bit tail), one row (decode) and a pass and a half of rows.
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q4AG32S32, DType.Q6G32 })
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q4AG32K, DType.Q6G32 })
             foreach (var rows in new[] { 1, 6 }) yield return QuantizedLinear(dtype, rows, 2144, 5);
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q4G32, 6, 2048, 6);
         // Column blocks (64 columns of short rows, 28 at K = 8192) and pairs: with one task or two, each task ends in a
@@ -94,10 +94,10 @@ public static class ConformanceCases
             foreach (var rows in new[] { 1, 9 }) yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == name), DType.Q8G32, rows, 96, 2 * 37);
         // Activation rounding: many whole groups (a down projection's K), less than one 512-bit vector of codes, and
         // codes that are exact halves (ties round to even) next to an all-zero group and a partial last group.
-        // q8g16s32 at K = 48 ends its activation codes half way through 16 bytes.
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32, DType.Q4AG32S32, DType.Q6G32 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q8G16S32 }) yield return QuantizedLinear(dtype, 3, 48, 5);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128, DType.Q8G16S32, DType.Q6G64 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
+        // q8g16k at K = 48 ends its activation codes half way through 16 bytes.
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q4AG128, DType.Q8G16K, DType.Q8AG32S32, DType.Q4AG32K, DType.Q8AG32K, DType.Q6G32 }) yield return QuantizedLinear(dtype, 2, 8192, 3);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G32, DType.Q8G16K }) yield return QuantizedLinear(dtype, 3, 48, 5);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G64, DType.Q4AG128, DType.Q8G16K, DType.Q6G64 }) yield return QuantizedLinearOnTies(dtype, 3, 172, 5);
     }
 
     /// <summary>
@@ -160,7 +160,7 @@ public static class ConformanceCases
         // The GPU's many-rows code: more rows than one tile (64 rows a plain linear, 32 a gated pair, fewer where the
         // staged chunk of every row would not fit), K over several chunks of activation codes with a partial last one.
         yield return Linear(70, 65, 17);
-        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G16S32, DType.Q6G64, DType.Q4AG128 }) yield return QuantizedLinear(dtype, 50, 600, 37);
+        foreach (var dtype in new[] { DType.Q4G32, DType.Q8G16K, DType.Q6G64, DType.Q4AG128 }) yield return QuantizedLinear(dtype, 50, 600, 37);
         yield return FusedLinear(FusedLinearOp.All.Single(op => op.Name == "rms_norm_linear_swiglu"), DType.Q8G32, 33, 600, 18);
         foreach (var (headDim, heads) in new[] { (2, 1), (6, 3), (8, 2), (16, 1), (34, 3), (64, 2), (128, 1) })
         {
@@ -171,7 +171,7 @@ public static class ConformanceCases
         yield return Embedding(5, 64, scale: 8.0);
         yield return Embedding(3, 17, scale: Math.Sqrt(17));
         // Quantized tables (a GGUF's, carried): every scheme, whole and partial groups, with and without a scale.
-        foreach (var dtype in new[] { DType.Q8G32, DType.Q4G32, DType.Q4AG64, DType.Q8AG32S32, DType.Q8G16S32, DType.Q4AG32S32, DType.Q6G32 })
+        foreach (var dtype in new[] { DType.Q8G32, DType.Q4G32, DType.Q4AG64, DType.Q8AG32S32, DType.Q8G16K, DType.Q4AG32K, DType.Q8AG32K, DType.Q6G32 })
         {
             yield return Embedding(9, 172, dtype);
             yield return Embedding(3, 64, dtype, scale: Math.Sqrt(64));
@@ -223,7 +223,7 @@ public static class ConformanceCases
     private static IEnumerable<ConformanceCase> FusedCases()
     {
         foreach (var op in FusedLinearOp.All)
-            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128, DType.Q8G16S32, DType.Q8AG32S32, DType.Q6G32 })
+            foreach (var dtype in new[] { DType.F32, DType.Q8G32, DType.Q4G64, DType.Q4AG128, DType.Q8G16K, DType.Q8AG32S32, DType.Q4AG32K, DType.Q6G32 })
                 foreach (var (rows, k, n) in new[] { (1, 172, 38), (3, 65, 18), (17, 64, 64), (5, 300, 2) })
                     yield return FusedLinear(op, dtype, rows, k, n);
         // As the attention cases: (heads, kv heads, head dim, context, block size, steps).

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Llmc.Ir;
+using Llmc.Ir.Quantization;
 using Llmc.Targets.Emit;
 
 namespace Llmc.Targets.Gpu;
@@ -47,6 +48,30 @@ public sealed class GpuKernelSource(SourceWriter writer, GpuDialect dialect, Ker
         DType.BF16 => Dialect.BitsToFloat($"(({index}) & 1) != 0 ? {Dialect.Word(argument, $"({index}) >> 1")} & 0xffff0000u : {Dialect.Word(argument, $"({index}) >> 1")} << 16"),
         var t => throw new TargetException($"{Instance.Name}: GPU kernels cannot read {t.Name()} operand {argument} as floats"),
     };
+
+    /// <summary>
+    /// The scale (or with <paramref name="offset"/> the stored offset) of group <paramref name="group"/> of row
+    /// <paramref name="row"/> of quantized operand <paramref name="argument"/>, an [n, k] tensor of
+    /// <paramref name="format"/>, as an f32 expression: its plane's f16 or f32 element, or for a super-blocked format its
+    /// signed 8-bit factor times its super-block's f16 value, exact in f32 as <see cref="QuantView.Scale"/> gives it.
+    /// The expressions are repeated, so keep them simple.
+    /// </summary>
+    public string GroupScale(int argument, QuantFormat format, int n, int k, string row, string group, bool offset = false)
+    {
+        var groups = format.Groups(k);
+        var plane = offset ? $"{Int(format.OffsetsOffset(n, k) / format.ScaleBytes)} + " : "";
+        var index = $"{plane}({row}) * {Int(groups)} + ({group})";
+        if (!format.IsSuperBlocked) return Load(argument, format.ScaleType, index);
+        var d = Dialect;
+        // The factor's byte of its word moved to the top, then shifted down arithmetically: sign-extended.
+        var word = d.Word(argument, $"({index}) >> 2");
+        var factor = $"({d.Cast("int", $"{word} << {d.Cast(d.Uint, $"24 - 8 * (({index}) & 3)")}")} >> 24)";
+        var supers = (offset ? format.SuperOffsetsOffset(n, k) : format.SupersOffset(n, k)) / sizeof(ushort);
+        var super = Load(argument, DType.F16, $"{Int(supers)} + ({row}) * {Int(format.Supers(k))} + ({group}) / {Int(format.GroupsPerSuper)}");
+        return $"({super} * {d.Cast("float", factor)})";
+    }
+
+    private static string Int(long value) => checked((int)value).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The two f32 values in the 32-bit word <paramref name="word"/> (a plain name) of an f16 or bf16 operand: the

@@ -155,8 +155,8 @@ public sealed class ArchGoldenTests : IDisposable
 
     /// <summary>
     /// A quantized GGUF is carried over in the llmc format that holds its values exactly (Q8_0 → q8g32, Q4_0 → q4g32,
-    /// Q4_1 → q4ag32, all with f16 scales as in the file; Q4_K → q4ag32s32 and Q6_K → q8g16s32, whose scales d·sc need
-    /// f32; Q4_K_M mixes those two), its embedding table too, and reproduces
+    /// Q4_1 → q4ag32, all with f16 scales as in the file; Q4_K → q4ag32k and Q6_K → q8g16k, which keep the file's
+    /// super-block scales and 8-bit factors; Q4_K_M mixes those two), its embedding table too, and reproduces
     /// llama.cpp on that file: both
     /// round activations to 8 bits before each quantized product, though not identically (llama.cpp keeps the
     /// activation scale in f16, and rounds in blocks of 256 for the k-quants), so they agree to that rounding. Greedy
@@ -204,8 +204,8 @@ public sealed class ArchGoldenTests : IDisposable
         {
             "Q8_0" => ["q8g32"],
             "Q4_0" => ["q4g32"],
-            "Q6_K" => ["q8g16s32"],
-            "Q4_K_M" => ["q4ag32s32", "q8g16s32"],
+            "Q6_K" => ["q8g16k"],
+            "Q4_K_M" => ["q4ag32k", "q8g16k"],
             _ => ["q4ag32"],
         };
         foreach (var expected in expectedTypes) Assert.Contains(engine.Manifest.Tensors, t => t.DType == expected);
@@ -268,14 +268,14 @@ public sealed class ArchGoldenTests : IDisposable
     /// <summary>
     /// Q5_K, which no golden file has: a Q4_K_M file with every Q4_K tensor re-encoded as Q5_K blocks of the same
     /// values (scales as they are, every fifth bit 0) is the Q4_K_M model: on the reference interpreter it matches the
-    /// float64 run on that file's dequantized weights, and carried over as q8ag32s32 its engine matches llama.cpp on the
+    /// float64 run on that file's dequantized weights, and carried over as q8ag32k its engine matches llama.cpp on the
     /// Q4_K_M file as closely as that file's own engine does. The fifth bits themselves are checked block by block in
-    /// GgmlQuantizedRowsTests, the q8ag32s32 kernels on random codes by the conformance suite.
+    /// GgmlQuantizedRowsTests, the q8ag32k kernels on random codes by the conformance suite.
     /// </summary>
     [Theory]
     [CpuTarget("cpu-avx2", "qwen2", 16)]
     [CpuTarget("cpu-avx512", "llama3", 19)]
-    public void A_q5_k_gguf_is_carried_over_as_q8ag32s32(string target, string arch, int sameIds)
+    public void A_q5_k_gguf_is_carried_over_as_q8ag32k(string target, string arch, int sameIds)
     {
         var folder = TestPaths.Model("arch-goldens", arch);
         var q5k = Path.Combine(_dir, "model-Q5_K.gguf");
@@ -292,7 +292,7 @@ public sealed class ArchGoldenTests : IDisposable
             return (GgmlType.Q5_K, q5);
         });
         AssertDequantizedGolden(arch, "Q4_K_M", q5k);
-        AssertQuantizedGolden(target, arch, "Q4_K_M", sameIds, (q5k, ["q8ag32s32", "q8g16s32"]));
+        AssertQuantizedGolden(target, arch, "Q4_K_M", sameIds, (q5k, ["q8ag32k", "q8g16k"]));
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ public sealed class QuantizedTypeTests
             Assert.False(t.IsFloat());
         }
         Assert.Equal("q4ag64", DType.Q4AG64.Name());
-        Assert.Equal("q4ag32s32", DType.Q4AG32S32.Name());
+        Assert.Equal("q4ag32k", DType.Q4AG32K.Name());
     }
 
     [Fact]
@@ -28,9 +28,20 @@ public sealed class QuantizedTypeTests
         Assert.Equal(128, q8.CodesOffset(6, 172)); // 6·6·2 = 72 bytes, padded to 128
         var q4a = new QuantFormat(QuantScheme.Q4A, 64);
         Assert.Equal(64 + 2 * 96L, q4a.PackedBytes(2, 172)); // f16 scales and offsets 2·3·2 each = 24 bytes, padded to 64
-        var q4k = QuantFormat.Of(DType.Q4AG32S32);
-        Assert.Equal(4 * 6 * 4, q4k.OffsetsOffset(4, 172)); // f32 scales: 96 bytes, then as many of offsets
-        Assert.Equal(192 + 4 * 96L, q4k.PackedBytes(4, 172));
+        var q8a = QuantFormat.Of(DType.Q8AG32S32);
+        Assert.Equal(4 * 6 * 4, q8a.OffsetsOffset(4, 172)); // f32 scales: 96 bytes, then as many of offsets
+        Assert.Equal(192 + 4 * 192L, q8a.PackedBytes(4, 172));
+        // Super-blocked, K = 600 in groups of 32: 19 groups and 3 super-blocks a row; 4 rows of byte factors for scales
+        // and offsets (152 bytes), then f16 super-block scales (24 bytes) and offsets (24), codes from 256.
+        var q4k = QuantFormat.Of(DType.Q4AG32K);
+        Assert.Equal(3, q4k.Supers(600));
+        Assert.Equal(76, q4k.OffsetsOffset(4, 600));
+        Assert.Equal(152, q4k.SupersOffset(4, 600));
+        Assert.Equal(176, q4k.SuperOffsetsOffset(4, 600));
+        Assert.Equal(256, q4k.CodesOffset(4, 600));
+        Assert.Equal(256 + 4 * 304L, q4k.PackedBytes(4, 600));
+        // Q6_K's groups of 16: 16 a super-block.
+        Assert.Equal((16, 2), (QuantFormat.Of(DType.Q8G16K).GroupsPerSuper, QuantFormat.Of(DType.Q8G16K).Supers(300)));
     }
 
     [Fact]
@@ -52,7 +63,7 @@ public sealed class QuantizedTypeTests
             Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(format.StoredScale(value)),
                 $"{value:R} ({BitConverter.SingleToInt32Bits(value):X8}): {format.StoredScale(value):R}, expected {expected:R}");
         }
-        Assert.Equal(0.1f, QuantFormat.Of(DType.Q4AG32S32).StoredScale(0.1f));
+        Assert.Equal(0.1f, QuantFormat.Of(DType.Q8AG32S32).StoredScale(0.1f));
     }
 
     [Fact]
@@ -68,7 +79,7 @@ public sealed class QuantizedTypeTests
             for (var c = 0; c < 8; c++)
                 Assert.True(BitConverter.SingleToInt32Bits(format.StoredScale(values[i + c])) == BitConverter.SingleToInt32Bits(lanes[c]), $"{values[i + c]:R}");
         }
-        Assert.Equal(0.1f, QuantFormat.Of(DType.Q4AG32S32).StoredScales(System.Runtime.Intrinsics.Vector256.Create(0.1f))[2]);
+        Assert.Equal(0.1f, QuantFormat.Of(DType.Q8AG32S32).StoredScales(System.Runtime.Intrinsics.Vector256.Create(0.1f))[2]);
     }
 
     [Fact]

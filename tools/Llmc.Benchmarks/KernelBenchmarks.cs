@@ -14,7 +14,7 @@ namespace Llmc.Benchmarks;
 /// <summary>
 /// One decode step's hot CPU kernels at Llama-3.2-1B sizes, compiled and launched as the runtime does (one assembly,
 /// a worker pool over all cores): the FFN up-projection matrix-vector product (K 2048 → N 8192) with f32, f16, bf16,
-/// q8 and q4 weights (and, as "prefill", the same product for a chunk of <see cref="PrefillRows"/> prompt rows), attention over
+/// q8 and q4 weights and those of GGUF's Q4_K and Q6_K (and, as "prefill", the same product for a chunk of <see cref="PrefillRows"/> prompt rows), attention over
 /// 511 cached positions (32 heads, 8 KV heads, head_dim 64), and RMSNorm of one 2048-wide row.
 /// <c>dotnet run -c Release --project tools/Llmc.Benchmarks -- --filter '*KernelBenchmarks*' --job short</c>
 /// </summary>
@@ -28,7 +28,7 @@ public unsafe class KernelBenchmarks
     private nint[] _buffers = [];
     private int[] _dims = [];
 
-    [Params("linear f32", "linear f16", "linear bf16", "linear q8g32", "linear q4g32", "prefill f16", "prefill q8g32", "prefill q4g32", "attention decode", "rms_norm")]
+    [Params("linear f32", "linear f16", "linear bf16", "linear q8g32", "linear q4g32", "linear q4ag32k", "linear q8g16k", "prefill f16", "prefill q8g32", "prefill q4g32", "prefill q4ag32k", "attention decode", "rms_norm")]
     public string Kernel { get; set; } = "";
 
     [GlobalSetup]
@@ -94,6 +94,8 @@ public unsafe class KernelBenchmarks
                 {
                     DType.F32 => weights,
                     DType.F16 or DType.BF16 => MemoryMarshal.AsBytes<ushort>([.. values.Select(v => HalfFloats.Bits(dtype, HalfFloats.Representable(dtype, v)))]).ToArray(),
+                    // The GGUF k-quant formats, which no quantizer writes: random super-block values, factors and codes.
+                    _ when QuantFormat.Of(dtype).IsSuperBlocked => RandomPacked.Tensor(random, dtype, Ffn, Hidden).Packed,
                     _ => GroupQuantizer.Pack(values, Ffn, Hidden, QuantFormat.Of(dtype)),
                 };
                 return (Make("linear", [row, new TensorType(dtype, Ffn, Hidden)], new Attributes()), [Floats(random, rows * Hidden), stored]);

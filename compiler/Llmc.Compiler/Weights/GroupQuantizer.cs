@@ -32,6 +32,8 @@ public static class GroupQuantizer
     /// </summary>
     public static byte[] Pack(RowReader readRows, int n, int k, QuantFormat format)
     {
+        if (format.IsSuperBlocked)
+            throw new ArgumentException($"{format.Name} carries a GGUF k-quant's scales as they are; llmc's quantizers write formats with whole group scales", nameof(format));
         var packed = new PackedMatrix(format, n, k);
         var blocks = (n + RowsPerBlock - 1) / RowsPerBlock;
         Parallel.For(0, blocks, () => (Rows: new float[RowsPerBlock * k], Codes: new int[SymmetricGroupSearch.Lanes * format.GroupSize]), (block, _, buffers) =>

@@ -11,11 +11,20 @@ public sealed class PackedMatrix
     private readonly int _n;
     private readonly int _rowBytes;
     private readonly int _codesOffset;
+    private readonly int _supersOffset;
+    private readonly int _superOffsetsOffset;
+    private readonly int _supers;
 
     public PackedMatrix(QuantFormat format, int n, int k)
     {
         (_format, _n) = (format, n);
         Groups = format.Groups(k);
+        if (format.IsSuperBlocked)
+        {
+            _supers = format.Supers(k);
+            _supersOffset = checked((int)format.SupersOffset(n, k));
+            _superOffsetsOffset = checked((int)format.SuperOffsetsOffset(n, k));
+        }
         _rowBytes = format.CodeRowBytes(k);
         _codesOffset = checked((int)format.CodesOffset(n, k));
         Bytes = new byte[format.PackedBytes(n, k)];
@@ -37,6 +46,8 @@ public sealed class PackedMatrix
     /// </summary>
     public void SetGroup(int row, int group, float scale, float offset)
     {
+        if (_format.IsSuperBlocked)
+            throw new InvalidOperationException($"{_format.Name} stores a group's scale as a factor of its super-block's: SetSuperBlock and SetGroupFactors");
         var index = row * Groups + group;
         Store(index, scale);
         if (_format.HasOffsets) Store(_n * Groups + index, offset);
@@ -55,6 +66,22 @@ public sealed class PackedMatrix
         if (!((float)half).Equals(value))
             throw new ArgumentException($"{value} is not an f16 scale of {_format.Name}; round it with StoredScale first", nameof(value));
         MemoryMarshal.Cast<byte, Half>(Bytes.AsSpan())[index] = half;
+    }
+
+    /// <summary>A super-blocked format's f16 scale and offset (ignored by the symmetric schemes) of a super-block of a row.</summary>
+    public void SetSuperBlock(int row, int super, Half scale, Half offset)
+    {
+        var halves = MemoryMarshal.Cast<byte, Half>(Bytes.AsSpan());
+        halves[_supersOffset / sizeof(ushort) + row * _supers + super] = scale;
+        if (_format.HasOffsets) halves[_superOffsetsOffset / sizeof(ushort) + row * _supers + super] = offset;
+    }
+
+    /// <summary>A super-blocked format's 8-bit scale and offset factors (the latter ignored by the symmetric schemes) of a group.</summary>
+    public void SetGroupFactors(int row, int group, sbyte scale, sbyte offset)
+    {
+        var index = row * Groups + group;
+        Bytes[index] = (byte)scale;
+        if (_format.HasOffsets) Bytes[_n * Groups + index] = (byte)offset;
     }
 
     public void SetCode(int row, int j, int code) =>

@@ -19,7 +19,17 @@ public static class PackedRows
             var (packed, n) = sources[rows[r].Source];
             var view = format.View(packed, n, k);
             var row = rows[r].Row;
-            for (var g = 0; g < target.Groups; g++) target.SetGroup(r, g, view.Scale(row, g), view.Offset(row, g));
+            if (format.IsSuperBlocked)
+            {
+                for (var s = 0; s < format.Supers(k); s++)
+                    target.SetSuperBlock(r, s, view.SuperScale(row, s), format.HasOffsets ? view.SuperOffset(row, s) : default);
+                for (var g = 0; g < target.Groups; g++)
+                    target.SetGroupFactors(r, g, view.ScaleFactor(row, g), format.HasOffsets ? view.OffsetFactor(row, g) : default);
+            }
+            else
+            {
+                for (var g = 0; g < target.Groups; g++) target.SetGroup(r, g, view.Scale(row, g), view.Offset(row, g));
+            }
             for (var j = 0; j < k; j++) target.SetCode(r, j, view.Code(row, j));
         }
         return target.Bytes;

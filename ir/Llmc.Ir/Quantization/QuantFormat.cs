@@ -7,8 +7,12 @@ namespace Llmc.Ir.Quantization;
 /// [N, K] matrix (docs/quantization.md). With G = ceil(K / GroupSize) groups per row, the tensor is
 /// <list type="number">
 /// <item>scales: N·G of <see cref="ScaleType"/> (f16, or f32 in the formats that carry a GGUF k-quant's products
-/// d·sc exactly), row-major (row n's groups are contiguous);</item>
+/// d·sc exactly), row-major (row n's groups are contiguous); in the super-blocked formats (<see cref="SuperBlock"/>)
+/// N·G signed 8-bit factors instead;</item>
 /// <item>offsets (Q4A and Q8A only): N·G of the same type, the same way;</item>
+/// <item>super-blocked formats only, from the next 4-byte boundary: N·S f16 super-block scales (S = ceil(G / groups
+/// per super-block), row-major), then (Q4A, Q8A) N·S f16 super-block offsets; a group's scale is its super-block's
+/// scale times its factor, its offset its super-block's offset times its offset factor;</item>
 /// <item>zero bytes up to a 64-byte boundary;</item>
 /// <item>codes: N rows of G·GroupSize codes each; the last group of a row is padded with the code of 0.0 past K.
 /// Q8 and Q8A codes are bytes; Q4 and Q4A codes are nibbles packed per 32-code block into 16 bytes: byte i holds code i in its low
@@ -17,7 +21,12 @@ namespace Llmc.Ir.Quantization;
 /// p of such a unit holds, from bit 0 up, the high bits of nibble byte p's low and high code, then of nibble byte p + 16's.</item>
 /// </list>
 /// </summary>
-public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleType = DType.F16)
+/// <param name="SuperBlock">
+/// Values per super-block whose f16 scale (and offset) multiplies its groups' 8-bit factors, as GGUF's k-quants store
+/// theirs (d·sc with 6- or 8-bit sc): their products are exact in f32 and take a byte per group plus 2 bytes per 256
+/// values, where f32 scales take 4 a group; 0 for formats that store each group's scale whole.
+/// </param>
+public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleType = DType.F16, int SuperBlock = 0)
 {
     /// <summary>The group sizes of every scheme (<c>--group-size</c>).</summary>
     public static IReadOnlyList<int> GroupSizes { get; } = [32, 64, 128];
@@ -25,17 +34,22 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     /// <summary>
     /// Every format, in <see cref="DType"/> order from <see cref="DType.Q8G32"/>: q8, q4 and q4a in each group size with
     /// f16 scales (what <c>--quant</c> builds and GGUF's Q8_0, Q4_0 and Q4_1 hold, as those files do), then the formats
-    /// that carry GGUF k-quants exactly, whose scales d·sc (an f16 times a 6- or 8-bit integer) need f32: q8a in each
-    /// group size (Q5_K), q8g16s32 (Q6_K's 16-value sub-blocks) and q4ag32s32 (Q4_K); then q6 in each group size.
+    /// that hold scales d·sc (an f16 times a 6- or 8-bit integer) exactly: q8a in each group size with f32 scales, then
+    /// the super-blocked formats that carry GGUF k-quants: q8g16k (Q6_K's 16-value sub-blocks), q4ag32k (Q4_K) and
+    /// q8ag32k (Q5_K); then q6 in each group size.
     /// </summary>
     private static readonly QuantFormat[] All =
     [
         .. new[] { QuantScheme.Q8, QuantScheme.Q4, QuantScheme.Q4A }.SelectMany(s => GroupSizes.Select(g => new QuantFormat(s, g))),
         .. GroupSizes.Select(g => new QuantFormat(QuantScheme.Q8A, g, DType.F32)),
-        new QuantFormat(QuantScheme.Q8, 16, DType.F32),
-        new QuantFormat(QuantScheme.Q4A, 32, DType.F32),
+        new QuantFormat(QuantScheme.Q8, 16, SuperBlock: KQuantSuperBlock),
+        new QuantFormat(QuantScheme.Q4A, 32, SuperBlock: KQuantSuperBlock),
+        new QuantFormat(QuantScheme.Q8A, 32, SuperBlock: KQuantSuperBlock),
         .. GroupSizes.Select(g => new QuantFormat(QuantScheme.Q6, g)),
     ];
+
+    /// <summary>Values per super-block of GGUF's k-quants, and of the formats that carry them.</summary>
+    public const int KQuantSuperBlock = 256;
 
     /// <summary>Codes per nibble-packed block: 16 bytes of Q4 codes.</summary>
     public const int NibbleBlock = 32;
@@ -59,11 +73,23 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
         }
     }
 
-    /// <summary>The dtype name, e.g. <c>q4g32</c> or <c>q4ag64</c>; f32 scales add <c>s32</c> (<c>q4ag32s32</c>).</summary>
-    public string Name => $"{Scheme.ToString().ToLowerInvariant()}g{GroupSize}{(ScaleType == DType.F32 ? "s32" : "")}";
+    /// <summary>
+    /// The dtype name, e.g. <c>q4g32</c> or <c>q4ag64</c>; f32 scales add <c>s32</c> (<c>q8ag32s32</c>), super-blocks
+    /// <c>k</c> (<c>q4ag32k</c>).
+    /// </summary>
+    public string Name => $"{Scheme.ToString().ToLowerInvariant()}g{GroupSize}{(ScaleType == DType.F32 ? "s32" : "")}{(IsSuperBlocked ? "k" : "")}";
 
-    /// <summary>Bytes of one scale (or offset): 2 for f16, 4 for f32.</summary>
-    public int ScaleBytes => ScaleType.SizeOf();
+    /// <summary>Whether group scales are 8-bit factors of super-block scales (<see cref="SuperBlock"/>).</summary>
+    public bool IsSuperBlocked => SuperBlock > 0;
+
+    /// <summary>Groups per super-block (super-blocked formats).</summary>
+    public int GroupsPerSuper => SuperBlock / GroupSize;
+
+    /// <summary>Super-blocks per row of <paramref name="k"/> values (super-blocked formats; the last may be partial).</summary>
+    public int Supers(int k) => (Groups(k) + GroupsPerSuper - 1) / GroupsPerSuper;
+
+    /// <summary>Bytes of one group's scale (or offset) entry: 2 for f16, 4 for f32, 1 for a super-blocked format's factor.</summary>
+    public int ScaleBytes => IsSuperBlocked ? 1 : ScaleType.SizeOf();
 
     // These few are inlined by request: a build's quantizers read them for every group, and a switch is over the
     // JIT's own inlining budget (perf found Bits alone taking a tenth of a 1B build).
@@ -122,11 +148,22 @@ public sealed record QuantFormat(QuantScheme Scheme, int GroupSize, DType ScaleT
     /// <summary>Bytes of a row's nibble plane (4-bit codes, or Q6's low 4 bits); Q6's high-bit plane follows it.</summary>
     public int NibbleRowBytes(int k) => RowCodes(k) / 2;
 
-    /// <summary>Where the codes start: after the scale (and offset) planes, 64-byte aligned.</summary>
-    public long CodesOffset(int n, int k) => ((long)n * Groups(k) * ScaleBytes * (HasOffsets ? 2 : 1) + 63) / 64 * 64;
+    /// <summary>Where the codes start: after the scale (and offset) planes and any super-block planes, 64-byte aligned.</summary>
+    public long CodesOffset(int n, int k)
+    {
+        var planes = HasOffsets ? 2 : 1;
+        var end = IsSuperBlocked ? SupersOffset(n, k) + (long)n * Supers(k) * sizeof(ushort) * planes : (long)n * Groups(k) * ScaleBytes * planes;
+        return (end + 63) / 64 * 64;
+    }
 
     /// <summary>Where the offset plane starts (Q4A, Q8A).</summary>
     public long OffsetsOffset(int n, int k) => (long)n * Groups(k) * ScaleBytes;
+
+    /// <summary>Where a super-blocked format's f16 super-block scales start: after the factor planes, 4-byte aligned.</summary>
+    public long SupersOffset(int n, int k) => ((long)n * Groups(k) * (HasOffsets ? 2 : 1) + 3) / 4 * 4;
+
+    /// <summary>Where a super-blocked format's f16 super-block offsets start (Q4A, Q8A): after its super-block scales.</summary>
+    public long SuperOffsetsOffset(int n, int k) => SupersOffset(n, k) + (long)n * Supers(k) * sizeof(ushort);
 
     /// <summary>
     /// <paramref name="value"/> as a scale or offset of this format: itself for f32 scales, else rounded to f16 (to

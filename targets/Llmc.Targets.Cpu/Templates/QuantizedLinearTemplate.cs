@@ -14,7 +14,8 @@ namespace Llmc.Targets.Cpu.Templates;
 /// in blocks whose codes fit L2: every pass of up to <see cref="QuantizedRowsDot.MaxRows"/> rows (in L1) walks the whole
 /// block, dotting two columns at a time, so each activation code loaded serves both columns and each code unpacked
 /// serves every row of the pass (a blocked GEMM with a 2 × 4 register tile). f16 group scales (and offsets) are
-/// widened to f32, exactly, once per column and panel into a block scratch that every pass reads. 8-bit codes in groups
+/// widened to f32, exactly, once per column and panel into a block scratch that every pass reads; super-blocked ones
+/// are multiplied out there (<see cref="SuperBlockScales"/>). 8-bit codes in groups
 /// of 32 (<see cref="QuantizedRowLayout.GroupLanes"/>) go a pair of columns at a time instead: each transposed to a
 /// group per lane (<see cref="GroupLanesTransposition"/>) just before the panel's first pass over it, every pass then
 /// reading the pair from L1; one row dots them untransposed (<c>DotNatural</c>) to the same bits. Nibble codes in groups
@@ -64,11 +65,19 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         kernel.Constant("RowsPerPass", rowsPerPass);
         _fusion.Declare(kernel);
         var scales = ElementFormat.For(format.ScaleType);
-        // Lane-ordered codes take their scales (and offsets) in lane order from the block scratch, whatever their type.
-        var widens = layout.LaneOrdered || format.ScaleType != DType.F32;
-        w.Line($"{scales.ElementType}* scales = ({scales.ElementType}*)w;");
+        // Lane-ordered codes take their scales (and offsets) in lane order from the block scratch, whatever their type;
+        // super-blocked ones are multiplied out there.
+        var widens = layout.LaneOrdered || format.ScaleType != DType.F32 || format.IsSuperBlocked;
+        var groupScale = format.IsSuperBlocked ? "sbyte" : scales.ElementType;
+        w.Line($"{groupScale}* scales = ({groupScale}*)w;");
         // The symmetric schemes' offset is −scale·zero code; the −zero code is in the prepared bias.
-        w.Line(format.HasOffsets ? $"{scales.ElementType}* offsets = scales + (long)N * G;" : $"{scales.ElementType}* offsets = scales;");
+        w.Line(format.HasOffsets ? $"{groupScale}* offsets = scales + (long)N * G;" : $"{groupScale}* offsets = scales;");
+        if (format.IsSuperBlocked)
+        {
+            kernel.Constant("S", format.Supers(k));
+            w.Line($"ushort* supers = (ushort*)(w + {format.SupersOffset(n, k).ToString(CultureInfo.InvariantCulture)}L);");
+            w.Line(format.HasOffsets ? "ushort* superOffsets = supers + (long)N * S;" : "ushort* superOffsets = supers;");
+        }
         w.Line($"byte* codes = w + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
         w.Line($"int rows = {KernelSource.Size(x[0])};");
         var multiple = _fusion.ColumnMultiple;
@@ -118,10 +127,11 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                 if (widens)
                 {
                     var to = ColumnScales(format, widens, 0);
-                    var widen = layout.LaneOrdered ? LaneOrderedScales.Name(scales) : "Widen";
+                    var widen = format.IsSuperBlocked ? SuperBlockScales.Name : layout.LaneOrdered ? LaneOrderedScales.Name(scales) : "Widen";
+                    string Planes(string plane, string supers) => format.IsSuperBlocked ? $"{plane} + (long)c * G, {supers} + (long)c * S" : $"{plane} + (long)c * G";
                     w.Line(format.HasOffsets
-                        ? $"for (int c = c0; c < blockEnd; c++) {{ {widen}(scales + (long)c * G, {to.Scales}); {widen}(offsets + (long)c * G, {to.Offsets}); }}"
-                        : $"for (int c = c0; c < blockEnd; c++) {widen}(scales + (long)c * G, {to.Scales});");
+                        ? $"for (int c = c0; c < blockEnd; c++) {{ {widen}({Planes("scales", "supers")}, {to.Scales}); {widen}({Planes("offsets", "superOffsets")}, {to.Offsets}); }}"
+                        : $"for (int c = c0; c < blockEnd; c++) {widen}({Planes("scales", "supers")}, {to.Scales});");
                 }
                 using (w.Block("for (int r0 = 0; r0 < panelRows; r0 += RowsPerPass)"))
                 {
@@ -175,8 +185,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         }
         if (layout.GroupLanes) new GroupLanesTransposition(kernel.Dialect).Render(w);
         if (layout.NibbleBlocks) new NibbleBlockSums(layout).Render(w);
-        if (layout.LaneOrdered) new LaneOrderedScales(layout).Render(w, [scales, ElementFormat.For(DType.F32)]);
-        else if (widens) RenderWiden(kernel.Dialect, scales, w);
+        if (format.IsSuperBlocked) new SuperBlockScales(format, layout).Render(w);
+        if (layout.LaneOrdered) new LaneOrderedScales(layout).Render(w, format.IsSuperBlocked ? [ElementFormat.For(DType.F32)] : [scales, ElementFormat.For(DType.F32)]);
+        else if (widens && !format.IsSuperBlocked) RenderWiden(kernel.Dialect, scales, w);
         new QuantizedRowPreparation(layout).Render(w);
         new QuantizedRowsDot(layout).Render(w);
         _fusion.RenderHelpers(kernel, quantized: true);

@@ -27,8 +27,15 @@ public sealed class QuantizedRowGatherTemplate : ICpuKernelTemplate
         var scaled = kernel.Instance.Attrs.ContainsKey("scale");
         if (scaled) kernel.Constant("Scale", kernel.Instance.Attrs.GetDouble("scale"));
         var scales = ElementFormat.For(format.ScaleType);
-        w.Line($"{scales.ElementType}* scales = ({scales.ElementType}*)table;");
-        if (format.HasOffsets) w.Line($"{scales.ElementType}* offsets = scales + {((long)n * format.Groups(k)).ToString(CultureInfo.InvariantCulture)}L;");
+        var groupScale = format.IsSuperBlocked ? "sbyte" : scales.ElementType;
+        w.Line($"{groupScale}* scales = ({groupScale}*)table;");
+        if (format.HasOffsets) w.Line($"{groupScale}* offsets = scales + {((long)n * format.Groups(k)).ToString(CultureInfo.InvariantCulture)}L;");
+        if (format.IsSuperBlocked)
+        {
+            kernel.Constant("S", format.Supers(k));
+            w.Line($"ushort* supers = (ushort*)(table + {format.SupersOffset(n, k).ToString(CultureInfo.InvariantCulture)}L);");
+            if (format.HasOffsets) w.Line($"ushort* superOffsets = (ushort*)(table + {format.SuperOffsetsOffset(n, k).ToString(CultureInfo.InvariantCulture)}L);");
+        }
         w.Line($"byte* codes = table + {format.CodesOffset(n, k).ToString(CultureInfo.InvariantCulture)}L;");
         kernel.Share(KernelSource.Size(result[0]), "first", "last");
         using (w.Block("for (int r = first; r < last; r++)"))
@@ -57,7 +64,11 @@ public sealed class QuantizedRowGatherTemplate : ICpuKernelTemplate
                     w.Line($"int high = row[{format.NibbleRowBytes(k)} + at / {unit} * {unit / 2} + at % {unit / 2}];");
                     w.Line($"code |= ((high >> ((at % {unit} < {unit / 2} ? 0 : 4) + (i % {block} < {half} ? 0 : 2))) & 3) << 4;");
                 }
-                var (scale, offset) = (scales.LoadScalar("scales", "g"), scales.LoadScalar("offsets", "g"));
+                // A super-blocked format's scale is its factor times its super-block's f16 value (exact in f32).
+                string Load(string plane, string supers) => format.IsSuperBlocked
+                    ? $"(float)BitConverter.UInt16BitsToHalf({supers}[(long)index * S + i / {format.SuperBlock}]) * {plane}[g]"
+                    : scales.LoadScalar(plane, "g");
+                var (scale, offset) = (Load("scales", "supers"), Load("offsets", "superOffsets"));
                 var value = format.HasOffsets ? $"MathF.FusedMultiplyAdd({scale}, code, {offset})" : $"{scale} * (code - {format.ZeroCode})";
                 w.Line($"to[i] = {value}{(scaled ? " * Scale" : "")};");
             }

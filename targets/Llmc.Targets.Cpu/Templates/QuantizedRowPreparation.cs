@@ -12,7 +12,7 @@ namespace Llmc.Targets.Cpu.Templates;
 /// <c>MathF.Round</c>, and vector <c>ConvertToInt32</c> saturates like the scalar cast, so even a NaN or infinite
 /// inverse gives the same integers. Every 32 codes are narrowed (truncating, as the scalar <c>(sbyte)</c> cast) to 32
 /// bytes whose low 16 go to xa and high 16 to xb: q4's codes 0..15 and 16..31 of a nibble block, or q8's even and odd
-/// codes; a q8g16s32 group is half such a block.</para>
+/// codes; a q8g16k group is half such a block.</para>
 /// <para>Lane-ordered layouts (<see cref="QuantizedRowLayout.LaneOrdered"/>) order the whole blocks' scales and bias
 /// terms as the kernel's lanes hold the groups; 8-bit ones (<see cref="QuantizedRowLayout.GroupLanes"/>) round the row in
 /// natural order first, then transpose its whole blocks when the kernel transposes its weights.</para>
@@ -51,7 +51,7 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
             else if (layout.NibbleBlocks) RenderInLaneOrder(w, "xa, xb");
             else RenderGroups(w, "xa, xb, xsg, bias");
             // xa and xb hold one byte per two codes (q4: those under low and under high nibbles; q8: even and odd codes).
-            // q8g16s32 rows of an odd number of groups end half way through 16 bytes: 8 first, so xa's zeros stop at xb.
+            // q8g16k rows of an odd number of groups end half way through 16 bytes: 8 first, so xa's zeros stop at xb.
             var written = layout.Groups * GroupSize / 2;
             if (written % 16 != 0)
             {
@@ -169,7 +169,7 @@ public sealed class QuantizedRowPreparation(QuantizedRowLayout layout)
     }
 
     /// <summary>
-    /// A group of 16 codes (q8g16s32), half of what the block loop narrows at once: narrowed to 16 bytes through 256-bit
+    /// A group of 16 codes (q8g16k), half of what the block loop narrows at once: narrowed to 16 bytes through 256-bit
     /// pieces, split into its 8 even and 8 odd codes, stored at 8 bytes a group.
     /// </summary>
     private void RenderHalfBlockGroup(SourceWriter w)

@@ -55,7 +55,6 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows, Ac
         kernel.Constant("ChunkedWords", format.Groups(k) * format.GroupSize * format.ChunkedBits / 32);
         if (format.Bits == 6) kernel.Constant("NibbleWords", format.NibbleRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
-        kernel.Constant("OffsetsAt", (long)n * format.Groups(k)); // the offset plane's first element, in scales
         layout.Begin(kernel);
         fusion.RenderPrologue(kernel, layout);
         if (staging == ActivationStaging.WholeRows)
@@ -124,6 +123,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows, Ac
     private void RenderDot(GpuKernelSource kernel, QuantFormat format, MatVecLayout layout, int j)
     {
         var (w, d) = (kernel.Writer, kernel.Dialect);
+        var (_, k, n) = Describe(kernel.Instance);
         var acc = $"acc[m * {fusion.Rows.Count} + {j}]";
         using (w.Block(""))
         {
@@ -152,7 +152,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows, Ac
                         w.Line("high |= (highBits & 0x0c0c0c0cu) << 2;");
                     }
                 }
-                w.Line($"float weightScale = {kernel.Load(1, format.ScaleType, "wr * G + group")};");
+                w.Line($"float weightScale = {kernel.GroupScale(1, format, n, k, "wr", "group")};");
                 layout.ForRows(kernel, () =>
                 {
                     if (format.Bits == 8)
@@ -171,8 +171,8 @@ public sealed class QuantizedLinearTemplate(LinearFusion fusion, int maxRows, Ac
             using (w.Block($"for (int g = g0 + lane; g < g0 + groups; g += {layout.Lanes})"))
             {
                 var offset = format.HasOffsets
-                    ? kernel.Load(1, format.ScaleType, "OffsetsAt + wr * G + g")
-                    : $"{kernel.Load(1, format.ScaleType, "wr * G + g")} * {d.Float(-format.ZeroCode)}";
+                    ? kernel.GroupScale(1, format, n, k, "wr", "g", offset: true)
+                    : $"{kernel.GroupScale(1, format, n, k, "wr", "g")} * {d.Float(-format.ZeroCode)}";
                 w.Line($"float offset = {offset};");
                 layout.ForRows(kernel, () => w.Line($"{acc} = {d.Fma("offset", "xsum[m * StagedGroups + g - s0]", acc)};"));
             }

@@ -18,13 +18,10 @@ public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
         var table = kernel.Instance.Operands[0];
         var format = QuantFormat.Of(table.DType);
         int n = table[0].Size, k = table[1].Size;
-        kernel.Constant("G", format.Groups(k));
         kernel.Constant("GroupSize", format.GroupSize);
         kernel.Constant("RowWords", format.CodeRowBytes(k) / 4);
         kernel.Constant("CodesWord", format.CodesOffset(n, k) / 4);
-        kernel.Constant("OffsetsAt", (long)n * format.Groups(k)); // the offset plane's first element, in scales
         RowGatherTemplate.RenderIndex(kernel);
-        w.Line("int g = index * G + i / GroupSize;");
         // Byte i of the row's codes (q8), or for a nibble its byte in the 16 of its 32-code block, and the shift to it.
         w.Line(format.Bits == 8
             ? "int at = i, shift = 0;"
@@ -41,9 +38,9 @@ public sealed class QuantizedRowGatherTemplate : IGpuKernelTemplate
             w.Line($"{d.Uint} highWord = {d.Word(0, "CodesWord + index * RowWords + high / 4")};");
             w.Line($"code |= {d.Cast("int", $"(highWord >> {d.Cast(d.Uint, $"8 * (high % 4) + (at % {unit} < {unit / 2} ? 0 : 4) + shift / 2")}) & 3u")} << 4;");
         }
-        w.Line($"float scale = {kernel.Load(0, format.ScaleType, "g")};");
+        w.Line($"float scale = {kernel.GroupScale(0, format, n, k, "index", "i / GroupSize")};");
         var value = format.HasOffsets
-            ? d.Fma("scale", d.Cast("float", "code"), kernel.Load(0, format.ScaleType, "OffsetsAt + g"))
+            ? d.Fma("scale", d.Cast("float", "code"), kernel.GroupScale(0, format, n, k, "index", "i / GroupSize", offset: true))
             : $"scale * {d.Cast("float", $"code - {format.ZeroCode}")}";
         var scaled = kernel.Instance.Attrs.ContainsKey("scale") ? $" * {d.Float(kernel.Instance.Attrs.GetDouble("scale"))}" : "";
         w.Line($"{d.PreciseFloat} value = {value};");

@@ -12,7 +12,7 @@ public sealed class GroupQuantizerTests
         get
         {
             var data = new TheoryData<DType, int>();
-            foreach (var t in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
+            foreach (var t in Enum.GetValues<DType>().Where(t => t.IsQuantized() && !QuantFormat.Of(t).IsSuperBlocked))
                 foreach (var k in new[] { 172, 64, 65, 300 }) data.Add(t, k);
             return data;
         }
@@ -103,7 +103,6 @@ public sealed class GroupQuantizerTests
     [Theory]
     [InlineData(DType.Q4G32)]
     [InlineData(DType.Q4AG32)]
-    [InlineData(DType.Q4AG32S32)]
     [InlineData(DType.Q6G32)]
     public void The_4_and_6_bit_searches_pick_what_a_search_of_one_candidate_at_a_time_picks(DType dtype)
     {
@@ -256,16 +255,41 @@ public sealed class GroupQuantizerTests
         Assert.Contains("not an f16 scale of q8g32", error.Message);
         f16Scales.SetGroup(0, 0, (float)(Half)0.1f, 0);
         Assert.Equal((float)(Half)0.1f, QuantFormat.Of(DType.Q8G32).View(f16Scales.Bytes, 1, 32).Scale(0, 0));
-        var f32Scales = new PackedMatrix(QuantFormat.Of(DType.Q4AG32S32), 1, 32);
+        var f32Scales = new PackedMatrix(QuantFormat.Of(DType.Q8AG32S32), 1, 32);
         f32Scales.SetGroup(0, 0, 0.1f, -0.3f);
-        var view = QuantFormat.Of(DType.Q4AG32S32).View(f32Scales.Bytes, 1, 32);
+        var view = QuantFormat.Of(DType.Q8AG32S32).View(f32Scales.Bytes, 1, 32);
         Assert.Equal((0.1f, -0.3f), (view.Scale(0, 0), view.Offset(0, 0)));
+    }
+
+    [Fact]
+    public void A_super_blocked_matrix_takes_super_block_values_and_factors_and_its_scales_are_their_products()
+    {
+        // K = 600 in groups of 32: 19 groups, 3 super-blocks of 8 (the last of 3 groups).
+        var format = QuantFormat.Of(DType.Q4AG32K);
+        var packed = new PackedMatrix(format, 2, 600);
+        Assert.Throws<InvalidOperationException>(() => packed.SetGroup(0, 0, 0.1f, 0));
+        packed.SetSuperBlock(1, 2, (Half)0.0123f, (Half)(-0.5f));
+        packed.SetGroupFactors(1, 18, -77, 63);
+        packed.SetGroupFactors(1, 15, 5, 1);
+        var view = format.View(packed.Bytes, 2, 600);
+        Assert.Equal((float)(Half)0.0123f * -77, view.Scale(1, 18));
+        Assert.Equal(-0.5f * 63, view.Offset(1, 18));
+        Assert.Equal(0f, view.Scale(1, 15)); // super-block 1 of row 1 was never set
+        Assert.Equal(0f, view.Scale(0, 18));
+        Assert.Equal(((sbyte)-77, (sbyte)63, (Half)(-0.5f)), (view.ScaleFactor(1, 18), view.OffsetFactor(1, 18), view.SuperOffset(1, 2)));
+    }
+
+    [Fact]
+    public void The_quantizers_refuse_the_formats_that_carry_gguf_k_quants()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GroupQuantizer.Pack(new float[64], 1, 64, QuantFormat.Of(DType.Q8G16K)));
+        Assert.Contains("q8g16k", error.Message);
     }
 
     [Fact]
     public void All_zero_groups_pack_to_zero()
     {
-        foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized()))
+        foreach (var dtype in Enum.GetValues<DType>().Where(t => t.IsQuantized() && !QuantFormat.Of(t).IsSuperBlocked))
         {
             var format = QuantFormat.Of(dtype);
             var view = format.View(GroupQuantizer.Pack(new float[3 * 65], 3, 65, format), 3, 65);

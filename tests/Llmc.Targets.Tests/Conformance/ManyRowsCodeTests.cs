@@ -55,7 +55,7 @@ public sealed class ManyRowsCodeTests
         // reduction's 1 KiB of 16 KiB, at any K; 40 with 16-code groups (twice the scales and sums).
         foreach (var kernel in new[] { Case("linear q8g32 rows=17 k=64 n=37"), wide, longest })
             Assert.Equal("ceil(seq/48)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, kernel)!.Launch.GroupsY);
-        Assert.Equal("ceil(seq/40)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, Case("linear q8g16s32 rows=50 k=600 n=37"))!.Launch.GroupsY);
+        Assert.Equal("ceil(seq/40)", GpuKernels.RenderManyRows(GlslDialect.Instance, GpuTemplates.ManyRows, Case("linear q8g16k rows=50 k=600 n=37"))!.Launch.GroupsY);
     }
 
     [Fact]

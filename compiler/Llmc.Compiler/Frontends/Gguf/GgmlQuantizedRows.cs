@@ -9,12 +9,13 @@ namespace Llmc.Compiler.Frontends.Gguf;
 /// ggml's quantized block types that an llmc format holds exactly, and their decoding into it: Q8_0 (f16 d, 32 int8 q:
 /// d·q) is q8g32 with code q + 128; Q4_0 (f16 d, 32 nibbles: d·(q − 8)) is q4g32 as it is; Q4_1 (f16 d and m:
 /// d·q + m) is q4ag32 (all three keep their f16 scales); Q4_K (super-blocks of 256 with f16 d, dmin and eight 6-bit
-/// scale/min pairs: d·sc·q − dmin·m per 32 values) is q4ag32s32 with scale d·sc and offset −dmin·m, both exact in f32
-/// but not in f16; Q5_K (Q4_K's scales with a fifth bit per value) is q8ag32s32 the same way, codes 0..31; Q6_K (f16 d
-/// and an int8 scale per 16 values: d·sc·(q − 32), q of 6 bits) is q8g16s32 with scale d·sc and code q + 96. Nibbles are stored as llmc stores them (byte i holds values i and
-/// i + 16 of 32) for Q4_0 and Q4_1; Q4_K and Q5_K hold values l and l + 32 of each 64 in byte l. Q5_K and Q6_K take
-/// more bytes as llmc codes than in the file (a byte per value): exact, but not yet as small. Other types have no llmc
-/// format and are refused by name.
+/// scale/min pairs: d·sc·q − dmin·m per 32 values) is q4ag32k with super-block scale d and offset −dmin and group
+/// factors sc and m, as the file holds them; Q5_K (Q4_K's scales with a fifth bit per value) is q8ag32k the same way,
+/// codes 0..31; Q6_K (f16 d and an int8 scale per 16 values: d·sc·(q − 32), q of 6 bits) is q8g16k with super-block
+/// scale d, factors sc and code q + 96. Nibbles are stored as llmc stores them (byte i holds values i and i + 16 of 32)
+/// for Q4_0 and Q4_1; Q4_K and Q5_K hold values l and l + 32 of each 64 in byte l. Q5_K and Q6_K take more bytes as
+/// llmc codes than in the file (a byte per value): exact, but not yet as small. Other types have no llmc format and
+/// are refused by name.
 /// </summary>
 public static class GgmlQuantizedRows
 {
@@ -24,9 +25,9 @@ public static class GgmlQuantizedRows
         GgmlType.Q8_0 => new QuantFormat(QuantScheme.Q8, 32),
         GgmlType.Q4_0 => new QuantFormat(QuantScheme.Q4, 32),
         GgmlType.Q4_1 => new QuantFormat(QuantScheme.Q4A, 32),
-        GgmlType.Q4_K => new QuantFormat(QuantScheme.Q4A, 32, DType.F32),
-        GgmlType.Q5_K => new QuantFormat(QuantScheme.Q8A, 32, DType.F32),
-        GgmlType.Q6_K => new QuantFormat(QuantScheme.Q8, 16, DType.F32),
+        GgmlType.Q4_K => new QuantFormat(QuantScheme.Q4A, 32, SuperBlock: QuantFormat.KQuantSuperBlock),
+        GgmlType.Q5_K => new QuantFormat(QuantScheme.Q8A, 32, SuperBlock: QuantFormat.KQuantSuperBlock),
+        GgmlType.Q6_K => new QuantFormat(QuantScheme.Q8, 16, SuperBlock: QuantFormat.KQuantSuperBlock),
         _ => null,
     };
 
@@ -39,7 +40,7 @@ public static class GgmlQuantizedRows
                 for (var b = 0; b < k / 32; b++)
                 {
                     var block = source.Slice(b * 34, 34);
-                    target.SetGroup(row, b, Half(block, 0), 0f);
+                    target.SetGroup(row, b, (float)F16At(block, 0), 0f);
                     for (var i = 0; i < 32; i++) target.SetCode(row, b * 32 + i, (sbyte)block[2 + i] + 128);
                 }
                 break;
@@ -49,7 +50,7 @@ public static class GgmlQuantizedRows
                 for (var b = 0; b < k / 32; b++)
                 {
                     var block = source.Slice(b * size, size);
-                    target.SetGroup(row, b, Half(block, 0), type == GgmlType.Q4_1 ? Half(block, 2) : 0f);
+                    target.SetGroup(row, b, (float)F16At(block, 0), type == GgmlType.Q4_1 ? (float)F16At(block, 2) : 0f);
                     var nibbles = block[(size - 16)..];
                     for (var i = 0; i < 16; i++)
                     {
@@ -60,18 +61,18 @@ public static class GgmlQuantizedRows
                 break;
             case GgmlType.Q4_K:
                 for (var s = 0; s < k / 256; s++)
-                    DecodeQ4K(source.Slice(s * 144, 144), highBits: default, target, row, s * 8);
+                    DecodeQ4K(source.Slice(s * 144, 144), highBits: default, target, row, s);
                 break;
             case GgmlType.Q5_K:
                 for (var s = 0; s < k / 256; s++)
                 {
                     var block = source.Slice(s * 176, 176);
-                    DecodeQ4K(block, highBits: block.Slice(16, 32), target, row, s * 8);
+                    DecodeQ4K(block, highBits: block.Slice(16, 32), target, row, s);
                 }
                 break;
             case GgmlType.Q6_K:
                 for (var s = 0; s < k / 256; s++)
-                    DecodeQ6K(source.Slice(s * 210, 210), target, row, s * 16);
+                    DecodeQ6K(source.Slice(s * 210, 210), target, row, s);
                 break;
             default:
                 throw new ArgumentException($"{type} has no llmc format", nameof(type));
@@ -82,9 +83,10 @@ public static class GgmlQuantizedRows
     /// A Q4_K super-block, or with <paramref name="highBits"/> a Q5_K one (whose 32 bytes of fifth bits sit between the
     /// scales and the nibbles): value l of 32-value group g has bit g of byte l as its bit 4.
     /// </summary>
-    private static void DecodeQ4K(ReadOnlySpan<byte> block, ReadOnlySpan<byte> highBits, PackedMatrix target, int row, int firstGroup)
+    private static void DecodeQ4K(ReadOnlySpan<byte> block, ReadOnlySpan<byte> highBits, PackedMatrix target, int row, int super)
     {
-        float d = Half(block, 0), dmin = Half(block, 2);
+        target.SetSuperBlock(row, super, F16At(block, 0), -F16At(block, 2));
+        var firstGroup = super * 8;
         var scales = block.Slice(4, 12);
         var nibbles = block[(16 + highBits.Length)..];
         for (var chunk = 0; chunk < 4; chunk++)
@@ -93,7 +95,7 @@ public static class GgmlQuantizedRows
             {
                 var group = 2 * chunk + half;
                 var (sc, m) = ScaleAndMin(scales, group);
-                target.SetGroup(row, firstGroup + group, d * sc, -(dmin * m));
+                target.SetGroupFactors(row, firstGroup + group, (sbyte)sc, (sbyte)m);
                 for (var l = 0; l < 32; l++)
                 {
                     var b = nibbles[chunk * 32 + l];
@@ -109,12 +111,13 @@ public static class GgmlQuantizedRows
     /// (half h), value 32·i + l (i &lt; 4, l &lt; 32) has its low nibble in byte 64·h + l + 32·(i % 2) (low nibble for i
     /// &lt; 2, high for i ≥ 2) and its high pair at bits 2·i of byte 32·h + l; its scale is that of its 16 values.
     /// </summary>
-    private static void DecodeQ6K(ReadOnlySpan<byte> block, PackedMatrix target, int row, int firstGroup)
+    private static void DecodeQ6K(ReadOnlySpan<byte> block, PackedMatrix target, int row, int super)
     {
         ReadOnlySpan<byte> low = block[..128], high = block.Slice(128, 64);
         var scales = block.Slice(192, 16);
-        var d = Half(block, 208);
-        for (var group = 0; group < 16; group++) target.SetGroup(row, firstGroup + group, d * (sbyte)scales[group], 0f);
+        target.SetSuperBlock(row, super, F16At(block, 208), default);
+        var firstGroup = super * 16;
+        for (var group = 0; group < 16; group++) target.SetGroupFactors(row, firstGroup + group, (sbyte)scales[group], 0);
         for (var half = 0; half < 2; half++)
         {
             for (var i = 0; i < 4; i++)
@@ -136,5 +139,5 @@ public static class GgmlQuantizedRows
             ? (q[j] & 63, q[j + 4] & 63)
             : ((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));
 
-    private static float Half(ReadOnlySpan<byte> bytes, int at) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]));
+    private static Half F16At(ReadOnlySpan<byte> bytes, int at) => BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]));
 }
