@@ -22,6 +22,8 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
             ByteDotClass = "AvxVnni",
             PermuteLanes = "Avx2.PermuteVar8x32",
             WidenBytes = "Avx2.ConvertToVector256Int16",
+            WidenBytesAt = "Avx2.ConvertToVector256Int32({0})",
+            WidenShortsAt = "Avx2.ConvertToVector256Int32({0})",
             // vshufps picks lanes 0, 2 (or 1, 3) of each operand per 128-bit half; vpermq puts the halves' pieces in order.
             EvenLanesOfPair = "Avx2.Permute4x64(Avx.Shuffle({0}, {1}, 0x88).AsDouble(), 0xD8).AsSingle()",
             OddLanesOfPair = "Avx2.Permute4x64(Avx.Shuffle({0}, {1}, 0xDD).AsDouble(), 0xD8).AsSingle()",
@@ -36,6 +38,8 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
             ByteDotClass = null,
             PermuteLanes = "Avx512F.PermuteVar16x32",
             WidenBytes = "Avx512BW.ConvertToVector512Int16",
+            WidenBytesAt = "Avx512F.ConvertToVector512Int32(Vector128.Load({0}))",
+            WidenShortsAt = "Avx512F.ConvertToVector512Int32(Vector256.Load({0}))",
             EvenLanesOfPair = "Avx512F.PermuteVar16x32x2({0}, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), {1})",
             OddLanesOfPair = "Avx512F.PermuteVar16x32x2({0}, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), {1})",
         };
@@ -81,6 +85,12 @@ public sealed record CpuDialect(string Target, string VectorClass, int Lanes, st
 
     /// <summary>Sign-extends a half-width vector of s8 to a full vector of i16 (vpmovsxbw).</summary>
     public required string WidenBytes { get; init; }
+
+    /// <summary>Format of the i32 vector of the Lanes s8 values at address {0}, sign-extended (vpmovsxbd).</summary>
+    public required string WidenBytesAt { get; init; }
+
+    /// <summary>Format of the i32 vector of the Lanes u16 values at address {0}, zero-extended (vpmovzxwd).</summary>
+    public required string WidenShortsAt { get; init; }
 
     /// <summary>Format of the f32 vector of the even lanes of vectors {0} then {1} (elements 0, 2, .. of the pair).</summary>
     public required string EvenLanesOfPair { get; init; }

@@ -296,6 +296,31 @@ public sealed class ArchGoldenTests : IDisposable
     }
 
     /// <summary>
+    /// A k-quant block whose f16 super-block value is not finite (here the first Q4_K block's dmin made +infinity) is a
+    /// corrupt file: the build names the tensor and writes nothing, rather than carrying a value the kernels would widen
+    /// into a finite wrong one.
+    /// </summary>
+    [Fact]
+    public void A_k_quant_super_block_value_that_is_not_finite_is_refused_naming_its_tensor()
+    {
+        string? corrupted = null;
+        var path = Path.Combine(_dir, "model-inf.gguf");
+        Gguf.GgufTranscoding.Write(Path.Combine(TestPaths.Model("arch-goldens", "llama3"), "model-Q4_K_M.gguf"), path, (tensor, data) =>
+        {
+            if (tensor.Type != GgmlType.Q4_K || corrupted is not null) return null;
+            corrupted = tensor.Name;
+            var bytes = data.ToArray();
+            (bytes[2], bytes[3]) = (0x00, 0x7C);
+            return (GgmlType.Q4_K, bytes);
+        });
+        var output = Path.Combine(_dir, "inf.llmc");
+        var error = Assert.Throws<ModelFileException>(() => EngineBuilder.Build(new BuildOptions { Source = path, Target = "cpu-avx2", Output = output }));
+        Assert.Contains($"tensor '{corrupted}'", error.Message);
+        Assert.Contains("not a finite f16 value", error.Message);
+        Assert.False(File.Exists(output));
+    }
+
+    /// <summary>
     /// The dequantizers themselves, sharply: the imported graph on the reference interpreter (f32 weights read back from
     /// the carried codes, no activation rounding) against the float64 run on weights dequantized from the same file by
     /// a port of ggml's dequantize_row_* (numpy_dequantized; the README expects ~1e-5).

@@ -71,6 +71,9 @@ public sealed class PackedMatrix
     /// <summary>A super-blocked format's f16 scale and offset (ignored by the symmetric schemes) of a super-block of a row.</summary>
     public void SetSuperBlock(int row, int super, Half scale, Half offset)
     {
+        // The kernels widen these without looking for infinities or NaNs (a corrupt file's).
+        if (!Half.IsFinite(scale) || !Half.IsFinite(offset))
+            throw new ArgumentException($"row {row}, super-block {super}: a super-block scale or offset of {scale}, {offset} is not a finite f16 value");
         var halves = MemoryMarshal.Cast<byte, Half>(Bytes.AsSpan());
         halves[_supersOffset / sizeof(ushort) + row * _supers + super] = scale;
         if (_format.HasOffsets) halves[_superOffsetsOffset / sizeof(ushort) + row * _supers + super] = offset;

@@ -98,6 +98,7 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
             kernel.Constant("WidenedGroups", (format.Groups(k) + kernel.Dialect.Lanes - 1) / kernel.Dialect.Lanes * kernel.Dialect.Lanes + 4);
             w.Line($"float* widened = stackalloc float[BlockColumns * {ScalePlanes(format)} * WidenedGroups];");
         }
+        if (format.IsSuperBlocked) w.Line($"float* superValues = stackalloc float[{new SuperBlockScales(format, layout).ScratchFloats}];");
         if (layout.GroupLanes)
         {
             // Several rows dot a pair of columns transposed (GroupLanesTransposition), every pass of the panel's rows
@@ -129,9 +130,10 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
                     var to = ColumnScales(format, widens, 0);
                     var widen = format.IsSuperBlocked ? SuperBlockScales.Name : layout.LaneOrdered ? LaneOrderedScales.Name(scales) : "Widen";
                     string Planes(string plane, string supers) => format.IsSuperBlocked ? $"{plane} + (long)c * G, {supers} + (long)c * S" : $"{plane} + (long)c * G";
+                    var scratch = format.IsSuperBlocked ? ", superValues" : "";
                     w.Line(format.HasOffsets
-                        ? $"for (int c = c0; c < blockEnd; c++) {{ {widen}({Planes("scales", "supers")}, {to.Scales}); {widen}({Planes("offsets", "superOffsets")}, {to.Offsets}); }}"
-                        : $"for (int c = c0; c < blockEnd; c++) {widen}({Planes("scales", "supers")}, {to.Scales});");
+                        ? $"for (int c = c0; c < blockEnd; c++) {{ {widen}({Planes("scales", "supers")}, {to.Scales}{scratch}); {widen}({Planes("offsets", "superOffsets")}, {to.Offsets}{scratch}); }}"
+                        : $"for (int c = c0; c < blockEnd; c++) {widen}({Planes("scales", "supers")}, {to.Scales}{scratch});");
                 }
                 using (w.Block("for (int r0 = 0; r0 < panelRows; r0 += RowsPerPass)"))
                 {
@@ -186,8 +188,9 @@ public sealed class QuantizedLinearTemplate(LinearFusion? fusion = null) : ICpuK
         if (layout.GroupLanes) new GroupLanesTransposition(kernel.Dialect).Render(w);
         if (layout.NibbleBlocks) new NibbleBlockSums(layout).Render(w);
         if (format.IsSuperBlocked) new SuperBlockScales(format, layout).Render(w);
+        else if (widens && !layout.LaneOrdered) RenderWiden(kernel.Dialect, scales, w);
+        // The columns' scales (unless super-blocked) and the prepared rows' f32 scales and bias terms.
         if (layout.LaneOrdered) new LaneOrderedScales(layout).Render(w, format.IsSuperBlocked ? [ElementFormat.For(DType.F32)] : [scales, ElementFormat.For(DType.F32)]);
-        else if (widens && !format.IsSuperBlocked) RenderWiden(kernel.Dialect, scales, w);
         new QuantizedRowPreparation(layout).Render(w);
         new QuantizedRowsDot(layout).Render(w);
         _fusion.RenderHelpers(kernel, quantized: true);

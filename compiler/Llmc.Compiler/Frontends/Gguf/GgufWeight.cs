@@ -58,8 +58,15 @@ public sealed class GgufWeight : IWeightSource
         var rowBytes = k / blockElements * blockBytes;
         var data = _file.GetTensorData(_tensor);
         var packed = new PackedMatrix(format, n, k);
-        for (var row = 0; row < n; row++)
-            GgmlQuantizedRows.Decode(_tensor.Type, data.Slice(row * rowBytes, rowBytes), k, packed, HfRow(row));
+        try
+        {
+            for (var row = 0; row < n; row++)
+                GgmlQuantizedRows.Decode(_tensor.Type, data.Slice(row * rowBytes, rowBytes), k, packed, HfRow(row));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ModelFileException(_file.Path, $"tensor '{_tensor.Name}': {ex.Message}");
+        }
         return packed.Bytes;
     }
 
